@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: setup stack demo test unit stop status schemas bench clean
+
+$(STAMP): pyproject.toml
+	@echo "setup: Python environment in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+setup: $(STAMP)
+
+stack: setup
+	@deploy/stack.sh start
+
+## Sets up everything and runs stack, simulators, worker and the wall on http://127.0.0.1:8050 (Ctrl-C stops all).
+demo: setup
+	@deploy/demo.sh
+
+## Sets up what the tests need (stack included) and runs the whole suite.
+test: setup
+	@deploy/stack.sh start
+	@$(BIN)/pytest
+
+## Only the tests that need no services.
+unit: setup
+	@$(BIN)/pytest -m "not integration"
+
+stop:
+	@deploy/stack.sh stop
+
+status:
+	@deploy/stack.sh status
+
+schemas: setup
+	@$(BIN)/ioc schemas --out docs/schemas
+
+clean: stop
+	rm -rf .run $(VENV)

@@ -1,0 +1,1 @@
+"""Faust agents (``agents.workers``) and the pure indicator logic they call."""

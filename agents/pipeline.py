@@ -1,0 +1,221 @@
+"""One batch of Kafka messages of a feed family: decode, dead-letter, write — without Faust.
+
+The Faust agent (``agents.workers``) hands each ``take_events`` batch to ``FeedPipeline.process``
+and acknowledges the messages only after it returns.  ``process`` returns only when the batch
+is stored: while the database is down it waits and retries (backpressure), so the worker never
+reads further than it can write.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from streams.errors import SinkError, SinkUnavailable
+from streams.events import Event
+from streams.metrics import WorkerMetrics
+from streams.sinks.base import FeedSpec, Sink, SourceStats
+from streams.validation import Decoder, Rejected, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+    key: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A rejected event: the original bytes, and where and why it was rejected."""
+
+    original: bytes
+    reason: str
+    detail: str
+    topic: str
+    partition: int
+    offset: int
+    index: int | None
+    key: bytes | None = None
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        h = [
+            ("ioc-reason", self.reason.encode()),
+            ("ioc-detail", self.detail.encode("utf-8", "replace")[:1000]),
+            ("ioc-source-topic", self.topic.encode()),
+            ("ioc-source-partition", str(self.partition).encode()),
+            ("ioc-source-offset", str(self.offset).encode()),
+        ]
+        if self.index is not None:
+            h.append(("ioc-source-index", str(self.index).encode()))
+        return h
+
+
+DeadLetterSend = Callable[[Sequence[DeadLetter]], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    messages: int = 0
+    events: int = 0
+    fresh: int = 0
+    duplicates: int = 0
+    rejected: list[DeadLetter] = field(default_factory=list)
+
+
+class Backoff:
+    def __init__(self, first_s: float = 0.5, max_s: float = 30.0) -> None:
+        self.first_s, self.max_s = first_s, max_s
+
+    def delays(self):
+        d = self.first_s
+        while True:
+            yield d
+            d = min(self.max_s, d * 2)
+
+
+class FeedPipeline:
+    def __init__(
+        self,
+        spec: FeedSpec,
+        decoder: Decoder,
+        sink: Sink,
+        dead_letter: DeadLetterSend,
+        metrics: WorkerMetrics,
+        *,
+        late_allowance: timedelta = timedelta(minutes=10),
+        backoff: Backoff | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.spec = spec
+        self.decoder = decoder
+        self.sink = sink
+        self.dead_letter = dead_letter
+        self.metrics = metrics
+        self.late_allowance = late_allowance
+        self.backoff = backoff or Backoff()
+        self.clock = clock
+        self.sleep = sleep
+        self.watermark: dict[tuple[str, int], datetime] = {}
+        self.sink_up = True
+
+    async def process(self, messages: Sequence[Message]) -> BatchOutcome:
+        out = BatchOutcome(messages=len(messages))
+        events: list[Event] = []
+        m = self.metrics
+        for msg in messages:
+            m.messages_in.labels(msg.topic).inc()
+            decoded = self.decoder.decode(msg.value)
+            for rej in decoded.rejected:
+                out.rejected.append(self._dead(msg, rej))
+            tp = (msg.topic, msg.partition)
+            mark = self.watermark.get(tp)
+            for ev in decoded.events:
+                ts = ev.event_time
+                if mark is not None and ts < mark - self.late_allowance:
+                    out.rejected.append(
+                        self._dead(
+                            msg,
+                            Rejected(
+                                "late",
+                                f"{ev.time_field} {ts.isoformat()} is more than "
+                                f"{self.late_allowance.total_seconds():.0f} s behind {mark.isoformat()}",
+                                ev.model_dump_json().encode(),
+                                None,
+                            ),
+                        )
+                    )
+                    continue
+                if mark is None or ts > mark:
+                    mark = ts
+                events.append(ev)
+            if mark is not None:
+                self.watermark[tp] = mark
+        topic = messages[0].topic if messages else self.spec.family
+        m.events_in.labels(topic).inc(len(events) + len(out.rejected))
+        out.events = len(events)
+        if out.rejected:
+            await self.dead_letter(out.rejected)
+            for d in out.rejected:
+                m.dead_letters.labels(topic, d.reason).inc()
+        stats = SourceStats(self.spec.family, self.clock(), len(events) + len(out.rejected), len(out.rejected))
+        out.fresh, out.duplicates = await self._store(topic, events, stats, messages[0] if messages else None)
+        return out
+
+    async def _store(
+        self, topic: str, events: list[Event], stats: SourceStats, first: Message | None
+    ) -> tuple[int, int]:
+        """Write the batch; if the database refuses it, write event by event and dead-letter the refused."""
+        result = await self._write(topic, events, stats)
+        if result is not None:
+            return result
+        fresh = dups = 0
+        refused: list[DeadLetter] = []
+        for i, ev in enumerate(events):
+            one = SourceStats(stats.source, stats.arrival, 1 + (stats.rejected if i == 0 else 0),
+                              stats.rejected if i == 0 else 0)
+            single = await self._write(topic, [ev], one) if len(events) > 1 else None
+            if single is None:
+                where = first or Message(topic, -1, -1, None)
+                refused.append(DeadLetter(ev.model_dump_json().encode(), "sink_rejected",
+                                          "the database refused this event", where.topic, where.partition,
+                                          where.offset, None, where.key))
+                continue
+            fresh += single[0]
+            dups += single[1]
+        if refused:
+            await self.dead_letter(refused)
+            for d in refused:
+                self.metrics.dead_letters.labels(topic, d.reason).inc()
+        return fresh, dups
+
+    async def _write(self, topic: str, events: list[Event], stats: SourceStats) -> tuple[int, int] | None:
+        """Write, retrying while the database is unavailable; None when the database refuses the batch."""
+        m = self.metrics
+        delays = self.backoff.delays()
+        while True:
+            started = asyncio.get_running_loop().time()
+            try:
+                result = await self.sink.write(self.spec, events, stats)
+            except SinkUnavailable as exc:
+                m.sink_errors.labels(topic, "unavailable").inc()
+                m.sink_up.set(0)
+                delay = next(delays)
+                if self.sink_up:
+                    log.error("database unavailable, holding %s events and retrying: %s", len(events), exc)
+                else:
+                    log.warning("database still unavailable, next try in %.1f s: %s", delay, exc)
+                self.sink_up = False
+                await self.sleep(delay)
+                continue
+            except SinkError as exc:
+                m.sink_errors.labels(topic, "rejected").inc()
+                log.error("the database refused a batch of %s events: %s", len(events), exc)
+                return None
+            if not self.sink_up:
+                log.warning("database reachable again; writing resumed")
+            self.sink_up = True
+            m.sink_up.set(1)
+            m.write_seconds.labels(topic).observe(asyncio.get_running_loop().time() - started)
+            for table, n in result.rows.items():
+                m.rows_written.labels(table).inc(n)
+            m.events_fresh.labels(topic).inc(result.fresh)
+            m.events_duplicate.labels(topic).inc(result.duplicates)
+            if events:
+                now = self.clock()
+                newest = max(e.event_time for e in events)
+                m.last_event_time.labels(topic).set(newest.timestamp())
+                observe = m.event_delay.labels(topic).observe
+                for e in events:
+                    observe(max(0.0, (now - e.event_time).total_seconds()))
+            return result.fresh, result.duplicates
+
+    def _dead(self, msg: Message, rej: Rejected) -> DeadLetter:
+        return DeadLetter(rej.original, rej.reason, rej.detail, msg.topic, msg.partition, msg.offset, rej.index, msg.key)

@@ -1,0 +1,116 @@
+"""Faust agents: a short loop per feed family that hands batches to ``FeedPipeline``.
+
+Each batch from ``stream.take_events`` is stored (one database transaction) before the loop
+moves on; only then does Faust acknowledge its messages and, later, commit their offsets.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from datetime import timedelta
+
+import faust
+from prometheus_client import CollectorRegistry
+
+from agents.health import HEALTH_FEED
+from agents.pipeline import Backoff, DeadLetter, FeedPipeline, Message
+from streams.app import create_app
+from streams.metrics import WorkerMetrics
+from streams.settings import Settings
+from streams.sinks.base import FeedSpec
+from streams.sinks.timescale import TimescaleSink
+from streams.topics import DEADLETTER, topic_name
+from streams.validation import Decoder, Limits, utcnow
+
+log = logging.getLogger(__name__)
+
+FEED_SPECS: tuple[FeedSpec, ...] = (HEALTH_FEED,)
+
+
+class Worker:
+    """The worker's parts: Faust app, sink, metrics, one pipeline per feed family."""
+
+    def __init__(self, settings: Settings, *, registry: CollectorRegistry | None = None,
+                 specs: Sequence[FeedSpec] = FEED_SPECS) -> None:
+        self.settings = settings
+        self.registry = registry or CollectorRegistry()
+        self.metrics = WorkerMetrics(self.registry)
+        self.app = create_app(settings)
+        self.sink = TimescaleSink(settings.dsn)
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.started = utcnow()
+        self.deadletter_topic = self.app.topic(topic_name(settings, DEADLETTER))
+        limits = Limits(
+            max_message_bytes=settings.max_message_bytes,
+            max_events_per_message=settings.max_events_per_message,
+            future_tolerance=timedelta(seconds=settings.future_tolerance_s),
+            max_age=timedelta(seconds=settings.max_event_age_s),
+        )
+        self.pipelines: dict[str, FeedPipeline] = {}
+        for spec in specs:
+            pipeline = FeedPipeline(
+                spec,
+                Decoder(spec.family, limits=limits),
+                self.sink,
+                self.send_dead_letters,
+                self.metrics,
+                late_allowance=timedelta(seconds=settings.late_allowance_s),
+                backoff=Backoff(0.5, settings.sink_retry_max_s),
+            )
+            self.pipelines[spec.family] = pipeline
+            self._register(spec.family, pipeline)
+        self.app.timer(10.0, on_leader=False)(self.heartbeat)
+
+    def _register(self, family: str, pipeline: FeedPipeline) -> None:
+        settings = self.settings
+        topic = self.app.topic(topic_name(settings, family))
+        metrics = self.metrics
+
+        async def ingest(stream: faust.StreamT) -> None:
+            async for batch in stream.take_events(settings.batch_max, within=settings.batch_within_s):
+                started = asyncio.get_running_loop().time()
+                messages = [
+                    Message(e.message.topic, e.message.partition, e.message.offset, e.value, e.key)
+                    for e in batch
+                ]
+                await pipeline.process(messages)
+                metrics.batch_seconds.labels(messages[0].topic).observe(
+                    asyncio.get_running_loop().time() - started
+                )
+                self._observe_lag(messages)
+
+        ingest.__name__ = f"ingest_{family}"
+        self.app.agent(topic, name=f"ioc.ingest.{family}")(ingest)
+
+    def _observe_lag(self, messages: Sequence[Message]) -> None:
+        consumer = self.app.consumer
+        last: dict[tuple[str, int], int] = {}
+        for m in messages:
+            last[(m.topic, m.partition)] = max(m.offset, last.get((m.topic, m.partition), -1))
+        for (topic, partition), offset in last.items():
+            try:
+                high = consumer.highwater(faust.types.TP(topic, partition))
+            except Exception:  # not known yet right after assignment
+                continue
+            if high is not None:
+                self.metrics.consumer_lag.labels(topic, str(partition)).set(max(0, high - offset - 1))
+
+    async def send_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        futures = [
+            await self.deadletter_topic.send(key=d.key, value=d.original, headers=d.headers()) for d in letters
+        ]
+        await asyncio.gather(*futures)  # delivered before the batch is acknowledged
+
+    async def heartbeat(self) -> None:
+        info = {"families": sorted(self.pipelines), "sink_up": all(p.sink_up for p in self.pipelines.values())}
+        try:
+            await self.sink.heartbeat(self.name, self.started, info)
+        except Exception as exc:  # the next heartbeat tries again; writes report their own errors
+            log.debug("heartbeat not written: %s", exc)
+
+
+def build_worker(settings: Settings, registry: CollectorRegistry | None = None) -> Worker:
+    return Worker(settings, registry=registry)

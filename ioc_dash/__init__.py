@@ -1,0 +1,1 @@
+"""The wall display and operator console (Dash)."""

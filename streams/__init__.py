@@ -1,0 +1,1 @@
+"""Kafka side of the IOC monitor: settings, topics, event contracts, validation, sinks, CLI."""

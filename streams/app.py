@@ -1,0 +1,26 @@
+"""The Faust application factory.  Topics are created up front (``ioc topics create``)."""
+from __future__ import annotations
+
+import faust
+
+from streams.settings import Settings
+
+
+def create_app(settings: Settings, **overrides) -> faust.App:
+    conf = dict(
+        broker=[f"kafka://{s}" for s in settings.bootstrap_servers],
+        value_serializer="raw",
+        key_serializer="raw",
+        store="memory://",
+        web_enabled=False,
+        topic_allow_declare=False,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        stream_wait_empty=False,
+        producer_linger_ms=5,
+        logging_config=None,
+    )
+    conf.update(overrides)
+    return faust.App(settings.app_id, **conf)

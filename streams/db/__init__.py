@@ -1,0 +1,1 @@
+"""Database schema: versioned SQL migrations applied by ``ioc db migrate``."""

@@ -1,0 +1,85 @@
+"""Shared pieces of every event contract.
+
+Contracts are pydantic models: they validate what enters, and they generate the JSON Schema
+published in ``docs/schemas/`` for producers outside this codebase.  Numbers, booleans and
+strings are strict (``"12"`` is not a latency); timestamps are ISO 8601 with an offset and are
+converted to UTC; NaN and infinities are refused.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from ipaddress import ip_address
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc)
+
+
+UtcDatetime = Annotated[AwareDatetime, Field(strict=False), AfterValidator(_to_utc)]
+"""An ISO 8601 timestamp with an offset (``2026-11-27T08:00:00+07:00`` or ``…Z``), kept in UTC."""
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,63}$")]
+"""A lower-case identifier: system code, camera id, station id, unit code."""
+
+EventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=4000)]
+Latency = Annotated[float, Field(ge=0, le=600_000, description="milliseconds")]
+Ratio = Annotated[float, Field(ge=0, le=1)]
+
+
+def _ip(value: str) -> str:
+    try:
+        return str(ip_address(value))
+    except ValueError:
+        raise ValueError(f"not an IPv4 or IPv6 address: {value[:64]!r}") from None
+
+
+IpAddress = Annotated[str, StringConstraints(max_length=45), AfterValidator(_ip)]
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+
+class GeoPoint(BaseModel):
+    """GeoJSON point; coordinates are ``[longitude, latitude]``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    type: Literal["Point"] = "Point"
+    coordinates: Annotated[list[float], Field(min_length=2, max_length=3)]
+
+    @property
+    def lon(self) -> float:
+        return self.coordinates[0]
+
+    @property
+    def lat(self) -> float:
+        return self.coordinates[1]
+
+
+class Event(BaseModel):
+    """Base of every event.  ``id`` is unique per event: the same id twice counts once."""
+
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, strict=True, allow_inf_nan=False, str_strip_whitespace=True
+    )
+
+    #: name of the field that holds the event time
+    time_field: ClassVar[str] = "dateObserved"
+    #: name of the field that is the Kafka key (the entity the event is about)
+    key_field: ClassVar[str] = "id"
+
+    id: EventId
+
+    @property
+    def event_time(self) -> datetime:
+        return getattr(self, self.time_field)
+
+    @property
+    def entity(self) -> str:
+        return str(getattr(self, self.key_field))
+
+    @property
+    def location_point(self) -> GeoPoint | None:
+        return getattr(self, "location", None)

@@ -1,0 +1,78 @@
+"""One settings object, read from ``IOC_*`` environment variables at the entry point.
+
+Defaults point at the local stack started by ``deploy/stack.sh``.  Tests build
+``Settings(...)`` explicitly.  Secrets are ``SecretStr`` and never appear in ``repr``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PROVINCE_FILE = PACKAGE_ROOT / "simulators" / "data" / "kien_giang.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IOC_", extra="ignore", frozen=True)
+
+    # --- Kafka -----------------------------------------------------------------
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma separated")
+    topic_prefix: str = Field("ioc.", description="prefix of every topic name (isolates test runs)")
+    topic_partitions: int = Field(4, ge=1, le=256, description="partitions of each feed topic")
+    app_id: str = Field("ioc-worker", description="Faust application id = Kafka consumer group")
+
+    # --- TimescaleDB -----------------------------------------------------------
+    database_url: SecretStr = Field(
+        SecretStr("postgresql://ioc@127.0.0.1:5433/ioc"), description="PostgreSQL/TimescaleDB URL"
+    )
+
+    # --- Worker ----------------------------------------------------------------
+    batch_max: int = Field(2000, ge=1, description="most events a worker writes in one batch")
+    batch_within_s: float = Field(0.5, gt=0, description="longest wait before a partial batch is written")
+    max_message_bytes: int = Field(1_000_000, ge=1024, description="larger Kafka messages are dead-lettered")
+    max_events_per_message: int = Field(10_000, ge=1, description="longer JSON arrays are dead-lettered")
+    future_tolerance_s: float = Field(300, ge=0, description="events further in the future are rejected")
+    max_event_age_s: float = Field(400 * 86400, gt=0, description="events older than this are rejected")
+    late_allowance_s: float = Field(600, ge=0, description="events this far behind the newest one are late")
+    metrics_port: int = Field(9464, ge=0, le=65535, description="Prometheus /metrics port of the worker (0 = off)")
+    metrics_host: str = Field("127.0.0.1", description="address the metrics server binds")
+    sink_retry_max_s: float = Field(30, gt=0, description="longest wait between retries of a failed write")
+
+    # --- Dashboard ----------------------------------------------------------------
+    dash_host: str = Field("127.0.0.1", description="address the dashboard binds")
+    dash_port: int = Field(8050, ge=1, le=65535, description="dashboard port")
+    dash_refresh_s: float = Field(2.0, gt=0, description="wall refresh period (one DB read per period)")
+    stale_after_s: float = Field(60, gt=0, description="data older than this shows the stale banner")
+
+    # --- Data files and simulators ------------------------------------------------
+    province_file: Path = Field(DEFAULT_PROVINCE_FILE, description="province description (YAML)")
+    log_level: str = Field("INFO", description="log level of every process")
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_not_empty(cls, value: str) -> str:
+        servers = [s.strip() for s in value.split(",") if s.strip()]
+        if not servers or any(":" not in s for s in servers):
+            raise ValueError(f"expected host:port[,host:port…], got {value!r}")
+        return ",".join(servers)
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return self.kafka_bootstrap.split(",")
+
+    @property
+    def dsn(self) -> str:
+        return self.database_url.get_secret_value()
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting, for ``--help`` and docs."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, SecretStr):
+            default = default.get_secret_value()
+        rows.append((f"IOC_{name.upper()}", str(default), field.description or ""))
+    return rows

@@ -1,0 +1,169 @@
+"""The sink interface, table descriptions, and an in-memory sink with the same semantics.
+
+A feed family describes its writes with two kinds of table:
+
+* ``RawTable``: one row per event, keyed by (id, time).  Inserting an event that is already
+  there does nothing, and the sink reports which events were *fresh*.
+* ``CounterTable``: increments keyed by entity and window.  Sums add, histograms merge,
+  ``greatest`` columns keep the maximum, ``latest`` columns take the newest value.
+
+Only fresh events reach the family's increment function, so a replayed or re-sent event
+changes nothing, whichever worker sees it and however the stream was batched.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from agents import sketch
+from agents.windows import window_start
+from streams.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class RawTable:
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (column, postgres type); the first two are time, id
+    to_row: Callable[[Event], tuple[Any, ...]]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+
+@dataclass(frozen=True, slots=True)
+class CounterTable:
+    name: str
+    key: tuple[str, ...]
+    sums: tuple[str, ...] = ()
+    hists: tuple[str, ...] = ()
+    greatest: tuple[str, ...] = ()
+    latest: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.key + self.sums + self.hists + self.greatest + self.latest
+
+
+@dataclass(slots=True)
+class Increments:
+    """Rows to add, per counter table; each row is a dict of the table's columns."""
+
+    rows: dict[CounterTable, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, table: CounterTable, row: dict[str, Any]) -> None:
+        self.rows.setdefault(table, []).append(row)
+
+    def extend(self, other: Increments) -> None:
+        for table, rows in other.rows.items():
+            self.rows.setdefault(table, []).extend(rows)
+
+    def count(self) -> int:
+        return sum(len(r) for r in self.rows.values())
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """What a feed family writes: raw events, and increments computed from fresh events."""
+
+    family: str
+    raw: RawTable
+    increments: Callable[[Sequence[Event]], Increments]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStats:
+    """What one batch says about its source, for the 'is the data live and clean' indicators."""
+
+    source: str
+    arrival: datetime
+    received: int
+    rejected: int
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    fresh: int
+    duplicates: int
+    rows: dict[str, int]
+
+
+SOURCE_WINDOW = CounterTable(
+    "source_window",
+    key=("source", "time"),
+    sums=("received", "accepted", "duplicates", "rejected"),
+    greatest=("last_event", "last_arrival"),
+)
+SOURCE_WINDOW_S = 10
+
+
+class Sink(Protocol):
+    async def write(self, spec: FeedSpec, events: Sequence[Event], stats: SourceStats) -> WriteResult: ...
+
+    async def close(self) -> None: ...
+
+
+def source_increment(spec: FeedSpec, stats: SourceStats, fresh: Sequence[Event], duplicates: int) -> dict[str, Any]:
+    last_event = max((e.event_time for e in fresh), default=None)
+    return {
+        "source": stats.source,
+        "time": window_start(stats.arrival, SOURCE_WINDOW_S),
+        "received": stats.received,
+        "accepted": len(fresh),
+        "duplicates": duplicates,
+        "rejected": stats.rejected,
+        "last_event": last_event,
+        "last_arrival": stats.arrival,
+    }
+
+
+def combine(table: CounterTable, old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """What the database does on conflict, in Python: the in-memory sink and tests use it."""
+    if old is None:
+        return dict(new)
+    out = dict(old)
+    for c in table.sums:
+        out[c] = (old.get(c) or 0) + (new.get(c) or 0)
+    for c in table.hists:
+        out[c] = sketch.merge(old.get(c), new.get(c))
+    for c in table.greatest:
+        vals = [v for v in (old.get(c), new.get(c)) if v is not None]
+        out[c] = max(vals) if vals else None
+    for c in table.latest:
+        if new.get(c) is not None:
+            out[c] = new[c]
+    return out
+
+
+class MemorySink:
+    """An in-memory sink with the database's semantics (dedup by (id, time), adding counters)."""
+
+    def __init__(self) -> None:
+        self.raw: dict[str, dict[tuple[str, datetime], tuple[Any, ...]]] = {}
+        self.counters: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+        self.writes = 0
+
+    async def write(self, spec: FeedSpec, events: Sequence[Event], stats: SourceStats) -> WriteResult:
+        table = self.raw.setdefault(spec.raw.name, {})
+        fresh: list[Event] = []
+        for ev in events:
+            key = (ev.id, ev.event_time)
+            if key not in table:
+                table[key] = spec.raw.to_row(ev)
+                fresh.append(ev)
+        incs = spec.increments(fresh)
+        incs.add(SOURCE_WINDOW, source_increment(spec, stats, fresh, len(events) - len(fresh)))
+        rows = {spec.raw.name: len(fresh)}
+        for ctable, crows in incs.rows.items():
+            store = self.counters.setdefault(ctable.name, {})
+            for row in crows:
+                k = tuple(row[c] for c in ctable.key)
+                store[k] = combine(ctable, store.get(k), row)
+            rows[ctable.name] = rows.get(ctable.name, 0) + len(crows)
+        self.writes += 1
+        return WriteResult(len(fresh), len(events) - len(fresh), rows)
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,78 @@
+from datetime import datetime, timedelta, timezone
+
+from agents import sketch
+from agents.health import ALL_ENDPOINTS, aggregate, health_increments, health_status
+from agents.windows import window_start
+from streams.events.health import RequestLog, ServiceProbe
+
+T0 = datetime(2026, 11, 27, 1, 0, 0, tzinfo=timezone.utc)
+
+
+def probe(i, ok=True, latency=50.0, at=T0, system="dvc", endpoint="/"):
+    return ServiceProbe(id=f"p{i}", type="ServiceProbe", system=system, endpoint=endpoint,
+                        dateObserved=at, success=ok, latency_ms=latency)
+
+
+def request(i, status=200, latency=80.0, at=T0, system="dvc"):
+    return RequestLog(id=f"r{i}", type="RequestLog", system=system, endpoint="/api/hoso", dateObserved=at,
+                      method="GET", status_code=status, latency_ms=latency, client_ip="113.160.1.2")
+
+
+def test_window_start_is_aligned():
+    ts = datetime(2026, 11, 27, 1, 0, 17, 500000, tzinfo=timezone.utc)
+    assert window_start(ts, 10) == datetime(2026, 11, 27, 1, 0, 10, tzinfo=timezone.utc)
+    assert window_start(ts, 60) == datetime(2026, 11, 27, 1, 0, 0, tzinfo=timezone.utc)
+
+
+def test_aggregate_counts_per_window_endpoint_and_system():
+    events = [probe(1), probe(2, ok=False), request(1), request(2, status=503),
+              request(3, at=T0 + timedelta(seconds=15))]
+    incs = {i.key: i for i in aggregate(events)}
+    whole = incs[("dvc", ALL_ENDPOINTS, 60, T0)]
+    assert (whole.probes, whole.probes_ok, whole.requests, whole.errors) == (2, 1, 3, 1)
+    assert sum(whole.latency_hist) == 5
+    first10 = incs[("dvc", ALL_ENDPOINTS, 10, T0)]
+    assert first10.requests == 2
+    assert incs[("dvc", ALL_ENDPOINTS, 10, T0 + timedelta(seconds=10))].requests == 1
+    assert incs[("dvc", "/api/hoso", 60, T0)].requests == 3
+    assert incs[("dvc", "/", 60, T0)].probes == 2
+
+
+def test_aggregate_is_independent_of_batching():
+    events = [request(i, status=500 if i % 7 == 0 else 200, latency=10 + i,
+                      at=T0 + timedelta(seconds=i)) for i in range(200)]
+
+    def total(batches):
+        acc = {}
+        for b in batches:
+            for inc in aggregate(b):
+                row = acc.setdefault(inc.key, [0, 0, sketch.empty()])
+                row[0] += inc.requests
+                row[1] += inc.errors
+                row[2] = sketch.merge(row[2], inc.latency_hist)
+        return acc
+
+    assert total([events]) == total([events[i:i + 13] for i in range(0, 200, 13)])
+
+
+def test_increments_rows_carry_table_columns():
+    incs = health_increments([probe(1)])
+    (table, rows), = incs.rows.items()
+    assert table.name == "health_window"
+    assert set(rows[0]) == set(table.columns)
+
+
+def test_status_from_counters():
+    now = T0 + timedelta(seconds=30)
+    kw = dict(requests=100, errors=0, latency_hist=sketch.from_values([50] * 100), last_event=T0,
+              now=now, stale_after=timedelta(seconds=60))
+    assert health_status("dvc", probes=10, probes_ok=10, **kw).status == "ok"
+    degraded = health_status("dvc", probes=100, probes_ok=97, **kw)
+    assert degraded.status == "degraded" and "availability" in degraded.reasons
+    assert health_status("dvc", probes=10, probes_ok=2, **kw).status == "down"
+    assert health_status("dvc", probes=10, probes_ok=10, **{**kw, "errors": 60}).status == "down"
+    slow = health_status("dvc", probes=10, probes_ok=10,
+                         **{**kw, "latency_hist": sketch.from_values([5000] * 100)})
+    assert slow.status == "degraded" and slow.reasons == ("latency",)
+    stale = health_status("dvc", probes=10, probes_ok=10, **{**kw, "now": T0 + timedelta(minutes=5)})
+    assert stale.status == "unknown"

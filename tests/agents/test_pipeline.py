@@ -1,0 +1,135 @@
+from datetime import datetime, timedelta, timezone
+
+import orjson
+import pytest
+from prometheus_client import CollectorRegistry
+
+from agents.health import HEALTH_FEED
+from agents.pipeline import Backoff, FeedPipeline, Message
+from streams.errors import SinkError, SinkUnavailable
+from streams.metrics import WorkerMetrics
+from streams.sinks.base import MemorySink
+from streams.validation import Decoder
+
+NOW = datetime(2026, 11, 27, 1, 0, 30, tzinfo=timezone.utc)
+
+
+def probe(i, ok=True, at=NOW - timedelta(seconds=5)):
+    return {"id": f"p{i}", "type": "ServiceProbe", "system": "dvc", "endpoint": "/",
+            "dateObserved": at.isoformat(), "success": ok, "latency_ms": 40.0}
+
+
+def msg(value, offset=0, partition=0):
+    return Message("ioc.health", partition, offset, value if isinstance(value, bytes) else orjson.dumps(value))
+
+
+class Harness:
+    def __init__(self, sink=None):
+        self.registry = CollectorRegistry()
+        self.sink = sink or MemorySink()
+        self.dead = []
+        self.sleeps = []
+
+        async def dead(letters):
+            self.dead.extend(letters)
+
+        async def sleep(s):
+            self.sleeps.append(s)
+
+        self.pipeline = FeedPipeline(HEALTH_FEED, Decoder("health", clock=lambda: NOW), self.sink, dead,
+                                     WorkerMetrics(self.registry), backoff=Backoff(0.5, 4), clock=lambda: NOW,
+                                     sleep=sleep)
+
+    def metric(self, name, **labels):
+        return self.registry.get_sample_value(name, labels) or 0
+
+    def window(self, system="dvc"):
+        rows = self.sink.counters["health_window"]
+        return next(r for k, r in rows.items() if k[0] == system and k[1] == "*" and k[2] == 60)
+
+
+async def test_good_events_are_stored_and_counted_once_even_when_replayed():
+    h = Harness()
+    batch = [msg([probe(1), probe(2, ok=False)], 0), msg(probe(3), 1)]
+    out = await h.pipeline.process(batch)
+    assert (out.events, out.fresh, out.duplicates) == (3, 3, 0)
+    out = await h.pipeline.process(batch)  # the same messages again, as after a crash
+    assert (out.fresh, out.duplicates) == (0, 3)
+    w = h.window()
+    assert (w["probes"], w["probes_ok"]) == (3, 2)
+    assert h.metric("ioc_events_duplicate_total", topic="ioc.health") == 3
+
+
+async def test_a_bad_event_in_an_array_rejects_only_itself():
+    h = Harness()
+    bad = {**probe(2), "latency_ms": -5}
+    out = await h.pipeline.process([msg([probe(1), bad, probe(3)])])
+    assert out.fresh == 2
+    assert [(d.reason, d.index) for d in h.dead] == [("invalid", 1)]
+    assert orjson.loads(h.dead[0].original) == bad
+    headers = dict(h.dead[0].headers())
+    assert headers["ioc-reason"] == b"invalid" and b"latency_ms" in headers["ioc-detail"]
+    assert h.metric("ioc_dead_letters_total", topic="ioc.health", reason="invalid") == 1
+
+
+async def test_not_json_keeps_the_original_bytes():
+    h = Harness()
+    await h.pipeline.process([msg(b"\xff\xfe{oops", 7)])
+    (d,) = h.dead
+    assert (d.reason, d.original, d.offset, d.index) == ("not_json", b"\xff\xfe{oops", 7, None)
+    src = next(iter(h.sink.counters["source_window"].values()))
+    assert (src["received"], src["rejected"], src["accepted"]) == (1, 1, 0)
+
+
+async def test_late_events_beyond_the_allowance_are_dead_lettered():
+    h = Harness()
+    await h.pipeline.process([msg(probe(1, at=NOW))])
+    await h.pipeline.process([msg(probe(2, at=NOW - timedelta(minutes=11)), 1)])
+    assert [d.reason for d in h.dead] == ["late"]
+
+
+class FlakySink(MemorySink):
+    def __init__(self, failures):
+        super().__init__()
+        self.failures = failures
+
+    async def write(self, spec, events, stats):
+        if self.failures:
+            self.failures -= 1
+            raise SinkUnavailable("connection refused")
+        return await super().write(spec, events, stats)
+
+
+async def test_database_outage_holds_the_batch_and_retries_with_backoff():
+    h = Harness(FlakySink(4))
+    out = await h.pipeline.process([msg(probe(1))])
+    assert out.fresh == 1
+    assert h.sleeps == [0.5, 1.0, 2.0, 4.0]
+    assert h.metric("ioc_sink_errors_total", topic="ioc.health", kind="unavailable") == 4
+    assert h.metric("ioc_sink_up") == 1
+
+
+class PickySink(MemorySink):
+    async def write(self, spec, events, stats):
+        if any(e.id == "p2" for e in events):
+            raise SinkError("value out of range", table="health_event")
+        return await super().write(spec, events, stats)
+
+
+async def test_an_event_the_database_refuses_is_dead_lettered_alone():
+    h = Harness(PickySink())
+    out = await h.pipeline.process([msg([probe(1), probe(2), probe(3)])])
+    assert out.fresh == 2
+    assert [d.reason for d in h.dead] == ["sink_rejected"]
+    assert b'"p2"' in h.dead[0].original
+
+
+@pytest.mark.parametrize("value,reason", [
+    (b"[" * 5000 + b"]" * 5000, "not_json"),
+    (b'{"id":"x","type":"Nope"}', "unknown_type"),
+    (b"42", "not_an_object"),
+])
+async def test_reasons(value, reason):
+    h = Harness()
+    await h.pipeline.process([msg(value)])
+    assert [d.reason for d in h.dead] == [reason]

@@ -1,0 +1,66 @@
+"""Test fixtures.  Unit tests need nothing; integration tests share one real stack per run.
+
+The stack (Kafka, TimescaleDB) is started once per session by ``deploy/stack.sh start``
+(idempotent: a running stack is reused).  Each session gets its own database and topic
+prefix, so runs never see each other's data.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from streams.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_DSN = os.environ.get("IOC_TEST_ADMIN_DSN", "postgresql://ioc@127.0.0.1:5433/postgres")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/integration/" in str(item.fspath) or item.get_closest_marker("integration"):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def stack() -> None:
+    """The local stack, started once for the whole run."""
+    result = subprocess.run([str(ROOT / "deploy" / "stack.sh"), "start"], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.fail(f"local stack did not start:\n{result.stdout}\n{result.stderr}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def test_settings(stack) -> Settings:
+    """Settings of this run: a fresh database with the schema, fresh topics."""
+    from streams.admin import create_topics
+    from streams.db.migrate import migrate
+
+    run = uuid.uuid4().hex[:8]
+    dbname = f"ioc_test_{run}"
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    dsn = ADMIN_DSN.rsplit("/", 1)[0] + f"/{dbname}"
+    settings = Settings(
+        database_url=dsn,
+        topic_prefix=f"t{run}.",
+        app_id=f"ioc-test-{run}",
+        metrics_port=0,
+        batch_within_s=0.2,
+        topic_partitions=2,
+    )
+    migrate(settings.dsn, log=lambda *_: None)
+    create_topics(settings, log_fn=lambda *_: None)
+    yield settings
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db(test_settings):
+    with psycopg.connect(test_settings.dsn, autocommit=True) as conn:
+        yield conn

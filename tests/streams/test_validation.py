@@ -1,0 +1,72 @@
+from datetime import datetime, timedelta, timezone
+
+import orjson
+
+from streams.validation import Bounds, Decoder, Limits
+
+NOW = datetime(2026, 11, 27, 1, 0, 0, tzinfo=timezone.utc)
+
+
+def probe(**over):
+    ev = {"id": "p1", "type": "ServiceProbe", "system": "dvc", "endpoint": "/",
+          "dateObserved": "2026-11-27T08:00:00+07:00", "success": True, "latency_ms": 12.5}
+    ev.update(over)
+    return ev
+
+
+def decode(value, **kw):
+    return Decoder("health", clock=lambda: NOW, **kw).decode(value if isinstance(value, bytes) else orjson.dumps(value))
+
+
+def reasons(decoded):
+    return [r.reason for r in decoded.rejected]
+
+
+def test_single_event_and_array_are_both_accepted():
+    assert len(decode(probe()).events) == 1
+    assert len(decode([probe(id="a"), probe(id="b")]).events) == 2
+
+
+def test_timestamps_are_converted_to_utc():
+    (ev,) = decode(probe()).events
+    assert ev.dateObserved == NOW and ev.dateObserved.tzinfo == timezone.utc
+
+
+def test_wrong_types_and_impossible_values_are_rejected():
+    assert reasons(decode(probe(latency_ms="12"))) == ["invalid"]
+    assert reasons(decode(probe(success="yes"))) == ["invalid"]
+    assert reasons(decode(probe(latency_ms=-1))) == ["invalid"]
+    assert reasons(decode(probe(dateObserved="2026-11-27T08:00:00"))) == ["invalid"]  # no offset
+    assert reasons(decode(probe(system="DVC Portal"))) == ["invalid"]
+    assert reasons(decode(b'{"latency_ms": NaN}')) == ["not_json"]
+    assert reasons(decode(b"[1e999]")) == ["not_json"]
+
+
+def test_time_limits():
+    assert reasons(decode(probe(dateObserved="2026-11-27T01:10:00Z"))) == ["future_timestamp"]
+    assert reasons(decode(probe(dateObserved="2020-01-01T00:00:00Z"))) == ["too_old"]
+    assert decode(probe(dateObserved="2026-11-27T01:04:00Z")).events  # within the tolerance
+
+
+def test_size_limits():
+    big = orjson.dumps(probe(error="x" * 2000))
+    assert reasons(decode(big, limits=Limits(max_message_bytes=1024))) == ["too_large"]
+    many = [probe(id=str(i)) for i in range(11)]
+    assert reasons(decode(many, limits=Limits(max_events_per_message=10))) == ["too_many_events"]
+
+
+def test_bad_element_rejected_alone_with_its_index():
+    out = decode([probe(id="a"), {"nope": 1}, "text", probe(id="d")])
+    assert [e.id for e in out.events] == ["a", "d"]
+    assert [(r.reason, r.index) for r in out.rejected] == [("invalid", 1), ("not_an_object", 2)]
+    assert orjson.loads(out.rejected[0].original) == {"nope": 1}
+
+
+def test_bounds():
+    b = Bounds(103.4, 9.1, 105.6, 10.65)
+    assert b.contains(105.08, 10.01) and not b.contains(106.7, 10.8)
+
+
+def test_vietnamese_text_is_kept():
+    (ev,) = decode(probe(error="Hết thời gian chờ — máy chủ Rạch Giá")).events
+    assert ev.error == "Hết thời gian chờ — máy chủ Rạch Giá"
