@@ -64,3 +64,22 @@ def test_settings(stack) -> Settings:
 def db(test_settings):
     with psycopg.connect(test_settings.dsn, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture(scope="session")
+def worker(test_settings, tmp_path_factory):
+    """One real ``ioc worker`` process for the run, consuming this run's topics."""
+    from tests.support import WorkerProcess
+
+    proc = WorkerProcess(test_settings, tmp_path_factory.mktemp("worker") / "worker.log")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def producer(test_settings):
+    from simulators.kafka import KafkaSender
+
+    sender = KafkaSender(test_settings)
+    yield sender
+    sender.close()

@@ -1,0 +1,137 @@
+"""Simulator -> real Kafka -> real worker -> real TimescaleDB, checked against an independent count."""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import orjson
+import pytest
+from kafka import KafkaConsumer
+
+from agents import sketch
+from simulators.base import Runner
+from simulators.health import HealthSimulator
+from simulators.province import load_province
+from streams.topics import topic_name
+from tests.support import wait_for
+
+
+def _feed(settings, n_ticks=40):
+    """A deterministic health feed ending now: (events, messages) as the simulator sends them."""
+    province = load_province(settings.province_file)
+    sim = HealthSimulator(province, random.Random(42), probe_interval_s=2)
+    sent = []
+    runner = Runner([sim], lambda fam, key, value: sent.append((fam, key, value)), rate=400)
+    start = datetime.now(timezone.utc) - timedelta(seconds=n_ticks * 0.1)
+    for i in range(n_ticks):
+        runner.step(start + timedelta(seconds=i * 0.1), 0.1)
+    events = []
+    for _, _, value in sent:
+        doc = orjson.loads(value)
+        events.extend(doc if isinstance(doc, list) else [doc])
+    return events, sent
+
+
+def _send(producer, messages):
+    for fam, key, value in messages:
+        producer(fam, key, value)
+    producer.flush()
+
+
+def _expected(events):
+    """Per-system 60 s totals computed straight from the raw events, without the project's aggregator."""
+    exp = {}
+    for e in events:
+        row = exp.setdefault(e["system"], Counter())
+        if e["type"] == "ServiceProbe":
+            row["probes"] += 1
+            row["probes_ok"] += e["success"]
+        else:
+            row["requests"] += 1
+            row["errors"] += e["status_code"] >= 500
+    return exp
+
+
+def _stored(db, systems_since):
+    rows = db.execute(
+        """SELECT system, sum(probes), sum(probes_ok), sum(requests), sum(errors)
+           FROM health_window WHERE window_s = 60 AND endpoint = '*' AND time >= %s GROUP BY system""",
+        (systems_since,),
+    ).fetchall()
+    return {s: Counter(probes=p, probes_ok=ok, requests=r, errors=e) for s, p, ok, r, e in rows}
+
+
+def _count(db, since):
+    return db.execute("SELECT count(*) FROM health_event WHERE time >= %s", (since,)).fetchone()[0]
+
+
+def test_events_become_exact_indicators_and_replays_change_nothing(worker, producer, db, test_settings):
+    events, messages = _feed(test_settings)
+    since = min(datetime.fromisoformat(e["dateObserved"]) for e in events) - timedelta(minutes=2)
+    _send(producer, messages)
+    try:
+        wait_for(lambda: _count(db, since) >= len(events), timeout=90, what=f"{len(events)} raw rows")
+    except AssertionError:
+        raise AssertionError(f"rows did not arrive; worker log:\n{worker.log_tail()}") from None
+
+    def strip(d):  # Counter equality ignores zero counts only after +
+        return {k: +v for k, v in d.items()}
+
+    expected = _expected(events)
+    assert strip(_stored(db, since)) == strip(expected)
+    # the 10 s windows add up to the same totals
+    ten = db.execute(
+        "SELECT sum(requests) FROM health_window WHERE window_s = 10 AND endpoint = '*' AND time >= %s", (since,)
+    ).fetchone()[0]
+    assert ten == sum(r["requests"] for r in expected.values())
+    # percentiles in SQL agree with the pure sketch over the same latencies
+    system = max(expected, key=lambda s: expected[s]["requests"])
+    lat = [e["latency_ms"] for e in events if e["system"] == system]
+    sql_p95 = db.execute(
+        """SELECT ioc_hist_quantile(ioc_hist_sum(latency_hist), 0.95) FROM health_window
+           WHERE window_s = 60 AND endpoint = '*' AND system = %s AND time >= %s""", (system, since),
+    ).fetchone()[0]
+    assert sql_p95 == pytest.approx(sketch.quantile(sketch.from_values(lat), 0.95), rel=1e-9)
+
+    # the same messages again (a replay): nothing changes, the duplicates are counted as such
+    _send(producer, messages)
+    wait_for(
+        lambda: db.execute("SELECT sum(duplicates) FROM source_window WHERE source = 'health' AND time >= %s",
+                           (since,)).fetchone()[0] == len(events),
+        timeout=60, what="duplicates to be counted",
+    )
+    assert _count(db, since) == len(events)
+    assert strip(_stored(db, since)) == strip(expected)
+
+
+def test_bad_events_go_to_the_dead_letter_topic_with_their_reason(worker, producer, test_settings, db):
+    now = datetime.now(timezone.utc).isoformat()
+    good = {"id": "dl-good", "type": "ServiceProbe", "system": "gis", "endpoint": "/", "dateObserved": now,
+            "success": True, "latency_ms": 20.0}
+    bad_array = orjson.dumps([good, {**good, "id": "dl-bad", "latency_ms": "slow"}])
+    consumer = KafkaConsumer(
+        topic_name(test_settings, "deadletter"), bootstrap_servers=test_settings.bootstrap_servers,
+        auto_offset_reset="earliest", consumer_timeout_ms=1000, group_id=None,
+    )
+    producer("health", "gis", b"{not json")
+    producer("health", "gis", bad_array)
+    producer.flush()
+    found = {}
+
+    def poll():
+        for rec in consumer:
+            headers = {k: v for k, v in rec.headers}
+            found[rec.value] = headers
+        return len(found) >= 2 and found
+
+    wait_for(poll, timeout=60, what="two dead letters")
+    consumer.close()
+    assert found[b"{not json"]["ioc-reason"] == b"not_json"
+    bad = next(v for v in found if v.startswith(b"{") and b"dl-bad" in v)
+    assert found[bad]["ioc-reason"] == b"invalid"
+    assert found[bad]["ioc-source-index"] == b"1"
+    assert b"latency_ms" in found[bad]["ioc-detail"]
+    # its neighbour in the array was stored
+    wait_for(lambda: db.execute("SELECT count(*) FROM health_event WHERE id = 'dl-good'").fetchone()[0] == 1,
+             timeout=30, what="the good neighbour to be stored")
