@@ -49,7 +49,7 @@ def create_topics(settings: Settings, *, timeout_s: float = 60, log_fn=print) ->
         present = [n for n in wanted if n in existing]
         if present:
             for desc in admin.describe_topics(present):
-                name, have = desc["topic"], len(desc["partitions"])
+                name, have = desc.get("name") or desc.get("topic"), len(desc["partitions"])
                 if have < wanted[name]:
                     admin.create_partitions({name: NewPartitions(wanted[name])})
                     log_fn(f"topics: {name} grown from {have} to {wanted[name]} partitions")

@@ -121,6 +121,7 @@ def cmd_dash(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     _logging(settings)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per wall refresh
     app = create_app(settings)
     log.info("dashboard on http://%s:%s/", settings.dash_host, settings.dash_port)
     app.run(host=settings.dash_host, port=settings.dash_port, debug=False)
