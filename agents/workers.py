@@ -16,8 +16,10 @@ import faust
 from prometheus_client import CollectorRegistry
 
 from agents.health import HEALTH_FEED
+from agents.housekeeping import run_housekeeping
 from agents.pipeline import Backoff, DeadLetter, FeedPipeline, Message
 from streams.app import create_app
+from streams.errors import IOCError
 from streams.metrics import WorkerMetrics
 from streams.settings import Settings
 from streams.sinks.base import FeedSpec
@@ -63,6 +65,7 @@ class Worker:
             self.pipelines[spec.family] = pipeline
             self._register(spec.family, pipeline)
         self.app.timer(10.0, on_leader=False)(self.heartbeat)
+        self.app.timer(settings.housekeeping_interval_s, on_leader=False)(self.housekeeping)
 
     def _register(self, family: str, pipeline: FeedPipeline) -> None:
         settings = self.settings
@@ -110,6 +113,13 @@ class Worker:
             await self.sink.heartbeat(self.name, self.started, info)
         except Exception as exc:  # the next heartbeat tries again; writes report their own errors
             log.debug("heartbeat not written: %s", exc)
+
+
+    async def housekeeping(self) -> None:
+        try:
+            await run_housekeeping(self.sink, self.settings.retention_days, utcnow())
+        except IOCError as exc:
+            log.warning("housekeeping skipped, next try in %.0f s: %s", self.settings.housekeeping_interval_s, exc)
 
 
 def build_worker(settings: Settings, registry: CollectorRegistry | None = None) -> Worker:

@@ -13,6 +13,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROVINCE_FILE = PACKAGE_ROOT / "simulators" / "data" / "kien_giang.yaml"
 
+#: days each hypertable keeps; raw logs shortest, indicators longest (uptime 30 d, yearly reports)
+DEFAULT_RETENTION_DAYS: dict[str, int] = {
+    "health_event": 14,
+    "health_window": 400,
+    "source_window": 90,
+}
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IOC_", extra="ignore", frozen=True)
@@ -38,6 +45,11 @@ class Settings(BaseSettings):
     late_allowance_s: float = Field(600, ge=0, description="events this far behind the newest one are late")
     metrics_port: int = Field(9464, ge=0, le=65535, description="Prometheus /metrics port of the worker (0 = off)")
     metrics_host: str = Field("127.0.0.1", description="address the metrics server binds")
+    retention_days: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_RETENTION_DAYS),
+        description="days kept per hypertable, JSON (e.g. {\"health_event\": 7}); merged with the defaults",
+    )
+    housekeeping_interval_s: float = Field(3600, gt=0, description="how often retention and maintenance expansion run")
     sink_retry_max_s: float = Field(30, gt=0, description="longest wait between retries of a failed write")
 
     # --- Dashboard ----------------------------------------------------------------
@@ -57,6 +69,15 @@ class Settings(BaseSettings):
         if not servers or any(":" not in s for s in servers):
             raise ValueError(f"expected host:port[,host:port…], got {value!r}")
         return ",".join(servers)
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, value: dict[str, int]) -> dict[str, int]:
+        merged = {**DEFAULT_RETENTION_DAYS, **value}
+        bad = {k: v for k, v in merged.items() if not isinstance(v, int) or v < 1}
+        if bad:
+            raise ValueError(f"retention must be at least 1 day: {bad}")
+        return merged
 
     @property
     def bootstrap_servers(self) -> list[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -149,6 +149,43 @@ class TimescaleSink:
                 )
         except (psycopg.Error, PoolTimeout) as exc:
             raise SinkUnavailable(f"heartbeat not written: {exc}", table="worker_heartbeat") from exc
+
+    async def drop_old_chunks(self, retention: dict[str, timedelta], now: datetime) -> dict[str, int]:
+        """``drop_chunks`` per hypertable; returns how many chunks each lost."""
+        dropped: dict[str, int] = {}
+        try:
+            async with self._pool.connection(timeout=10) as conn:
+                for table, keep in sorted(retention.items()):
+                    cur = await conn.execute(
+                        "SELECT count(*) FROM drop_chunks(%s::regclass, older_than => %s::timestamptz)",
+                        (table, now - keep),
+                    )
+                    dropped[table] = (await cur.fetchone())[0]
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise SinkUnavailable(f"retention failed: {str(exc).strip()}", table=table) from exc
+        return dropped
+
+    async def maintenance_rules(self) -> list[tuple[int, str | None, datetime | None, datetime | None, Any]]:
+        async with self._pool.connection(timeout=10) as conn:
+            cur = await conn.execute(
+                "SELECT id, system, starts_at, ends_at, recurrence FROM maintenance_window ORDER BY id"
+            )
+            return await cur.fetchall()
+
+    async def save_occurrences(self, rows: list[tuple[int, str | None, datetime, datetime]]) -> int:
+        if not rows:
+            return 0
+        try:
+            async with self._pool.connection(timeout=10) as conn:
+                async with conn.cursor() as cur:
+                    await cur.executemany(
+                        """INSERT INTO maintenance_occurrence (window_id, system, starts_at, ends_at)
+                           VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+                        rows,
+                    )
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise SinkUnavailable(f"maintenance expansion failed: {exc}", table="maintenance_occurrence") from exc
+        return len(rows)
 
     def _raw(self, table: RawTable) -> sql.Composed:
         q = self._raw_sql.get(table.name)

@@ -1,0 +1,35 @@
+"""Periodic jobs of the worker: retention by ``drop_chunks`` and maintenance expansion.
+
+The Apache edition of TimescaleDB has no retention policies, so the worker runs retention
+itself; every worker may run it, since dropping chunks that are already gone does nothing.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from agents.maintenance import WeeklyRule, occurrences
+
+log = logging.getLogger(__name__)
+
+EXPAND_AHEAD = timedelta(days=14)
+
+
+def plan_occurrences(rules, now: datetime, ahead: timedelta = EXPAND_AHEAD):
+    """Rows (window_id, system, starts_at, ends_at) for one-off windows and recurring rules."""
+    rows = []
+    for wid, system, starts_at, ends_at, recurrence in rules:
+        if recurrence:
+            rule = WeeklyRule.parse(recurrence)
+            rows.extend((wid, system, s, e) for s, e in occurrences(rule, now - timedelta(days=1), now + ahead))
+        elif starts_at and ends_at:
+            rows.append((wid, system, starts_at, ends_at))
+    return rows
+
+
+async def run_housekeeping(sink, retention_days: dict[str, int], now: datetime) -> dict:
+    dropped = await sink.drop_old_chunks({t: timedelta(days=d) for t, d in retention_days.items()}, now)
+    expanded = await sink.save_occurrences(plan_occurrences(await sink.maintenance_rules(), now))
+    if any(dropped.values()):
+        log.info("retention: dropped chunks %s", {t: n for t, n in dropped.items() if n})
+    return {"dropped": dropped, "occurrences": expanded}

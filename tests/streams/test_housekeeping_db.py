@@ -1,0 +1,36 @@
+from datetime import datetime, timedelta, timezone
+
+from agents.housekeeping import run_housekeeping
+from agents.health import HEALTH_FEED
+from streams.events.health import ServiceProbe
+from streams.sinks.base import SourceStats
+from streams.sinks.timescale import TimescaleSink
+
+
+def probe(i, at, ok=True, system="gis"):
+    return ServiceProbe(id=f"hk-{system}-{i}", type="ServiceProbe", system=system, endpoint="/", dateObserved=at,
+                        success=ok, latency_ms=30.0)
+
+
+async def test_retention_drops_old_chunks_and_uptime_skips_maintenance(test_settings, db):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    old = now - timedelta(days=40)
+    recent = now - timedelta(hours=2)
+    sink = TimescaleSink(test_settings.dsn)
+    try:
+        # an old event, and two recent hours: the first hour up, the second down
+        events = [probe(0, old)] + [probe(i, recent + timedelta(minutes=i), ok=i < 60) for i in range(1, 120)]
+        await sink.write(HEALTH_FEED, events, SourceStats("health", now, len(events), 0))
+        db.execute(
+            "INSERT INTO maintenance_window (system, starts_at, ends_at, reason) VALUES ('gis', %s, %s, 'test')",
+            (recent + timedelta(minutes=59), recent + timedelta(minutes=121)),
+        )
+        result = await run_housekeeping(sink, {"health_event": 30, "health_window": 400, "source_window": 90}, now)
+    finally:
+        await sink.close()
+    assert result["dropped"]["health_event"] >= 1
+    assert result["occurrences"] >= 1
+    assert db.execute("SELECT count(*) FROM health_event WHERE id = 'hk-gis-0'").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM health_event WHERE id LIKE 'hk-gis-%%'").fetchone()[0] == 119
+    up = db.execute("SELECT ioc_uptime('gis', %s, %s)", (recent - timedelta(minutes=1), now)).fetchone()[0]
+    assert up == 1.0  # the failing hour was in maintenance
