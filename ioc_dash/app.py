@@ -39,7 +39,7 @@ def create_app(
 ) -> dash.Dash:
     province = province or load_province(settings.province_file)
     if read_snapshot is None:
-        repo = Repository(settings.dsn)
+        repo = Repository(settings.dsn, systems=[s.code for s in province.systems])
         read_snapshot = repo.snapshot
     cache = SnapshotCache(read_snapshot, settings.dash_refresh_s)
     stale_after = timedelta(seconds=settings.stale_after_s)
@@ -69,7 +69,7 @@ def create_app(
         statuses = figures.system_statuses(snap, province, stale_after=stale_after)
         fresh = figures.freshness(snap, stale_after=stale_after)
         return (
-            figures.status_table(statuses, province, snap.taken_at, lang),
+            figures.status_table(statuses, province, snap.taken_at, lang, snap.uptime),
             figures.summary_tiles(statuses, lang),
             figures.stale_banner(fresh, lang),
             figures.local_time(snap.taken_at),

@@ -43,8 +43,8 @@ def system_statuses(snapshot: Snapshot, province: Province, *, stale_after: time
     return out
 
 
-def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
+def pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f}%"
 
 
 def ms(value: float | None) -> str:
@@ -64,9 +64,12 @@ def ago(ts: datetime | None, now: datetime, lang: str) -> str:
     return t("hours_ago", lang).format(n=s // 3600)
 
 
-def status_table(statuses: list[HealthStatus], province: Province, now: datetime, lang: str) -> html.Table:
+def status_table(statuses: list[HealthStatus], province: Province, now: datetime, lang: str,
+                 uptime: dict[str, tuple[float | None, float | None]] | None = None) -> html.Table:
+    uptime = uptime or {}
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
-                               ("system", "status", "availability", "error_rate", "p95", "last_event")]))
+                               ("system", "status", "availability", "error_rate", "p95", "uptime_24h",
+                                "uptime_30d", "last_event")]))
     body = []
     for s in statuses:
         system = province.system(s.system)
@@ -79,6 +82,8 @@ def status_table(statuses: list[HealthStatus], province: Province, now: datetime
                     html.Td(pct(s.availability), className="num"),
                     html.Td(pct(s.error_rate), className="num"),
                     html.Td(ms(s.p95_ms), className="num"),
+                    html.Td(pct(uptime.get(s.system, (None, None))[0], 2), className="num"),
+                    html.Td(pct(uptime.get(s.system, (None, None))[1], 2), className="num"),
                     html.Td(ago(s.last_event, now, lang), className="num"),
                 ],
                 className=f"row-{s.status}",

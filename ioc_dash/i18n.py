@@ -9,6 +9,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "availability": {"vi": "Sẵn sàng (5 phút)", "en": "Availability (5 min)"},
     "error_rate": {"vi": "Tỷ lệ lỗi", "en": "Error rate"},
     "p95": {"vi": "Độ trễ p95", "en": "Latency p95"},
+    "uptime_24h": {"vi": "Hoạt động 24 giờ", "en": "Uptime 24 h"},
+    "uptime_30d": {"vi": "Hoạt động 30 ngày", "en": "Uptime 30 d"},
     "last_event": {"vi": "Dữ liệu gần nhất", "en": "Last data"},
     "status_ok": {"vi": "Bình thường", "en": "OK"},
     "status_degraded": {"vi": "Suy giảm", "en": "Degraded"},

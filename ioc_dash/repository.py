@@ -26,6 +26,7 @@ class Snapshot:
     systems: list[dict[str, Any]] = field(default_factory=list)  # one row per system, recent counters
     sources: list[dict[str, Any]] = field(default_factory=list)  # one row per feed source
     workers: list[dict[str, Any]] = field(default_factory=list)
+    uptime: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)  # system -> (24 h, 30 d)
     error: str | None = None  # set when the database could not be read
 
     @property
@@ -60,12 +61,24 @@ WHERE time >= now() - interval '1 hour'
 GROUP BY source
 """
 
+UPTIME_SQL = """
+SELECT s.system,
+       ioc_uptime(s.system, now() - interval '24 hours', now()) AS up_24h,
+       ioc_uptime(s.system, now() - interval '30 days', now())  AS up_30d
+FROM unnest(%(systems)s::text[]) AS s(system)
+"""
+
 WORKERS_SQL = "SELECT worker, started_at, last_seen, info FROM worker_heartbeat ORDER BY last_seen DESC LIMIT 50"
 
 
 class Repository:
-    def __init__(self, dsn: str, *, window_s: int = 300) -> None:
+    def __init__(self, dsn: str, *, window_s: int = 300, systems: list[str] | None = None,
+                 uptime_every_s: float = 60.0) -> None:
         self.window_s = window_s
+        self.systems = systems or []
+        self.uptime_every_s = uptime_every_s
+        self._uptime: dict[str, tuple[float | None, float | None]] = {}
+        self._uptime_at = -1e18
         self.pool = ConnectionPool(dsn, min_size=0, max_size=2, open=False, kwargs={"connect_timeout": 3})
         self._opened = False
         self._lock = threading.Lock()
@@ -87,10 +100,15 @@ class Repository:
                     systems = conn.execute(SYSTEMS_SQL, {"window_s": self.window_s}).fetchall()
                     sources = conn.execute(SOURCES_SQL).fetchall()
                     workers = conn.execute(WORKERS_SQL).fetchall()
-                self.queries += 3
+                    self.queries += 3
+                    if self.systems and time.monotonic() - self._uptime_at >= self.uptime_every_s:
+                        rows = conn.execute(UPTIME_SQL, {"systems": self.systems}).fetchall()
+                        self._uptime = {r["system"]: (r["up_24h"], r["up_30d"]) for r in rows}
+                        self._uptime_at = time.monotonic()
+                        self.queries += 1
         except (psycopg.Error, PoolTimeout) as exc:
             raise SinkUnavailable(f"dashboard cannot read the database: {str(exc).strip()[:200]}") from exc
-        return Snapshot(now, systems, sources, workers)
+        return Snapshot(now, systems, sources, workers, dict(self._uptime))
 
     def close(self) -> None:
         if self._opened:
@@ -119,7 +137,7 @@ class SnapshotCache:
                     self._value = Snapshot(
                         datetime.now(timezone.utc),
                         old.systems if old else [], old.sources if old else [], old.workers if old else [],
-                        error=str(exc),
+                        old.uptime if old else {}, error=str(exc),
                     )
                 self._at = self.clock()
                 self.reads += 1

@@ -103,3 +103,4 @@ def test_the_wall_page_serves_every_system_from_the_database(test_settings, db):
     for system in PROVINCE.systems:
         assert system.name in out, system.code
     assert "Mất kết nối" in out  # lgsp is down
+    assert "0.00%" in out  # its uptime over 24 h: every probe failed
