@@ -15,7 +15,7 @@ from agents import sketch
 from agents.windows import window_start
 from streams.events import Event
 from streams.events.health import RequestLog, ServiceProbe
-from streams.sinks.base import CounterTable, FeedSpec, Increments, RawTable
+from streams.sinks.base import CounterTable, FeedSpec, Increments, RawTable, States
 
 WINDOWS_S: tuple[int, ...] = (10, 60)
 ALL_ENDPOINTS = "*"
@@ -181,7 +181,7 @@ HEALTH_WINDOW = CounterTable(
 )
 
 
-def health_increments(fresh: Sequence[Event]) -> Increments:
+def health_increments(fresh: Sequence[Event], states: States | None = None) -> Increments:
     incs = Increments()
     for inc in aggregate(fresh):  # type: ignore[arg-type]
         incs.add(

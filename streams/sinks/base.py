@@ -47,11 +47,34 @@ class CounterTable:
         return self.key + self.sums + self.hists + self.greatest + self.latest
 
 
+@dataclass(frozen=True, slots=True)
+class StateTable:
+    """Current state per entity (a camera's debounced status, a dossier's stage …).
+
+    The sink loads the rows of the entities a batch touches (``FOR UPDATE``, inside the batch's
+    transaction), hands them to the family's pure function, and writes back what it returns:
+    state stays consistent with the stored events whatever crashes or rebalances happen.
+    """
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]  # the other columns
+    keys_of: Callable[[Sequence[Event]], set[tuple[Any, ...]]]
+
+    @property
+    def all_columns(self) -> tuple[str, ...]:
+        return self.key + self.columns
+
+
+States = dict[tuple[Any, ...], dict[str, Any]]
+
+
 @dataclass(slots=True)
 class Increments:
-    """Rows to add, per counter table; each row is a dict of the table's columns."""
+    """Rows to add, per counter table (dicts of the table's columns); and state rows to save."""
 
     rows: dict[CounterTable, list[dict[str, Any]]] = field(default_factory=dict)
+    states: States = field(default_factory=dict)
 
     def add(self, table: CounterTable, row: dict[str, Any]) -> None:
         self.rows.setdefault(table, []).append(row)
@@ -66,11 +89,17 @@ class Increments:
 
 @dataclass(frozen=True, slots=True)
 class FeedSpec:
-    """What a feed family writes: raw events, and increments computed from fresh events."""
+    """What a feed family writes: raw events, and increments computed from fresh events.
+
+    ``increments(fresh, states)`` gets the fresh events in event-time order and, when the family
+    keeps a ``state`` table, the current state rows of the entities they touch (missing ones
+    absent); it returns counter increments and the state rows to save.
+    """
 
     family: str
     raw: RawTable
-    increments: Callable[[Sequence[Event]], Increments]
+    increments: Callable[[Sequence[Event], States], Increments]
+    state: StateTable | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +172,7 @@ class MemorySink:
     def __init__(self) -> None:
         self.raw: dict[str, dict[tuple[str, datetime], tuple[Any, ...]]] = {}
         self.counters: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
+        self.states: dict[str, States] = {}
         self.writes = 0
 
     async def write(self, spec: FeedSpec, events: Sequence[Event], stats: SourceStats) -> WriteResult:
@@ -153,7 +183,11 @@ class MemorySink:
             if key not in table:
                 table[key] = spec.raw.to_row(ev)
                 fresh.append(ev)
-        incs = spec.increments(fresh)
+        fresh.sort(key=lambda e: e.event_time)
+        store = self.states.setdefault(spec.state.name, {}) if spec.state else {}
+        wanted = spec.state.keys_of(fresh) if spec.state else set()
+        incs = spec.increments(fresh, {k: dict(store[k]) for k in wanted if k in store})
+        store.update({k: dict(v) for k, v in incs.states.items()})
         incs.add(SOURCE_WINDOW, source_increment(spec, stats, fresh, len(events) - len(fresh)))
         rows = {spec.raw.name: len(fresh)}
         for ctable, crows in incs.rows.items():

@@ -32,6 +32,8 @@ from streams.sinks.base import (
     FeedSpec,
     RawTable,
     SourceStats,
+    States,
+    StateTable,
     WriteResult,
     source_increment,
 )
@@ -68,6 +70,10 @@ def counter_upsert_sql(table: CounterTable) -> sql.Composed:
         key=sql.SQL(", ").join(sql.Identifier(c) for c in table.key),
         sets=sql.SQL(", ").join(sets),
     )
+
+
+def _adapt(value: Any) -> Any:
+    return Jsonb(value) if isinstance(value, (dict, list)) else value  # state columns hold JSON, not arrays
 
 
 def _sort_key(row: tuple[Any, ...], nkey: int) -> tuple[str, ...]:
@@ -117,7 +123,12 @@ class TimescaleSink:
                             if key in inserted:
                                 inserted.discard(key)  # a second copy in the same batch is a duplicate
                                 fresh.append(ev)
-                    incs = spec.increments(fresh)
+                    fresh.sort(key=lambda e: e.event_time)
+                    states = await self._load_states(conn, spec.state, fresh) if spec.state else {}
+                    incs = spec.increments(fresh, states)
+                    if spec.state and incs.states:
+                        table = spec.state.name
+                        await self._save_states(conn, spec.state, incs.states)
                     incs.add(SOURCE_WINDOW, source_increment(spec, stats, fresh, len(events) - len(fresh)))
                     written = {spec.raw.name: len(fresh)}
                     for ctable, crows in incs.rows.items():
@@ -134,6 +145,40 @@ class TimescaleSink:
         except psycopg.Error as exc:
             raise SinkError(f"write failed: {str(exc).strip().splitlines()[0]}", table=table) from exc
         return WriteResult(len(fresh), len(events) - len(fresh), written)
+
+    async def _load_states(self, conn, state: StateTable, fresh: Sequence[Event]) -> States:
+        keys = sorted(state.keys_of(fresh), key=lambda k: tuple(str(v) for v in k))
+        if not keys:
+            return {}
+        cols = state.all_columns
+        query = sql.SQL(
+            "SELECT {cols} FROM {t} WHERE ({key}) IN (SELECT * FROM unnest({arrays})) ORDER BY {key} FOR UPDATE"
+        ).format(
+            cols=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+            t=sql.Identifier(state.name),
+            key=sql.SQL(", ").join(sql.Identifier(c) for c in state.key),
+            arrays=sql.SQL(", ").join(sql.SQL("%s::text[]") for _ in state.key),
+        )
+        cur = await conn.execute(query, [[str(k[i]) for k in keys] for i in range(len(state.key))])
+        out: States = {}
+        for row in await cur.fetchall():
+            d = dict(zip(cols, row))
+            out[tuple(d[c] for c in state.key)] = d
+        return out
+
+    async def _save_states(self, conn, state: StateTable, rows: States) -> None:
+        cols = state.all_columns
+        query = sql.SQL("INSERT INTO {t} ({cols}) VALUES ({vals}) ON CONFLICT ({key}) DO UPDATE SET {sets}").format(
+            t=sql.Identifier(state.name),
+            cols=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+            vals=sql.SQL(", ").join(sql.Placeholder() for _ in cols),
+            key=sql.SQL(", ").join(sql.Identifier(c) for c in state.key),
+            sets=sql.SQL(", ").join(sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in state.columns),
+        )
+        values = [tuple(_adapt(row.get(c)) for c in cols) for _, row in sorted(rows.items(), key=lambda kv: tuple(
+            str(v) for v in kv[0]))]
+        async with conn.cursor() as cur:
+            await cur.executemany(query, values)
 
     async def heartbeat(self, worker: str, started: datetime, info: dict[str, Any]) -> None:
         """Record that ``worker`` is alive; the wall tells a stopped pipeline from a quiet feed."""
