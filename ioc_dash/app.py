@@ -15,6 +15,9 @@ from ioc_dash.i18n import t
 from ioc_dash.repository import Repository, Snapshot, SnapshotCache
 from simulators.province import Province, load_province
 from streams.settings import Settings
+from streams.topics import FEEDS
+
+FAMILIES = list(FEEDS)
 
 
 def header(lang: str) -> html.Header:
@@ -29,6 +32,10 @@ def systems_panel(lang: str) -> html.Section:
         [html.H2(t("systems_title", lang)), html.Div(id="tiles"), html.Div(id="systems")],
         className="panel",
     )
+
+
+def sources_panel(lang: str) -> html.Section:
+    return html.Section([html.H2(t("sources_title", lang)), html.Div(id="sources")], className="panel")
 
 
 def create_app(
@@ -53,6 +60,7 @@ def create_app(
             html.Div(id="banner"),
             header(lang),
             systems_panel(lang),
+            sources_panel(lang),
         ],
         className="wall",
     )
@@ -62,6 +70,7 @@ def create_app(
         Output("tiles", "children"),
         Output("banner", "children"),
         Output("clock", "children"),
+        Output("sources", "children"),
         Input("tick", "n_intervals"),
     )
     def refresh(_n):
@@ -73,6 +82,8 @@ def create_app(
             figures.summary_tiles(statuses, lang),
             figures.stale_banner(fresh, lang),
             figures.local_time(snap.taken_at),
+            figures.sources_table(figures.source_healths(snap, FAMILIES, stale_after=stale_after), snap.taken_at,
+                                  lang),
         )
 
     @app.server.get("/healthz")

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from dash import html
 
 from agents.health import HealthStatus, health_status
+from agents.sources import SourceHealth, source_health
 from ioc_dash.i18n import t
 from ioc_dash.repository import Snapshot
 from simulators.province import Province
@@ -138,3 +139,44 @@ def summary_tiles(statuses: list[HealthStatus], lang: str) -> html.Div:
         ],
         className="tiles",
     )
+
+
+SOURCE_WINDOW = timedelta(minutes=5)
+
+
+def source_healths(snapshot: Snapshot, families: list[str], *, stale_after: timedelta) -> list[SourceHealth]:
+    rows = {r["source"]: r for r in snapshot.sources}
+    out = []
+    for fam in families:
+        r = rows.get(fam, {})
+        out.append(source_health(
+            fam, received=r.get("received") or 0, rejected=r.get("rejected") or 0,
+            duplicates=r.get("duplicates") or 0, window=SOURCE_WINDOW, last_event=r.get("last_event"),
+            last_arrival=r.get("last_arrival"), expected_per_s=r.get("expected_per_s"), now=snapshot.taken_at,
+        ))
+    return out
+
+
+def rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}/s"
+
+
+def sources_table(healths: list[SourceHealth], now: datetime, lang: str) -> html.Table:
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
+                               ("source", "status", "rate", "expected", "rejected", "duplicates", "last_arrival")]))
+    body = [
+        html.Tr([
+            html.Td(t(f"feed_{h.source}", lang)),
+            html.Td(html.Span(t(f"source_{h.status}", lang), className=f"badge badge-{SOURCE_BADGE[h.status]}")),
+            html.Td(rate(h.received_per_s), className="num"),
+            html.Td(rate(h.expected_per_s), className="num"),
+            html.Td(pct(h.rejected_share), className="num"),
+            html.Td(pct(h.duplicate_share), className="num"),
+            html.Td(ago(h.last_arrival, now, lang), className="num"),
+        ], id={"type": "source-row", "source": h.source})
+        for h in healths
+    ]
+    return html.Table([head, html.Tbody(body)], className="status-table", id="sources-table")
+
+
+SOURCE_BADGE = {"ok": "ok", "incomplete": "degraded", "dirty": "degraded", "silent": "down"}

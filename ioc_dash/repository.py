@@ -50,14 +50,19 @@ GROUP BY system
 
 SOURCES_SQL = """
 SELECT source,
-       sum(received)::bigint AS received,
-       sum(accepted)::bigint AS accepted,
-       sum(rejected)::bigint AS rejected,
-       sum(duplicates)::bigint AS duplicates,
-       max(last_event) AS last_event,
-       max(last_arrival) AS last_arrival
+       coalesce(sum(received)   FILTER (WHERE time >= now() - interval '5 minutes'), 0)::bigint AS received,
+       coalesce(sum(accepted)   FILTER (WHERE time >= now() - interval '5 minutes'), 0)::bigint AS accepted,
+       coalesce(sum(rejected)   FILTER (WHERE time >= now() - interval '5 minutes'), 0)::bigint AS rejected,
+       coalesce(sum(duplicates) FILTER (WHERE time >= now() - interval '5 minutes'), 0)::bigint AS duplicates,
+       max(last_event)   AS last_event,
+       max(last_arrival) AS last_arrival,
+       CASE WHEN min(time) FILTER (WHERE time < now() - interval '10 minutes') <= now() - interval '70 minutes'
+            THEN (sum(received) FILTER (WHERE time < now() - interval '10 minutes'))::float8
+                 / extract(epoch FROM (now() - interval '10 minutes'
+                                       - min(time) FILTER (WHERE time < now() - interval '10 minutes')))
+       END AS expected_per_s
 FROM source_window
-WHERE time >= now() - interval '1 hour'
+WHERE time >= now() - interval '24 hours'
 GROUP BY source
 """
 

@@ -77,8 +77,8 @@ def test_snapshot_cache_reads_once_per_period_and_survives_a_failed_read():
 
 def _refresh(client):
     body = {
-        "output": "..systems.children...tiles.children...banner.children...clock.children..",
-        "outputs": [{"id": i, "property": "children"} for i in ("systems", "tiles", "banner", "clock")],
+        "output": "..systems.children...tiles.children...banner.children...clock.children...sources.children..",
+        "outputs": [{"id": i, "property": "children"} for i in ("systems", "tiles", "banner", "clock", "sources")],
         "inputs": [{"id": "tick", "property": "n_intervals", "value": 1}],
         "changedPropIds": ["tick.n_intervals"],
     }
@@ -104,3 +104,4 @@ def test_the_wall_page_serves_every_system_from_the_database(test_settings, db):
         assert system.name in out, system.code
     assert "Mất kết nối" in out  # lgsp is down
     assert "0.00%" in out  # its uptime over 24 h: every probe failed
+    assert "Phản ánh hiện trường" in out and "Im lặng" in out  # every feed listed; none has sent data
