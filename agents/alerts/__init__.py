@@ -1,0 +1,1 @@
+"""Alerting: rules from YAML, a per-entity state machine, and (at the edges) delivery."""

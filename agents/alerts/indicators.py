@@ -1,0 +1,26 @@
+"""What an alert rule may watch: indicator name -> its entity kind and meaning.
+
+The evaluator reads each indicator's current value per entity from TimescaleDB; this
+registry is what rule files are validated against.
+"""
+from __future__ import annotations
+
+INDICATORS: dict[str, str] = {
+    "health.availability": "system: share of successful probes over the last 5 minutes (0–1)",
+    "health.error_rate": "system: share of requests answered 5xx over the last 5 minutes (0–1)",
+    "health.p95_ms": "system: request latency p95 over the last 5 minutes (ms)",
+    "security.auth_failures": "source address: failed logins in the last 5 minutes",
+    "security.findings_critical": "target: critical security findings in the last 15 minutes",
+    "camera.offline": "area: cameras offline (debounced) now",
+    "camera.intrusions": "border zone: intrusions in the last hour",
+    "sensor.water_level": "station: latest water level (m)",
+    "sensor.water_rise_per_h": "station: rate of rise of the water level (m/h)",
+    "sensor.salinity": "station: latest salinity (‰)",
+    "sensor.aqi": "station: latest VN_AQI",
+    "sensor.stale_minutes": "station: minutes since the last observation",
+    "dossier.late_rate": "unit: late rate of the current month (0–1)",
+    "dossier.about_to_be_late": "unit: dossiers in progress due within the horizon",
+    "citizen.overdue": "agency: open reports past their deadline",
+    "source.age_s": "feed: seconds since the last arrival",
+    "source.rejected_share": "feed: share of events rejected over the last 5 minutes (0–1)",
+}

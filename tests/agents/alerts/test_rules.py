@@ -1,0 +1,44 @@
+import pytest
+
+from agents.alerts.rules import load_rules, parse_duration, parse_rule
+from streams.errors import ConfigError
+
+GOOD = {"name": "ok_rule", "indicator": "health.availability", "condition": "below", "fire": 0.9, "clear": 0.95,
+        "summary": {"vi": "a", "en": "b"}}
+
+
+def test_durations():
+    assert parse_duration("90s").total_seconds() == 90
+    assert parse_duration("5m").total_seconds() == 300
+    assert parse_duration(30).total_seconds() == 30
+    with pytest.raises(ValueError):
+        parse_duration("soon")
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"condition": "sideways"}, "'condition'"),
+    ({"clear": 0.5}, "good side"),
+    ({"severity": "urgent"}, "'severity'"),
+    ({"indicator": "health.mood"}, "unknown indicator"),
+    ({"summary": {"vi": "a"}}, "'summary'"),
+    ({"for": "soon"}, "not a duration"),
+    ({"colour": "red"}, "unknown fields"),
+    ({"name": "Bad Name"}, "lower_snake_case"),
+])
+def test_bad_rules_name_the_field(change, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        parse_rule({**GOOD, **change}, "rules.yaml#3")
+    assert "rules.yaml#3" in str(err.value)
+
+
+def test_files_and_unique_names(tmp_path):
+    f = tmp_path / "r.yaml"
+    f.write_text("rules:\n  - {name: a_rule, indicator: health.error_rate, condition: above, fire: 0.3, clear: 0.1,"
+                 " summary: {vi: x, en: y}}\n")
+    assert [r.name for r in load_rules([f])] == ["a_rule"]
+    with pytest.raises(ConfigError, match="used twice"):
+        load_rules([f, f])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules: [")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_rules([bad])
