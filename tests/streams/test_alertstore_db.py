@@ -1,0 +1,86 @@
+"""The alert lifecycle against the real database: rounds, suppression, actions, escalation, audit."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from agents.alerts.evaluate import Topology, evaluate
+from agents.alerts.rules import parse_rule
+from streams.errors import IOCError
+from streams.sinks.alertstore import AlertStore
+
+RULE = parse_rule({"name": "it_down", "indicator": "health.availability", "condition": "below", "fire": 0.5,
+                   "clear": 0.9, "for": "30s", "summary": {"vi": "{entity} ngừng", "en": "{entity} down"}}, "t")
+RULES = {RULE.name: RULE}
+TOPO = Topology({"it-ndxp": "it-lgsp"})
+RECEIVERS = {0: [("webhook", "ops")], 1: [("email", "lead")], 2: [("telegram", "director")]}
+
+
+def receivers(level):
+    return RECEIVERS.get(level, [])
+
+
+def round_(store, values, now):
+    states = store.load_states()
+    states, transitions = evaluate([RULE], {"health.availability": values}, states, now)
+    return store.apply_round(RULES, states, transitions, now, topology=TOPO, receivers_for=receivers)
+
+
+def outbox(db, entity):
+    return db.execute(
+        "SELECT o.channel, o.payload->>'event' FROM notification_outbox o JOIN alert a ON a.id = o.alert_id "
+        "WHERE a.entity = %s ORDER BY o.id", (entity,)).fetchall()
+
+
+def test_lifecycle_suppression_actions_and_escalation(test_settings, db):
+    store = AlertStore(test_settings.dsn)
+    t0 = datetime.now(timezone.utc)
+    assert round_(store, {"it-lgsp": 0.1, "it-ndxp": 0.0}, t0) == 0  # pending only
+    queued = round_(store, {"it-lgsp": 0.1, "it-ndxp": 0.0}, t0 + timedelta(seconds=40))
+    assert queued == 1  # lgsp fires and notifies; ndxp fires suppressed by its parent
+    lgsp, ndxp = (db.execute("SELECT * FROM alert WHERE entity = %s", (e,)).fetchone() for e in ("it-lgsp", "it-ndxp"))
+    assert lgsp[4] == "firing" and ndxp[4] == "firing"
+    alerts = {a["entity"]: a for a in store.alerts()}
+    assert alerts["it-ndxp"]["suppressed_by"] == alerts["it-lgsp"]["id"]
+    assert outbox(db, "it-lgsp") == [("webhook", "firing")] and outbox(db, "it-ndxp") == []
+
+    # nobody acknowledges: after 10 minutes the next level is called, not twice
+    levels = [timedelta(0), timedelta(minutes=10), timedelta(minutes=30)]
+    assert store.escalate(t0 + timedelta(minutes=5), levels, receivers) == 0
+    assert store.escalate(t0 + timedelta(minutes=11), levels, receivers) == 1
+    assert store.escalate(t0 + timedelta(minutes=12), levels, receivers) == 0
+    assert outbox(db, "it-lgsp")[-1] == ("email", "escalated")
+
+    # acknowledged: escalation stops
+    lid = alerts["it-lgsp"]["id"]
+    store.acknowledge(lid, "truc-ban-1", "đang xử lý")
+    assert store.escalate(t0 + timedelta(minutes=40), levels, receivers) == 0
+    store.assign(lid, "truc-ban-1", "ky-thuat-2")
+    with pytest.raises(IOCError, match="no alert"):
+        store.acknowledge(10**9, "x")
+
+    # recovery: resolved notifications go to every level that was called
+    round_(store, {"it-lgsp": 1.0, "it-ndxp": 1.0}, t0 + timedelta(minutes=41))
+    assert outbox(db, "it-lgsp")[-2:] == [("webhook", "resolved"), ("email", "resolved")]
+    assert outbox(db, "it-ndxp") == []  # it never notified, so it does not resolve loudly
+    kinds = [e["kind"] for e in store.history(lid)]
+    assert kinds == ["pending", "fired", "escalated", "acknowledged", "assigned", "resolved"]
+    assert store.history(lid)[3]["actor"] == "truc-ban-1"
+    with pytest.raises(IOCError, match="cannot acknowledged"):
+        store.acknowledge(lid, "late")
+
+
+def test_silence_until_resolved_and_manual_resolve(test_settings, db):
+    store = AlertStore(test_settings.dsn)
+    t0 = datetime.now(timezone.utc)
+    round_(store, {"it-gis": 0.0}, t0)
+    aid = store.alerts()[0]["id"] if store.alerts()[0]["entity"] == "it-gis" else next(
+        a["id"] for a in store.alerts() if a["entity"] == "it-gis")
+    store.silence(aid, "op", until_resolved=True, comment="bảo trì đột xuất")
+    round_(store, {"it-gis": 0.0}, t0 + timedelta(seconds=40))
+    assert outbox(db, "it-gis") == []  # fired silently
+    assert [e["kind"] for e in store.history(aid)][-1] == "silenced"
+    store.resolve(aid, "op", "đã khắc phục")
+    # still down: the next rounds open a new alert, which is not silenced
+    round_(store, {"it-gis": 0.0}, t0 + timedelta(seconds=50))
+    round_(store, {"it-gis": 0.0}, t0 + timedelta(seconds=90))
+    assert outbox(db, "it-gis") == [("webhook", "firing")]
