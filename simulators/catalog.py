@@ -1,15 +1,31 @@
-"""Every simulator by feed family, built from the province description."""
+"""Every simulator by feed family, built from the province description.
+
+Each class carries its ``weight``, its share of the total rate when several run together, so a
+mixed feed looks like a province: request logs, security logs and camera detections carry the
+volume (1.0, 1.0, 0.8); dossiers and citizen reports are a trickle (0.02, 0.002); sensors report
+on their stations' schedules and take no share (0.0).
+"""
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
 
 from simulators.base import Simulator
+from simulators.camera import CameraSimulator
+from simulators.citizen import CitizenSimulator
+from simulators.dossier import DossierSimulator
 from simulators.health import HealthSimulator
 from simulators.province import Province
+from simulators.security import SecuritySimulator
+from simulators.sensor import SensorSimulator
 
 FAMILIES: dict[str, type] = {
     "health": HealthSimulator,
+    "security": SecuritySimulator,
+    "camera": CameraSimulator,
+    "sensor": SensorSimulator,
+    "dossier": DossierSimulator,
+    "citizen": CitizenSimulator,
 }
 
 

@@ -134,6 +134,16 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schemas(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from streams.schemas import write_schemas
+
+    paths = write_schemas(Path(args.out))
+    print(f"schemas: {len(paths)} written to {args.out} ({', '.join(p.name for p in paths)})")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run simulator, worker and dashboard together until Ctrl-C."""
     settings = _settings(args)
@@ -238,6 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="simulated events per second [env IOC_SIM_RATE, default 200]")
 
     add("settings", cmd_settings, "list every IOC_* setting with its default")
+
+    sc = sub.add_parser("schemas", help="write the JSON Schema of every feed family",
+                        description="write <family>.schema.json for every feed family (one event or an array)")
+    sc.set_defaults(fn=cmd_schemas)
+    sc.add_argument("--out", default=os.environ.get("IOC_SCHEMAS_OUT", "docs/schemas"),
+                    help="output folder [env IOC_SCHEMAS_OUT, default docs/schemas]")
     return parser
 
 

@@ -6,16 +6,31 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from streams.events.base import Event, GeoPoint
+from streams.events.camera import CAMERA_MODELS, CameraEvent
+from streams.events.citizen import CITIZEN_MODELS, CitizenEvent
+from streams.events.dossier import DOSSIER_MODELS, DossierEvent
 from streams.events.health import HealthEvent, RequestLog, ServiceProbe
+from streams.events.security import SECURITY_MODELS, SecurityEvent
+from streams.events.sensor import SENSOR_MODELS, SensorEvent
 
 #: family -> the (discriminated) union of its contracts
 CONTRACTS: dict[str, Any] = {
     "health": HealthEvent,
+    "security": SecurityEvent,
+    "camera": CameraEvent,
+    "sensor": SensorEvent,
+    "dossier": DossierEvent,
+    "citizen": CitizenEvent,
 }
 
 #: family -> the concrete models, for docs and schemas
 MODELS: dict[str, tuple[type[Event], ...]] = {
     "health": (ServiceProbe, RequestLog),
+    "security": SECURITY_MODELS,
+    "camera": CAMERA_MODELS,
+    "sensor": SENSOR_MODELS,
+    "dossier": DOSSIER_MODELS,
+    "citizen": CITIZEN_MODELS,
 }
 
 

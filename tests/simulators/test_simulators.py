@@ -1,0 +1,248 @@
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import orjson
+import pytest
+
+from simulators.base import Runner
+from simulators.catalog import FAMILIES, build_simulators
+from simulators.common import LOCAL, Pool, local_hour
+from simulators.dossier import add_working_days
+from simulators.province import load_province
+from simulators.sensor import aqi_pm25, tide
+from streams.events import MODELS
+from streams.settings import Settings
+from streams.validation import Decoder
+
+PROVINCE = load_province(Settings().province_file)
+ROOT = Path(__file__).resolve().parents[2]
+START = datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)  # Wednesday 00:00 local
+NEW = ("security", "camera", "sensor", "dossier", "citizen")
+#: drills run during the day, so forced conditions are covered too: (at hour, family, target, condition, options)
+DRILLS = [
+    (2, "security", "dvc", "ddos", {"rate": 1.0}),
+    (3, "security", "cam-xaxia-01", "brute_force", {"rate": 2.0}),
+    (4, "security", "cam-xaxia-01", None, {}),
+    (5, "security", "dvc", None, {}),
+    (4, "camera", "net-hatien", "offline", {}),
+    (5, "camera", "net-hatien", None, {}),
+    (20, "camera", "bz-giangthanh", "intrusion", {"rate": 0.2}),
+    (21, "camera", "cam-rg-center-01", "tamper", {}),
+    (6, "sensor", "wl-rachgia", "rising", {"value": 0.3}),
+    (7, "sensor", "province", "rain", {"value": 60.0}),
+    (9, "sensor", "province", None, {}),
+    (8, "sensor", "aq-pq-anthoi", "low_battery", {}),
+    (10, "dossier", "899", "backlog", {"size": 50}),
+    (11, "dossier", "30850", "surge", {}),
+    (9, "citizen", "899", "hotspot", {"category": "flooding", "rate": 0.05}),
+    (9, "citizen", "so-tnmt", "unresponsive", {}),
+]
+BUDGET = {"security": 7, "camera": 7, "sensor": 0, "dossier": 20, "citizen": 15}  # events per tick
+
+
+def simulate(family, seed=2023, *, hours=24, dt=30.0, n=None, drills=True, start=START):
+    sim = FAMILIES[family](PROVINCE, random.Random(seed))
+    n = BUDGET[family] if n is None else n
+    plan = sorted((at, target, cond, opts) for at, fam, target, cond, opts in DRILLS if drills and fam == family)
+    now, out = start, []
+    for i in range(int(hours * 3600 / dt)):
+        now += timedelta(seconds=dt)
+        while plan and plan[0][0] * 3600 <= i * dt:
+            _, target, cond, opts = plan.pop(0)
+            sim.force(target, cond, **opts)
+        out.append((now, sim.tick(now, dt, n)))
+    return sim, out
+
+
+@pytest.fixture(scope="module")
+def days():
+    """A simulated day per family, with drills; sensors and citizen reports run three days (sensors
+    report on schedule, reports take days to close)."""
+    return {f: simulate(f, hours=72 if f in ("sensor", "citizen") else 24, dt=60.0 if f == "citizen" else 30.0)[1]
+            for f in NEW}
+
+
+@pytest.mark.parametrize("family", NEW)
+def test_every_event_of_a_day_passes_the_decoder(family, days):
+    total, types, ids = 0, Counter(), set()
+    for now, tick_events in days[family]:
+        decoder = Decoder(family, bounds=PROVINCE.bounds, clock=lambda: now)
+        for i in range(0, len(tick_events), 500):  # in arrays of 500 at most, as the runner sends them
+            out = decoder.decode(orjson.dumps(tick_events[i:i + 500]))
+            assert not out.rejected, (out.rejected[0].reason, out.rejected[0].detail, out.rejected[0].original[:400])
+            total += len(out.events)
+            types.update(e.type for e in out.events)
+            ids.update(e.id for e in out.events)
+    assert total >= 20_000, f"{family}: only {total} events in the run"
+    assert len(ids) == total, f"{family}: event ids repeat"
+    assert set(types) == {m.__name__ for m in MODELS[family]}, f"{family}: missing {types}"
+
+
+@pytest.mark.parametrize("family", NEW)
+def test_the_same_seed_gives_the_same_feed(family):
+    def feed(seed):
+        return orjson.dumps([evs for _, evs in simulate(family, seed, hours=2)[1]])
+
+    assert feed(7) == feed(7)
+    assert feed(7) != feed(8)
+
+
+def test_the_feed_does_not_depend_on_hash_randomisation():
+    code = ("import hashlib, orjson, random, sys; sys.path.insert(0, 'tests/simulators');"
+            "from test_simulators import simulate, NEW;"
+            "print(hashlib.sha256(orjson.dumps([simulate(f, 5, hours=3)[1][-40:] for f in NEW],"
+            " default=str)).hexdigest())")
+    digests = {
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
+
+
+def test_the_mixed_feed_runs_through_the_runner_and_decodes():
+    sims = build_simulators(PROVINCE, random.Random(1))
+    got: dict[str, Counter] = {}
+    now = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)  # 09:00 local, office hours
+
+    decoders = {f: Decoder(f, bounds=PROVINCE.bounds, clock=lambda: now) for f in FAMILIES}
+
+    def send(family, key, value):
+        out = decoders[family].decode(value)
+        assert not out.rejected, out.rejected[0].detail
+        assert all(e.entity == key for e in out.events) or family == "security"
+        got.setdefault(family, Counter()).update(e.type for e in out.events)
+
+    runner = Runner(sims, send, rate=500, tick_s=1.0)
+    for _ in range(300):  # five minutes
+        now += timedelta(seconds=1)
+        runner.step(now, 1.0)
+    volume = {f: sum(n for t, n in c.items() if t != "DossierCarriedOver") for f, c in got.items()}
+    assert set(volume) == set(FAMILIES)
+    assert min(volume["health"], volume["security"], volume["camera"]) > 20 * max(volume["dossier"], volume["citizen"])
+
+
+# --- rhythms ------------------------------------------------------------------------------------
+
+
+def test_counters_work_in_office_hours_and_online_dossiers_come_at_night(days):
+    counter, online = Counter(), Counter()
+    for _, events in days["dossier"]:
+        for e in events:
+            if e["type"] == "DossierReceived":
+                hour = local_hour(datetime.fromisoformat(e["dateObserved"]))
+                (online if e["channel"] == "online" else counter)[int(hour)] += 1
+    assert counter and all(7 <= h < 17 for h in counter)
+    assert any(h >= 20 or h < 6 for h in online)
+
+
+def test_intrusions_come_mostly_at_night():
+    _, run = simulate("camera", hours=24, drills=False, n=20)
+    night = day = 0
+    for _, events in run:
+        for e in events:
+            if e["type"] == "CameraDetection" and e["phase"] == "new" and e["rule"] == "FieldDetector/ObjectsInside":
+                h = local_hour(datetime.fromisoformat(e["dateObserved"]))
+                night += h >= 21 or h < 5
+                day += 9 <= h < 17
+    assert night > 2 * day  # equal spans of eight hours
+
+
+def test_tide_has_a_half_day_period_and_moves_the_water():
+    assert tide(0.0) == pytest.approx(1.0) and tide(12.42 / 2) < -0.5
+    assert all(abs(tide(t + 12.42) - tide(t)) < 0.71 for t in range(0, 48, 3))  # M2 repeats, K1 shifts
+    _, run = simulate("sensor", hours=25, drills=False)
+    levels = [e["waterLevel"] for _, evs in run for e in evs if e["type"] == "WaterObserved" and e["refDevice"] == "wl-rachgia"]
+    assert max(levels) - min(levels) > 0.5
+
+
+def test_salinity_peaks_in_the_dry_season():
+    def mean_salinity(month):
+        _, run = simulate("sensor", hours=24, drills=False, start=datetime(2026, month, 1, tzinfo=timezone.utc))
+        values = [e["salinity"] for _, evs in run for e in evs if e["type"] == "WaterQualityObserved"]
+        return sum(values) / len(values)
+
+    assert mean_salinity(4) > 3 * mean_salinity(9)
+
+
+def test_aqi_and_working_days():
+    assert [aqi_pm25(x) for x in (0, 25, 37.5, 50, 600)] == [0, 50, 75, 100, 500]
+    friday = datetime(2026, 11, 27, 9, 0, tzinfo=LOCAL)
+    assert add_working_days(friday, 1) == datetime(2026, 11, 30, 17, 0, tzinfo=LOCAL)  # Monday
+    assert add_working_days(friday, 5).day == 4  # next Friday, 4 December
+
+
+# --- drills ---------------------------------------------------------------------------------------
+
+
+def test_forced_conditions_show_in_the_feed(days):
+    events = {f: [e for _, evs in days[f] for e in evs] for f in NEW}
+    ddos = [e for e in events["security"] if e["type"] == "DdosAlert" and e["system"] == "dvc"]
+    assert ddos and len({e["dateObserved"] for e in ddos}) > 100
+    hatien = {c.code for c in PROVINCE.cameras if c.parent == "net-hatien"}
+    offline = {e["camera"] for e in events["camera"] if e["type"] == "CameraHealth" and e["condition"] == "offline"
+               and e.get("reason") == "network link down"}
+    assert hatien <= offline
+    risen = [e["waterLevel"] for e in events["sensor"] if e["type"] == "WaterObserved" and e["refDevice"] == "wl-rachgia"]
+    assert max(risen) > 3.0  # 0.3 m/h for days
+    assert any(e["type"] == "FloodMonitoring" and e["floodLevelStatus"] == "danger" for e in events["sensor"])
+    assert any(e["type"] == "Device" and e["deviceState"] == "low_battery" for e in events["sensor"])
+    carried = [e for e in events["dossier"] if e["type"] == "DossierCarriedOver" and e["unit_code"] == "899"]
+    assert len(carried) >= 50
+    resolved_899 = [e for e in events["dossier"] if e["type"] == "DossierResolved" and e["unit_code"] == "899"
+                    and e["dateObserved"] > "2026-11-25T03:00"]
+    assert not resolved_899  # the backlog holds from hour 10
+    assert not [e for e in events["citizen"] if e["type"] == "ReportResponded" and e["agency"] == "so-tnmt"
+                and e["dateObserved"] > "2026-11-25T02:00"]
+    flooding = [e for e in events["citizen"] if e["type"] == "ReportCreated" and e["category"] == "flooding"
+                and e["unit_code"] == "899"]
+    assert len(flooding) > 100
+
+
+@pytest.mark.parametrize("family,target,condition", [
+    ("security", "nope", "ddos"), ("security", "dvc", "nope"), ("security", "cam-xaxia-01", "ddos"),
+    ("camera", "nope", "offline"), ("camera", "cam-xaxia-01", "nope"),
+    ("sensor", "nope", "silent"), ("sensor", "wl-rachgia", "nope"), ("sensor", "province", "silent"),
+    ("dossier", "nope", "backlog"), ("dossier", "899", "nope"),
+    ("citizen", "nope", "hotspot"), ("citizen", "nope", "unresponsive"), ("citizen", "899", "nope"),
+])
+def test_force_refuses_unknown_targets_and_conditions(family, target, condition):
+    sim = FAMILIES[family](PROVINCE, random.Random(1))
+    with pytest.raises(ValueError):
+        sim.force(target, condition)
+
+
+def test_a_silent_station_goes_quiet_and_comes_back():
+    sim = FAMILIES["sensor"](PROVINCE, random.Random(1))
+    now = START
+
+    def hour():
+        nonlocal now
+        out = []
+        for _ in range(120):
+            now += timedelta(seconds=30)
+            out += [e for e in sim.tick(now, 30.0, 0) if e["refDevice"] == "sal-caibe"]
+        return out
+
+    assert hour()
+    sim.force("sal-caibe", "silent")
+    assert not hour()
+    sim.force("sal-caibe", None)
+    assert hour()
+
+
+def test_pool_picks_at_random_and_by_due_date():
+    pool: Pool[str] = Pool()
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for i in range(5):
+        pool.add(f"k{i}", f"v{i}", t0 + timedelta(hours=i))
+    pool.remove("k0")
+    pool.add("k3", "v3", t0 - timedelta(hours=1))  # re-added with an earlier due date
+    assert pool.due_by(t0) == "v3" and pool.due_by(t0 - timedelta(hours=2)) is None
+    assert len(pool) == 4 and "k0" not in pool
+    assert {pool.random(random.Random(s)) for s in range(50)} == {"v1", "v2", "v3", "v4"}
