@@ -1,7 +1,8 @@
 """Tumbling event-time windows aligned to the Unix epoch."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -10,3 +11,12 @@ def window_start(ts: datetime, size_s: int) -> datetime:
     """Start of the ``size_s``-second window that holds ``ts``."""
     seconds = (ts - EPOCH) // timedelta(seconds=1)
     return EPOCH + timedelta(seconds=seconds - seconds % size_s)
+
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_day_start(ts: datetime, tz: tzinfo = LOCAL_TZ) -> datetime:
+    """The local midnight that starts ``ts``'s day (Asia/Ho_Chi_Minh by default), in UTC."""
+    day = ts.astimezone(tz).date()
+    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(timezone.utc)

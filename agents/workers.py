@@ -15,9 +15,12 @@ from datetime import timedelta
 import faust
 from prometheus_client import CollectorRegistry
 
+from agents.citizen import CITIZEN_FEED
+from agents.dossier import DOSSIER_FEED
 from agents.health import HEALTH_FEED
 from agents.housekeeping import run_housekeeping
 from agents.pipeline import Backoff, DeadLetter, FeedPipeline, Message
+from agents.sensor import SENSOR_FEED
 from streams.app import create_app
 from streams.errors import IOCError
 from streams.metrics import WorkerMetrics
@@ -29,7 +32,7 @@ from streams.validation import Decoder, Limits, utcnow
 
 log = logging.getLogger(__name__)
 
-FEED_SPECS: tuple[FeedSpec, ...] = (HEALTH_FEED,)
+FEED_SPECS: tuple[FeedSpec, ...] = (HEALTH_FEED, SENSOR_FEED, DOSSIER_FEED, CITIZEN_FEED)
 
 
 class Worker:

@@ -18,6 +18,13 @@ DEFAULT_RETENTION_DAYS: dict[str, int] = {
     "health_event": 14,
     "health_window": 400,
     "source_window": 90,
+    "sensor_observation": 30,
+    "sensor_window": 400,
+    "dossier_event": 400,
+    "dossier_day": 1100,
+    "citizen_event": 400,
+    "citizen_day": 1100,
+    "citizen_agency_day": 1100,
 }
 
 

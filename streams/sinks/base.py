@@ -5,7 +5,8 @@ A feed family describes its writes with two kinds of table:
 * ``RawTable``: one row per event, keyed by (id, time).  Inserting an event that is already
   there does nothing, and the sink reports which events were *fresh*.
 * ``CounterTable``: increments keyed by entity and window.  Sums add, histograms merge,
-  ``greatest`` columns keep the maximum, ``latest`` columns take the newest value.
+  ``greatest`` columns keep the maximum, ``least`` the minimum, ``latest`` columns take the
+  newest value.
 
 Only fresh events reach the family's increment function, so a replayed or re-sent event
 changes nothing, whichever worker sees it and however the stream was batched.
@@ -41,10 +42,11 @@ class CounterTable:
     hists: tuple[str, ...] = ()
     greatest: tuple[str, ...] = ()
     latest: tuple[str, ...] = ()
+    least: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return self.key + self.sums + self.hists + self.greatest + self.latest
+        return self.key + self.sums + self.hists + self.greatest + self.least + self.latest
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,9 @@ def combine(table: CounterTable, old: dict[str, Any] | None, new: dict[str, Any]
     for c in table.greatest:
         vals = [v for v in (old.get(c), new.get(c)) if v is not None]
         out[c] = max(vals) if vals else None
+    for c in table.least:
+        vals = [v for v in (old.get(c), new.get(c)) if v is not None]
+        out[c] = min(vals) if vals else None
     for c in table.latest:
         if new.get(c) is not None:
             out[c] = new[c]

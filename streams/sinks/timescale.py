@@ -59,6 +59,8 @@ def counter_upsert_sql(table: CounterTable) -> sql.Composed:
         sets.append(sql.SQL("{c} = ioc_hist_add({t}.{c}, EXCLUDED.{c})").format(c=sql.Identifier(c), t=t))
     for c in table.greatest:
         sets.append(sql.SQL("{c} = greatest({t}.{c}, EXCLUDED.{c})").format(c=sql.Identifier(c), t=t))
+    for c in table.least:
+        sets.append(sql.SQL("{c} = least({t}.{c}, EXCLUDED.{c})").format(c=sql.Identifier(c), t=t))
     for c in table.latest:
         sets.append(sql.SQL("{c} = coalesce(EXCLUDED.{c}, {t}.{c})").format(c=sql.Identifier(c), t=t))
     if table.name != SOURCE_WINDOW.name:
