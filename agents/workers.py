@@ -15,12 +15,15 @@ from datetime import timedelta
 import faust
 from prometheus_client import CollectorRegistry
 
+from agents.camera import CAMERA_FEED
 from agents.citizen import CITIZEN_FEED
 from agents.dossier import DOSSIER_FEED
 from agents.health import HEALTH_FEED
+from agents.security import DetectorConfig, SECURITY_FEED, findings_from
+from agents.sensor import SENSOR_FEED
 from agents.housekeeping import run_housekeeping
 from agents.pipeline import Backoff, DeadLetter, FeedPipeline, Message
-from agents.sensor import SENSOR_FEED
+from simulators.province import load_province
 from streams.app import create_app
 from streams.errors import IOCError
 from streams.metrics import WorkerMetrics
@@ -32,7 +35,8 @@ from streams.validation import Decoder, Limits, utcnow
 
 log = logging.getLogger(__name__)
 
-FEED_SPECS: tuple[FeedSpec, ...] = (HEALTH_FEED, SENSOR_FEED, DOSSIER_FEED, CITIZEN_FEED)
+FEED_SPECS: tuple[FeedSpec, ...] = (HEALTH_FEED, SECURITY_FEED, CAMERA_FEED, SENSOR_FEED, DOSSIER_FEED,
+                                    CITIZEN_FEED)
 
 
 class Worker:
@@ -54,11 +58,12 @@ class Worker:
             future_tolerance=timedelta(seconds=settings.future_tolerance_s),
             max_age=timedelta(seconds=settings.max_event_age_s),
         )
+        bounds = load_province(settings.province_file).bounds  # coordinates outside it are impossible
         self.pipelines: dict[str, FeedPipeline] = {}
         for spec in specs:
             pipeline = FeedPipeline(
                 spec,
-                Decoder(spec.family, limits=limits),
+                Decoder(spec.family, limits=limits, bounds=bounds),
                 self.sink,
                 self.send_dead_letters,
                 self.metrics,
@@ -69,6 +74,9 @@ class Worker:
             self._register(spec.family, pipeline)
         self.app.timer(10.0, on_leader=False)(self.heartbeat)
         self.app.timer(settings.housekeeping_interval_s, on_leader=False)(self.housekeeping)
+        self.detector_config = DetectorConfig()
+        # every worker may run them: findings are upserts keyed by kind, subject, target and bucket
+        self.app.timer(settings.detect_interval_s, on_leader=False)(self.detect)
 
     def _register(self, family: str, pipeline: FeedPipeline) -> None:
         settings = self.settings
@@ -117,6 +125,17 @@ class Worker:
         except Exception as exc:  # the next heartbeat tries again; writes report their own errors
             log.debug("heartbeat not written: %s", exc)
 
+
+    async def detect(self) -> None:
+        """Security detectors over the recent counters of the whole province."""
+        try:
+            inputs = await self.sink.security_inputs(self.detector_config.window_minutes)
+            findings = findings_from(inputs, self.detector_config)
+            await self.sink.save_findings(findings)
+            for f in findings:
+                self.metrics.findings.labels(f.kind, f.severity).inc()
+        except IOCError as exc:
+            log.warning("security detectors skipped: %s", exc)
 
     async def housekeeping(self) -> None:
         try:

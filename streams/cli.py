@@ -14,7 +14,9 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from streams.errors import IOCError
+from pydantic import ValidationError
+
+from streams.errors import ConfigError, IOCError
 from streams.settings import Settings, describe_settings
 
 log = logging.getLogger("ioc")
@@ -32,8 +34,23 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides = {k: v for k, v in vars(args).items() if k in Settings.model_fields and v is not None}
     try:
         return Settings(**overrides)
-    except Exception as exc:  # pydantic.ValidationError: say which setting, in one line
-        raise IOCError(f"bad settings: {str(exc).splitlines()[1:3]}") from None
+    except ValidationError as exc:  # say which setting, in one line
+        problems = "; ".join(
+            f"IOC_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()[:3]
+        )
+        raise ConfigError(f"bad settings: {problems}") from None
+
+
+def _with_settings(fn: Callable, logs: bool = False) -> Callable[[argparse.Namespace], int]:
+    """Adapt ``fn(args, settings)`` to a subcommand: settings from options and IOC_* variables."""
+
+    def run(args: argparse.Namespace) -> int:
+        settings = _settings(args)
+        if logs:
+            _logging(settings)
+        return fn(args, settings)
+
+    return run
 
 
 def _logging(settings: Settings) -> None:
@@ -248,6 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="simulated events per second [env IOC_SIM_RATE, default 200]")
 
     add("settings", cmd_settings, "list every IOC_* setting with its default")
+
+    from streams import cli_alerts
+
+    cli_alerts.add_parser(sub, _opt, _with_settings)
 
     sc = sub.add_parser("schemas", help="write the JSON Schema of every feed family",
                         description="write <family>.schema.json for every feed family (one event or an array)")

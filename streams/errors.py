@@ -6,9 +6,11 @@
      ├── SinkError              a write to TimescaleDB failed (carries table)
      │    └── SinkUnavailable   the database cannot be reached; retry later
      ├── BrokerError            Kafka could not be reached or refused a request (carries topic)
-     └── MigrationError         a schema migration failed (carries version)
+     ├── MigrationError         a schema migration failed (carries version)
+     └── NotifyError            a notification or an upstream forward was not delivered
+                                (carries channel, receiver, retryable, retry_after)
 
-Errors from psycopg, aiokafka/kafka-python and HTTP clients are translated where they
+Errors from psycopg, aiokafka/kafka-python, HTTP clients and smtplib are translated where they
 enter the project, so callers catch ``IOCError`` and print one line.
 """
 from __future__ import annotations
@@ -62,3 +64,20 @@ class MigrationError(IOCError):
     def __init__(self, message: str, *, version: str | None = None) -> None:
         super().__init__(f"migration {version}: {message}" if version else message)
         self.version = version
+
+
+class NotifyError(IOCError):
+    """A notification (or a forward to the upstream SOC) was not delivered.
+
+    ``channel`` and ``receiver`` say where it was going.  ``retryable`` is False when sending
+    the same message again cannot succeed (the receiver rejected it as malformed);
+    ``retry_after`` is the wait in seconds the receiver asked for, when it said so.
+    """
+
+    def __init__(self, message: str, *, channel: str, receiver: str, retryable: bool = True,
+                 retry_after: float | None = None) -> None:
+        super().__init__(f"{channel} receiver {receiver!r}: {message}")
+        self.channel = channel
+        self.receiver = receiver
+        self.retryable = retryable
+        self.retry_after = retry_after

@@ -46,6 +46,10 @@ class WorkerMetrics:
         self.consumer_lag = Gauge(
             "ioc_consumer_lag", "messages behind the end of the partition", ["topic", "partition"], registry=registry
         )
+        self.findings = Counter(
+            "ioc_security_findings", "findings written by the security detectors", ["kind", "severity"],
+            registry=registry,
+        )
         self.last_event_time = Gauge(
             "ioc_last_event_timestamp_seconds", "event time of the newest event written", ["topic"], registry=registry
         )
@@ -56,6 +60,37 @@ class SimulatorMetrics:
         self.events_sent = Counter("ioc_sim_events_sent", "events produced", ["family"], registry=registry)
         self.messages_sent = Counter("ioc_sim_messages_sent", "Kafka messages produced", ["family"], registry=registry)
         self.send_errors = Counter("ioc_sim_send_errors", "failed sends", ["family"], registry=registry)
+
+
+class NotifyMetrics:
+    """Delivery of notifications (per channel) and the layer-4 link to the upstream SOC."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.sent = Counter("ioc_notify_sent", "notifications delivered", ["channel"], registry=registry)
+        self.errors = Counter(
+            "ioc_notify_errors", "failed delivery attempts (retried later)", ["channel"], registry=registry
+        )
+        self.failed = Counter(
+            "ioc_notify_failed", "notifications given up (attempts or age exhausted, or rejected)", ["channel"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "ioc_notify_latency_seconds", "from the outbox row's creation to its delivery", ["channel"],
+            buckets=LATENCY_BUCKETS + (600, 1800, 3600), registry=registry,
+        )
+        self.backlog = Gauge("ioc_notify_backlog", "notifications waiting to be delivered", ["channel"],
+                             registry=registry)
+        self.resent = Counter("ioc_alertmanager_resent", "alerts re-sent to Alertmanager", registry=registry)
+        self.soc_up = Gauge("ioc_soc_link_up", "1 when the last exchange with the upstream SOC succeeded",
+                            registry=registry)
+        self.soc_last_success = Gauge(
+            "ioc_soc_last_success_timestamp_seconds", "time of the last successful exchange with the upstream SOC",
+            registry=registry,
+        )
+        self.soc_backlog = Gauge("ioc_soc_backlog", "security findings not yet forwarded upstream", registry=registry)
+        self.soc_forwarded = Counter("ioc_soc_forwarded", "security findings forwarded upstream", registry=registry)
+        self.soc_errors = Counter("ioc_soc_errors", "failed exchanges with the upstream SOC", registry=registry)
 
 
 def serve(registry: CollectorRegistry, port: int, host: str = "127.0.0.1") -> None:

@@ -57,7 +57,54 @@ class Settings(BaseSettings):
         description="days kept per hypertable, JSON (e.g. {\"health_event\": 7}); merged with the defaults",
     )
     housekeeping_interval_s: float = Field(3600, gt=0, description="how often retention and maintenance expansion run")
+    detect_interval_s: float = Field(15, gt=0, description="how often the security detectors run")
     sink_retry_max_s: float = Field(30, gt=0, description="longest wait between retries of a failed write")
+
+    # --- Alerting -------------------------------------------------------------------
+    alert_rules: str = Field(str(PACKAGE_ROOT / "deploy" / "rules" / "*.yaml"),
+                             description="alert rule files (a glob, or several separated by commas)")
+    alert_interval_s: float = Field(10, gt=0, description="how often the alert engine evaluates")
+    alerts_metrics_port: int = Field(9466, ge=0, le=65535, description="Prometheus port of `ioc alerts run` (0 = off)")
+
+    # --- Notifications (streams/notify) --------------------------------------------
+    oncall_file: Path = Field(PACKAGE_ROOT / "deploy" / "oncall.yaml",
+                              description="on-call receivers and escalation levels (YAML)")
+    alertmanager_url: str = Field("http://127.0.0.1:9193",
+                                  description="Alertmanager base URL (receivers of channel alertmanager default to it)")
+    alert_page_url: str = Field("http://127.0.0.1:8050/alerts/{id}",
+                                description="dashboard page of one alert, {id} = alert id (Alertmanager generatorURL)")
+    alertmanager_resend_s: float = Field(60, gt=0, description="how often open alerts are re-sent to Alertmanager")
+    alertmanager_resolved_for_s: float = Field(900, ge=0, description="resolved alerts are re-sent this long")
+    alertmanager_end_margin_s: float = Field(
+        240, gt=0, description="endsAt of a firing alert is now + this, so it resolves if re-sends stop")
+    notify_metrics_port: int = Field(9467, ge=0, le=65535, description="Prometheus port of `ioc notify run` (0 = off)")
+    notify_timeout_s: float = Field(10, gt=0, description="timeout of one delivery (HTTP, SMTP)")
+    notify_batch: int = Field(20, ge=1, description="outbox rows one dispatcher round claims")
+    notify_poll_s: float = Field(1.0, gt=0, description="dispatcher wait when nothing is due")
+    notify_backoff_base_s: float = Field(5, gt=0, description="first retry delay; doubles per attempt")
+    notify_backoff_max_s: float = Field(600, gt=0, description="longest retry delay")
+    notify_max_attempts: int = Field(30, ge=1, description="a delivery is given up as failed after this many attempts")
+    notify_max_age_s: float = Field(86400, gt=0, description="…or when it is older than this")
+    webhook_secret: SecretStr = Field(SecretStr(""),
+                                      description="HMAC-SHA256 key signing webhook bodies (empty = unsigned)")
+    smtp_host: str = Field("127.0.0.1", description="SMTP server for e-mail notifications")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port")
+    smtp_tls: str = Field("starttls", pattern="^(none|starttls|ssl)$", description="none | starttls | ssl")
+    smtp_user: str = Field("", description="SMTP login (empty = no authentication)")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password")
+    smtp_from: str = Field("IOC Kiên Giang <ioc@kiengiang.gov.vn>", description="From: of notification e-mails")
+    telegram_api_url: str = Field("https://api.telegram.org", description="Telegram Bot API base URL")
+    telegram_token: SecretStr = Field(SecretStr(""), description="Telegram bot token")
+    soc_mode: str = Field("off", pattern="^(off|webhook|kafka)$",
+                          description="layer-4 forwarding of security findings: off | webhook | kafka")
+    soc_url: str = Field("", description="upstream SOC webhook URL (soc_mode=webhook)")
+    soc_secret: SecretStr = Field(SecretStr(""), description="HMAC-SHA256 key signing SOC webhook bodies")
+    soc_kafka_bootstrap: str = Field("", description="upstream SOC Kafka servers (soc_mode=kafka; empty = ours)")
+    soc_topic: str = Field("soc.security-findings", description="upstream SOC topic (soc_mode=kafka)")
+    soc_source: str = Field("kien-giang-ioc", description="who we are to the upstream SOC")
+    soc_batch: int = Field(200, ge=1, description="findings forwarded per request")
+    soc_heartbeat_s: float = Field(60, gt=0, description="idle link: a heartbeat is sent this often")
+    soc_retry_max_s: float = Field(60, gt=0, description="longest wait between retries of the SOC link")
 
     # --- Dashboard ----------------------------------------------------------------
     dash_host: str = Field("127.0.0.1", description="address the dashboard binds")
@@ -89,6 +136,14 @@ class Settings(BaseSettings):
     @property
     def bootstrap_servers(self) -> list[str]:
         return self.kafka_bootstrap.split(",")
+
+    def alert_rule_files(self) -> list[Path]:
+        files: list[Path] = []
+        for part in (p.strip() for p in self.alert_rules.split(",") if p.strip()):
+            path = Path(part)
+            matches = sorted(path.parent.glob(path.name)) if any(c in path.name for c in "*?[") else [path]
+            files.extend(matches)
+        return files
 
     @property
     def dsn(self) -> str:

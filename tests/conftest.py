@@ -52,6 +52,7 @@ def test_settings(stack) -> Settings:
         metrics_port=0,
         batch_within_s=0.2,
         topic_partitions=2,
+        detect_interval_s=2,
     )
     migrate(settings.dsn, log=lambda *_: None)
     create_topics(settings, log_fn=lambda *_: None)

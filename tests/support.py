@@ -1,6 +1,7 @@
 """Helpers for integration tests: run the real worker as a process, wait for conditions."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -22,7 +23,7 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
         value = getattr(settings, name)
         if hasattr(value, "get_secret_value"):
             value = value.get_secret_value()
-        env[f"IOC_{name.upper()}"] = str(value)
+        env[f"IOC_{name.upper()}"] = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
     env.update(extra)
     return env
 

@@ -182,6 +182,67 @@ class TimescaleSink:
         async with conn.cursor() as cur:
             await cur.executemany(query, values)
 
+    async def security_inputs(self, window_minutes: int) -> dict[str, list[tuple]]:
+        """What the security detectors read: recent failed logins, request rates, fan-out, malware."""
+        win = timedelta(minutes=window_minutes)
+        queries = {
+            "auth": (
+                """SELECT src_ip, target, sum(failures)::bigint, max(last_event) FROM auth_failure_window
+                   WHERE time >= now() - %(win)s GROUP BY src_ip, target""", {"win": win}),
+            "requests": (
+                """SELECT system, requests, time FROM health_window
+                   WHERE window_s = 60 AND endpoint = '*' AND time = date_trunc('minute', now()) - interval '1 minute'""",
+                {}),
+            "baseline": (
+                """SELECT system, avg(requests)::float8, coalesce(stddev_pop(requests), 0)::float8 FROM health_window
+                   WHERE window_s = 60 AND endpoint = '*'
+                     AND time >= now() - interval '24 hours' AND time < now() - interval '10 minutes'
+                   GROUP BY system HAVING count(*) >= 10""", {}),
+            "fanout": (
+                """SELECT host(src_ip), count(DISTINCT dst_port)::int, count(DISTINCT dst_ip)::int, max(time)
+                   FROM security_event WHERE type = 'FirewallLog' AND time >= now() - %(win)s AND src_ip IS NOT NULL
+                   GROUP BY src_ip
+                   UNION ALL
+                   SELECT host(src_ip), max((attrs->>'ports_scanned')::int), count(DISTINCT dst_ip)::int, max(time)
+                   FROM security_event WHERE type = 'PortScan' AND time >= now() - %(win)s GROUP BY src_ip""",
+                {"win": win}),
+            "malware": (
+                """SELECT coalesce(device, system), attrs->>'malware', severity, action, layer, time
+                   FROM security_event WHERE type = 'MalwareDetection' AND time >= now() - %(win)s""", {"win": win}),
+        }
+        out: dict[str, list[tuple]] = {}
+        try:
+            async with self._pool.connection(timeout=10) as conn:
+                for name, (query, params) in queries.items():
+                    cur = await conn.execute(query, params)
+                    out[name] = await cur.fetchall()
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise SinkUnavailable(f"security detectors cannot read: {str(exc).strip()}") from exc
+        return out
+
+    async def save_findings(self, findings: Sequence[Any]) -> int:
+        if not findings:
+            return 0
+        rows = sorted(
+            ((f.bucket, f.kind, f.subject, f.target, f.severity, f.layer, f.value, f.threshold, f.detail, f.seen)
+             for f in findings), key=lambda r: (r[1], r[2], r[3], r[0]))
+        try:
+            async with self._pool.connection(timeout=10) as conn:
+                async with conn.cursor() as cur:
+                    await cur.executemany(
+                        """INSERT INTO security_finding (time, kind, subject, target, severity, layer, value,
+                                                         threshold, detail, first_seen, last_seen)
+                           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                           ON CONFLICT (kind, subject, target, time) DO UPDATE SET
+                             value = greatest(security_finding.value, EXCLUDED.value),
+                             severity = EXCLUDED.severity, detail = EXCLUDED.detail,
+                             last_seen = greatest(security_finding.last_seen, EXCLUDED.last_seen)""",
+                        [(*r, r[-1]) for r in rows],
+                    )
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise SinkUnavailable(f"findings not saved: {exc}", table="security_finding") from exc
+        return len(rows)
+
     async def heartbeat(self, worker: str, started: datetime, info: dict[str, Any]) -> None:
         """Record that ``worker`` is alive; the wall tells a stopped pipeline from a quiet feed."""
         try:

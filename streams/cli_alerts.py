@@ -1,0 +1,120 @@
+"""``ioc alerts``: the alert engine (evaluate rules, persist, escalate) and operator actions.
+
+    ioc alerts run                      evaluate every IOC_ALERT_INTERVAL_S until stopped
+    ioc alerts list                     open alerts
+    ioc alerts ack ID --by NAME [--comment TEXT]
+    ioc alerts history ID
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import time
+from datetime import datetime, timezone
+
+import psycopg
+
+from streams.errors import SinkUnavailable
+
+log = logging.getLogger("ioc.alerts")
+_ENGINE_LOCK = 7_402_180_002
+
+
+def _engine(settings):
+    from agents.alerts.engine import AlertEngine, RuleSet
+    from agents.alerts.evaluate import Topology
+    from simulators.province import load_province
+    from streams.sinks.alertstore import AlertStore
+
+    province = load_province(settings.province_file)
+    parents = {s.code: s.parent for s in province.systems if s.parent}
+    parents.update(getattr(province, "topology_parents", lambda: {})())
+    return AlertEngine(AlertStore(settings.dsn), RuleSet(settings.alert_rule_files()), topology=Topology(parents))
+
+
+def cmd_run(args: argparse.Namespace, settings) -> int:
+    from prometheus_client import CollectorRegistry, Counter, Gauge
+
+    from streams.metrics import serve
+
+    registry = CollectorRegistry()
+    rounds = Counter("ioc_alert_rounds", "evaluation rounds", ["outcome"], registry=registry)
+    firing = Gauge("ioc_alerts_firing", "alerts firing after the last round", registry=registry)
+    rules_ok = Gauge("ioc_alert_rules_valid", "1 when the rule files loaded without error", registry=registry)
+    serve(registry, settings.alerts_metrics_port, settings.metrics_host)
+    engine = _engine(settings)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    lock = psycopg.connect(settings.dsn, autocommit=True)
+    log.info("alert engine waiting for its lock (another engine may be active)")
+    while not stop and not lock.execute("SELECT pg_try_advisory_lock(%s)", (_ENGINE_LOCK,)).fetchone()[0]:
+        time.sleep(settings.alert_interval_s)
+    log.info("alert engine active: rules from %s", ", ".join(str(p) for p in engine.ruleset.paths))
+    try:
+        while not stop:
+            started = time.monotonic()
+            try:
+                result = engine.run_once(datetime.now(timezone.utc))
+                rounds.labels("ok").inc()
+                firing.set(result.firing)
+                if result.transitions or result.escalated:
+                    log.info("round: %s transitions, %s notifications, %s escalated, %s firing",
+                             result.transitions, result.queued, result.escalated, result.firing)
+            except SinkUnavailable as exc:
+                rounds.labels("db_unavailable").inc()
+                log.warning("round skipped: %s", exc)
+            rules_ok.set(0 if engine.ruleset.error else 1)
+            time.sleep(max(0.0, settings.alert_interval_s - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        lock.close()
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, settings) -> int:
+    from streams.sinks.alertstore import AlertStore
+
+    for a in AlertStore(settings.dsn).alerts(states=("pending", "firing")):
+        ack = f" ack by {a['acknowledged_by']}" if a["acknowledged_by"] else ""
+        print(f"{a['id']:>6} {a['state']:8} {a['severity']:9} {a['rule']:28} {a['entity']:24}{ack}  {a['summary_vi']}")
+    return 0
+
+
+def cmd_ack(args: argparse.Namespace, settings) -> int:
+    from streams.sinks.alertstore import AlertStore
+
+    a = AlertStore(settings.dsn).acknowledge(args.id, args.by, args.comment or "")
+    print(f"alert {a['id']} acknowledged by {a['acknowledged_by']}")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace, settings) -> int:
+    from streams.sinks.alertstore import AlertStore
+
+    for e in AlertStore(settings.dsn).history(args.id):
+        print(f"{e['at'].isoformat()} {e['kind']:22} {e['actor']:16} {dict(e['detail'])}")
+    return 0
+
+
+def add_parser(sub, opt, run_with_settings) -> None:
+    al = sub.add_parser("alerts", help="alert engine and alert actions")
+    asub = al.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
+    r = asub.add_parser("run", help="evaluate the alert rules continuously (one active engine at a time)")
+    opt(r, "--database-url", "database_url", "TimescaleDB URL")
+    opt(r, "--log-level", "log_level", "log level")
+    r.set_defaults(fn=run_with_settings(cmd_run, logs=True))
+    ls = asub.add_parser("list", help="open alerts")
+    opt(ls, "--database-url", "database_url", "TimescaleDB URL")
+    ls.set_defaults(fn=run_with_settings(cmd_list))
+    ack = asub.add_parser("ack", help="acknowledge an alert: it stops escalating")
+    ack.add_argument("id", type=int)
+    ack.add_argument("--by", required=True, help="who acknowledges")
+    ack.add_argument("--comment", default="")
+    opt(ack, "--database-url", "database_url", "TimescaleDB URL")
+    ack.set_defaults(fn=run_with_settings(cmd_ack))
+    h = asub.add_parser("history", help="every transition and action of an alert")
+    h.add_argument("id", type=int)
+    opt(h, "--database-url", "database_url", "TimescaleDB URL")
+    h.set_defaults(fn=run_with_settings(cmd_history))

@@ -1,0 +1,74 @@
+from datetime import datetime, timedelta, timezone
+
+from agents.camera import CAMERA_WINDOW, DebounceConfig, apply, camera_increments, effective_state, new_state
+from streams.events.camera import CameraDetection, CameraHealth
+
+T0 = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
+CFG = DebounceConfig()
+
+
+def health(i, condition, at, active=True, camera="cam-hatien-01"):
+    return CameraHealth(id=f"h{i}", type="CameraHealth", camera=camera, dateObserved=at, condition=condition,
+                        active=active)
+
+
+def run(reports, st=None):
+    st = st or new_state("cam-hatien-01")
+    for i, (sec, cond) in enumerate(reports):
+        st = apply(st, health(i, cond, T0 + timedelta(seconds=sec)), CFG)
+    return st
+
+
+def test_first_report_is_taken_and_short_blips_are_ignored():
+    st = run([(0, "online"), (10, "offline"), (20, "online"), (30, "online")])
+    assert st["state"] == "online" and st["changes"] == 1
+
+
+def test_offline_confirmed_after_holding_for_a_minute():
+    st = run([(0, "online"), (100, "offline"), (130, "offline")])
+    assert st["state"] == "online"  # 30 s is not enough
+    st = run([(0, "online"), (100, "offline"), (130, "offline"), (165, "offline")])
+    assert st["state"] == "offline" and st["since"] == T0 + timedelta(seconds=100)
+
+
+def test_confirmation_by_time_at_read_and_silence_means_offline():
+    st = run([(0, "online"), (100, "offline")])
+    assert effective_state(st, T0 + timedelta(seconds=120), CFG) == "online"
+    assert effective_state(st, T0 + timedelta(seconds=161), CFG) == "offline"
+    quiet = run([(0, "online")])
+    assert effective_state(quiet, T0 + timedelta(minutes=5), CFG) == "offline"
+    assert effective_state(new_state("x"), T0, CFG) == "unknown"
+
+
+def test_flapping_camera_is_one_change_not_hundreds():
+    reports = [(i * 5, "offline" if i % 2 else "online") for i in range(200)]
+    st = run(reports)
+    assert st["state"] == "flapping"
+    assert st["changes"] == 2  # unknown -> online -> flapping
+    # quiet (steadily online) for the flap window: it settles
+    settle = [(1000 + i * 30, "online") for i in range(25)]
+    st = run(settle, st)
+    assert st["state"] == "online" and st["changes"] == 3
+
+
+def test_conditions_are_kept_apart_from_state():
+    st = run([(0, "online")])
+    st = apply(st, health(9, "VideoSource/SignalLoss", T0 + timedelta(seconds=5)), CFG)
+    assert st["conditions"] == ["VideoSource/SignalLoss"] and st["state"] == "online"
+    st = apply(st, health(10, "VideoSource/SignalLoss", T0 + timedelta(seconds=9), active=False), CFG)
+    assert st["conditions"] == []
+
+
+def test_increments_count_new_tracks_per_zone_and_carry_state():
+    det = dict(type="CameraDetection", camera="cam-giangthanh-02", rule="FieldDetector/ObjectsInside",
+               label="person", score=0.9, zones=["bien-gioi-gt"], start_time=T0)
+    events = [
+        CameraDetection(id="d1", event_id="e1", phase="new", dateObserved=T0, **det),
+        CameraDetection(id="d2", event_id="e1", phase="update", dateObserved=T0 + timedelta(seconds=2), **det),
+        CameraDetection(id="d3", event_id="e2", phase="new", dateObserved=T0 + timedelta(seconds=3), **det),
+        health(1, "online", T0),
+    ]
+    incs = camera_increments(events, {})
+    rows = {(r["window_s"], r["zone"]): r["tracks"] for r in incs.rows[CAMERA_WINDOW]}
+    assert rows == {(60, "bien-gioi-gt"): 2, (3600, "bien-gioi-gt"): 2}
+    assert incs.states[("cam-hatien-01",)]["state"] == "online"
