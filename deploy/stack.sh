@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Native local stack for the IOC monitor (no Docker):
-#   Kafka (single-node KRaft) + PostgreSQL with TimescaleDB (Apache edition).
+#   Kafka (single-node KRaft) + PostgreSQL with TimescaleDB (Apache edition) + Alertmanager.
 #
-#   deploy/stack.sh {install|start|stop|status} [kafka|postgres|all]
-#   eval "$(deploy/stack.sh env)"      # IOC_KAFKA_BOOTSTRAP, IOC_DATABASE_URL
+#   deploy/stack.sh {install|start|stop|status} [kafka|postgres|alertmanager|all]
+#   eval "$(deploy/stack.sh env)"      # IOC_KAFKA_BOOTSTRAP, IOC_DATABASE_URL, IOC_ALERTMANAGER_URL
 #
 # Everything listens on 127.0.0.1 only; all state lives in ${IOC_RUN_DIR:-<repo>/.run}.
-# Ports: IOC_KAFKA_PORT (9092), IOC_KAFKA_CONTROLLER_PORT (9093), IOC_PG_PORT (5433).
-# Templates: deploy/kafka/*.in, deploy/kafka/*log4j.properties, deploy/postgres/*.in.
+# Ports: IOC_KAFKA_PORT (9092), IOC_KAFKA_CONTROLLER_PORT (9093), IOC_PG_PORT (5433),
+#        IOC_ALERTMANAGER_PORT (9193; its webhook goes to IOC_ALERTMANAGER_WEBHOOK_URL).
+# Templates: deploy/kafka/*.in, deploy/kafka/*log4j.properties, deploy/postgres/*.in,
+#            deploy/alertmanager/alertmanager.yml.
 set -Eeuo pipefail
 
 DEPLOY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,10 +17,12 @@ RUN=$(realpath -m -- "${IOC_RUN_DIR:-$(dirname "$DEPLOY")/.run}")
 KAFKA_PORT=${IOC_KAFKA_PORT:-9092}
 KAFKA_CTRL_PORT=${IOC_KAFKA_CONTROLLER_PORT:-9093}
 PG_PORT=${IOC_PG_PORT:-5433}
+AM_PORT=${IOC_ALERTMANAGER_PORT:-9193}
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$DEPLOY/kafka/pom.xml")
 KDIR=$RUN/kafka
 PGDIR=$RUN/pg
 PGDATA=$PGDIR/data
+AMDIR=$RUN/alertmanager
 TRIXIE_SRC=/etc/apt/sources.list.d/ioc-trixie-src.sources
 export DEBIAN_FRONTEND=noninteractive
 
@@ -48,6 +52,17 @@ PGBIN=/usr/lib/postgresql/$PGV/bin
 # ---------------------------------------------------------------- helpers
 alive() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $s != Z* ]]; }  # zombies count as dead
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+stop_pid() { # name pid pidfile seconds: SIGTERM, wait up to that long, then SIGKILL
+  local name=$1 pid=$2 pidfile=$3 secs=$4 i
+  say "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < secs * 5; i++)); do alive "$pid" || break; sleep 0.2; done
+  if alive "$pid"; then
+    say "$name still alive after $secs s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true; sleep 1
+  fi
+  rm -f "$pidfile"; say "$name stopped"
+}
 render() { # template output KEY=value...  (replaces @KEY@)
   local tpl=$1 out=$2 kv args=(-e ""); shift 2
   for kv; do args+=(-e "s|@${kv%%=*}@|${kv#*=}|g"); done
@@ -75,7 +90,9 @@ apt_ensure() { # packages... (installs only the missing ones)
   say "apt-get install ${missing[*]}"
   timeout 1200 apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$RUN/apt.log" 2>&1 ||
     fail_log "$RUN/apt.log" "apt-get install ${missing[*]} failed" "fix apt (see $RUN/apt.log) and re-run"
+  APT_INSTALLED=("${missing[@]}")
 }
+APT_INSTALLED=()
 
 # ------------------------------------------------------------------ kafka
 KJAVA=(java -Dlog4j.configuration="file:$DEPLOY/kafka/tools-log4j.properties" -cp "$KDIR/libs/*")  # CLI tools
@@ -141,16 +158,9 @@ start_kafka() {
 }
 
 stop_kafka() {
-  local pid i
+  local pid
   if ! pid=$(kafka_pid); then rm -f "$KDIR/kafka.pid"; say "kafka not running"; return 0; fi
-  say "stopping kafka (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 30; i++)); do alive "$pid" || break; sleep 1; done
-  if alive "$pid"; then
-    say "kafka still alive after 30 s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true; sleep 1
-  fi
-  rm -f "$KDIR/kafka.pid"; say "kafka stopped"
+  stop_pid kafka "$pid" "$KDIR/kafka.pid" 30
 }
 
 status_kafka() {
@@ -284,13 +294,97 @@ status_postgres() {
   else say "postgres  stopped   127.0.0.1:$PG_PORT"; return 3; fi
 }
 
+# ----------------------------------------------------------- alertmanager
+AM_URL=http://127.0.0.1:$AM_PORT
+am_pid() { # prints the pid when our Alertmanager process is alive
+  local p; p=$(cat "$AMDIR/alertmanager.pid" 2>/dev/null) || return 1
+  [[ $p =~ ^[0-9]+$ ]] && alive "$p" && grep -qa prometheus-alertmanager "/proc/$p/cmdline" && echo "$p"
+}
+am_ready() { curl -fsS -m 2 -o /dev/null "$AM_URL/-/ready" 2>/dev/null; }
+
+packaged_off() { # units...: Debian enables and starts them on install (:9093 would collide with Kafka)
+  local u
+  for u; do
+    if [[ -d /run/systemd/system ]]; then
+      systemctl disable --now "$u" >>"$RUN/apt.log" 2>&1 || true
+    elif [[ -x /etc/init.d/$u ]]; then
+      "/etc/init.d/$u" stop >>"$RUN/apt.log" 2>&1 || true
+      update-rc.d "$u" disable >>"$RUN/apt.log" 2>&1 || true
+    fi
+  done
+}
+
+install_alertmanager() { # prometheus only for promtool (rule checks); the stack runs neither service
+  local p units=()
+  apt_ensure prometheus-alertmanager prometheus curl
+  for p in "${APT_INSTALLED[@]}"; do [[ $p == curl ]] || units+=("$p"); done
+  APT_INSTALLED=()
+  if ((${#units[@]})); then say "disabling the packaged services ${units[*]} (the stack runs its own)"; packaged_off "${units[@]}"; fi
+}
+
+AM_CHANGED=
+am_render() { # our config, with the webhook URL from IOC_ALERTMANAGER_WEBHOOK_URL when set
+  local url=${IOC_ALERTMANAGER_WEBHOOK_URL:-} tmp=$AMDIR/alertmanager.yml.new
+  if [[ -n $url ]]; then
+    [[ $url =~ ^https?://[^[:space:]\|\'\\]+$ ]] || die "IOC_ALERTMANAGER_WEBHOOK_URL is not an http(s) URL: $url"
+    sed "s|^\(\s*- url:\s*\)\S*\(\s*# ioc:webhook-url\)|\1'${url//&/\\&}'\2|" "$DEPLOY/alertmanager/alertmanager.yml" >"$tmp"
+  else
+    cp "$DEPLOY/alertmanager/alertmanager.yml" "$tmp"
+  fi
+  amtool check-config "$tmp" >"$AMDIR/check-config.log" 2>&1 ||
+    fail_log "$AMDIR/check-config.log" "alertmanager config is invalid" "fix deploy/alertmanager/alertmanager.yml"
+  AM_CHANGED=
+  if cmp -s "$tmp" "$AMDIR/alertmanager.yml"; then rm -f "$tmp"; else mv "$tmp" "$AMDIR/alertmanager.yml"; AM_CHANGED=1; fi
+}
+
+start_alertmanager() {
+  install_alertmanager
+  mkdir -p "$AMDIR/data"
+  local pid t0=$SECONDS
+  am_render
+  if pid=$(am_pid); then
+    if [[ -n $AM_CHANGED ]]; then say "alertmanager config changed; reloading (pid $pid)"; kill -HUP "$pid"; fi
+    if am_ready; then say "alertmanager already running (pid $pid, $AM_URL)"; return 0; fi
+    say "alertmanager (pid $pid) is still starting; waiting"
+  else
+    if port_open "$AM_PORT"; then die "127.0.0.1:$AM_PORT is used by another process" "find it: ss -ltnp 'sport = :$AM_PORT'; stop it or set IOC_ALERTMANAGER_PORT"; fi
+    say "starting alertmanager on $AM_URL"
+    # No cluster: a single local instance (--cluster.listen-address= turns gossip off).
+    (cd "$AMDIR" && exec setsid nohup prometheus-alertmanager --config.file="$AMDIR/alertmanager.yml" \
+      --storage.path="$AMDIR/data" --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= \
+      --log.level=info >>"$AMDIR/alertmanager.log" 2>&1 </dev/null) &
+    pid=$!
+    echo "$pid" >"$AMDIR/alertmanager.pid"
+  fi
+  local deadline=$((SECONDS + 30))
+  until am_ready; do
+    alive "$pid" || fail_log "$AMDIR/alertmanager.log" "alertmanager exited during startup" "then: deploy/stack.sh start alertmanager"
+    ((SECONDS < deadline)) || fail_log "$AMDIR/alertmanager.log" "alertmanager not ready on $AM_URL within 30 s"
+    sleep 0.3
+  done
+  say "alertmanager ready on $AM_URL (pid $pid, $((SECONDS - t0)) s)"
+}
+
+stop_alertmanager() {
+  local pid
+  if ! pid=$(am_pid); then rm -f "$AMDIR/alertmanager.pid"; say "alertmanager not running"; return 0; fi
+  stop_pid alertmanager "$pid" "$AMDIR/alertmanager.pid" 10
+}
+
+status_alertmanager() {
+  local pid
+  if pid=$(am_pid) && am_ready; then say "alertmanager running pid $pid  $AM_URL"
+  elif [[ -n ${pid:-} ]]; then say "alertmanager starting pid $pid  $AM_URL"; return 3
+  else say "alertmanager stopped $AM_URL"; return 3; fi
+}
+
 # ------------------------------------------------------------------- main
-usage() { echo "usage: deploy/stack.sh {install|start|stop|status} [kafka|postgres|all] | env" >&2; exit 2; }
+usage() { echo "usage: deploy/stack.sh {install|start|stop|status} [kafka|postgres|alertmanager|all] | env" >&2; exit 2; }
 CMD=${1:-}
 TARGET=${2:-all}
 case $TARGET in
-  all) SERVICES=(postgres kafka) ;;
-  kafka | postgres) SERVICES=("$TARGET") ;;
+  all) SERVICES=(postgres kafka alertmanager) ;;
+  kafka | postgres | alertmanager) SERVICES=("$TARGET") ;;
   *) usage ;;
 esac
 
@@ -308,6 +402,7 @@ case $CMD in
     exit "$rc" ;;
   env)
     echo "export IOC_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
-    echo "export IOC_DATABASE_URL=postgresql://ioc@127.0.0.1:$PG_PORT/ioc" ;;
+    echo "export IOC_DATABASE_URL=postgresql://ioc@127.0.0.1:$PG_PORT/ioc"
+    echo "export IOC_ALERTMANAGER_URL=$AM_URL" ;;
   *) usage ;;
 esac

@@ -260,6 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
     _opt(d, "--host", "dash_host", "bind address")
     _opt(d, "--port", "dash_port", "port", type=int)
 
+    from streams import cli_notify
+
+    cli_notify.add_parser(sub, _opt)
+
     demo = add("demo", cmd_demo, "run simulator, worker and dashboard together (Ctrl-C stops)", kafka=True, db=True)
     demo.add_argument("--rate", type=float, default=float(os.environ.get("IOC_SIM_RATE", 200)),
                       help="simulated events per second [env IOC_SIM_RATE, default 200]")
