@@ -1,0 +1,322 @@
+"""The feed tools of the ``ioc`` command: ``record``, ``replay``, ``drill`` and ``simulate --out``.
+
+Registered by ``streams/cli.py``; kept here so that each module stays small.  The logic is in
+``simulators/recording.py``, ``simulators/timeshift.py`` and ``simulators/drills/``; what is
+here reads options, opens Kafka or a file, and prints progress (a line every few seconds).
+"""
+from __future__ import annotations
+
+import argparse
+import heapq
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from streams.cli import _logging, _opt, _settings
+from streams.errors import BrokerError, ConfigError
+from streams.settings import Settings
+from streams.topics import FEEDS, topic_name
+
+PROGRESS_EVERY_S = 5.0
+BATCH_ABOVE = 200.0  # events/s above which a drill's feed goes as JSON arrays, as in ioc simulate
+
+
+def _env_arg(p: argparse.ArgumentParser, flag: str, env: str, default: Any, help_: str, **kw: Any) -> None:
+    kind = kw.pop("type", str)
+    value = os.environ.get(env)
+    p.add_argument(flag, type=kind, default=kind(value) if value is not None else default,
+                   help=f"{help_} [env {env}, default {default}]", **kw)
+
+
+def _setup(args: argparse.Namespace) -> Settings:
+    """Settings and logging of a feed command; kafka-python's connection chatter only as warnings."""
+    settings = _settings(args)
+    _logging(settings)
+    logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLogger().level))
+    return settings
+
+
+def _families(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in FEEDS]
+    if unknown:
+        raise ConfigError(f"unknown feed families {unknown}; known: {', '.join(FEEDS)}")
+    return names
+
+
+def progress_line(verb: str, messages: int, events: int, seconds: float, done: float | None) -> str:
+    rate = events / seconds if seconds else 0.0
+    line = f"{verb}: {messages} messages, {events} events, {rate:.0f} events/s"
+    if done:
+        eta = seconds * (1 - done) / done
+        line += f", {done:.0%} done, ETA {int(eta) // 60}:{int(eta) % 60:02d}"
+    return line
+
+
+def open_sender(settings: Settings, out: str | None, source: str, metrics: Any = None) -> Any:
+    """A ``send(family, key, value)`` with ``close()`` and ``errors``: to a recording file or Kafka."""
+    if out:
+        from simulators.province import load_province
+        from simulators.recording import RecordingWriter
+
+        try:
+            return RecordingWriter(out, province=load_province(settings.province_file).code, source=source)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {out}: {exc.strerror}") from None
+    from simulators.kafka import KafkaSender
+
+    return KafkaSender(settings, metrics)
+
+
+# --- record -----------------------------------------------------------------------------------
+
+
+class _Tap:
+    """The feed topics' partitions, assigned (no consumer group, nothing committed) and positioned."""
+
+    def __init__(self, settings: Settings, families: list[str], from_beginning: bool) -> None:
+        from kafka import KafkaConsumer, TopicPartition
+        from kafka.errors import KafkaError
+
+        try:
+            self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                                          enable_auto_commit=False, client_id="ioc-recorder")
+            self.family_of, tps = {}, []
+            for fam in families:
+                topic = topic_name(settings, fam)
+                parts = self.consumer.partitions_for_topic(topic)
+                if not parts:
+                    raise BrokerError("topic does not exist (ioc topics create makes it)", topic=topic)
+                self.family_of[topic] = fam
+                tps += [TopicPartition(topic, p) for p in sorted(parts)]
+            self.consumer.assign(tps)
+            (self.consumer.seek_to_beginning if from_beginning else self.consumer.seek_to_end)(*tps)
+            for tp in tps:
+                self.consumer.position(tp)  # resolve the start now: what is produced from here on is recorded
+        except KafkaError as exc:
+            raise BrokerError(f"cannot read from Kafka at {settings.kafka_bootstrap}: {exc}") from exc
+
+    def __iter__(self) -> Iterator[tuple[datetime, str, Any]]:
+        """(arrival, family, record), or a heartbeat (now, "", None) when nothing came for 0.5 s."""
+        while True:
+            batch = self.consumer.poll(timeout_ms=500, max_records=5000)
+            if not batch:
+                yield datetime.now(timezone.utc), "", None
+                continue
+            # merged by timestamp, each partition kept in its own order
+            for rec in heapq.merge(*batch.values(), key=lambda r: r.timestamp):
+                at = (datetime.fromtimestamp(rec.timestamp / 1000, timezone.utc) if rec.timestamp and rec.timestamp > 0
+                      else datetime.now(timezone.utc))
+                yield at, self.family_of[rec.topic], rec
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from simulators.recording import count_events
+
+    settings = _setup(args)
+    families = _families(args.families) or list(FEEDS)
+    tap = _Tap(settings, families, args.from_beginning)
+    try:
+        writer = open_sender(settings, args.out, "record")
+    except ConfigError:
+        tap.close()
+        raise
+    start = last = time.monotonic()
+    events = 0
+    print(f"record: {', '.join(families)} -> {args.out} (Ctrl-C stops)", flush=True)
+
+    def done() -> float | None:
+        parts = [(time.monotonic() - start) / args.duration if args.duration else 0.0,
+                 writer.messages / args.count if args.count else 0.0]
+        return min(1.0, max(parts)) if args.duration or args.count else None
+
+    try:
+        for at, family, rec in tap:
+            if rec is not None:
+                key = rec.key.decode("utf-8", "replace") if rec.key is not None else None
+                writer.write(at, family, key, rec.value or b"")
+                events += count_events(rec.value or b"")
+            if (args.count and writer.messages >= args.count) or (
+                    args.duration and time.monotonic() - start >= args.duration):
+                break
+            if time.monotonic() - last >= PROGRESS_EVERY_S:
+                last = time.monotonic()
+                print(progress_line("record", writer.messages, events, last - start, done()), flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        tap.close()
+        writer.close()
+    print(f"record: done, {writer.messages} messages, {events} events in {time.monotonic() - start:.1f} s "
+          f"-> {args.out}", flush=True)
+    return 0
+
+
+# --- replay -----------------------------------------------------------------------------------
+
+
+def _warm(sender: Any, settings: Settings, families: Iterable[str]) -> None:
+    """Fetches the topics' metadata before the first send, so the first message is not late."""
+    from kafka.errors import KafkaError
+
+    for family in families:
+        topic = topic_name(settings, family)
+        try:
+            sender.producer.partitions_for(topic)
+        except KafkaError as exc:
+            sender.close()
+            raise BrokerError(f"no metadata for the topic ({exc}); ioc topics create makes it", topic=topic) from exc
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from simulators.recording import Recording, parse_speed, replay
+    from simulators.timeshift import TimeShifter, first_event_time
+
+    settings = _setup(args)
+    try:
+        speed = parse_speed(args.speed)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    families = _families(args.families)
+    rec = Recording(args.file, skip_bad=args.skip_bad, families=frozenset(families) if families else None)
+    per_family = rec.scan()  # every line checked before anything is sent
+    total = sum(per_family.values())
+    transform: Callable[[Any], bytes] | None = None
+    if args.shift_to_now:
+        first = next((t for m in rec if (t := first_event_time(m.family, m.value)) is not None), None)
+        if first is None:
+            raise ConfigError(f"{args.file}: no event with a timestamp to shift from")
+        shifter = TimeShifter(datetime.now(timezone.utc) - first)
+        transform = lambda m: shifter.shift(m.family, m.value)  # noqa: E731
+        print(f"replay: timestamps shifted by {shifter.delta}", flush=True)
+    sender = open_sender(settings, None, "replay")
+    _warm(sender, settings, per_family)
+    counts = ", ".join(f"{n} {f}" for f, n in per_family.most_common())
+    print(f"replay: {total} messages ({counts}) from {args.file} at speed {args.speed}", flush=True)
+
+    def progress(stats: Any) -> None:
+        print(progress_line("replay", stats.messages, stats.events, stats.seconds, stats.done), flush=True)
+
+    try:
+        stats = replay(rec, sender, speed=speed, transform=transform, on_progress=progress,
+                       progress_every_s=PROGRESS_EVERY_S, total=total)
+    finally:
+        sender.close()
+    skipped = f", {rec.skipped} bad lines skipped" if rec.skipped else ""
+    print(f"replay: done, {stats.messages} messages, {stats.events} events in {stats.seconds:.1f} s, "
+          f"{stats.rate:.0f} events/s{skipped}, {sender.errors} send errors", flush=True)
+    return 1 if sender.errors else 0
+
+
+# --- drill ------------------------------------------------------------------------------------
+
+
+def _list_drills() -> int:
+    from simulators.drills import load_all
+
+    for sc in load_all():
+        print(f"{sc.name}  ({sc.duration_s / 60:g} min)\n  vi: {sc.title.vi}. {sc.description.vi}\n"
+              f"  en: {sc.title.en}. {sc.description.en}")
+        for sig in sc.signals:
+            print(f"    promises: {sig.says.en} / {sig.says.vi}")
+    return 0
+
+
+def cmd_drill(args: argparse.Namespace) -> int:
+    from simulators.base import Runner
+    from simulators.catalog import FAMILIES, build_simulators
+    from simulators.drills import REFERENCE_RATE, DrillConductor, DrillEngine, load_scenario
+    from simulators.province import load_province
+
+    if args.list:
+        return _list_drills()
+    if not args.name:
+        raise ConfigError("name a drill (ioc drill --list shows them)")
+    if args.speed <= 0:
+        raise ConfigError(f"--speed must be positive, got {args.speed}")
+    sc = load_scenario(args.name)
+    settings = _setup(args)
+    province = load_province(settings.province_file)
+    background = set(_families(args.families) or FAMILIES)
+    forced = {s.force.family for s in sc.steps if s.force}
+    sims = build_simulators(province, random.Random(args.seed), families=sorted((background | forced) & set(FAMILIES)))
+    scale = max(1.0, args.rate / REFERENCE_RATE)
+    engine = DrillEngine(sc, start=datetime.now(timezone.utc), seed=args.seed, speed=args.speed, scale=scale)
+    conductor = DrillConductor(engine, sims)
+    conductor.check_hooks()
+    sender = open_sender(settings, args.out, "drill")
+
+    def progress(stats: Any) -> None:
+        done = min(1.0, stats.seconds / engine.duration_s)
+        print(progress_line(f"drill {sc.name}", stats.messages, stats.events, stats.seconds, done), flush=True)
+
+    peak = args.rate + sc.peak_rate() * scale * args.speed
+    runner = Runner(conductor.feeds, sender, rate=args.rate, on_progress=progress,
+                    batch_above=BATCH_ABOVE if peak <= BATCH_ABOVE else 0.0)
+    print(f"drill {sc.name}: {sc.title.en} / {sc.title.vi}; {engine.duration_s:.0f} s at speed {args.speed:g}, "
+          f"background {args.rate:g} events/s, event ids drill-{sc.name}-{engine.run}-…", flush=True)
+    for step in sc.steps:
+        what = (f"force {step.force.family} {step.force.target} {step.force.condition}" if step.force else
+                f"inject {step.inject.rate * scale:g} {step.inject.family} {step.inject.template['type']}/s")  # type: ignore[union-attr]
+        print(f"  +{step.at / args.speed:.0f} s for {step.for_ / args.speed:.0f} s: {what}"
+              + (f" ({step.note})" if step.note else ""), flush=True)
+    interrupted = False
+    try:
+        runner.run(engine.duration_s)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        conductor.stop()
+        sender.close()
+    if interrupted:
+        print(f"drill {sc.name}: stopped early; forced conditions released", flush=True)
+        return 130
+    results = conductor.results()
+    for r in results:
+        print(f"  {r.line('en')}", flush=True)
+    if args.speed > 1 and not all(r.ok for r in results):
+        print("  (at --speed above 1 the simulators' own events, such as probes every 10 s, keep real time, "
+              "so promises that count them see fewer)", flush=True)
+    print(f"drill {sc.name}: done, {runner.stats.events} events, {sender.errors} send errors", flush=True)
+    return 0 if all(r.ok for r in results) and not sender.errors else 1
+
+
+# --- registration -----------------------------------------------------------------------------
+
+
+def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Adds ``record``, ``replay`` and ``drill`` through ``streams.cli``'s ``add`` helper."""
+    fams = ", ".join(FEEDS)
+    r = add("record", cmd_record, "record the feed topics to a JSON-lines file (.gz to compress)", kafka=True)
+    r.add_argument("--out", required=True, help="file to write; gzip when it ends in .gz")
+    _env_arg(r, "--families", "IOC_RECORD_FAMILIES", None, f"comma-separated families ({fams}); all when unset")
+    r.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    r.add_argument("--count", type=int, default=None, help="stop after this many messages")
+    r.add_argument("--from-beginning", action="store_true", help="start at the oldest kept message, not the newest")
+
+    p = add("replay", cmd_replay, "replay a recording to Kafka with its original spacing scaled", kafka=True)
+    p.add_argument("file", help="a recording (ioc record or ioc simulate --out)")
+    _env_arg(p, "--speed", "IOC_REPLAY_SPEED", "1", "spacing divided by this factor, or 'max' for no waiting")
+    p.add_argument("--shift-to-now", action="store_true",
+                   help="move every timestamp by (now - the first event's time), keeping their order")
+    _env_arg(p, "--families", "IOC_REPLAY_FAMILIES", None, "replay only these comma-separated families")
+    p.add_argument("--skip-bad", action="store_true", help="skip and count bad lines instead of stopping")
+
+    d = add("drill", cmd_drill, "play a drill scenario over the background feed", kafka=True)
+    d.add_argument("name", nargs="?", help="scenario name (see --list)")
+    d.add_argument("--list", action="store_true", help="list the scenarios, in Vietnamese and English")
+    _env_arg(d, "--speed", "IOC_DRILL_SPEED", 1.0, "play the timeline this many times faster", type=float)
+    _env_arg(d, "--rate", "IOC_SIM_RATE", 200.0, "background events/s (drill rates scale up above 200)", type=float)
+    _env_arg(d, "--seed", "IOC_SIM_SEED", 2023, "random seed", type=int)
+    _env_arg(d, "--families", "IOC_SIM_FAMILIES", None, "background families (default: all)")
+    d.add_argument("--out", default=None, help="write to this recording file instead of Kafka")
+    _opt(d, "--province-file", "province_file", "province description")

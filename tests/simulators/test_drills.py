@@ -1,0 +1,236 @@
+"""Drills: every scenario loads, plays over the background feed and produces what it promises."""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+import orjson
+import pytest
+import yaml
+
+from simulators.base import Runner
+from simulators.catalog import build_simulators
+from simulators.drills import (
+    DrillConductor, DrillEngine, DrillError, check, load_all, load_scenario, scenario_names,
+)
+from simulators.drills.scenario import parse_scenario
+from simulators.drills.templates import Context, compile_template
+from simulators.province import load_province
+from streams.cli import main
+from streams.settings import Settings
+from streams.validation import Decoder
+
+#: a weekday at 09:30 local: office hours, when the background is busiest
+START = datetime(2023, 6, 1, 2, 30, tzinfo=timezone.utc)
+TICK_S = 0.5
+
+
+@lru_cache(maxsize=1)
+def province():
+    return load_province(Settings().province_file)
+
+
+@lru_cache(maxsize=None)
+def play(name: str, seed: int = 7):
+    """A drill over the whole background feed at the reference rate, in simulated time; drills
+    longer than 6 minutes are played faster (``--speed``), so that none takes more than 6 minutes.
+
+    Returns the messages sent, as (family, scenario seconds of the tick, value), and the conductor.
+    """
+    scenario = load_scenario(name)
+    engine = DrillEngine(scenario, start=START, seed=seed, speed=max(1.0, scenario.duration_s / 360))
+    conductor = DrillConductor(engine, build_simulators(province(), random.Random(seed)))
+    conductor.check_hooks()
+    sent: list[tuple[str, float, bytes]] = []
+    runner = Runner(conductor.feeds, lambda family, key, value: sent.append((family, conductor.at, value)), rate=200)
+    ticks = int(engine.duration_s / TICK_S)
+    for i in range(1, ticks + 1):
+        runner.step(START + timedelta(seconds=i * TICK_S), TICK_S)
+    return sent, conductor
+
+
+def test_every_scenario_file_loads_and_names_are_unique():
+    scenarios = load_all()
+    assert len(scenarios) >= 7
+    assert [s.name for s in scenarios] == scenario_names()
+    for s in scenarios:
+        assert s.title.vi != s.title.en and s.description.vi and s.operator_sees.en and s.signals
+
+
+@pytest.mark.parametrize("name", scenario_names())
+def test_a_scenario_produces_valid_events_and_every_signal_it_promises(name):
+    sent, conductor = play(name)
+    end = START + timedelta(seconds=conductor.engine.duration_s)
+    decoders = {}
+    observed, rejected, ids = [], [], Counter()
+    for family, at, value in sent:
+        decoder = decoders.get(family) or decoders.setdefault(
+            family, Decoder(family, bounds=province().bounds, clock=lambda: end))
+        decoded = decoder.decode(value)
+        rejected += [(family, r.reason, r.detail) for r in decoded.rejected]
+        doc = orjson.loads(value)
+        for event in doc if isinstance(doc, list) else [doc]:
+            observed.append((family, at, event))
+            if event["id"].startswith("drill-"):
+                ids[event["id"]] += 1
+    assert not rejected, f"{len(rejected)} events break their contract, first: {rejected[0]}"
+    results = check(conductor.engine.scenario.signals, observed)
+    failed = [r.line() for r in results if not r.ok]
+    assert not failed, "\n".join(failed)
+    # the conductor's own running check saw the same
+    assert [r.ok for r in conductor.results()] == [r.ok for r in results]
+    # drill events are recognisable and never repeat an id
+    assert all(n == 1 for n in ids.values())
+    assert all(i.startswith(f"drill-{name}-20230601T023000-") for i in ids)
+
+
+@pytest.mark.parametrize("name", scenario_names())
+def test_every_forced_condition_is_given_back_by_the_end(name):
+    _, conductor = play(name)
+    assert conductor.engine.release_all() == []
+    assert all(st.forced is None for st in conductor.by_family["health"].states.values())
+
+
+def test_the_same_seed_and_start_give_the_same_drill():
+    scenario = parse_scenario(scenario_doc(steps__0__inject__rate=20), "x.yaml")
+
+    def events(seed):
+        engine = DrillEngine(scenario, start=START, seed=seed)
+        out = []
+        for i in range(1, 200):
+            out += [(e.key, e.event) for e in engine.tick(START + timedelta(seconds=i)).events]
+        return out
+
+    a, b = events(1), events(1)
+    assert a == b and len(a) > 1000 and len({k for k, _ in a}) == 1
+    assert events(2) != a
+
+
+def test_speed_compresses_the_timeline_and_keeps_the_events():
+    scenario = parse_scenario(scenario_doc(steps__0__inject__rate=20), "x.yaml")
+
+    def run(speed):
+        engine = DrillEngine(scenario, start=START, seed=3, speed=speed)
+        events, forces = [], []
+        t = 0.0
+        while t < engine.duration_s:
+            t += 0.25
+            tick = engine.tick(START + timedelta(seconds=t))
+            events += tick.events
+            forces += [(round(t, 2), f.condition) for f in tick.forces if f.family == "health"]
+        return events, forces
+
+    slow, slow_forces = run(1.0)
+    fast, fast_forces = run(10.0)
+    assert abs(len(fast) - len(slow)) <= 2
+    last = max(datetime.fromisoformat(e.event["dateObserved"]) for e in fast)
+    assert last <= START + timedelta(seconds=30)
+    assert slow_forces == [(90.0, "down"), (180.0, None)]
+    assert fast_forces == [(9.0, "down"), (18.0, None)]
+
+
+def test_a_faster_background_scales_the_injections():
+    engine = DrillEngine(load_scenario("dvc-ddos"), start=START, scale=3.0)
+    engine.tick(START + timedelta(seconds=60))
+    assert len(engine.tick(START + timedelta(seconds=61)).events) == 3000
+
+
+# --- validation on load -----------------------------------------------------------------------
+
+
+def scenario_doc(**changes):
+    doc = yaml.safe_load(load_scenario("dvc-ddos").source.read_text(encoding="utf-8"))
+    for path, value in changes.items():
+        node = doc
+        *parents, last = path.split("__")
+        for p in parents:
+            node = node[int(p)] if p.isdigit() else node[p]
+        node[int(last) if last.isdigit() else last] = value
+    return doc
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"steps__0__inject__rate": -5}, "x.yaml: steps[0].inject.rate: Input should be greater than 0"),
+    ({"steps__0__for": 500}, "x.yaml: steps[0]: ends at 560 s, after the scenario (300 s)"),
+    ({"steps__0__inject__template__type": "Heartbeat"},
+     "x.yaml: steps[0].inject.template.type: 'Heartbeat' is not a health event; known: ServiceProbe, RequestLog"),
+    ({"steps__0__inject__template__status_code": 700},
+     "x.yaml: steps[0].inject.template.status_code: the sample event breaks the RequestLog contract"),
+    ({"steps__0__inject__template__latency_ms": {"uniform": [1, 2], "digit": 1}},
+     "x.yaml: steps[0].inject.template.latency_ms: `uniform` does not take digit"),
+    ({"steps__0__inject__template__client_ip": {"ip": "10.0.0.0/33"}},
+     "x.yaml: steps[0].inject.template.client_ip: `ip` takes a network"),
+    ({"steps__0__inject__family": "weather"}, "x.yaml: steps[0].inject.family: unknown family 'weather'"),
+    ({"steps__1__inject": {"family": "health", "rate": 1, "template": {}}},
+     "x.yaml: steps[1]: Value error, a step has exactly one action"),
+    ({"signals__0__factor": None}, "x.yaml: signals[0]: Value error, a rate_ratio signal needs factor"),
+    ({"signals__1__of": {"status_code": {"atleast": 500}}}, "x.yaml: signals[1].of: unknown comparison atleast"),
+    ({"signals__2__window": [95, 400]}, "x.yaml: signals[2].window: ends after the scenario (300 s)"),
+    ({"title": {"vi": "Tấn công"}}, "x.yaml: title.en: Field required"),
+    ({"colour": "red"}, "x.yaml: colour: Extra inputs are not permitted"),
+])
+def test_a_wrong_scenario_is_refused_naming_file_step_and_field(changes, message):
+    with pytest.raises(DrillError) as exc:
+        parse_scenario(scenario_doc(**changes), "x.yaml")
+    assert str(exc.value).startswith(message)
+
+
+def test_a_force_the_simulator_refuses_fails_before_the_drill_starts():
+    scenario = parse_scenario(scenario_doc(steps__1__force={"family": "health", "target": "nope", "condition": "down"}),
+                              "x.yaml")
+    conductor = DrillConductor(DrillEngine(scenario, start=START), build_simulators(province(), random.Random(1)))
+    with pytest.raises(DrillError, match=r"x\.yaml: steps\[1\]\.force\.target: the health simulator knows no 'nope'"):
+        conductor.check_hooks()
+
+
+def test_an_unknown_drill_name_lists_the_known_ones():
+    with pytest.raises(DrillError, match="no drill named 'nope'; known: .*dvc-ddos"):
+        load_scenario("nope")
+
+
+# --- templates and signals --------------------------------------------------------------------
+
+
+def test_template_generators():
+    render = compile_template({
+        "level": {"ramp": [1.0, 3.0]}, "cam": {"cycle": ["a", "b"]}, "due": {"time": 3600},
+        "ip": {"ip": "198.51.100.0/30"}, "user": {"format": "u{seq:02d}"}, "n": {"randint": [4, 4]},
+        "where": {"type": "Point", "coordinates": [105.08, {"uniform": [10.0, 10.0], "digits": 1}]},
+    })
+    out = [render(Context(random.Random(0), seq, seq / 4, START, "r")) for seq in range(5)]
+    assert [o["level"] for o in out] == [1.0, 1.5, 2.0, 2.5, 3.0]
+    assert [o["cam"] for o in out] == ["a", "b", "a", "b", "a"]
+    assert out[0]["due"] == "2023-06-01T03:30:00.000Z" and out[3]["user"] == "u03" and out[0]["n"] == 4
+    assert {o["ip"] for o in out} <= {"198.51.100.1", "198.51.100.2"}
+    assert out[0]["where"] == {"type": "Point", "coordinates": [105.08, 10.0]}
+
+
+def test_signal_kinds_over_hand_made_events():
+    scenario = parse_scenario(scenario_doc(signals=[
+        {"says": {"vi": "a", "en": "a"}, "kind": "count", "family": "security", "where": {"type": "AuthFailure"},
+         "group_by": "src_ip", "window": [10, 20], "min": 3},
+        {"says": {"vi": "b", "en": "b"}, "kind": "distinct", "family": "camera", "where": {},
+         "field": "where.unit", "window": [0, 30], "min": 2},
+        {"says": {"vi": "c", "en": "c"}, "kind": "share", "family": "health", "where": {"system": "dvc"},
+         "of": {"status_code": {"gte": 500, "lt": 600}}, "window": [0, 30], "above": 0.5},
+        {"says": {"vi": "d", "en": "d"}, "kind": "rate_ratio", "family": "health", "where": {"system": "dvc"},
+         "baseline": [0, 10], "window": [10, 15], "factor": 4},
+    ]), "x.yaml")
+    auth = {"type": "AuthFailure", "src_ip": "198.51.100.7"}
+    events = [("security", 12, auth), ("security", 13, auth), ("security", 14, {**auth, "src_ip": "192.0.2.1"}),
+              ("security", 25, auth), ("camera", 1, {"where": {"unit": "900"}}), ("camera", 2, {"where": {"unit": "914"}}),
+              ("health", 5, {"system": "dvc", "status_code": 200}), ("health", 11, {"system": "dvc", "status_code": 503}),
+              ("health", 12, {"system": "dvc", "status_code": 502}), ("health", 13, {"system": "gis", "status_code": 500})]
+    results = check(scenario.signals, events)
+    assert [r.ok for r in results] == [False, True, True, True]
+    assert [r.observed for r in results] == ["2 from src_ip 198.51.100.7", "2 where.unit", "66.7% of 3",
+                                             "×4.0 (2 vs 1 events)"]
+
+
+def test_drill_list_shows_every_scenario_in_both_languages(capsys):
+    assert main(["drill", "--list"]) == 0
+    out = capsys.readouterr().out
+    for s in load_all():
+        assert s.name in out and s.title.vi in out and s.title.en in out
