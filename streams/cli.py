@@ -101,8 +101,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     from simulators.base import Runner
     from simulators.catalog import build_simulators
-    from simulators.kafka import KafkaSender
     from simulators.province import load_province
+    from streams.cli_feeds import open_sender
     from streams.metrics import SimulatorMetrics, serve
 
     settings = _settings(args)
@@ -114,7 +114,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     metrics = SimulatorMetrics(registry)
     if args.metrics_port:
         serve(registry, args.metrics_port, settings.metrics_host)
-    sender = KafkaSender(settings, metrics)
+    sender = open_sender(settings, args.out, "simulate", metrics)
 
     def progress(stats) -> None:
         print(f"simulate: {stats.events} events in {stats.messages} messages, {stats.rate:.0f} events/s", flush=True)
@@ -255,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--metrics-port", type=int, default=int(os.environ.get("IOC_SIM_METRICS_PORT", 0)),
                    help="Prometheus /metrics port, 0 = off [env IOC_SIM_METRICS_PORT, default 0]")
     _opt(s, "--province-file", "province_file", "province description")
+    s.add_argument("--out", default=None, help="write a recording file (.gz to compress) instead of producing to Kafka")
 
     d = add("dash", cmd_dash, "run the wall display and operator console", db=True)
     _opt(d, "--host", "dash_host", "bind address")
@@ -279,6 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     sc.set_defaults(fn=cmd_schemas)
     sc.add_argument("--out", default=os.environ.get("IOC_SCHEMAS_OUT", "docs/schemas"),
                     help="output folder [env IOC_SCHEMAS_OUT, default docs/schemas]")
+
+    from streams.cli_feeds import add_commands
+
+    add_commands(add)  # record, replay, drill
     return parser
 
 
