@@ -15,22 +15,37 @@ from datetime import datetime, timezone
 
 import psycopg
 
-from streams.errors import SinkUnavailable
+from streams.errors import IOCError, SinkUnavailable
 
 log = logging.getLogger("ioc.alerts")
 _ENGINE_LOCK = 7_402_180_002
 
 
 def _engine(settings):
+    from agents.alerts import derived
     from agents.alerts.engine import AlertEngine, RuleSet
     from agents.alerts.evaluate import Topology
+    from agents.sensor_kpi import load_sensor_rules
     from simulators.province import load_province
     from streams.sinks.alertstore import AlertStore
 
     province = load_province(settings.province_file)
-    parents = {s.code: s.parent for s in province.systems if s.parent}
-    parents.update(getattr(province, "topology_parents", lambda: {})())
-    return AlertEngine(AlertStore(settings.dsn), RuleSet(settings.alert_rule_files()), topology=Topology(parents))
+    store = AlertStore(settings.dsn)
+    sensor_rules = load_sensor_rules()
+    readers = [
+        lambda now: derived.camera_values(store.fetch("SELECT * FROM camera_state"), province, now),
+        lambda now: derived.sensor_values(store.fetch("SELECT * FROM sensor_latest"), province, now, sensor_rules),
+        lambda now: derived.dossier_values(
+            store.fetch("SELECT * FROM dossier_day WHERE time >= now() - interval '32 days'"),
+            store.fetch("SELECT * FROM dossier_state WHERE status = 'in_progress'"), now),
+        lambda now: derived.citizen_values(store.fetch("SELECT * FROM citizen_report WHERE status <> 'closed'"), now),
+    ]
+    from streams.notify.oncall import load_oncall
+
+    oncall = load_oncall(settings.oncall_file, alertmanager_url=settings.alertmanager_url)
+    return AlertEngine(store, RuleSet(settings.alert_rule_files()),
+                       topology=Topology(derived.topology_parents(province)), derived=readers,
+                       receivers_for=oncall.receivers_for, levels=oncall.level_delays)
 
 
 def cmd_run(args: argparse.Namespace, settings) -> int:
@@ -43,7 +58,11 @@ def cmd_run(args: argparse.Namespace, settings) -> int:
     firing = Gauge("ioc_alerts_firing", "alerts firing after the last round", registry=registry)
     rules_ok = Gauge("ioc_alert_rules_valid", "1 when the rule files loaded without error", registry=registry)
     serve(registry, settings.alerts_metrics_port, settings.metrics_host)
+    from streams.notify.dispatcher import Dispatcher
+
     engine = _engine(settings)
+    resender = Dispatcher.from_settings(settings)
+    next_resend = 0.0
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     lock = psycopg.connect(settings.dsn, autocommit=True)
@@ -65,6 +84,12 @@ def cmd_run(args: argparse.Namespace, settings) -> int:
                 rounds.labels("db_unavailable").inc()
                 log.warning("round skipped: %s", exc)
             rules_ok.set(0 if engine.ruleset.error else 1)
+            if time.monotonic() >= next_resend:  # Alertmanager keeps no history: re-send what is open
+                next_resend = time.monotonic() + settings.alertmanager_resend_s
+                try:
+                    resender.resend_alertmanager()
+                except IOCError as exc:
+                    log.warning("re-send to Alertmanager skipped: %s", exc)
             time.sleep(max(0.0, settings.alert_interval_s - (time.monotonic() - started)))
     except KeyboardInterrupt:
         pass

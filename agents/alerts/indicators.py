@@ -11,7 +11,7 @@ INDICATORS: dict[str, str] = {
     "health.p95_ms": "system: request latency p95 over the last 5 minutes (ms)",
     "security.auth_failures": "source address: failed logins in the last 5 minutes",
     "security.findings_critical": "target: critical security findings in the last 15 minutes",
-    "camera.offline": "area: cameras offline (debounced) now",
+    "camera.offline": "camera: 1 when offline (debounced, or silent for 3 minutes), else 0",
     "camera.intrusions": "border zone: intrusions in the last hour",
     "sensor.water_level": "station: latest water level (m)",
     "sensor.water_rise_per_h": "station: rate of rise of the water level (m/h)",

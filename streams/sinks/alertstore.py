@@ -79,6 +79,11 @@ class AlertStore:
                 out[name] = {str(next(iter(r.values()))): list(r.values())[1] for r in rows}
         return out
 
+    def fetch(self, query: str, params: tuple = ()) -> list[dict[str, Any]]:
+        """Rows of a read-only query (current-state tables for the derived indicators)."""
+        with self._connect() as conn:
+            return conn.execute(query, params).fetchall()
+
     def load_states(self) -> States:
         with self._connect() as conn:
             rows = conn.execute("SELECT * FROM alert_rule_state").fetchall()
@@ -163,8 +168,11 @@ class AlertStore:
                     firing.pop(t.entity, None)
                     self._event(conn, alert["id"], final, t.at, {"value": t.value})
                     if final == "resolved" and t.notify and alert["suppressed_by"] is None and alert["fired_at"]:
-                        for level in range(alert["escalation_level"] + 1):
-                            queued += self._notify(conn, alert, "resolved", level, receivers_for)
+                        # everyone called about it hears it is over, once each
+                        routes = list(dict.fromkeys(
+                            r for level in range(alert["escalation_level"] + 1) for r in receivers_for(level)))
+                        queued += self._notify(conn, alert, "resolved", alert["escalation_level"],
+                                               lambda _level: routes)
             changed = {(t.rule, t.entity) for t in transitions}
             rows = [_state_row(states[k]) for k in sorted(changed) if k in states]
             if rows:

@@ -1,0 +1,50 @@
+"""Indicators computed in Python from current-state rows (cameras, sensors, dossiers, reports).
+
+Each reader takes the rows the alert store fetched and the province, and returns
+``{indicator: {entity: value}}``; the SQL-only indicators are in ``streams/sinks/alertstore.py``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from agents.camera import effective_state
+from agents.citizen_kpi import agency_backlog, citizen_indicators
+from agents.dossier_kpi import dossier_indicators, dossier_kpis, local_month_start
+from agents.sensor_kpi import SensorRules, sensor_indicators
+from simulators.province import Province
+
+Values = dict[str, dict[str, float | None]]
+
+
+def camera_values(rows: Iterable[Mapping[str, Any]], province: Province, now: datetime) -> Values:
+    """``camera.offline``: 1 for a camera offline (debounced, or silent), 0 otherwise."""
+    known = {c.code for c in province.cameras}
+    out: dict[str, float | None] = {}
+    for row in rows:
+        if known and row["camera"] not in known:
+            continue
+        out[row["camera"]] = 1.0 if effective_state(row, now) == "offline" else 0.0
+    return {"camera.offline": out}
+
+
+def sensor_values(rows: Iterable[Mapping[str, Any]], province: Province, now: datetime, rules: SensorRules) -> Values:
+    return sensor_indicators(rows, province.stations, now, rules)
+
+
+def dossier_values(day_rows: Iterable[Mapping[str, Any]], open_rows: Iterable[Mapping[str, Any]],
+                   now: datetime) -> Values:
+    return dossier_indicators(dossier_kpis(day_rows, open_rows, start=local_month_start(now), now=now))
+
+
+def citizen_values(rows: Iterable[Mapping[str, Any]], now: datetime) -> Values:
+    return citizen_indicators(agency_backlog(rows, now))
+
+
+def topology_parents(province: Province) -> dict[str, str]:
+    """Entity -> parent: systems under the data centre or LGSP, network links, cameras behind links."""
+    parents = {s.code: s.parent for s in province.systems if s.parent}
+    parents.update({n.code: n.parent for n in province.networks if n.parent})
+    parents.update({c.code: c.parent for c in province.cameras if c.parent})
+    return parents
