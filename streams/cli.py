@@ -162,7 +162,7 @@ def cmd_schemas(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Run simulator, worker and dashboard together until Ctrl-C."""
+    """Run simulator, worker, alert engine, notifier, a local receiver and the wall until Ctrl-C."""
     settings = _settings(args)
     from streams.admin import create_topics
     from streams.db.migrate import migrate
@@ -174,6 +174,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "worker": subprocess.Popen([*exe, "worker"]),
         "simulate": subprocess.Popen([*exe, "simulate", "--rate", str(args.rate), "--metrics-port", "9465"]),
         "dash": subprocess.Popen([*exe, "dash"]),
+        "alerts": subprocess.Popen([*exe, "alerts", "run"]),
+        "notify": subprocess.Popen([*exe, "notify", "run"]),
+        # the on-call file's demo webhook and Alertmanager's receiver: prints what operators would get
+        "receiver": subprocess.Popen([sys.executable, "-m", "streams.notify.testing", "--port", "9194"]),
     }
     print(f"demo: wall on http://{settings.dash_host}:{settings.dash_port}/  (Ctrl-C stops everything)", flush=True)
     stopping = False
