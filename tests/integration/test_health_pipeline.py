@@ -53,17 +53,21 @@ def _expected(events):
     return exp
 
 
-def _stored(db, systems_since):
+def _stored(db, since, systems):
+    """Totals of the simulated systems (other tests of the run write other systems)."""
     rows = db.execute(
         """SELECT system, sum(probes), sum(probes_ok), sum(requests), sum(errors)
-           FROM health_window WHERE window_s = 60 AND endpoint = '*' AND time >= %s GROUP BY system""",
-        (systems_since,),
+           FROM health_window WHERE window_s = 60 AND endpoint = '*' AND time >= %s AND system = ANY(%s)
+           GROUP BY system""",
+        (since, list(systems)),
     ).fetchall()
     return {s: Counter(probes=p, probes_ok=ok, requests=r, errors=e) for s, p, ok, r, e in rows}
 
 
-def _count(db, since):
-    return db.execute("SELECT count(*) FROM health_event WHERE time >= %s", (since,)).fetchone()[0]
+def _count(db, since, events):
+    ids = [e["id"] for e in events]
+    return db.execute("SELECT count(*) FROM health_event WHERE time >= %s AND id = ANY(%s)", (since, ids)
+                      ).fetchone()[0]
 
 
 def test_events_become_exact_indicators_and_replays_change_nothing(worker, producer, db, test_settings):
@@ -71,7 +75,7 @@ def test_events_become_exact_indicators_and_replays_change_nothing(worker, produ
     since = min(datetime.fromisoformat(e["dateObserved"]) for e in events) - timedelta(minutes=2)
     _send(producer, messages)
     try:
-        wait_for(lambda: _count(db, since) >= len(events), timeout=90, what=f"{len(events)} raw rows")
+        wait_for(lambda: _count(db, since, events) >= len(events), timeout=90, what=f"{len(events)} raw rows")
     except AssertionError:
         raise AssertionError(f"rows did not arrive; worker log:\n{worker.log_tail()}") from None
 
@@ -79,7 +83,7 @@ def test_events_become_exact_indicators_and_replays_change_nothing(worker, produ
         return {k: +v for k, v in d.items()}
 
     expected = _expected(events)
-    assert strip(_stored(db, since)) == strip(expected)
+    assert strip(_stored(db, since, expected)) == strip(expected)
     # the 10 s windows add up to the same totals
     ten = db.execute(
         "SELECT sum(requests) FROM health_window WHERE window_s = 10 AND endpoint = '*' AND time >= %s", (since,)
@@ -98,11 +102,11 @@ def test_events_become_exact_indicators_and_replays_change_nothing(worker, produ
     _send(producer, messages)
     wait_for(
         lambda: db.execute("SELECT sum(duplicates) FROM source_window WHERE source = 'health' AND time >= %s",
-                           (since,)).fetchone()[0] == len(events),
+                           (since,)).fetchone()[0] >= len(events),
         timeout=60, what="duplicates to be counted",
     )
-    assert _count(db, since) == len(events)
-    assert strip(_stored(db, since)) == strip(expected)
+    assert _count(db, since, events) == len(events)
+    assert strip(_stored(db, since, expected)) == strip(expected)
 
 
 def test_bad_events_go_to_the_dead_letter_topic_with_their_reason(worker, producer, test_settings, db):
