@@ -10,7 +10,7 @@ offline: correctness never waits for a later event.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -166,3 +166,18 @@ def camera_increments(fresh: Sequence[Event], states: States, cfg: DebounceConfi
 
 
 CAMERA_FEED = FeedSpec("camera", CAMERA_EVENT, camera_increments, CAMERA_STATE)
+
+
+def offline_counts(rows: Iterable[dict[str, Any]], cameras: Iterable[Any], now: datetime,
+                   cfg: DebounceConfig = DebounceConfig()) -> tuple[dict[str, int], dict[str, int]]:
+    """Cameras offline now per area (unit code) and per border zone; cameras without state are unknown."""
+    state = {r["camera"]: effective_state(r, now, cfg) for r in rows}
+    per_area: dict[str, int] = {}
+    per_zone: dict[str, int] = {}
+    for cam in cameras:
+        if state.get(cam.code) != "offline":
+            continue
+        per_area[cam.unit] = per_area.get(cam.unit, 0) + 1
+        if cam.zone:
+            per_zone[cam.zone] = per_zone.get(cam.zone, 0) + 1
+    return per_area, per_zone

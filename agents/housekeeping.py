@@ -13,6 +13,8 @@ from agents.maintenance import WeeklyRule, occurrences
 log = logging.getLogger(__name__)
 
 EXPAND_AHEAD = timedelta(days=14)
+#: state table -> the raw table whose retention bounds it
+STATE_RETENTION = {"dossier_state": "dossier_event", "citizen_report": "citizen_event"}
 
 
 def plan_occurrences(rules, now: datetime, ahead: timedelta = EXPAND_AHEAD):
@@ -30,6 +32,10 @@ def plan_occurrences(rules, now: datetime, ahead: timedelta = EXPAND_AHEAD):
 async def run_housekeeping(sink, retention_days: dict[str, int], now: datetime) -> dict:
     dropped = await sink.drop_old_chunks({t: timedelta(days=d) for t, d in retention_days.items()}, now)
     expanded = await sink.save_occurrences(plan_occurrences(await sink.maintenance_rules(), now))
+    # closed states go when the events that made them do: a replay within retention is still a duplicate
+    purged = await sink.purge_closed_states({
+        state: now - timedelta(days=retention_days[raw]) for state, raw in STATE_RETENTION.items()
+        if raw in retention_days})
     if any(dropped.values()):
         log.info("retention: dropped chunks %s", {t: n for t, n in dropped.items() if n})
-    return {"dropped": dropped, "occurrences": expanded}
+    return {"dropped": dropped, "occurrences": expanded, "purged": purged}

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 import psycopg
 
-from streams.errors import IOCError, SinkUnavailable
+from streams.errors import ConfigError, IOCError, SinkUnavailable
 
 log = logging.getLogger("ioc.alerts")
 _ENGINE_LOCK = 7_402_180_002
@@ -123,7 +123,78 @@ def cmd_history(args: argparse.Namespace, settings) -> int:
     return 0
 
 
+def _when(text: str) -> datetime:
+    """An ISO time; without an offset it is local time (Asia/Ho_Chi_Minh)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        ts = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"not a time: {text!r} (use 2026-11-28T22:00 or 2026-11-28T22:00+07:00)") from None
+    return ts if ts.tzinfo else ts.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+def cmd_maint_add(args: argparse.Namespace, settings) -> int:
+    from agents.maintenance import WeeklyRule
+    from streams.sinks.alertstore import AlertStore
+
+    if args.weekly:
+        rule = WeeklyRule.parse({"days": args.weekly.split(","), "start": args.at, "minutes": args.minutes})
+        wid = AlertStore(settings.dsn).add_maintenance(system=args.system, reason=args.reason, actor=args.by,
+                                                       recurrence=rule.to_doc())
+    else:
+        if not (args.start and args.end):
+            raise ConfigError("give --start and --end, or --weekly DAYS --at HH:MM --minutes N")
+        start, end = _when(args.start), _when(args.end)
+        if end <= start:
+            raise ConfigError("--end must be after --start")
+        wid = AlertStore(settings.dsn).add_maintenance(system=args.system, reason=args.reason, actor=args.by,
+                                                       starts_at=start, ends_at=end)
+    print(f"maintenance window {wid} added for {args.system or 'every system'}")
+    return 0
+
+
+def cmd_maint_list(args: argparse.Namespace, settings) -> int:
+    from streams.sinks.alertstore import AlertStore
+
+    for w in AlertStore(settings.dsn).maintenance_windows():
+        when = (f"weekly {w['recurrence']}" if w["recurrence"]
+                else f"{w['starts_at'].isoformat()} .. {w['ends_at'].isoformat()}")
+        print(f"{w['id']:>5} {w['system'] or '*':14} {when}  next {w['next_start'] or '-'}  {w['reason']}")
+    return 0
+
+
+def cmd_maint_delete(args: argparse.Namespace, settings) -> int:
+    from streams.sinks.alertstore import AlertStore
+
+    if not AlertStore(settings.dsn).delete_maintenance(args.id):
+        raise ConfigError(f"no maintenance window {args.id}")
+    print(f"maintenance window {args.id} deleted")
+    return 0
+
+
 def add_parser(sub, opt, run_with_settings) -> None:
+    m = sub.add_parser("maintenance", help="maintenance windows: alerts stay quiet, uptime leaves them out")
+    msub = m.add_subparsers(dest="maintenance_command", required=True, metavar="ACTION")
+    ma = msub.add_parser("add", help="a one-off (--start/--end) or weekly (--weekly/--at/--minutes) window")
+    ma.add_argument("--system", default=None, help="system or other entity (default: every system)")
+    ma.add_argument("--start", help="start, ISO time (local time when no offset)")
+    ma.add_argument("--end", help="end, ISO time")
+    ma.add_argument("--weekly", help="days, e.g. sun or mon,thu")
+    ma.add_argument("--at", default="01:00", help="weekly start, local HH:MM")
+    ma.add_argument("--minutes", type=int, default=120, help="weekly duration in minutes")
+    ma.add_argument("--reason", required=True)
+    ma.add_argument("--by", required=True, help="who declares it")
+    opt(ma, "--database-url", "database_url", "TimescaleDB URL")
+    ma.set_defaults(fn=run_with_settings(cmd_maint_add))
+    ml = msub.add_parser("list", help="every window with its next occurrence")
+    opt(ml, "--database-url", "database_url", "TimescaleDB URL")
+    ml.set_defaults(fn=run_with_settings(cmd_maint_list))
+    md = msub.add_parser("delete", help="delete a window and its occurrences")
+    md.add_argument("id", type=int)
+    opt(md, "--database-url", "database_url", "TimescaleDB URL")
+    md.set_defaults(fn=run_with_settings(cmd_maint_delete))
+
     al = sub.add_parser("alerts", help="alert engine and alert actions")
     asub = al.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
     r = asub.add_parser("run", help="evaluate the alert rules continuously (one active engine at a time)")

@@ -220,6 +220,38 @@ class AlertStore:
             n += 1
         return n
 
+    # --- maintenance windows ---------------------------------------------------------------------
+
+    def add_maintenance(self, *, system: str | None, reason: str, actor: str, starts_at: datetime | None = None,
+                        ends_at: datetime | None = None, recurrence: dict[str, Any] | None = None,
+                        now: datetime | None = None) -> int:
+        """A one-off (start, end) or weekly window; its occurrences are usable at once."""
+        from agents.housekeeping import plan_occurrences
+
+        now = now or datetime.now(timezone.utc)
+        with self._connect() as conn, conn.transaction():
+            wid = conn.execute(
+                """INSERT INTO maintenance_window (system, starts_at, ends_at, recurrence, reason, created_by)
+                   VALUES (%s, %s, %s, %s, %s, %s) RETURNING id""",
+                (system, starts_at, ends_at, Jsonb(recurrence) if recurrence else None, reason, actor),
+            ).fetchone()["id"]
+            rows = plan_occurrences([(wid, system, starts_at, ends_at, recurrence)], now)
+            with conn.cursor() as cur:
+                cur.executemany("INSERT INTO maintenance_occurrence (window_id, system, starts_at, ends_at) "
+                                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", rows)
+        return wid
+
+    def maintenance_windows(self) -> list[dict[str, Any]]:
+        with self._connect() as conn:
+            return conn.execute(
+                """SELECT w.*, (SELECT min(o.starts_at) FROM maintenance_occurrence o
+                                WHERE o.window_id = w.id AND o.ends_at > now()) AS next_start
+                   FROM maintenance_window w ORDER BY w.id""").fetchall()
+
+    def delete_maintenance(self, window_id: int) -> bool:
+        with self._connect() as conn:
+            return conn.execute("DELETE FROM maintenance_window WHERE id = %s", (window_id,)).rowcount == 1
+
     # --- escalation ------------------------------------------------------------------------------
 
     def escalate(self, now: datetime, levels: Sequence[timedelta], receivers_for: Receivers) -> int:

@@ -273,6 +273,23 @@ class TimescaleSink:
             raise SinkUnavailable(f"retention failed: {str(exc).strip()}", table=table) from exc
         return dropped
 
+    async def purge_closed_states(self, older_than: dict[str, datetime]) -> dict[str, int]:
+        """Delete closed dossiers and reports whose events are past retention (so no replay revives them)."""
+        queries = {
+            "dossier_state": "DELETE FROM dossier_state WHERE status <> 'in_progress' AND closed_at < %s",
+            "citizen_report": "DELETE FROM citizen_report WHERE status = 'closed' AND closed_at < %s",
+        }
+        out: dict[str, int] = {}
+        try:
+            async with self._pool.connection(timeout=10) as conn:
+                for table, query in queries.items():
+                    if table in older_than:
+                        cur = await conn.execute(query, (older_than[table],))
+                        out[table] = cur.rowcount
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise SinkUnavailable(f"purge failed: {str(exc).strip()}", table="dossier_state") from exc
+        return out
+
     async def maintenance_rules(self) -> list[tuple[int, str | None, datetime | None, datetime | None, Any]]:
         async with self._pool.connection(timeout=10) as conn:
             cur = await conn.execute(

@@ -72,3 +72,19 @@ def test_increments_count_new_tracks_per_zone_and_carry_state():
     rows = {(r["window_s"], r["zone"]): r["tracks"] for r in incs.rows[CAMERA_WINDOW]}
     assert rows == {(60, "bien-gioi-gt"): 2, (3600, "bien-gioi-gt"): 2}
     assert incs.states[("cam-hatien-01",)]["state"] == "online"
+
+
+def test_offline_counts_per_area_and_zone():
+    from types import SimpleNamespace
+
+    from agents.camera import offline_counts
+
+    cams = [SimpleNamespace(code="c1", unit="914", zone="gt-border"), SimpleNamespace(code="c2", unit="914", zone=None),
+            SimpleNamespace(code="c3", unit="900", zone="ht-border"), SimpleNamespace(code="c4", unit="900", zone=None)]
+    now = T0 + timedelta(minutes=1)
+    rows = [
+        {**new_state("c1"), "state": "offline", "observed": "offline", "last_seen": now},
+        {**new_state("c2"), "state": "online", "observed": "online", "last_seen": now - timedelta(minutes=10)},
+        {**new_state("c3"), "state": "online", "observed": "online", "last_seen": now},
+    ]
+    assert offline_counts(rows, cams, now) == ({"914": 2}, {"gt-border": 1})

@@ -25,11 +25,22 @@ async def test_retention_drops_old_chunks_and_uptime_skips_maintenance(test_sett
             "INSERT INTO maintenance_window (system, starts_at, ends_at, reason) VALUES ('gis', %s, %s, 'test')",
             (recent + timedelta(minutes=59), recent + timedelta(minutes=121)),
         )
-        result = await run_housekeeping(sink, {"health_event": 30, "health_window": 400, "source_window": 90}, now)
+        state = """INSERT INTO dossier_state (dossier_id, procedure_code, unit_code, level, channel, received_date,
+                                             due_date, status, closed_at, origin)
+                   VALUES (%s, 'p', '899', 'district', 'online', %s, %s, %s, %s, 'received')"""
+        long_ago = now - timedelta(days=500)
+        db.execute(state, ("hk-old-closed", long_ago, long_ago, "resolved", long_ago))
+        db.execute(state, ("hk-old-open", long_ago, long_ago, "in_progress", None))
+        db.execute(state, ("hk-recent-closed", recent, recent, "resolved", recent))
+        result = await run_housekeeping(
+            sink, {"health_event": 30, "health_window": 400, "source_window": 90, "dossier_event": 400}, now)
     finally:
         await sink.close()
     assert result["dropped"]["health_event"] >= 1
     assert result["occurrences"] >= 1
+    assert result["purged"] == {"dossier_state": 1}
+    left = {r[0] for r in db.execute("SELECT dossier_id FROM dossier_state WHERE dossier_id LIKE 'hk-%%'")}
+    assert left == {"hk-old-open", "hk-recent-closed"}  # open dossiers stay, however old
     assert db.execute("SELECT count(*) FROM health_event WHERE id = 'hk-gis-0'").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM health_event WHERE id LIKE 'hk-gis-%%'").fetchone()[0] == 119
     up = db.execute("SELECT ioc_uptime('gis', %s, %s)", (recent - timedelta(minutes=1), now)).fetchone()[0]
