@@ -11,9 +11,9 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
-import yaml
 
 from streams.errors import ConfigError
+from streams.yamlfile import read_yaml
 from streams.validation import Bounds
 
 
@@ -146,12 +146,7 @@ def _require(doc: dict, key: str, where: str) -> Any:
 
 
 def load_province(path: Path) -> Province:
-    try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"province file not found: {path} (set IOC_PROVINCE_FILE)") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"province file {path} is not valid YAML: {exc}") from None
+    doc = read_yaml(path, "province file", "IOC_PROVINCE_FILE")
     if not isinstance(doc, dict):
         raise ConfigError(f"province file {path}: expected a mapping at the top")
     where = str(path)

@@ -24,9 +24,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from streams.errors import ConfigError
+from streams.yamlfile import read_yaml
 
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -137,12 +136,7 @@ def load_rules(paths: list[Path]) -> list[Rule]:
     """Every rule of the YAML files (a list of rules, or ``{rules: [...]}``); names are unique."""
     rules: list[Rule] = []
     for path in paths:
-        try:
-            doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"rule file not found: {path}") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        doc = read_yaml(path, "rule file", "IOC_ALERT_RULES")
         items = doc.get("rules") if isinstance(doc, dict) else doc
         if not isinstance(items, list):
             raise ConfigError(f"{path}: expected a list of rules (or 'rules:' with a list)")
