@@ -1,93 +1,184 @@
 """Dash app factory: the wall display.
 
-``create_app(settings)`` builds the app; the layout is made of named pieces and the one
-callback is thin: it takes the shared snapshot and hands it to the pure figure functions.
+``create_app(settings)`` builds the app: a shell (location, language, interval, stale banner,
+header with clock) and a router from a dict of routes (path -> (title key, ``layout(lang)``)) —
+the wall pages of ``ioc_dash.pages``, plus ``ioc_dash.console.PAGES`` when that module exists —
+and ``/wall``, the pages in rotation.  ``ioc_dash.auth.install(app, settings)`` runs when that
+module exists.  Callbacks are thin: each takes the shared snapshot (``IOC_CACHE``: one database
+read per refresh period for every screen) and hands it to the pure figure functions.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import dash
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 
+from agents.alerts.rules import load_rules
+from agents.plan import load_plan
+from agents.sensor_kpi import load_sensor_rules
 from ioc_dash import figures
-from ioc_dash.i18n import t
-from ioc_dash.repository import Repository, Snapshot, SnapshotCache
+from ioc_dash.context import WallContext
+from ioc_dash.figures_alerts import rule_pages
+from ioc_dash.geo import load_outline, locations, outline_path
+from ioc_dash.i18n import LANG_COOKIE, LANGS, pick_lang, query_lang, request_lang, t
+from ioc_dash.kiosk import parse_config
+from ioc_dash.pages import WALL_PAGES, wall
+from ioc_dash.repository import Repository, SnapshotCache
 from simulators.province import Province, load_province
+from streams.errors import ConfigError
 from streams.settings import Settings
 from streams.topics import FEEDS
 
+log = logging.getLogger(__name__)
 FAMILIES = list(FEEDS)
+Layout = Callable[[str], Any]
+Routes = dict[str, tuple[str, Layout]]
+SCALE_JS = "function(_) { return Math.max(0.5, Math.min(window.innerWidth / 1920, window.innerHeight / 1080)); }"
 
 
-def header(lang: str) -> html.Header:
-    return html.Header(
-        [html.H1(t("title", lang)), html.Div(id="clock", className="clock")],
-        className="wall-header",
+def optional(module: str) -> ModuleType | None:
+    """``ioc_dash.auth`` / ``ioc_dash.console`` when they exist (another engineer's work)."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None
+
+
+def wall_routes() -> Routes:
+    return {p.PATH: (p.TITLE, p.layout) for p in WALL_PAGES}
+
+
+def shell(refresh_s: float) -> html.Div:
+    return html.Div([
+        dcc.Location(id="url", refresh=False),
+        dcc.Store(id="lang", data="vi"),
+        dcc.Store(id="scale", data=1.0),
+        dcc.Interval(id="tick", interval=int(refresh_s * 1000)),
+        html.Div(id="banner"),
+        html.Header([html.H1(id="site-title", className="site-title"), html.Nav(id="nav", className="nav"),
+                     html.Div(id="clock", className="clock")], className="wall-header"),
+        html.Main(id="page", className="page-host"),
+    ], className="wall", id="wall")
+
+
+def with_lang(path: str, search: str | None, lang: str) -> str:
+    """The same page and query, in ``lang``."""
+    query = [(k, v) for k, v in parse_qsl((search or "").lstrip("?")) if k != "lang"] + [("lang", lang)]
+    return f"{path}?{urlencode(query)}"
+
+
+def nav(routes: Routes, path: str, search: str | None, lang: str) -> list[Any]:
+    """Links to the wall pages, the rotation, the first page of each other section (``/console``:
+    the console has its own navigation), and the language switch."""
+    wall_paths = {p.PATH for p in WALL_PAGES}
+    entries = [(p, title) for p, (title, _) in routes.items() if p in wall_paths] + [(wall.PATH, wall.TITLE)]
+    sections: dict[str, tuple[str, str]] = {}  # "/console" -> (href, title key)
+    for p in routes:
+        if p not in wall_paths:
+            section = "/" + p.strip("/").split("/")[0]
+            href = section if section in routes else p
+            sections.setdefault(section, (href, routes[href][0]))
+    entries += sections.values()
+    links = [dcc.Link(t(title, lang), href=p, className="nav-link active" if p == path else "nav-link")
+             for p, title in entries]
+    langs = [dcc.Link(t(f"lang_{code}", lang), href=with_lang(path, search, code),
+                      className="lang-link active" if code == lang else "lang-link", id=f"lang-{code}")
+             for code in LANGS]
+    return [html.Div(links, className="nav-pages"), html.Div(langs, className="nav-langs")]
+
+
+def clock_text(now: datetime) -> list[Any]:
+    return [html.Span(figures.local_time(now, "%H:%M"), className="clock-time"),
+            html.Span(figures.local_time(now, "%d/%m/%Y"), className="clock-date")]
+
+
+def _rule_pages(settings: Settings) -> dict[str, str]:
+    try:
+        return rule_pages(load_rules(settings.alert_rule_files()))
+    except ConfigError as exc:  # the wall still runs; critical alerts then bring the overview forward
+        log.warning("alert rules not loaded, alerts go to the overview: %s", exc)
+        return {}
+
+
+def build_context(settings: Settings, province: Province, cache: SnapshotCache) -> WallContext:
+    return WallContext(
+        cache=cache, province=province, stale_after=timedelta(seconds=settings.stale_after_s), families=FAMILIES,
+        sensor_rules=load_sensor_rules(), plan=load_plan(),
+        outline=load_outline(outline_path(settings.province_file, province)), places=locations(province),
+        rule_pages=_rule_pages(settings),
     )
 
 
-def systems_panel(lang: str) -> html.Section:
-    return html.Section(
-        [html.H2(t("systems_title", lang)), html.Div(id="tiles"), html.Div(id="systems")],
-        className="panel",
-    )
-
-
-def sources_panel(lang: str) -> html.Section:
-    return html.Section([html.H2(t("sources_title", lang)), html.Div(id="sources")], className="panel")
-
-
-def create_app(
-    settings: Settings,
-    *,
-    province: Province | None = None,
-    read_snapshot=None,
-) -> dash.Dash:
+def create_app(settings: Settings, *, province: Province | None = None, read_snapshot=None) -> dash.Dash:
     province = province or load_province(settings.province_file)
     if read_snapshot is None:
         repo = Repository(settings.dsn, systems=[s.code for s in province.systems])
         read_snapshot = repo.snapshot
     cache = SnapshotCache(read_snapshot, settings.dash_refresh_s)
-    stale_after = timedelta(seconds=settings.stale_after_s)
-    lang = "vi"
+    ctx = build_context(settings, province, cache)
+    console = optional("ioc_dash.console")  # before the app: its callbacks are hooks new apps take
 
-    app = dash.Dash(__name__, title="IOC Kiên Giang", update_title=None)
+    app = dash.Dash(__name__, title="IOC Kiên Giang", update_title=None, suppress_callback_exceptions=True)
     app.server.config["IOC_CACHE"] = cache
-    app.layout = html.Div(
-        [
-            dcc.Interval(id="tick", interval=int(settings.dash_refresh_s * 1000)),
-            html.Div(id="banner"),
-            header(lang),
-            systems_panel(lang),
-            sources_panel(lang),
-        ],
-        className="wall",
-    )
-
-    @app.callback(
-        Output("systems", "children"),
-        Output("tiles", "children"),
-        Output("banner", "children"),
-        Output("clock", "children"),
-        Output("sources", "children"),
-        Input("tick", "n_intervals"),
-    )
-    def refresh(_n):
-        snap: Snapshot = cache.get()
-        statuses = figures.system_statuses(snap, province, stale_after=stale_after)
-        fresh = figures.freshness(snap, stale_after=stale_after)
-        return (
-            figures.status_table(statuses, province, snap.taken_at, lang, snap.uptime),
-            figures.summary_tiles(statuses, lang),
-            figures.stale_banner(fresh, lang),
-            figures.local_time(snap.taken_at),
-            figures.sources_table(figures.source_healths(snap, FAMILIES, stale_after=stale_after), snap.taken_at,
-                                  lang),
-        )
+    app.server.config["IOC_SETTINGS"] = settings
+    app.server.config["IOC_CONTEXT"] = ctx
+    routes = wall_routes()
+    if console is not None:
+        routes.update(console.PAGES)
+    app.layout = shell(settings.dash_refresh_s)
+    register_shell(app, ctx, routes)
+    for page in WALL_PAGES:
+        page.register(app, ctx)
+    wall.register(app, ctx, {p.KEY: p.layout for p in WALL_PAGES})
 
     @app.server.get("/healthz")
     def healthz():
         return {"ok": True}
 
+    auth = optional("ioc_dash.auth")
+    if auth is not None:
+        auth.install(app, settings)
     return app
+
+
+def register_shell(app: dash.Dash, ctx: WallContext, routes: Routes) -> None:
+    keys = [p.KEY for p in WALL_PAGES]
+
+    @app.callback(Output("page", "children"), Output("nav", "children"), Output("lang", "data"),
+                  Output("site-title", "children"), Output("wall", "className"),
+                  Input("url", "pathname"), Input("url", "search"))
+    def route(pathname: str | None, search: str | None):
+        lang = request_lang(search)
+        if query_lang(search) == lang:
+            dash.callback_context.response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax")
+        path = (pathname or "/").rstrip("/") or "/"
+        kiosk = False
+        if path == wall.PATH:
+            config = parse_config(search, keys)
+            kiosk = config.kiosk
+            body: Any = wall.layout(config)
+        elif path in routes:
+            body = routes[path][1](lang)
+        else:
+            body = html.Div(t("page_not_found", lang), className="page-missing", id="page-missing")
+        controls = [] if kiosk else nav(routes, path, search, lang)
+        return body, controls, lang, t("title", lang), "wall kiosk" if kiosk else "wall"
+
+    @app.callback(Output("banner", "children"), Output("clock", "children"),
+                  Input("tick", "n_intervals"), State("lang", "data"))
+    def banner(_n, lang):
+        lang = pick_lang(lang)
+        snap = ctx.cache.get()
+        fresh = figures.freshness(snap, stale_after=ctx.stale_after)
+        return figures.stale_banner(fresh, lang), clock_text(datetime.now(timezone.utc))
+
+    app.clientside_callback(SCALE_JS, Output("scale", "data"), Input("url", "pathname"))

@@ -2,13 +2,17 @@
 
 This and the worker's sink are the only modules that talk to the database.  ``SnapshotCache``
 makes thirty wall screens cost the database what one does: the first request in a period
-reads, the others (in any thread) get the same snapshot.
+reads, the others (in any thread) get the same snapshot.  Inside a read, ``Repository`` runs
+the queries of ``ioc_dash.queries`` whose tier is due — the fast ones every time, the hour of
+history and the month of dossiers every ``medium_s``, the 30-day uptime every ``slow_s`` — in
+one transaction, and keeps the last values of the slower parts in between.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -17,17 +21,37 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from agents.dossier_kpi import local_month_start
+from ioc_dash.queries import MEDIUM_S, PARTS, SLOW_S, Part
 from streams.errors import SinkUnavailable
+
+Rows = list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Snapshot:
     taken_at: datetime
-    systems: list[dict[str, Any]] = field(default_factory=list)  # one row per system, recent counters
-    sources: list[dict[str, Any]] = field(default_factory=list)  # one row per feed source
-    workers: list[dict[str, Any]] = field(default_factory=list)
+    systems: Rows = field(default_factory=list)  # one row per system, counters of the recent window
+    sources: Rows = field(default_factory=list)  # one row per feed source
+    workers: Rows = field(default_factory=list)
     uptime: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)  # system -> (24 h, 30 d)
     error: str | None = None  # set when the database could not be read
+    alerts: Rows = field(default_factory=list)  # open alerts (pending, firing), worst first
+    cameras: Rows = field(default_factory=list)  # camera_state rows
+    sensors: Rows = field(default_factory=list)  # sensor_latest rows
+    soc_links: Rows = field(default_factory=list)  # layer-4 link health
+    history: Rows = field(default_factory=list)  # health_window 60 s rows of the last hour, per system
+    source_rate: Rows = field(default_factory=list)  # per minute and source, last hour: received, rejected
+    rain_1h: dict[str, float] = field(default_factory=dict)  # station -> mm over the last hour
+    attack_rate: Rows = field(default_factory=list)  # security events per minute and severity, last hour
+    finding_counts: Rows = field(default_factory=list)  # security findings of the last 24 h per severity and layer
+    findings: Rows = field(default_factory=list)  # the worst and newest of those findings (50)
+    top_sources: Rows = field(default_factory=list)  # failed logins per source, last hour
+    citizen_open: Rows = field(default_factory=list)  # open citizen reports
+    citizen_service: Rows = field(default_factory=list)  # per agency, this month
+    dossier_days: Rows = field(default_factory=list)  # dossier_day per day, unit and level, this month
+    dossier_open: Rows = field(default_factory=list)  # dossiers in progress
+    month_start: datetime | None = None  # the local month the monthly parts cover
 
     @property
     def newest_data(self) -> datetime | None:
@@ -35,59 +59,22 @@ class Snapshot:
         return max(times) if times else None
 
 
-SYSTEMS_SQL = """
-SELECT system,
-       sum(probes)::bigint    AS probes,
-       sum(probes_ok)::bigint AS probes_ok,
-       sum(requests)::bigint  AS requests,
-       sum(errors)::bigint    AS errors,
-       ioc_hist_sum(latency_hist) AS latency_hist,
-       max(last_event)        AS last_event
-FROM health_window
-WHERE window_s = 60 AND endpoint = '*' AND time >= now() - make_interval(secs => %(window_s)s)
-GROUP BY system
-"""
-
-SOURCES_SQL = """
-SELECT source,
-       coalesce(sum(received)   FILTER (WHERE time >= now() - interval '5 minutes'), 0)::bigint AS received,
-       coalesce(sum(accepted)   FILTER (WHERE time >= now() - interval '5 minutes'), 0)::bigint AS accepted,
-       coalesce(sum(rejected)   FILTER (WHERE time >= now() - interval '5 minutes'), 0)::bigint AS rejected,
-       coalesce(sum(duplicates) FILTER (WHERE time >= now() - interval '5 minutes'), 0)::bigint AS duplicates,
-       max(last_event)   AS last_event,
-       max(last_arrival) AS last_arrival,
-       CASE WHEN min(time) FILTER (WHERE time < now() - interval '10 minutes') <= now() - interval '70 minutes'
-            THEN (sum(received) FILTER (WHERE time < now() - interval '10 minutes'))::float8
-                 / extract(epoch FROM (now() - interval '10 minutes'
-                                       - min(time) FILTER (WHERE time < now() - interval '10 minutes')))
-       END AS expected_per_s
-FROM source_window
-WHERE time >= now() - interval '24 hours'
-GROUP BY source
-"""
-
-UPTIME_SQL = """
-SELECT s.system,
-       ioc_uptime(s.system, now() - interval '24 hours', now()) AS up_24h,
-       ioc_uptime(s.system, now() - interval '30 days', now())  AS up_30d
-FROM unnest(%(systems)s::text[]) AS s(system)
-"""
-
-WORKERS_SQL = "SELECT worker, started_at, last_seen, info FROM worker_heartbeat ORDER BY last_seen DESC LIMIT 50"
-
-
 class Repository:
-    def __init__(self, dsn: str, *, window_s: int = 300, systems: list[str] | None = None,
-                 uptime_every_s: float = 60.0) -> None:
+    def __init__(self, dsn: str, *, window_s: int = 300, systems: Sequence[str] = (), medium_s: float = MEDIUM_S,
+                 slow_s: float = SLOW_S, parts: Sequence[Part] = PARTS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.window_s = window_s
-        self.systems = systems or []
-        self.uptime_every_s = uptime_every_s
-        self._uptime: dict[str, tuple[float | None, float | None]] = {}
-        self._uptime_at = -1e18
+        self.systems = list(systems)
+        self.parts = tuple(parts)
+        self.every = {"fast": 0.0, "medium": medium_s, "slow": slow_s}
+        self.clock = clock
+        self._values: dict[str, Any] = {}
+        self._read_at: dict[str, float] = {}
         self.pool = ConnectionPool(dsn, min_size=0, max_size=2, open=False, kwargs={"connect_timeout": 3})
         self._opened = False
         self._lock = threading.Lock()
-        self.queries = 0  # how many database round trips this process made (benchmarks read it)
+        self.queries = 0  # database round trips this process made (benchmarks read it)
+        self.reads = 0  # snapshots read
 
     def _open(self) -> None:
         with self._lock:
@@ -95,25 +82,35 @@ class Repository:
                 self.pool.open(wait=False)
                 self._opened = True
 
+    def due(self) -> list[Part]:
+        now = self.clock()
+        return [p for p in self.parts
+                if p.name not in self._read_at or now - self._read_at[p.name] >= self.every[p.tier]]
+
     def snapshot(self) -> Snapshot:
         self._open()
         now = datetime.now(timezone.utc)
+        params = {"window_s": self.window_s, "systems": self.systems, "month_start": local_month_start(now)}
+        values: dict[str, Any] = {}
+        due = self.due()
         try:
             with self.pool.connection(timeout=3) as conn:
                 conn.row_factory = dict_row
                 with conn.transaction():
-                    systems = conn.execute(SYSTEMS_SQL, {"window_s": self.window_s}).fetchall()
-                    sources = conn.execute(SOURCES_SQL).fetchall()
-                    workers = conn.execute(WORKERS_SQL).fetchall()
-                    self.queries += 3
-                    if self.systems and time.monotonic() - self._uptime_at >= self.uptime_every_s:
-                        rows = conn.execute(UPTIME_SQL, {"systems": self.systems}).fetchall()
-                        self._uptime = {r["system"]: (r["up_24h"], r["up_30d"]) for r in rows}
-                        self._uptime_at = time.monotonic()
+                    for part in due:
+                        rows = conn.execute(part.sql, params if "%(" in part.sql else None).fetchall()
                         self.queries += 1
+                        values[part.name] = part.shape(rows)
         except (psycopg.Error, PoolTimeout) as exc:
             raise SinkUnavailable(f"dashboard cannot read the database: {str(exc).strip()[:200]}") from exc
-        return Snapshot(now, systems, sources, workers, dict(self._uptime))
+        at = self.clock()
+        for part in due:
+            self._read_at[part.name] = at
+        if any(p.tier != "fast" for p in due):
+            values["month_start"] = params["month_start"]
+        self._values.update(values)
+        self.reads += 1
+        return Snapshot(now, **self._values)
 
     def close(self) -> None:
         if self._opened:
@@ -137,13 +134,9 @@ class SnapshotCache:
             if self._value is None or self.clock() - self._at >= self.period_s:
                 try:
                     self._value = self.read()
-                except SinkUnavailable as exc:
-                    old = self._value
-                    self._value = Snapshot(
-                        datetime.now(timezone.utc),
-                        old.systems if old else [], old.sources if old else [], old.workers if old else [],
-                        old.uptime if old else {}, error=str(exc),
-                    )
+                except SinkUnavailable as exc:  # keep showing the last values, flagged
+                    now = datetime.now(timezone.utc)
+                    self._value = dataclasses.replace(self._value or Snapshot(now), taken_at=now, error=str(exc))
                 self._at = self.clock()
                 self.reads += 1
             return self._value

@@ -1,40 +1,29 @@
+"""The wall app: freshness, the snapshot cache, the router, language, and the overview from the database."""
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
-import orjson
+import pytest
 
 from agents import sketch
 from ioc_dash import figures
 from ioc_dash.app import create_app
-from ioc_dash.repository import Snapshot, SnapshotCache
+from ioc_dash.repository import Repository, Snapshot, SnapshotCache
 from simulators.province import load_province
 from streams.errors import SinkUnavailable
 from streams.settings import Settings
+from tests.ioc_dash.wall_support import call, text, wall_client
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)
 PROVINCE = load_province(Settings().province_file)
 
 
 def snap(**kw):
-    base = dict(
-        systems=[
-            {"system": "dvc", "probes": 10, "probes_ok": 2, "requests": 50, "errors": 30,
-             "latency_hist": sketch.from_values([90] * 50), "last_event": NOW - timedelta(seconds=5)},
-            {"system": "eoffice", "probes": 10, "probes_ok": 10, "requests": 50, "errors": 0,
-             "latency_hist": sketch.from_values([40] * 50), "last_event": NOW - timedelta(seconds=5)},
-        ],
-        sources=[{"source": "health", "last_arrival": NOW - timedelta(seconds=3)}],
-        workers=[{"worker": "w1", "last_seen": NOW - timedelta(seconds=4)}],
-    )
+    base = dict(sources=[{"source": "health", "last_arrival": NOW - timedelta(seconds=3)}],
+                workers=[{"worker": "w1", "last_seen": NOW - timedelta(seconds=4)}])
     base.update(kw)
     return Snapshot(NOW, **base)
-
-
-def test_every_system_is_listed_worst_first():
-    statuses = figures.system_statuses(snap(), PROVINCE, stale_after=timedelta(seconds=60))
-    assert {s.system for s in statuses} == {s.code for s in PROVINCE.systems}
-    assert statuses[0].system == "dvc" and statuses[0].status == "down"
-    assert next(s for s in statuses if s.system == "eoffice").status == "ok"
-    assert next(s for s in statuses if s.system == "gis").status == "unknown"
 
 
 def test_freshness_reasons():
@@ -50,8 +39,8 @@ def test_freshness_reasons():
 
 def test_banner_text_in_both_languages():
     fresh = figures.Freshness(True, NOW, "data_old")
-    assert "Dữ liệu cũ từ 10:00:00 27/11/2026" in str(figures.stale_banner(fresh, "vi"))
-    assert "Data stale since 10:00:00 27/11/2026" in str(figures.stale_banner(fresh, "en"))
+    assert "Dữ liệu cũ từ 10:00:00 27/11/2026" in text(figures.stale_banner(fresh, "vi"))
+    assert "Data stale since 10:00:00 27/11/2026" in text(figures.stale_banner(fresh, "en"))
 
 
 def test_snapshot_cache_reads_once_per_period_and_survives_a_failed_read():
@@ -62,7 +51,7 @@ def test_snapshot_cache_reads_once_per_period_and_survives_a_failed_read():
         calls.append(1)
         if len(calls) == 3:
             raise SinkUnavailable("db down")
-        return snap()
+        return snap(systems=[{"system": "dvc"}])
 
     cache = SnapshotCache(read, 2.0, clock=lambda: t[0])
     for _ in range(30):
@@ -75,33 +64,88 @@ def test_snapshot_cache_reads_once_per_period_and_survives_a_failed_read():
     assert len(calls) == 3 and failed.error == "db down" and failed.systems  # last good values kept
 
 
-def _refresh(client):
-    body = {
-        "output": "..systems.children...tiles.children...banner.children...clock.children...sources.children..",
-        "outputs": [{"id": i, "property": "children"} for i in ("systems", "tiles", "banner", "clock", "sources")],
-        "inputs": [{"id": "tick", "property": "n_intervals", "value": 1}],
-        "changedPropIds": ["tick.n_intervals"],
-    }
-    resp = client.post("/_dash-update-component", data=orjson.dumps(body), content_type="application/json")
-    assert resp.status_code == 200, resp.data[:500]
-    return resp.get_data(as_text=True)
+def test_slow_parts_are_read_only_when_their_period_has_passed():
+    t = [0.0]
+    repo = Repository("postgresql://unused", systems=["dvc"], medium_s=10, slow_s=60, clock=lambda: t[0])
+    every = {p.name for p in repo.due()}
+    assert {"systems", "alerts", "history", "uptime"} <= every
+    repo._read_at = {p.name: 0.0 for p in repo.parts}
+    t[0] = 5
+    assert {p.tier for p in repo.due()} == {"fast"}
+    t[0] = 15
+    assert {p.tier for p in repo.due()} == {"fast", "medium"}
+    t[0] = 61
+    assert "uptime" in {p.name for p in repo.due()}
 
 
-def test_the_wall_page_serves_every_system_from_the_database(test_settings, db):
+# --- the app against the run's database -------------------------------------------------------------
+
+
+@pytest.fixture
+def app(test_settings):
+    return create_app(test_settings)
+
+
+def test_thirty_screens_refreshing_at_once_cost_one_read(app, test_settings):
+    clients = [wall_client(app, test_settings) for _ in range(30)]
+    cache = app.server.config["IOC_CACHE"]
+    repo: Repository = cache.read.__self__
+    start = threading.Barrier(30)
+
+    def refresh(client):
+        start.wait()
+        return call(client, app, "ov-systems.children")
+
+    with ThreadPoolExecutor(30) as pool:
+        outs = list(pool.map(refresh, clients))
+    assert len(outs) == 30 and len({text(o["ov-alerts"]) for o in outs}) == 1
+    assert cache.reads == 1 and repo.reads == 1
+    assert repo.queries == len(repo.parts)  # one snapshot: one query per part, every tier due the first time
+
+
+def test_the_overview_serves_systems_and_alerts_from_the_database(app, test_settings, db):
     db.execute(
         """INSERT INTO health_window (time, window_s, system, endpoint, probes, probes_ok, requests, errors,
                                       latency_hist, last_event)
            VALUES (date_trunc('minute', now()), 60, 'lgsp', '*', 6, 0, 10, 10, %s, now())
-           ON CONFLICT DO NOTHING""",
+           ON CONFLICT (system, endpoint, window_s, time) DO UPDATE
+           SET probes = 600, probes_ok = 0, requests = 1000, errors = 1000, last_event = now()""",
         (sketch.from_values([100] * 10),),
     )
-    app = create_app(test_settings)
-    client = app.server.test_client()
-    page = client.get("/")
-    assert page.status_code == 200 and b"IOC" in page.data
-    out = _refresh(client)
+    summary = f"LGSP ngừng hoạt động {uuid.uuid4().hex[:6]}"
+    db.execute("""INSERT INTO alert (rule, entity, severity, state, started_at, fired_at, summary_vi, summary_en)
+                  VALUES ('system_unavailable', %s, 'critical', 'firing', now(), now(), %s, 'LGSP down')""",
+               (f"lgsp-{uuid.uuid4().hex[:6]}", summary))
+    client = wall_client(app, test_settings)
+    assert client.get("/").status_code == 200
+    out = call(client, app, "ov-systems.children")
+    systems = text(out["ov-systems"])
     for system in PROVINCE.systems:
-        assert system.name in out, system.code
-    assert "Mất kết nối" in out  # lgsp is down
-    assert "0.00%" in out  # its uptime over 24 h: every probe failed
-    assert "Phản ánh hiện trường" in out and "Im lặng" in out  # every feed listed; none has sent data
+        assert system.name in systems, system.code
+    assert "Mất kết nối" in systems  # lgsp is down
+    alerts = text(out["ov-alerts"])
+    assert summary in alerts and "Nghiêm trọng" in alerts
+    assert "Phản ánh hiện trường" in text(out["ov-sources"])  # every feed listed
+
+
+def test_the_router_serves_pages_and_remembers_the_language(app, test_settings):
+    client = wall_client(app, test_settings)
+    out = call(client, app, "page.children", {"url.pathname": "/map", "url.search": "?lang=en"})
+    assert out["lang"]["data"] == "en" and "page-map" in text(out["page"])
+    assert "Kiên Giang Intelligent Operations Centre" in text(out["site-title"])
+    assert client.get_cookie("ioc_lang").value == "en"
+    again = call(client, app, "page.children", {"url.pathname": "/systems", "url.search": ""})
+    assert again["lang"]["data"] == "en"  # from the cookie
+    missing = call(client, app, "page.children", {"url.pathname": "/nope", "url.search": "?lang=vi"})
+    assert "Không có trang này" in text(missing["page"])
+    banner = call(client, app, "banner.children", {"lang.data": "en"})
+    assert "clock-time" in text(banner["clock"])
+
+
+def test_console_pages_join_the_router_when_the_console_exists(app, test_settings):
+    console = pytest.importorskip("ioc_dash.console")
+    client = wall_client(app, test_settings)
+    path = next(iter(console.PAGES))
+    out = call(client, app, "page.children", {"url.pathname": "/", "url.search": ""})
+    assert f'"href": "{path}"' in text(out["nav"])
+    assert app.server.config["IOC_SETTINGS"] is test_settings

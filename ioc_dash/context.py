@@ -1,0 +1,78 @@
+"""What every page's callbacks share: the snapshot cache, the data files, and the views of a snapshot.
+
+Thirty screens read one snapshot per period (``SnapshotCache``); ``Views`` also computes each
+view of that snapshot once — system statuses, station statuses, dossier KPIs, map points —
+whichever screen asks first, so the wall's CPU, too, does not grow with the number of screens.
+The views are the pure functions of the ``figures*`` modules.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from agents.health import HealthStatus
+from agents.plan import Plan
+from agents.sensor_kpi import SensorRules
+from ioc_dash import figures, figures_map
+from ioc_dash.figures_env import StationView, station_views
+from ioc_dash.figures_services import ServicesView, services_view
+from ioc_dash.geo import LatLon
+from ioc_dash.repository import Snapshot, SnapshotCache
+from simulators.province import Province
+
+T = TypeVar("T")
+
+
+class Views:
+    """Values computed once per snapshot (the last snapshot only)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()  # a view may use another
+        self._snapshot: Snapshot | None = None
+        self._values: dict[Any, Any] = {}
+        self.computed = 0
+
+    def get(self, snapshot: Snapshot, key: Any, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if self._snapshot is not snapshot:
+                self._snapshot, self._values = snapshot, {}
+            if key not in self._values:
+                self._values[key] = compute()
+                self.computed += 1
+            return self._values[key]
+
+
+@dataclass(frozen=True)
+class WallContext:
+    cache: SnapshotCache
+    province: Province
+    stale_after: timedelta
+    families: list[str]
+    sensor_rules: SensorRules
+    plan: Plan
+    outline: dict[str, Any] | None = None
+    places: dict[str, LatLon] = field(default_factory=dict)
+    rule_pages: dict[str, str] = field(default_factory=dict)  # alert rule -> page key
+    views: Views = field(default_factory=Views)
+
+    def statuses(self, snap: Snapshot) -> list[HealthStatus]:
+        return self.views.get(snap, "statuses", lambda: figures.system_statuses(
+            snap, self.province, stale_after=self.stale_after))
+
+    def stations(self, snap: Snapshot) -> list[StationView]:
+        return self.views.get(snap, "stations", lambda: station_views(snap, self.province, self.sensor_rules))
+
+    def services(self, snap: Snapshot) -> ServicesView:
+        return self.views.get(snap, "services", lambda: services_view(snap, self.plan))
+
+    def map_points(self, snap: Snapshot, lang: str) -> list[figures_map.MapPoint]:
+        def compute() -> list[figures_map.MapPoint]:
+            now = snap.taken_at
+            return (figures_map.camera_points(snap.cameras, self.province, now)
+                    + figures_map.report_points(snap.citizen_open, now)
+                    + figures_map.sensor_points(self.stations(snap))
+                    + figures_map.incident_points(snap.alerts, self.places, now, lang))
+        return self.views.get(snap, ("map_points", lang), compute)

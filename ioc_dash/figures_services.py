@@ -1,0 +1,189 @@
+"""Public services: dossier KPIs of the month against plan 274/KH-UBND, units with dossiers about
+to be late, and citizen reports open and overdue per agency.
+
+KPIs come from ``agents.dossier_kpi`` and ``agents.citizen_kpi`` over the snapshot's month rows;
+targets from ``agents.plan`` (``agents/data/plan_274_2023.yaml``).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dash import html
+
+from agents.citizen_kpi import AgencyBacklog, AgencyService, agency_backlog, agency_service, satisfaction_share
+from agents.dossier_kpi import DossierKpi, dossier_kpis, local_month_start, plan_values
+from agents.plan import Plan, TargetCheck, check_targets
+from ioc_dash.figures import badge, data_table, num, pct, tile
+from ioc_dash.i18n import register, t
+from ioc_dash.repository import Snapshot
+from simulators.province import Province
+
+register({
+    "svc_kpi_title": {"vi": "Hồ sơ thủ tục hành chính trong tháng", "en": "Public-service dossiers this month"},
+    "svc_plan_title": {"vi": "Chỉ tiêu Kế hoạch {number} năm {year}", "en": "Targets of plan {number} for {year}"},
+    "svc_units_title": {"vi": "Đơn vị có hồ sơ sắp trễ hạn", "en": "Units with dossiers about to be late"},
+    "svc_citizen_title": {"vi": "Phản ánh hiện trường theo cơ quan", "en": "Citizen reports per agency"},
+    "received": {"vi": "Tiếp nhận", "en": "Received"},
+    "resolved": {"vi": "Đã giải quyết", "en": "Resolved"},
+    "on_time_rate": {"vi": "Đúng hạn", "en": "On time"},
+    "late_rate": {"vi": "Tỷ lệ trễ hạn", "en": "Late rate"},
+    "online_share": {"vi": "Trực tuyến", "en": "Online"},
+    "digitisation_rate": {"vi": "Số hóa hồ sơ", "en": "Digitised"},
+    "results_digitisation_rate": {"vi": "Số hóa kết quả", "en": "Results digitised"},
+    "satisfaction": {"vi": "Hài lòng", "en": "Satisfied"},
+    "in_progress": {"vi": "Đang xử lý", "en": "In progress"},
+    "due_soon": {"vi": "Sắp trễ hạn", "en": "About to be late"},
+    "late": {"vi": "Trễ hạn", "en": "Late"},
+    "unit": {"vi": "Đơn vị", "en": "Unit"},
+    "agency": {"vi": "Cơ quan", "en": "Agency"},
+    "open": {"vi": "Đang mở", "en": "Open"},
+    "awaiting": {"vi": "Chưa trả lời", "en": "Awaiting answer"},
+    "overdue": {"vi": "Quá hạn", "en": "Overdue"},
+    "target": {"vi": "Chỉ tiêu", "en": "Target"},
+    "plan_value": {"vi": "Kế hoạch", "en": "Plan"},
+    "live_value": {"vi": "Thực tế", "en": "Live"},
+    "met": {"vi": "Đánh giá", "en": "Assessment"},
+    "met_yes": {"vi": "Đạt", "en": "Met"},
+    "met_no": {"vi": "Chưa đạt", "en": "Not met"},
+    "met_unknown": {"vi": "Chưa đo", "en": "Not measured"},
+    "level_province": {"vi": "cấp tỉnh", "en": "province"},
+    "level_district": {"vi": "cấp huyện", "en": "district"},
+    "level_commune": {"vi": "cấp xã", "en": "commune"},
+    "no_agency": {"vi": "Chưa phân công", "en": "Not assigned"},
+})
+
+MEASURES = {"dossier.online_share": "online_share", "dossier.digitisation_rate": "digitisation_rate",
+            "dossier.results_digitisation_rate": "results_digitisation_rate",
+            "citizen.satisfaction_share": "satisfaction"}
+MET_BADGE = {True: ("met_yes", "ok"), False: ("met_no", "down"), None: ("met_unknown", "unknown")}
+
+
+@dataclass(frozen=True)
+class ServicesView:
+    whole: DossierKpi
+    by_unit: dict[str | None, DossierKpi]
+    checks: list[TargetCheck]
+    backlog: dict[str, AgencyBacklog] = field(default_factory=dict)
+    service: dict[str, AgencyService] = field(default_factory=dict)
+
+    @property
+    def satisfaction(self) -> float | None:
+        return satisfaction_share(self.service)
+
+
+def services_view(snapshot: Snapshot, plan: Plan) -> ServicesView:
+    now = snapshot.taken_at
+    start = snapshot.month_start or local_month_start(now)
+
+    def kpis(by: str | None) -> dict[str | None, DossierKpi]:
+        return dossier_kpis(snapshot.dossier_days, snapshot.dossier_open, start=start, now=now, by=by)
+
+    whole = kpis(None).get(None, DossierKpi())
+    service = agency_service(snapshot.citizen_service)
+    values = plan_values(kpis("level"), whole)
+    values[("citizen.satisfaction_share", None)] = satisfaction_share(service)
+    return ServicesView(whole, kpis("unit_code"), check_targets(plan, values),
+                        agency_backlog(snapshot.citizen_open, now), service)
+
+
+def names(province: Province) -> dict[str, str]:
+    """Code -> name of every unit, commune and agency (dossier units and report agencies)."""
+    out = {u.code: u.name for u in province.units}
+    out.update({c.code: c.name for c in province.communes})
+    out.update({a.code: a.name for a in province.agencies})
+    return out
+
+
+def kpi_tiles(view: ServicesView, lang: str) -> html.Div:
+    k = view.whole
+    late_kind = "down" if (k.late_rate or 0) > 0.05 else "ok" if k.late_rate is not None else "unknown"
+    return html.Div([
+        tile(num(k.received), t("received", lang), "info", id="svc-received"),
+        tile(num(k.resolved), t("resolved", lang), "info", id="svc-resolved"),
+        tile(pct(k.on_time_rate), t("on_time_rate", lang), "info", id="svc-on-time"),
+        tile(pct(k.late_rate), t("late_rate", lang), late_kind, id="svc-late"),
+        tile(num(k.in_progress_due_soon), t("due_soon", lang), "degraded" if k.in_progress_due_soon else "quiet",
+             id="svc-due-soon"),
+        tile(pct(k.online_share), t("online_share", lang), "info", id="svc-online"),
+        tile(pct(k.digitisation_rate), t("digitisation_rate", lang), "info", id="svc-digitised"),
+        tile(pct(view.satisfaction), t("satisfaction", lang), "info", id="svc-satisfaction"),
+    ], className="tiles tiles-wrap")
+
+
+def _plan_value(op: str, values: list[float]) -> str:
+    return f"{'>' if op == '>' else '≥'} {' / '.join(pct(v, 0) for v in values)}"
+
+
+def _level_label(check: TargetCheck, lang: str) -> str:
+    parts = [t("level_" + check.target.level, lang)] if check.target.level else []
+    if check.measure in MEASURES and len(check.target.measures) > 1:
+        parts.append(t(MEASURES[check.measure], lang).lower())
+    return " · ".join(parts)
+
+
+def plan_rows(checks: list[TargetCheck], lang: str) -> tuple[list[list[Any]], list[str]]:
+    """Rows of the plan table and their classes.  A target with one check is one row; an
+    unmeasured target with levels is one row of its values; a measured one with several checks is
+    a heading row and one indented row per level and measure."""
+    groups: dict[str, list[TargetCheck]] = {}
+    for c in checks:
+        groups.setdefault(c.target.key, []).append(c)
+    rows: list[list[Any]] = []
+    classes: list[str] = []
+    for group in groups.values():
+        first = group[0].target
+        text = first.vi if lang == "vi" else first.en
+        if len(group) == 1 or all(c.measure is None for c in group):
+            key, kind = MET_BADGE[group[0].met if len(group) == 1 else None]
+            levels = " / ".join(t("level_" + c.target.level, lang) for c in group if c.target.level)
+            rows.append([f"{text} ({levels})" if levels else text,
+                         _plan_value(first.op, [c.target.value for c in group]),
+                         pct(group[0].value) if len(group) == 1 else "—",
+                         badge(t(key, lang), kind)])
+            classes.append("plan-row")
+            continue
+        rows.append([text, "", "", ""])
+        classes.append("plan-group")
+        for c in group:
+            key, kind = MET_BADGE[c.met]
+            rows.append([html.Span(_level_label(c, lang), className="indent"), _plan_value(c.target.op, [c.target.value]),
+                         pct(c.value), badge(t(key, lang), kind)])
+            classes.append("plan-sub")
+    return rows, classes
+
+
+def plan_table(checks: list[TargetCheck], lang: str) -> html.Table:
+    rows, classes = plan_rows(checks, lang)
+    head = [t(k, lang) for k in ("target", "plan_value", "live_value", "met")]
+    return data_table(head, rows, id="plan-table", numeric=[1, 2], row_classes=classes)
+
+
+def late_units_table(view: ServicesView, province: Province, lang: str, limit: int = 8) -> html.Table:
+    """Units with dossiers about to be late or late, the most first."""
+    label = names(province)
+    units = [(u, k) for u, k in view.by_unit.items() if u and (k.in_progress_due_soon or k.in_progress_late)]
+    units.sort(key=lambda uk: (-uk[1].in_progress_due_soon, -uk[1].in_progress_late, uk[0]))
+    rows = [[label.get(u, u), num(k.in_progress), num(k.in_progress_due_soon), num(k.in_progress_late),
+             pct(k.late_rate)] for u, k in units[:limit]]
+    head = [t(k, lang) for k in ("unit", "in_progress", "due_soon", "late", "late_rate")]
+    return data_table(head, rows, id="late-units-table", numeric=range(1, 5), empty=t("none", lang))
+
+
+def agency_table(view: ServicesView, province: Province, lang: str, limit: int = 8) -> html.Table:
+    """Open and overdue citizen reports per agency, the most overdue first."""
+    label = names(province)
+    label["-"] = t("no_agency", lang)
+    agencies = sorted(view.backlog.items(), key=lambda ab: (-ab[1].overdue, -ab[1].open, ab[0]))
+    rows = []
+    for code, b in agencies[:limit]:
+        s = view.service.get(code)
+        rows.append([label.get(code, code), num(b.open), num(b.awaiting), num(b.overdue), num(b.due_soon),
+                     pct(s.satisfaction_share if s else None, 0)])
+    head = [t(k, lang) for k in ("agency", "open", "awaiting", "overdue", "due_soon", "satisfaction")]
+    return data_table(head, rows, id="agency-table", numeric=range(1, 6), empty=t("none", lang))
+
+
+def overdue_reports(backlog: Mapping[str, AgencyBacklog]) -> int:
+    return sum(b.overdue for b in backlog.values())

@@ -1,0 +1,101 @@
+"""Screenshots of wall pages: the app served from a thread, headless Chromium taking the picture.
+
+Chromium's ``--window-size`` includes room for browser chrome even when headless (a 1920×1080
+window has a 1920×937 page), so the viewport is set exactly through DevTools instead: the page
+sees the wall's real size, and rem sizes come out as they will on the screen.  Used by
+``test_screenshots.py`` (skipped without Chromium) and handy by hand::
+
+    with serve(app) as base, Screens() as screens:
+        screens.shoot(f"{base}/map?lang=en", Path("map.png"), (1920, 1080))
+"""
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--hide-scrollbars")
+#: the page is drawn when every panel has content and every graph has its SVG, and Dash is idle
+READY_JS = """
+const page = document.querySelector('#page .page, #kiosk-page .page');
+if (!page || document.querySelector('[data-dash-is-loading="true"]')) return false;
+for (const panel of page.querySelectorAll('.panel')) {
+  const body = panel.children[1];
+  if (!body || (body.classList.contains('dash-graph') ? !body.querySelector('.main-svg') : !body.childElementCount))
+    return false;
+}
+return true;
+"""
+
+
+@contextlib.contextmanager
+def serve(app) -> Iterator[str]:
+    """The app's Flask server on a free loopback port, in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+class Screens:
+    """One headless Chromium (Selenium) with a throw-away profile."""
+
+    def __init__(self) -> None:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        if CHROMIUM is None or CHROMEDRIVER is None:
+            raise RuntimeError("chromium and chromedriver are needed for screenshots")
+        self._profile = tempfile.TemporaryDirectory(prefix="ioc-wall-")
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in (*FLAGS, f"--user-data-dir={self._profile.name}"):
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
+        self.driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+
+    def __enter__(self) -> Screens:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.driver.quit()
+        self._profile.cleanup()
+
+    def open(self, url: str, size: tuple[int, int], *, timeout: float = 20.0) -> None:
+        """Load ``url`` with a viewport of exactly ``size`` and wait until the page is drawn."""
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False})
+        self.driver.get(url)
+        WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(lambda d: d.execute_script(READY_JS))
+        time.sleep(0.5)  # plotly's last relayout
+
+    def shoot(self, url: str, out: Path, size: tuple[int, int]) -> Path:
+        self.open(url, size)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.driver.save_screenshot(str(out))
+        return out
+
+    def errors(self) -> list[str]:
+        """Severe messages of the browser console since the last call (failed requests, script errors)."""
+        return [e["message"] for e in self.driver.get_log("browser")]
+
+    def text(self, css: str) -> str:
+        from selenium.webdriver.common.by import By
+
+        return self.driver.find_element(By.CSS_SELECTOR, css).text

@@ -1,0 +1,52 @@
+"""The map's outline: shipped with the province file, small, and in the right place."""
+import pytest
+
+from ioc_dash.geo import features, load_outline, locations, outline_path, rings
+from simulators.province import load_province
+from streams.errors import ConfigError
+from streams.settings import Settings
+
+SETTINGS = Settings()
+PROVINCE = load_province(SETTINGS.province_file)
+OUTLINE = load_outline(outline_path(SETTINGS.province_file, PROVINCE))
+
+
+def inside(lon, lat, ring):
+    """Ray casting: is the point inside the ring?"""
+    hit = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
+            hit = not hit
+    return hit
+
+
+def test_the_outline_is_small_and_has_land_province_and_border():
+    assert OUTLINE is not None
+    points = sum(len(r) for f in OUTLINE["features"] for r in rings(f["geometry"]))
+    assert 200 <= points <= 1500
+    assert features(OUTLINE, "land") and features(OUTLINE, "province") and features(OUTLINE, "border")
+
+
+def test_every_unit_lies_in_the_province_outline():
+    province_rings = [r for f in features(OUTLINE, "province") for r in rings(f["geometry"])]
+    mainland = max(province_rings, key=len)
+    for unit in PROVINCE.units:
+        if unit.island:
+            continue
+        assert inside(unit.lon, unit.lat, mainland), unit.name
+    phu_quoc = next(u for u in PROVINCE.units if u.name == "Phú Quốc")
+    assert any(inside(phu_quoc.lon, phu_quoc.lat, r) for r in province_rings)
+
+
+def test_places_of_entities(tmp_path):
+    places = locations(PROVINCE)
+    assert places["sal-caibe"] == (9.9, 105.1) and places["bz-hatien"] == (10.42, 104.462)
+    assert places["30787"] == places["902"]  # a commune at its district
+    assert places["net-phuquoc"] == places["911"] and "cam-xaxia-01" in places and "cam-xaxia" in places
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "Feature"}')
+    with pytest.raises(ConfigError, match="FeatureCollection"):
+        load_outline(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        load_outline(tmp_path / "missing.geojson")
+    assert load_outline(None) is None

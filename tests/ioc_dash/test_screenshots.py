@@ -1,0 +1,66 @@
+"""A screenshot of every wall page at 1920×1080 (and two at 3840×2160) in .run/screenshots/wall/.
+
+Needs Chromium and chromedriver (skipped without them).  The pictures are for people to look at;
+the test checks that each page draws completely, at the wall's size, without browser errors.
+"""
+import struct
+
+import pytest
+
+from ioc_dash.app import create_app
+from ioc_dash.pages import WALL_PAGES
+from tests.ioc_dash import screens
+from tests.support import ROOT
+
+pytestmark = pytest.mark.skipif(screens.CHROMIUM is None or screens.CHROMEDRIVER is None,
+                                reason="chromium and chromedriver are not installed")
+OUT = ROOT / ".run" / "screenshots" / "wall"
+
+
+def png_size(path) -> tuple[int, int]:
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
+@pytest.fixture(scope="module")
+def browser(test_settings):
+    app = create_app(test_settings)
+    with screens.serve(app) as base, screens.Screens() as shots:
+        if "ioc_auth" in app.server.extensions:
+            from ioc_dash.auth.store import UserStore
+
+            store = UserStore(test_settings.dsn)
+            token = store.create_wall_token("wall-screenshots", actor="test") if not any(
+                t["name"] == "wall-screenshots" for t in store.wall_tokens()) else None
+            store.close()
+            if token is None:
+                pytest.skip("a wall token named wall-screenshots already exists in this run")
+            shots.open(f"{base}/?token={token}", (1920, 1080))
+        yield base, shots
+
+
+@pytest.mark.parametrize("page", WALL_PAGES, ids=[p.KEY for p in WALL_PAGES])
+def test_each_page_at_1920x1080(browser, page):
+    base, shots = browser
+    out = shots.shoot(f"{base}{page.PATH}?lang=vi", OUT / f"{page.KEY}-1920x1080.png", (1920, 1080))
+    assert png_size(out) == (1920, 1080)
+    assert shots.driver.find_element("id", f"page-{page.KEY}")
+    assert shots.driver.execute_script("return document.documentElement.scrollWidth") <= 1920  # nothing sticks out
+    assert not shots.errors()
+
+
+@pytest.mark.parametrize("key", ["overview", "map"])
+def test_4k_shows_the_same_page_twice_as_large(browser, key):
+    base, shots = browser
+    path = "/" if key == "overview" else f"/{key}"
+    out = shots.shoot(f"{base}{path}?lang=en", OUT / f"{key}-3840x2160.png", (3840, 2160))
+    assert png_size(out) == (3840, 2160)
+    assert shots.driver.execute_script("return parseFloat(getComputedStyle(document.documentElement).fontSize)") == 38.4
+    assert not shots.errors()
+
+
+def test_kiosk_has_no_controls(browser):
+    base, shots = browser
+    shots.shoot(f"{base}/wall?kiosk=1&playlist=overview,map&every=30&lang=vi", OUT / "wall-kiosk-1920x1080.png", (1920, 1080))
+    assert shots.driver.find_elements("css selector", ".nav-link") == []
+    assert "kiosk" in shots.driver.find_element("id", "wall").get_attribute("class")
+    assert shots.text(".kiosk-step.current") == "Tổng quan"
