@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Native local stack for the IOC monitor (no Docker):
-#   Kafka (single-node KRaft) + PostgreSQL with TimescaleDB (Apache edition) + Alertmanager.
+#   Kafka (single-node KRaft) + PostgreSQL with TimescaleDB (Apache edition) + Alertmanager
+#   + Prometheus (scrapes the local processes, evaluates deploy/prometheus/rules/).
 #
-#   deploy/stack.sh {install|start|stop|status} [kafka|postgres|alertmanager|all]
+#   deploy/stack.sh {install|start|stop|status} [kafka|postgres|alertmanager|prometheus|all]
 #   eval "$(deploy/stack.sh env)"      # IOC_KAFKA_BOOTSTRAP, IOC_DATABASE_URL, IOC_ALERTMANAGER_URL
 #
 # Everything listens on 127.0.0.1 only; all state lives in ${IOC_RUN_DIR:-<repo>/.run}.
 # Ports: IOC_KAFKA_PORT (9092), IOC_KAFKA_CONTROLLER_PORT (9093), IOC_PG_PORT (5433),
-#        IOC_ALERTMANAGER_PORT (9193; its webhook goes to IOC_ALERTMANAGER_WEBHOOK_URL).
+#        IOC_ALERTMANAGER_PORT (9193; its webhook goes to IOC_ALERTMANAGER_WEBHOOK_URL),
+#        IOC_PROMETHEUS_PORT (9190).
 # Templates: deploy/kafka/*.in, deploy/kafka/*log4j.properties, deploy/postgres/*.in,
-#            deploy/alertmanager/alertmanager.yml.
+#            deploy/alertmanager/alertmanager.yml, deploy/prometheus/local.yml.in.
 set -Eeuo pipefail
 
 DEPLOY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,11 +20,13 @@ KAFKA_PORT=${IOC_KAFKA_PORT:-9092}
 KAFKA_CTRL_PORT=${IOC_KAFKA_CONTROLLER_PORT:-9093}
 PG_PORT=${IOC_PG_PORT:-5433}
 AM_PORT=${IOC_ALERTMANAGER_PORT:-9193}
+PROM_PORT=${IOC_PROMETHEUS_PORT:-9190}
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$DEPLOY/kafka/pom.xml")
 KDIR=$RUN/kafka
 PGDIR=$RUN/pg
 PGDATA=$PGDIR/data
 AMDIR=$RUN/alertmanager
+PROMDIR=$RUN/prometheus
 TRIXIE_SRC=/etc/apt/sources.list.d/ioc-trixie-src.sources
 export DEBIAN_FRONTEND=noninteractive
 
@@ -67,6 +71,15 @@ render() { # template output KEY=value...  (replaces @KEY@)
   local tpl=$1 out=$2 kv args=(-e ""); shift 2
   for kv; do args+=(-e "s|@${kv%%=*}@|${kv#*=}|g"); done
   sed "${args[@]}" "$tpl" >"$out"
+}
+wait_ready() { # name pid ready-function log url t0: until ready, failing when the process dies or after 30 s
+  local name=$1 pid=$2 ready=$3 log=$4 url=$5 t0=$6 deadline=$((SECONDS + 30))
+  until "$ready"; do
+    alive "$pid" || fail_log "$log" "$name exited during startup" "then: deploy/stack.sh start $name"
+    ((SECONDS < deadline)) || fail_log "$log" "$name not ready on $url within 30 s"
+    sleep 0.3
+  done
+  say "$name ready on $url (pid $pid, $((SECONDS - t0)) s)"
 }
 need_root() { ((EUID == 0)) || die "$1 needs root" "run: sudo deploy/stack.sh $CMD $TARGET"; }
 
@@ -356,13 +369,7 @@ start_alertmanager() {
     pid=$!
     echo "$pid" >"$AMDIR/alertmanager.pid"
   fi
-  local deadline=$((SECONDS + 30))
-  until am_ready; do
-    alive "$pid" || fail_log "$AMDIR/alertmanager.log" "alertmanager exited during startup" "then: deploy/stack.sh start alertmanager"
-    ((SECONDS < deadline)) || fail_log "$AMDIR/alertmanager.log" "alertmanager not ready on $AM_URL within 30 s"
-    sleep 0.3
-  done
-  say "alertmanager ready on $AM_URL (pid $pid, $((SECONDS - t0)) s)"
+  wait_ready alertmanager "$pid" am_ready "$AMDIR/alertmanager.log" "$AM_URL" "$t0"
 }
 
 stop_alertmanager() {
@@ -378,13 +385,75 @@ status_alertmanager() {
   else say "alertmanager stopped $AM_URL"; return 3; fi
 }
 
+# ------------------------------------------------------------- prometheus
+PROM_URL=http://127.0.0.1:$PROM_PORT
+prom_pid() { # prints the pid when our Prometheus process is alive (not prometheus-alertmanager)
+  local p exe; p=$(cat "$PROMDIR/prometheus.pid" 2>/dev/null) || return 1
+  [[ $p =~ ^[0-9]+$ ]] && alive "$p" || return 1
+  exe=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -n 1)
+  [[ ${exe##*/} == prometheus ]] && echo "$p"
+}
+prom_ready() { curl -fsS -m 2 -o /dev/null "$PROM_URL/-/ready" 2>/dev/null; }
+
+install_prometheus() {
+  local p units=()
+  apt_ensure prometheus curl
+  for p in "${APT_INSTALLED[@]}"; do [[ $p == curl ]] || units+=("$p"); done
+  APT_INSTALLED=()
+  if ((${#units[@]})); then say "disabling the packaged service ${units[*]} (the stack runs its own)"; packaged_off "${units[@]}"; fi
+}
+
+PROM_CHANGED=
+prom_render() { # the local config; promtool checks it together with the rule files it names
+  local tmp=$PROMDIR/prometheus.yml.new
+  render "$DEPLOY/prometheus/local.yml.in" "$tmp" RULES_DIR="$DEPLOY/prometheus/rules" AM_PORT="$AM_PORT" PROM_PORT="$PROM_PORT"
+  promtool check config "$tmp" >"$PROMDIR/check-config.log" 2>&1 ||
+    fail_log "$PROMDIR/check-config.log" "prometheus config or rules are invalid" "fix deploy/prometheus/local.yml.in or deploy/prometheus/rules/"
+  PROM_CHANGED=
+  if cmp -s "$tmp" "$PROMDIR/prometheus.yml"; then rm -f "$tmp"; else mv "$tmp" "$PROMDIR/prometheus.yml"; PROM_CHANGED=1; fi
+}
+
+start_prometheus() {
+  install_prometheus
+  mkdir -p "$PROMDIR/data"
+  local pid t0=$SECONDS
+  prom_render
+  if pid=$(prom_pid); then
+    kill -HUP "$pid"  # re-reads its config and the rule files, which may have changed
+    if prom_ready; then say "prometheus already running (pid $pid, $PROM_URL)"; return 0; fi
+    say "prometheus (pid $pid) is still starting; waiting"
+  else
+    if port_open "$PROM_PORT"; then die "127.0.0.1:$PROM_PORT is used by another process" "find it: ss -ltnp 'sport = :$PROM_PORT'; stop it or set IOC_PROMETHEUS_PORT"; fi
+    say "starting prometheus on $PROM_URL"
+    (cd "$PROMDIR" && exec setsid nohup prometheus --config.file="$PROMDIR/prometheus.yml" \
+      --storage.tsdb.path="$PROMDIR/data" --storage.tsdb.retention.time=7d \
+      --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=info >>"$PROMDIR/prometheus.log" 2>&1 </dev/null) &
+    pid=$!
+    echo "$pid" >"$PROMDIR/prometheus.pid"
+  fi
+  wait_ready prometheus "$pid" prom_ready "$PROMDIR/prometheus.log" "$PROM_URL" "$t0"
+}
+
+stop_prometheus() {
+  local pid
+  if ! pid=$(prom_pid); then rm -f "$PROMDIR/prometheus.pid"; say "prometheus not running"; return 0; fi
+  stop_pid prometheus "$pid" "$PROMDIR/prometheus.pid" 20
+}
+
+status_prometheus() {
+  local pid
+  if pid=$(prom_pid) && prom_ready; then say "prometheus running   pid $pid  $PROM_URL"
+  elif [[ -n ${pid:-} ]]; then say "prometheus starting  pid $pid  $PROM_URL"; return 3
+  else say "prometheus stopped   $PROM_URL"; return 3; fi
+}
+
 # ------------------------------------------------------------------- main
-usage() { echo "usage: deploy/stack.sh {install|start|stop|status} [kafka|postgres|alertmanager|all] | env" >&2; exit 2; }
+usage() { echo "usage: deploy/stack.sh {install|start|stop|status} [kafka|postgres|alertmanager|prometheus|all] | env" >&2; exit 2; }
 CMD=${1:-}
 TARGET=${2:-all}
 case $TARGET in
-  all) SERVICES=(postgres kafka alertmanager) ;;
-  kafka | postgres | alertmanager) SERVICES=("$TARGET") ;;
+  all) SERVICES=(postgres kafka alertmanager prometheus) ;;
+  kafka | postgres | alertmanager | prometheus) SERVICES=("$TARGET") ;;
   *) usage ;;
 esac
 
@@ -403,6 +472,7 @@ case $CMD in
   env)
     echo "export IOC_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
     echo "export IOC_DATABASE_URL=postgresql://ioc@127.0.0.1:$PG_PORT/ioc"
-    echo "export IOC_ALERTMANAGER_URL=$AM_URL" ;;
+    echo "export IOC_ALERTMANAGER_URL=$AM_URL"
+    echo "# Prometheus (meta-alerts of the pipeline): $PROM_URL" ;;
   *) usage ;;
 esac

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from streams.errors import BrokerError
+from streams.kafka_security import kafka_python_config
 from streams.metrics import SimulatorMetrics
 from streams.settings import Settings
 from streams.topics import topic_name
@@ -25,6 +26,7 @@ class KafkaSender:
                 batch_size=512 * 1024,
                 max_request_size=settings.max_message_bytes,
                 retries=10,
+                **kafka_python_config(settings),
             )
         except KafkaError as exc:
             raise BrokerError(f"cannot connect to Kafka at {settings.kafka_bootstrap}: {exc}") from exc

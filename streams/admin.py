@@ -5,6 +5,7 @@ import logging
 import time
 
 from streams.errors import BrokerError
+from streams.kafka_security import kafka_python_config
 from streams.settings import Settings
 from streams.topics import all_topics
 
@@ -19,7 +20,7 @@ def _admin(settings: Settings, timeout_s: float):
     while True:
         try:
             return KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="ioc-admin",
-                                    request_timeout_ms=15000)
+                                    request_timeout_ms=15000, **kafka_python_config(settings))
         except KafkaError as exc:
             if time.monotonic() > deadline:
                 raise BrokerError(
@@ -38,7 +39,7 @@ def create_topics(settings: Settings, *, timeout_s: float = 60, log_fn=print) ->
     admin = _admin(settings, timeout_s)
     try:
         existing = set(admin.list_topics())
-        missing = [NewTopic(n, p, 1) for n, p in wanted.items() if n not in existing]
+        missing = [NewTopic(n, p, settings.topic_replication) for n, p in wanted.items() if n not in existing]
         if missing:
             try:
                 admin.create_topics(missing, timeout_ms=30000)

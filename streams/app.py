@@ -1,8 +1,12 @@
-"""The Faust application factory.  Topics are created up front (``ioc topics create``)."""
+"""The Faust application factory.  Topics are created up front (``ioc topics create``).
+
+TLS and SASL to the brokers come from the settings (``streams/kafka_security.py``).
+"""
 from __future__ import annotations
 
 import faust
 
+from streams.kafka_security import faust_credentials
 from streams.settings import Settings
 
 
@@ -22,5 +26,8 @@ def create_app(settings: Settings, **overrides) -> faust.App:
         producer_linger_ms=5,
         logging_config=None,
     )
+    credentials = faust_credentials(settings)
+    if credentials is not None:
+        conf["broker_credentials"] = credentials
     conf.update(overrides)
     return faust.App(settings.app_id, **conf)

@@ -35,8 +35,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:  # say which setting, in one line
-        problems = "; ".join(
-            f"IOC_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()[:3]
+        problems = "; ".join(  # a check across settings has no location: its message names them
+            (f"IOC_{'_'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "") + e["msg"]
+            for e in exc.errors()[:3]
         )
         raise ConfigError(f"bad settings: {problems}") from None
 

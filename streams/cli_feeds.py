@@ -84,9 +84,12 @@ class _Tap:
         from kafka import KafkaConsumer, TopicPartition
         from kafka.errors import KafkaError
 
+        from streams.kafka_security import kafka_python_config
+
         try:
             self.consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
-                                          enable_auto_commit=False, client_id="ioc-recorder")
+                                          enable_auto_commit=False, client_id="ioc-recorder",
+                                          **kafka_python_config(settings))
             self.family_of, tps = {}, []
             for fam in families:
                 topic = topic_name(settings, fam)

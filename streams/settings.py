@@ -2,13 +2,22 @@
 
 Defaults point at the local stack started by ``deploy/stack.sh``.  Tests build
 ``Settings(...)`` explicitly.  Secrets are ``SecretStr`` and never appear in ``repr``.
+
+Every setting may instead come from a file: ``IOC_<NAME>_FILE=/path`` reads the value from that
+file (one trailing newline dropped), for Docker/Compose secrets (``/run/secrets/…``), Kubernetes
+secret volumes and systemd credentials (``LoadCredential=``, ``%d/…``).  Setting both
+``IOC_<NAME>`` and ``IOC_<NAME>_FILE`` is an error; an explicit ``Settings(name=…)`` wins over both.
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from streams.errors import ConfigError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROVINCE_FILE = PACKAGE_ROOT / "simulators" / "data" / "kien_giang.yaml"
@@ -28,6 +37,31 @@ DEFAULT_RETENTION_DAYS: dict[str, int] = {
 }
 
 
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+class FileSettingsSource(EnvSettingsSource):
+    """``IOC_<NAME>_FILE``: the value of setting ``<name>`` is the content of that file."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        values: dict[str, str] = {}
+        for name in self.settings_cls.model_fields:
+            var = f"{self.env_prefix}{name}".upper()
+            path = os.environ.get(f"{var}_FILE")
+            if not path:
+                continue
+            if os.environ.get(var) is not None:
+                raise ConfigError(f"{var} and {var}_FILE are both set; keep one of them")
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+                raise ConfigError(f"{var}_FILE={path}: cannot read it ({reason})") from None
+            values[var.lower()] = text.removesuffix("\n").removesuffix("\r")
+        return values
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IOC_", extra="ignore", frozen=True)
 
@@ -35,7 +69,18 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma separated")
     topic_prefix: str = Field("ioc.", description="prefix of every topic name (isolates test runs)")
     topic_partitions: int = Field(4, ge=1, le=256, description="partitions of each feed topic")
+    topic_replication: int = Field(1, ge=1, le=7, description="replicas of each topic (3 on a three-broker cluster)")
     app_id: str = Field("ioc-worker", description="Faust application id = Kafka consumer group")
+    kafka_security_protocol: str = Field(
+        "PLAINTEXT", description="PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL (streams/kafka_security.py)")
+    kafka_sasl_mechanism: str = Field("PLAIN", description="PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512")
+    kafka_sasl_username: str = Field("", description="SASL user name")
+    kafka_sasl_password: SecretStr = Field(SecretStr(""), description="SASL password (prefer IOC_KAFKA_SASL_PASSWORD_FILE)")
+    kafka_ssl_cafile: str = Field("", description="PEM bundle of the CAs that sign the brokers (empty = system CAs)")
+    kafka_ssl_certfile: str = Field("", description="client certificate (PEM) for mutual TLS (empty = none)")
+    kafka_ssl_keyfile: str = Field("", description="private key (PEM) of the client certificate")
+    kafka_ssl_key_password: SecretStr = Field(SecretStr(""), description="password of an encrypted client key")
+    kafka_ssl_check_hostname: bool = Field(True, description="verify that the broker certificate names the host")
 
     # --- TimescaleDB -----------------------------------------------------------
     database_url: SecretStr = Field(
@@ -123,6 +168,44 @@ class Settings(BaseSettings):
         if not servers or any(":" not in s for s in servers):
             raise ValueError(f"expected host:port[,host:port…], got {value!r}")
         return ",".join(servers)
+
+    @field_validator("kafka_security_protocol", "kafka_sasl_mechanism")
+    @classmethod
+    def _kafka_choice(cls, value: str, info) -> str:
+        value = value.strip().upper()
+        if info.field_name == "kafka_security_protocol":
+            value, allowed = value.replace("-", "_"), KAFKA_SECURITY_PROTOCOLS
+        else:
+            value, allowed = value.replace("_", "-"), KAFKA_SASL_MECHANISMS
+        if value not in allowed:
+            raise ValueError(f"expected one of {' | '.join(allowed)}, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _kafka_security_complete(self) -> Settings:
+        protocol = self.kafka_security_protocol
+        if protocol.startswith("SASL_") and not (self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()):
+            raise ValueError(f"IOC_KAFKA_SECURITY_PROTOCOL={protocol} needs IOC_KAFKA_SASL_USERNAME and "
+                             "IOC_KAFKA_SASL_PASSWORD (or IOC_KAFKA_SASL_PASSWORD_FILE)")
+        tls_files = [n for n in ("kafka_ssl_cafile", "kafka_ssl_certfile", "kafka_ssl_keyfile") if getattr(self, n)]
+        if tls_files and protocol not in ("SSL", "SASL_SSL"):
+            raise ValueError(f"{', '.join('IOC_' + n.upper() for n in tls_files)} set but "
+                             f"IOC_KAFKA_SECURITY_PROTOCOL={protocol}; use SSL or SASL_SSL, or unset them")
+        if self.kafka_ssl_keyfile and not self.kafka_ssl_certfile:
+            raise ValueError("IOC_KAFKA_SSL_KEYFILE needs IOC_KAFKA_SSL_CERTFILE (the certificate of that key)")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Explicit values, then ``IOC_<NAME>``, then ``IOC_<NAME>_FILE``."""
+        return init_settings, env_settings, FileSettingsSource(settings_cls), dotenv_settings, file_secret_settings
 
     @field_validator("retention_days")
     @classmethod

@@ -87,10 +87,15 @@ class WebhookSocSink:
 
 
 class KafkaSocSink:
-    """One message per finding, keyed by kind|subject|target, acknowledged by all replicas."""
+    """One message per finding, keyed by kind|subject|target, acknowledged by all replicas.
 
-    def __init__(self, bootstrap: str, topic: str, *, timeout: float = 10) -> None:
+    ``client_config``: TLS/SASL keyword arguments for the producer (``kafka_python_config``).
+    """
+
+    def __init__(self, bootstrap: str, topic: str, *, timeout: float = 10,
+                 client_config: Mapping[str, Any] | None = None) -> None:
         self.bootstrap, self.topic, self.timeout = bootstrap, topic, timeout
+        self.client_config = dict(client_config or {})
         self.target = f"kafka://{bootstrap}/{topic}"
         self._producer = None
 
@@ -109,6 +114,7 @@ class KafkaSocSink:
                 self._producer = KafkaProducer(
                     bootstrap_servers=self.bootstrap.split(","), client_id="ioc-soc-forwarder", acks="all",
                     linger_ms=5, retries=3, request_timeout_ms=ms, max_block_ms=ms, **extra,
+                    **self.client_config,
                 )
             futures = [self._producer.send(self.topic, key=message_key(m).encode(), value=json_body(m))
                        for m in messages]
@@ -135,8 +141,13 @@ def build_sink(settings: Settings) -> SocSink | None:
         return WebhookSocSink(settings.soc_url, source=settings.soc_source,
                               secret=settings.soc_secret.get_secret_value(), timeout=settings.notify_timeout_s)
     if settings.soc_mode == "kafka":
+        from streams.kafka_security import kafka_python_config
+
+        # our own cluster takes our TLS/SASL settings; an upstream cluster is reached as configured there
+        own = not settings.soc_kafka_bootstrap
         return KafkaSocSink(settings.soc_kafka_bootstrap or settings.kafka_bootstrap, settings.soc_topic,
-                            timeout=settings.notify_timeout_s)
+                            timeout=settings.notify_timeout_s,
+                            client_config=kafka_python_config(settings) if own else None)
     return None
 
 
