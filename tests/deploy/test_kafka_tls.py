@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 import yaml
@@ -30,7 +31,7 @@ from tests.deploy.support import free_port
 from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
-LIBS = ROOT / ".run" / "kafka" / "libs"
+LIBS = Path(os.environ.get("IOC_RUN_DIR") or ROOT / ".run") / "kafka" / "libs"  # as deploy/stack.sh
 NOT_PROPERTIES = {"KAFKA_OPTS", "KAFKA_HEAP_OPTS"}
 
 
