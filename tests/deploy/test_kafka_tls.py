@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
 from simulators.kafka import KafkaSender
@@ -134,8 +135,17 @@ def test_ioc_clients_speak_sasl_ssl_to_the_compose_broker_configuration(tls_brok
 def test_a_wrong_password_or_no_tls_is_refused(tls_broker):
     settings, _ = tls_broker
     wrong = settings.model_copy(update={"kafka_sasl_password": type(settings.kafka_sasl_password)("wrong")})
-    with pytest.raises(BrokerError):
-        create_topics(wrong, timeout_s=3, log_fn=lambda *_: None)
     plain = Settings(kafka_bootstrap=settings.kafka_bootstrap, topic_prefix=settings.topic_prefix)
-    with pytest.raises(BrokerError):
-        create_topics(plain, timeout_s=3, log_fn=lambda *_: None)
+
+    async def connect(s: Settings) -> None:
+        auth = credentials_to_aiokafka_auth(create_app(s).conf.broker_credentials)
+        producer = AIOKafkaProducer(bootstrap_servers=s.kafka_bootstrap, request_timeout_ms=5000,
+                                    metadata_max_age_ms=5000, **auth)
+        try:
+            await asyncio.wait_for(producer.start(), 20)
+        finally:
+            await producer.stop()
+
+    for refused in (wrong, plain):
+        with pytest.raises((KafkaError, asyncio.TimeoutError)):
+            asyncio.run(connect(refused))
