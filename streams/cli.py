@@ -180,7 +180,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         # the on-call file's demo webhook and Alertmanager's receiver: prints what operators would get
         "receiver": subprocess.Popen([sys.executable, "-m", "streams.notify.testing", "--port", "9194"]),
     }
-    print(f"demo: wall on http://{settings.dash_host}:{settings.dash_port}/  (Ctrl-C stops everything)", flush=True)
+    from streams.cli_users import demo_wall_url
+
+    print(f"demo: wall on {demo_wall_url(settings)}  (read-only; Ctrl-C stops everything)\n"
+          "demo: for the console, first: ioc users create-admin --name NAME", flush=True)
     stopping = False
 
     def stop(*_):
@@ -279,6 +282,10 @@ def build_parser() -> argparse.ArgumentParser:
     from streams import cli_alerts
 
     cli_alerts.add_parser(sub, _opt, _with_settings)
+
+    from streams import cli_users
+
+    cli_users.add_parser(sub, _opt, _with_settings)
 
     sc = sub.add_parser("schemas", help="write the JSON Schema of every feed family",
                         description="write <family>.schema.json for every feed family (one event or an array)")

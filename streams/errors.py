@@ -7,8 +7,11 @@
      │    └── SinkUnavailable   the database cannot be reached; retry later
      ├── BrokerError            Kafka could not be reached or refused a request (carries topic)
      ├── MigrationError         a schema migration failed (carries version)
-     └── NotifyError            a notification or an upstream forward was not delivered
-                                (carries channel, receiver, retryable, retry_after)
+     ├── NotifyError            a notification or an upstream forward was not delivered
+     │                          (carries channel, receiver, retryable, retry_after)
+     └── AuthError              a user, password, session or token was refused
+          ├── Forbidden         the role may not do this (carries permission, role)
+          └── LoginRateLimited  too many failed logins (carries retry_after)
 
 Errors from psycopg, aiokafka/kafka-python, HTTP clients and smtplib are translated where they
 enter the project, so callers catch ``IOCError`` and print one line.
@@ -80,4 +83,25 @@ class NotifyError(IOCError):
         self.channel = channel
         self.receiver = receiver
         self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class AuthError(IOCError):
+    """A user, password, session or wall token was refused, or a user command cannot be done."""
+
+
+class Forbidden(AuthError):
+    """The signed-in principal's role does not include ``permission``."""
+
+    def __init__(self, permission: str, *, who: str, role: str) -> None:
+        super().__init__(f"{who} ({role}) may not {permission}")
+        self.permission = permission
+        self.role = role
+
+
+class LoginRateLimited(AuthError):
+    """Too many failed logins for a user name or an address; ``retry_after`` seconds to wait."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many failed logins; try again in {max(1, round(retry_after))} s")
         self.retry_after = retry_after

@@ -10,6 +10,7 @@ secret volumes and systemd credentials (``LoadCredential=``, ``%d/…``).  Setti
 """
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -156,9 +157,19 @@ class Settings(BaseSettings):
     dash_port: int = Field(8050, ge=1, le=65535, description="dashboard port")
     dash_refresh_s: float = Field(2.0, gt=0, description="wall refresh period (one DB read per period)")
     stale_after_s: float = Field(60, gt=0, description="data older than this shows the stale banner")
+    dash_session_key: SecretStr = Field(
+        SecretStr(""), description="key of the console's session tokens (empty = generated once into IOC_RUN_DIR)")
+    dash_secure_cookies: bool = Field(False, description="mark session cookies Secure (set to 1 behind HTTPS)")
+    dash_session_idle_s: float = Field(12 * 3600, gt=0, description="a console session ends after this long idle")
+    dash_login_max_failures: int = Field(5, ge=1, description="failed logins per user and per address before 429")
+    dash_login_window_s: float = Field(300, gt=0, description="…counted over this many seconds")
+    dash_proxy_hops: int = Field(0, ge=0, le=5,
+                                 description="reverse proxies in front of the dashboard whose X-Forwarded-* to trust")
+    replay_dir: Path | None = Field(None, description="recordings the console may replay (empty = IOC_RUN_DIR/recordings)")
 
     # --- Data files and simulators ------------------------------------------------
     province_file: Path = Field(DEFAULT_PROVINCE_FILE, description="province description (YAML)")
+    run_dir: Path = Field(PACKAGE_ROOT / ".run", description="state of the local stack and generated keys")
     log_level: str = Field("INFO", description="log level of every process")
 
     @field_validator("kafka_bootstrap")
@@ -231,6 +242,22 @@ class Settings(BaseSettings):
     @property
     def dsn(self) -> str:
         return self.database_url.get_secret_value()
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.replay_dir or self.run_dir / "recordings"
+
+    def to_env(self) -> dict[str, str]:
+        """``IOC_*`` variables that rebuild these settings in a child process (secrets included)."""
+        env = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if hasattr(value, "get_secret_value"):
+                value = value.get_secret_value()
+            if value is None:
+                continue
+            env[f"IOC_{name.upper()}"] = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+        return env
 
 
 def describe_settings() -> list[tuple[str, str, str]]:

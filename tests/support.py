@@ -1,7 +1,6 @@
 """Helpers for integration tests: run the real worker as a process, wait for conditions."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -18,24 +17,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in Settings.model_fields:
-        value = getattr(settings, name)
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env[f"IOC_{name.upper()}"] = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
-    env.update(extra)
-    return env
+    return {**os.environ, **settings.to_env(), **extra}
 
 
 class WorkerProcess:
-    """``ioc worker`` in a subprocess, with its log kept for failure messages."""
+    """``ioc worker`` (or another ``ioc`` command) in a subprocess, with its log kept for failure messages."""
 
-    def __init__(self, settings: Settings, log_path: Path, **env: str) -> None:
+    def __init__(self, settings: Settings, log_path: Path, *, command: tuple[str, ...] = ("worker",),
+                 **env: str) -> None:
         self.log_path = log_path
         self._log = open(log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"],
+            [sys.executable, "-m", "streams.cli", *command],
             env=settings_env(settings, **env), stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT,
         )
 

@@ -1,0 +1,27 @@
+"""The operator console: pages under /console, merged into the wall's router.
+
+``PAGES`` maps a path to ``(title key, layout(lang))``.  Importing this package registers the
+console's strings and its callbacks as ``dash.hooks.callback``, which every Dash app created
+*afterwards* in the process gets; the router must allow callbacks for components not in the first
+layout (``suppress_callback_exceptions=True``).  Role checks happen on the server: in each layout (what
+is shown), before a guarded callback runs (``ioc_dash.auth.guard_outputs``) and inside it.
+
+    path               title key    who
+    /console           con_alerts   viewer, operator, admin, wall token (read-only)
+    /console/alerts    con_alerts   same
+    /console/alert     con_alert    same; the actions only for operator and admin  (?id=N)
+    /console/drills    con_drills   admin
+    /console/users     con_users    admin
+"""
+from ioc_dash.console import text  # noqa: F401  (registers the strings first)
+from ioc_dash.console import alerts, detail, drills, users
+
+PAGES = {
+    "/console": ("con_alerts", alerts.layout),
+    alerts.PATH: ("con_alerts", alerts.layout),
+    detail.PATH: ("con_alert", detail.layout),
+    drills.PATH: ("con_drills", drills.layout),
+    users.PATH: ("con_users", users.layout),
+}
+
+__all__ = ["PAGES"]

@@ -1,0 +1,64 @@
+"""/console/alerts: open and recent alerts, filtered by state, severity, rule, entity and text."""
+from __future__ import annotations
+
+from dash import Input, Output, State, dcc, hooks, html
+
+from ioc_dash.auth import can, current_principal, require
+from ioc_dash.console.common import LANG_STORE, alert_store, lang_store
+from ioc_dash.console.views import (OPEN_STATES, SEVERITIES, STATES, AlertFilter, alerts_table, filter_alerts,
+                                    forbidden, nav, options)
+from ioc_dash.i18n import t
+from streams.errors import IOCError
+
+PATH = "/console/alerts"
+REFRESH_MS = 5000
+LIMIT = 500  # newest alerts read per refresh
+
+
+def _filter(label: str, control) -> html.Label:
+    return html.Label([html.Span(label, className="console-filter-label"), control], className="console-filter")
+
+
+def layout(lang: str) -> html.Div:
+    principal = current_principal()
+    if not can(principal, "view"):
+        return forbidden(principal, lang, PATH)
+    return html.Div([
+        nav(principal, lang, PATH),
+        lang_store(lang),
+        dcc.Interval(id="console-alerts-tick", interval=REFRESH_MS),
+        html.H1(t("con_alerts", lang)),
+        html.Div([
+            _filter(t("con_f_state", lang), dcc.Checklist(options(STATES, lang, "state_"), list(OPEN_STATES),
+                                                          id="console-f-state", inline=True)),
+            _filter(t("con_f_severity", lang), dcc.Checklist(options(SEVERITIES, lang, "severity_"), [],
+                                                             id="console-f-severity", inline=True)),
+            _filter(t("con_f_rule", lang), dcc.Dropdown([], [], id="console-f-rule", multi=True)),
+            _filter(t("con_f_entity", lang), dcc.Input(id="console-f-entity", type="text", debounce=True)),
+            _filter(t("con_f_text", lang), dcc.Input(id="console-f-text", type="text", debounce=True)),
+        ], className="console-filters panel"),
+        html.Div(id="console-alerts", className="panel"),
+    ], className="console")
+
+
+@hooks.callback(
+    Output("console-alerts", "children"),
+    Output("console-f-rule", "options"),
+    Input("console-alerts-tick", "n_intervals"),
+    Input("console-f-state", "value"),
+    Input("console-f-severity", "value"),
+    Input("console-f-rule", "value"),
+    Input("console-f-entity", "value"),
+    Input("console-f-text", "value"),
+    State(LANG_STORE, "data"),
+)
+def refresh(_n, states, severities, rules, entity, text, lang):
+    require("view")
+    states = tuple(states or STATES)
+    try:
+        rows = alert_store().alerts(states=states, limit=LIMIT)
+    except IOCError as exc:
+        return html.P(t("con_failed", lang).format(error=exc), className="console-error"), []
+    chosen = AlertFilter(states, tuple(severities or ()), tuple(rules or ()), entity or "", text or "")
+    rule_names = sorted({a["rule"] for a in rows} | set(rules or ()))
+    return alerts_table(filter_alerts(rows, chosen), lang), options(rule_names, lang)

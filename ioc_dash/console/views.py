@@ -1,0 +1,200 @@
+"""Pure pieces of the console: filters, parsers and components built from alert rows.
+
+No Flask, no database: tests call these with plain dicts.  Dash escapes every text it renders,
+so summaries, comments and entity names from events are shown as text, never as HTML.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qs
+
+from dash import html
+
+from ioc_dash.auth.roles import Principal, can
+from ioc_dash.figures import LOCAL_TZ, local_time
+from ioc_dash.i18n import t
+
+STATES = ("pending", "firing", "resolved", "cancelled")
+OPEN_STATES = ("pending", "firing")
+SEVERITIES = ("critical", "high", "medium", "low", "informational")
+SEVERITY_BADGE = {"critical": "down", "high": "down", "medium": "degraded", "low": "unknown",
+                  "informational": "unknown"}
+STATE_BADGE = {"firing": "down", "pending": "degraded", "resolved": "ok", "cancelled": "unknown"}
+
+
+def fold(text: Any) -> str:
+    """Lower case without diacritics, so "ngap" finds "ngập" and "Rach Gia" finds "Rạch Giá"."""
+    s = unicodedata.normalize("NFKD", str(text or "").replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in s if not unicodedata.combining(c)).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFilter:
+    states: tuple[str, ...] = OPEN_STATES
+    severities: tuple[str, ...] = ()  # empty = all
+    rules: tuple[str, ...] = ()  # empty = all
+    entity: str = ""
+    text: str = ""
+
+    def matches(self, a: dict[str, Any]) -> bool:
+        if self.states and a["state"] not in self.states:
+            return False
+        if self.severities and a["severity"] not in self.severities:
+            return False
+        if self.rules and a["rule"] not in self.rules:
+            return False
+        if self.entity and fold(self.entity) not in fold(a["entity"]):
+            return False
+        if self.text:
+            hay = " ".join(fold(a.get(k)) for k in ("summary_vi", "summary_en", "rule", "entity", "assigned_to",
+                                                    "acknowledged_by"))
+            hay += " " + " ".join(fold(v) for v in (a.get("labels") or {}).values())
+            return all(word in hay for word in fold(self.text).split())
+        return True
+
+
+def filter_alerts(rows: Iterable[dict[str, Any]], f: AlertFilter) -> list[dict[str, Any]]:
+    """Matching alerts, firing before pending before the rest, most severe first, newest first."""
+    order = {s: i for i, s in enumerate(("firing", "pending", "resolved", "cancelled"))}
+    sev = {s: i for i, s in enumerate(SEVERITIES)}
+    out = [a for a in rows if f.matches(a)]
+    out.sort(key=lambda a: (order.get(a["state"], 9), sev.get(a["severity"], 9), -a["started_at"].timestamp()))
+    return out
+
+
+def parse_alert_id(search: str | None) -> int | None:
+    values = parse_qs((search or "").lstrip("?")).get("id")
+    if not values or not values[-1].isdigit():
+        return None
+    return int(values[-1])
+
+
+_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d)\s*$", re.I)
+_UNIT_S = {"m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_until(text: str, now: datetime) -> datetime:
+    """"2h", "30m", "1d" from now, or a Vietnam local time "YYYY-MM-DD HH:MM"; UTC, in the future."""
+    text = (text or "").strip()
+    if m := _RELATIVE.match(text):
+        until = now + timedelta(seconds=float(m.group(1)) * _UNIT_S[m.group(2).lower()])
+    else:
+        try:
+            local = datetime.fromisoformat(text.replace("T", " "))
+        except ValueError:
+            raise ValueError(f"{text!r} is neither like 2h / 30m / 1d nor YYYY-MM-DD HH:MM") from None
+        until = (local if local.tzinfo else local.replace(tzinfo=LOCAL_TZ)).astimezone(timezone.utc)
+    if until <= now:
+        raise ValueError(f"{local_time(until)} is not in the future")
+    if until - now > timedelta(days=30):
+        raise ValueError("at most 30 days ahead")
+    return until
+
+
+def parse_drill_list(output: str) -> list[tuple[str, str]]:
+    """(name, "name (N min): title") from ``ioc drill --list``: scenario lines start unindented."""
+    out, name = [], None
+    for line in output.splitlines():
+        if line and not line[0].isspace():
+            name = line.split()[0]
+            out.append((name, line.strip()))
+        elif name and line.strip().startswith("en:") and out and out[-1][0] == name:
+            out[-1] = (name, f"{out[-1][1]} — {line.strip()[3:].strip().split('. ')[0]}")
+    return out
+
+
+# --- components ---------------------------------------------------------------------------------
+
+
+def badge(text: str, kind: str) -> html.Span:
+    return html.Span(text, className=f"badge badge-{kind}")
+
+
+def nav(principal: Principal | None, lang: str, active: str) -> html.Nav:
+    """The console's own links and who is signed in (the shell has the wall pages and the language)."""
+    links = [("/console/alerts", "con_alerts", "view"), ("/console/drills", "con_drills", "drills.run"),
+             ("/console/users", "con_users", "users.manage")]
+    items: list[Any] = [
+        html.A(t(key, lang), href=href, className="nav-link active" if href == active else "nav-link")
+        for href, key, perm in links if can(principal, perm)
+    ]
+    if principal and not principal.is_wall:
+        items.append(html.Span(t("con_signed_in_as", lang).format(name=principal.name,
+                                                                  role=t(f"role_{principal.role}", lang)),
+                               id="console-user", className="console-user"))
+        items.append(html.Form(html.Button(t("con_sign_out", lang), id="console-logout", type="submit"),
+                               action="/logout", method="POST", className="console-logout"))
+    return html.Nav(items, className="console-nav")
+
+
+def forbidden(principal: Principal | None, lang: str, active: str) -> html.Div:
+    return html.Div([nav(principal, lang, active), html.P(t("con_forbidden", lang), id="console-forbidden")],
+                    className="console")
+
+
+def alerts_table(rows: Sequence[dict[str, Any]], lang: str) -> html.Div:
+    if not rows:
+        return html.P(t("con_none_match", lang), id="console-alerts-empty")
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
+        "con_col_id", "con_f_state", "con_f_severity", "con_f_rule", "con_f_entity", "con_col_summary",
+        "con_col_started", "con_col_ack", "con_col_assignee")]))
+    body = []
+    for a in rows:
+        silenced = a.get("silence_until_resolved") or a.get("silenced_until")
+        body.append(html.Tr([
+            html.Td(html.A(f"#{a['id']}", href=f"/console/alert?id={a['id']}", id=f"alert-link-{a['id']}")),
+            html.Td(badge(t(f"state_{a['state']}", lang), STATE_BADGE.get(a["state"], "unknown"))),
+            html.Td(badge(t(f"severity_{a['severity']}", lang), SEVERITY_BADGE.get(a["severity"], "unknown"))),
+            html.Td(a["rule"]),
+            html.Td(a["entity"]),
+            html.Td([a.get(f"summary_{lang}") or a.get("summary_vi") or "",
+                     html.Small(f" ({t('con_silenced', lang)})") if silenced else ""]),
+            html.Td(local_time(a["started_at"]), className="num"),
+            html.Td(a.get("acknowledged_by") or "—", className="ack-cell"),
+            html.Td(a.get("assigned_to") or "—"),
+        ], id=f"alert-row-{a['id']}", className=f"alert-row alert-{a['state']}"))
+    return html.Div([html.P(t("con_count", lang).format(n=len(rows)), className="console-count"),
+                     html.Table([head, html.Tbody(body)], className="status-table", id="console-alerts-table")])
+
+
+def alert_card(a: dict[str, Any], lang: str) -> html.Div:
+    fields = [
+        ("con_f_state", badge(t(f"state_{a['state']}", lang), STATE_BADGE.get(a["state"], "unknown"))),
+        ("con_f_severity", badge(t(f"severity_{a['severity']}", lang), SEVERITY_BADGE.get(a["severity"], "unknown"))),
+        ("con_f_rule", a["rule"]), ("con_f_entity", a["entity"]),
+        ("con_value", "—" if a.get("value") is None else f"{a['value']:g}"),
+        ("con_col_started", local_time(a["started_at"])),
+        ("con_col_ack", f"{a['acknowledged_by']} · {local_time(a['acknowledged_at'])}" if a.get("acknowledged_by")
+         else "—"),
+        ("con_col_assignee", a.get("assigned_to") or "—"),
+        ("con_silenced_until", t("con_until_resolved", lang) if a.get("silence_until_resolved")
+         else local_time(a["silenced_until"]) if a.get("silenced_until") else "—"),
+        ("con_escalation", str(a.get("escalation_level", 0))),
+        ("con_runbook", html.A(a["runbook"], href=a["runbook"]) if a.get("runbook") else "—"),
+    ]
+    return html.Div([
+        html.H2([f"#{a['id']} ", a.get(f"summary_{lang}") or a.get("summary_vi") or a["rule"]]),
+        html.Dl([x for key, value in fields for x in (html.Dt(t(key, lang)), html.Dd(value, id=f"alert-{key}"))],
+                className="alert-fields"),
+    ], className="panel", id="alert-card")
+
+
+def _detail_text(detail: dict[str, Any] | None) -> str:
+    return "; ".join(f"{k}: {v}" for k, v in (detail or {}).items() if v not in (None, "", False))
+
+
+def history_table(events: Sequence[dict[str, Any]], lang: str) -> html.Table:
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("con_col_at", "con_col_kind", "con_col_actor",
+                                                            "con_col_detail")]))
+    body = [html.Tr([html.Td(local_time(e["at"]), className="num"), html.Td(e["kind"]), html.Td(e["actor"]),
+                     html.Td(_detail_text(e.get("detail")))], className=f"event-{e['kind']}") for e in events]
+    return html.Table([head, html.Tbody(body)], className="status-table", id="alert-history")
+
+
+def options(values: Iterable[str], lang: str, prefix: str = "") -> list[dict[str, str]]:
+    return [{"label": t(f"{prefix}{v}", lang) if prefix else v, "value": v} for v in values]
