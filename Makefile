@@ -25,6 +25,7 @@ demo: setup
 ## Sets up what the tests need (stack included) and runs the whole suite.
 test: setup
 	@deploy/stack.sh start
+	@deploy/browser.sh
 	@$(BIN)/pytest
 
 ## Only the tests that need no services.
