@@ -39,7 +39,6 @@ register({
     "level_alert": {"vi": "Cảnh báo", "en": "Alert"},
     "level_danger": {"vi": "Nguy hiểm", "en": "Danger"},
     "level_stale": {"vi": "Mất dữ liệu", "en": "Stale"},
-    "level_none": {"vi": "—", "en": "—"},
     "band_good": {"vi": "Tốt", "en": "Good"},
     "band_moderate": {"vi": "Trung bình", "en": "Moderate"},
     "band_poor": {"vi": "Kém", "en": "Poor"},
@@ -139,12 +138,13 @@ def kind_views(views: list[StationView], kind: str) -> list[StationView]:
 
 def kind_table(views: list[StationView], kind: str, now: datetime, lang: str) -> html.Table:
     cols = COLUMNS[kind]
+    shown = kind_views(views, kind)
     head = [t("station", lang), *(t(c[0], lang) for c in cols), t("status", lang), t("last_event", lang)]
     rows = [[v.station.name, *(c[1](v, lang) for c in cols), status_badge(v, lang), ago(v.last, now, lang)]
-            for v in kind_views(views, kind)]
+            for v in shown]
     numeric = [i + 1 for i, c in enumerate(cols) if c[2]] + [len(cols) + 2]
     return data_table(head, rows, id=f"env-{kind}-table", numeric=numeric, empty=t("none", lang),
-                      row_ids=[{"type": "station-row", "station": v.station.code} for v in kind_views(views, kind)])
+                      row_ids=[{"type": "station-row", "station": v.station.code} for v in shown])
 
 
 def status_counts(views: list[StationView]) -> dict[str, int]:

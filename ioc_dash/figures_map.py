@@ -25,10 +25,6 @@ from ioc_dash.i18n import register, t
 from simulators.province import Province
 
 register({
-    "map_cameras": {"vi": "Camera", "en": "Cameras"},
-    "map_sensors": {"vi": "Trạm cảm biến", "en": "Sensor stations"},
-    "map_incidents": {"vi": "Sự cố", "en": "Incidents"},
-    "map_reports": {"vi": "Phản ánh", "en": "Citizen reports"},
     "camera_online": {"vi": "Camera hoạt động", "en": "Camera online"},
     "camera_offline": {"vi": "Camera mất tín hiệu", "en": "Camera offline"},
     "camera_flapping": {"vi": "Camera chập chờn", "en": "Camera flapping"},

@@ -17,7 +17,6 @@ LANG_COOKIE = "ioc_lang"
 STRINGS: dict[str, dict[str, str]] = {
     # --- the shell --------------------------------------------------------------------------------
     "title": {"vi": "Trung tâm điều hành đô thị thông minh Kiên Giang", "en": "Kiên Giang Intelligent Operations Centre"},
-    "title_short": {"vi": "IOC Kiên Giang", "en": "Kiên Giang IOC"},
     "page_overview": {"vi": "Tổng quan", "en": "Overview"},
     "page_systems": {"vi": "Hệ thống thông tin", "en": "Information systems"},
     "page_security": {"vi": "An toàn thông tin", "en": "Security"},
@@ -27,13 +26,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "page_sources": {"vi": "Nguồn dữ liệu", "en": "Data sources"},
     "page_wall": {"vi": "Màn hình tường", "en": "Wall"},
     "page_not_found": {"vi": "Không có trang này", "en": "No such page"},
-    "language": {"vi": "Ngôn ngữ", "en": "Language"},
     "lang_vi": {"vi": "Tiếng Việt", "en": "Tiếng Việt"},
     "lang_en": {"vi": "English", "en": "English"},
-    "updated": {"vi": "Cập nhật", "en": "Updated"},
     "none": {"vi": "Không có", "en": "None"},
-    "total": {"vi": "Tổng", "en": "Total"},
-    "since": {"vi": "Từ", "en": "Since"},
     # --- freshness --------------------------------------------------------------------------------
     "never": {"vi": "chưa có", "en": "never"},
     "seconds_ago": {"vi": "{n} giây trước", "en": "{n} s ago"},

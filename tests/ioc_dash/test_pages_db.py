@@ -1,7 +1,8 @@
 """One test per wall page: rows inserted into the run's database come back through the page's callback.
 
 The run shares one database with other tests, so rows use their own names or overwrite their keys,
-and the checks look for what these rows say.
+the checks look for what these rows say, and each test deletes its rows when it ends (a firing
+alert left behind would be escalated by the alert store's tests).
 """
 import uuid
 from datetime import datetime, timezone
@@ -20,16 +21,27 @@ def wall(test_settings):
     return app, wall_client(app, test_settings)
 
 
+@pytest.fixture
+def undo(db):
+    """Statements that delete what a test inserted, run when it ends."""
+    statements: list[tuple[str, tuple]] = []
+    yield lambda sql, *params: statements.append((sql, params))
+    for sql, params in reversed(statements):
+        db.execute(sql, params)
+
+
 def uniq(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def firing(db, rule: str, entity: str, summary: str, severity: str = "critical") -> None:
-    db.execute("""INSERT INTO alert (rule, entity, severity, state, started_at, fired_at, summary_vi, summary_en)
-                  VALUES (%s, %s, %s, 'firing', now(), now(), %s, %s)""", (rule, entity, severity, summary, summary))
+def firing(db, undo, rule: str, entity: str, summary: str, severity: str = "critical") -> None:
+    row = db.execute("""INSERT INTO alert (rule, entity, severity, state, started_at, fired_at, summary_vi, summary_en)
+                        VALUES (%s, %s, %s, 'firing', now(), now(), %s, %s) RETURNING id""",
+                     (rule, entity, severity, summary, summary)).fetchone()
+    undo("DELETE FROM alert WHERE id = %s", row[0])
 
 
-def test_systems_page_sparklines_and_timeline(wall, db):
+def test_systems_page_sparklines_and_timeline(wall, db, undo):
     app, client = wall
     for back, ok, errors in ((3, 0, 10), (2, 0, 10), (1, 6, 2)):
         db.execute(
@@ -40,6 +52,8 @@ def test_systems_page_sparklines_and_timeline(wall, db):
                ON CONFLICT (system, endpoint, window_s, time) DO UPDATE
                SET probes = 6, probes_ok = %(ok)s, requests = 20, errors = %(errors)s, latency_hist = %(hist)s""",
             {"back": back, "ok": ok, "errors": errors, "hist": sketch.from_values([2500] * 10)})
+    undo("""DELETE FROM health_window WHERE system = 'ndxp' AND window_s = 60 AND endpoint = '*'
+            AND time >= date_trunc('minute', now()) - interval '5 minutes'""")
     out = call(client, app, "sys-table.children", {"lang.data": "en"})
     table = text(out["sys-table"])
     assert "Link to the national data exchange platform (NDXP)" in table and "Latency p95, 1 h" in table
@@ -49,15 +63,18 @@ def test_systems_page_sparklines_and_timeline(wall, db):
     assert '"type": "spark-errors"' in table and "0.5" in table and "0.1" in table  # error rates of the minutes
 
 
-def test_security_page_findings_sources_and_attack_rate(wall, db):
+def test_security_page_findings_sources_and_attack_rate(wall, db, undo):
     app, client = wall
     ip = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    undo("DELETE FROM security_finding WHERE subject = %s", ip)
+    undo("DELETE FROM auth_failure_window WHERE src_ip = %s", ip)
     db.execute("""INSERT INTO security_finding (time, kind, subject, target, severity, layer, value, threshold, detail,
                                                 first_seen, last_seen)
                   VALUES (now(), 'brute_force', %s, 'eoffice', 'critical', 3, 500, 20, '', now(), now())""", (ip,))
     db.execute("""INSERT INTO auth_failure_window (time, src_ip, target, failures, last_event)
                   VALUES (date_trunc('minute', now()), %s, 'eoffice', 100000, now())""", (ip,))
     entity = uniq("sys")
+    undo("DELETE FROM security_window WHERE entity = %s", entity)
     db.execute("""INSERT INTO security_window (time, window_s, entity, type, severity, layer, events, blocked, last_event)
                   VALUES (date_trunc('minute', now()) - interval '1 minute', 60, %s, 'WafHit', 'critical', 2,
                           12345, 12000, now())""", (entity,))
@@ -71,19 +88,21 @@ def test_security_page_findings_sources_and_attack_rate(wall, db):
     assert max(rate["Critical"]["y"]) >= 12345
 
 
-def test_map_page_cameras_reports_and_incidents(wall, db):
+def test_map_page_cameras_reports_and_incidents(wall, db, undo):
     app, client = wall
+    undo("DELETE FROM camera_state WHERE camera = 'cam-vinhdieu-04'")
     db.execute("""INSERT INTO camera_state (camera, state, since, observed, observed_since, last_seen)
                   VALUES ('cam-vinhdieu-04', 'offline', now(), 'offline', now(), now())
                   ON CONFLICT (camera) DO UPDATE SET state = 'offline', observed = 'offline', since = now(),
                       observed_since = now(), last_seen = now(), flapping_since = NULL""")
     report = uniq("R")
+    undo("DELETE FROM citizen_report WHERE report_id = %s", report)
     db.execute("""INSERT INTO citizen_report (report_id, category, unit_code, lon, lat, agency, deadline, reported_at,
                                               status)
                   VALUES (%s, 'flooding', '899', 105.0123, 10.0234, 'cn-kg', now() - interval '1 hour',
                           now() - interval '2 days', 'assigned')""", (report,))
     summary = uniq("Mặn vượt ngưỡng")
-    firing(db, uniq("salinity_test"), "sal-goquao", summary)
+    firing(db, undo, uniq("salinity_test"), "sal-goquao", summary)
     out = call(client, app, "map-graph.figure")
     traces = {tr.get("name", "").split(" (")[0]: tr for tr in out["map-graph"]["figure"]["data"]}
     assert 104.79 in [round(x, 2) for x in traces["Camera mất tín hiệu"]["x"]]
@@ -93,8 +112,11 @@ def test_map_page_cameras_reports_and_incidents(wall, db):
     assert any(tr.get("fill") == "toself" for tr in out["map-graph"]["figure"]["data"])  # the outline
 
 
-def test_environment_page_stations_with_status(wall, db):
+def test_environment_page_stations_with_status(wall, db, undo):
     app, client = wall
+    undo("DELETE FROM sensor_latest WHERE station = 'sal-dongho' AND metric = 'salinity'")
+    undo("""DELETE FROM sensor_window WHERE station = 'rain-hondat' AND metric = 'precipitation'
+            AND time >= now() - interval '20 minutes'""")
     db.execute("""INSERT INTO sensor_latest (station, metric, type, area, lon, lat, value, observed_at)
                   VALUES ('sal-dongho', 'salinity', 'WaterQualityObserved', '900', 104.49, 10.378, 7.7, now())
                   ON CONFLICT (station, metric) DO UPDATE SET value = 7.7, observed_at = now()""")
@@ -103,7 +125,7 @@ def test_environment_page_stations_with_status(wall, db):
                           1, 61.5, now())
                   ON CONFLICT (station, metric, window_s, time) DO UPDATE SET sum = 61.5""")
     summary = uniq("Độ mặn cao")
-    firing(db, "salinity_high", uniq("sal"), summary)
+    firing(db, undo, "salinity_high", uniq("sal"), summary)
     out = call(client, app, "env-water_level.children")
     salinity = text(out["env-salinity"])
     assert "Cửa Đông Hồ (Hà Tiên)" in salinity and "7.7" in salinity and "Nguy hiểm" in salinity
@@ -113,19 +135,23 @@ def test_environment_page_stations_with_status(wall, db):
     assert summary in text(out["env-alerts"])
 
 
-def test_services_page_dossiers_plan_and_agencies(wall, db):
+def test_services_page_dossiers_plan_and_agencies(wall, db, undo):
     app, client = wall
     start = local_month_start(datetime.now(timezone.utc))
+    dossier, report = uniq("D"), uniq("R")
+    undo("DELETE FROM dossier_day WHERE unit_code = '909' AND channel = 'online' AND time = %s", start)
+    undo("DELETE FROM dossier_state WHERE dossier_id = %s", dossier)
+    undo("DELETE FROM citizen_report WHERE report_id = %s", report)
     db.execute("""INSERT INTO dossier_day (time, unit_code, level, channel, online_kind, received, online, digitised)
                   VALUES (%s, '909', 'district', 'online', 'full_process', 40, 40, 10)
                   ON CONFLICT (unit_code, level, channel, online_kind, time) DO UPDATE SET received = 40""", (start,))
     db.execute("""INSERT INTO dossier_state (dossier_id, procedure_code, unit_code, level, channel, received_date,
                                              due_date, status, origin)
                   VALUES (%s, 'KG.XD.01', '909', 'district', 'online', now() - interval '14 days',
-                          now() + interval '2 hours', 'in_progress', 'received')""", (uniq("D"),))
+                          now() + interval '2 hours', 'in_progress', 'received')""", (dossier,))
     db.execute("""INSERT INTO citizen_report (report_id, category, unit_code, agency, deadline, reported_at, status)
                   VALUES (%s, 'electricity', '899', 'pc-kg', now() - interval '3 hours', now() - interval '1 day',
-                          'assigned')""", (uniq("R"),))
+                          'assigned')""", (report,))
     out = call(client, app, "svc-kpis.children", {"lang.data": "en"})
     assert "Targets of plan 274/KH-UBND for 2023" in text(out["svc-plan-title"])
     plan = text(out["svc-plan"])
@@ -136,14 +162,17 @@ def test_services_page_dossiers_plan_and_agencies(wall, db):
     assert "svc-received" in text(out["svc-kpis"])
 
 
-def test_sources_page_checks_and_workers(wall, db):
+def test_sources_page_checks_and_workers(wall, db, undo):
     app, client = wall
+    undo("""DELETE FROM source_window WHERE source = 'citizen'
+            AND time = date_trunc('minute', now()) - interval '1 minute' AND received = 1000000""")
     db.execute("""INSERT INTO source_window (time, source, received, accepted, rejected, duplicates, last_event,
                                              last_arrival)
                   VALUES (date_trunc('minute', now()) - interval '1 minute', 'citizen', 1000000, 750000, 250000, 0,
                           now(), now())
                   ON CONFLICT (source, time) DO UPDATE SET received = 1000000, rejected = 250000, last_arrival = now()""")
     worker = uniq("wall-test-worker")
+    undo("DELETE FROM worker_heartbeat WHERE worker = %s", worker)
     db.execute("INSERT INTO worker_heartbeat (worker, started_at, last_seen) VALUES (%s, now(), now())", (worker,))
     out = call(client, app, "src-table.children", {"lang.data": "en"})
     table = text(out["src-table"])
