@@ -107,11 +107,17 @@ def dossier_kpis(day_rows: Iterable[Mapping[str, Any]], open_rows: Iterable[Mapp
         k = row[by] if by else None
         return out.setdefault(k, DossierKpi())
 
-    for row in day_rows:
-        if row["time"] < start:
-            continue
+    rows = [r for r in day_rows if r["time"] >= start]
+    # carried over into the period: the open dossiers at its first day with data (a database that
+    # started mid-month has no row for the 1st, and its first day's snapshot stands for it)
+    first_day: dict[str | None, datetime] = {}
+    for row in rows:
+        k = row[by] if by else None
+        if k not in first_day or row["time"] < first_day[k]:
+            first_day[k] = row["time"]
+    for row in rows:
         acc = kpi(row)
-        if row["time"] == start:
+        if row["time"] == first_day[row[by] if by else None]:
             acc.carried_over += row["carried_over"]
         for c in SUMS:
             setattr(acc, c, getattr(acc, c) + row[c])

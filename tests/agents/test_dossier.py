@@ -141,6 +141,14 @@ def test_kpis_per_unit_from_counters_and_open_dossiers():
     assert dossier_kpis(rows, [], start=DAY, now=now, by=None)[None].received == 24
 
 
+def test_a_period_whose_first_days_have_no_data_takes_the_first_day_with_data():
+    """A database started mid-month: the open dossiers of its first day stand for 'carried over'."""
+    start = DAY - timedelta(days=10)
+    rows = [day_row(DAY, received=10, carried_over=30), day_row(NEXT, received=10, carried_over=25)]
+    k = dossier_kpis(rows, [], start=start, now=NEXT + timedelta(hours=1))["899"]
+    assert (k.carried_over, k.to_process) == (30, 50)
+
+
 def test_plan_targets_from_the_data_file():
     plan = load_plan()
     assert (plan.number, plan.issued.isoformat(), plan.year) == ("274/KH-UBND", "2022-12-30", 2023)
