@@ -140,17 +140,6 @@ def test_the_files_the_compose_file_mounts_exist(compose):
     assert (PROD / compose["services"]["worker"]["build"]["context"]).resolve() == ROOT
 
 
-def test_docker_compose_accepts_the_file(tmp_path):
-    exe = shutil.which("docker-compose")
-    if not exe:
-        pytest.skip("docker-compose is not installed (Debian package docker-compose validates without a daemon)")
-    doc = yaml.safe_load(COMPOSE.read_text())
-    assert doc.pop("name") == "ioc-kiengiang"  # docker-compose 1.29's schema predates the top-level name
-    out = subprocess.run([exe, "--project-directory", str(PROD), "-f", "-", "config", "-q"], input=yaml.safe_dump(doc),
-                         capture_output=True, text=True, timeout=60, cwd=PROD)
-    assert out.returncode == 0, out.stderr
-
-
 def test_the_image_runs_as_a_user_and_bakes_in_no_secret():
     text = (PROD / "Dockerfile").read_text()
     froms = re.findall(r"^FROM (\S+)", text, re.M)
@@ -176,8 +165,6 @@ def test_the_installed_package_carries_its_data_files(tmp_path):
                                                               if src.is_dir() else {}))
     out = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "whl"),
                           str(tmp_path / "src")], capture_output=True, text=True, timeout=300)
-    if out.returncode != 0 and "build" in out.stderr.lower() and "network" in out.stderr.lower():
-        pytest.skip("building a wheel needs setuptools from PyPI")
     assert out.returncode == 0, out.stderr[-2000:]
     import zipfile
 

@@ -37,7 +37,7 @@ def _as_postgres(args: list[str], **kw) -> subprocess.CompletedProcess:
 def tls_database(stack):
     initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not initdb:
-        pytest.skip("PostgreSQL server binaries not installed (deploy/stack.sh install postgres)")
+        pytest.fail("PostgreSQL server binaries not installed: run deploy/stack.sh install postgres")
     bindir = Path(initdb[-1]).parent
     base = Path(tempfile.mkdtemp(prefix="ioc-pgtls-", dir="/var/tmp"))  # reachable by the postgres user
     secrets = base / "secrets"

@@ -49,7 +49,7 @@ def _properties(env: dict[str, str]) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def tls_broker(tmp_path_factory, stack):
     if not list(LIBS.glob("kafka_2.13-*.jar")) or not shutil.which("java"):
-        pytest.skip("Kafka jars not installed (deploy/stack.sh install kafka)")
+        pytest.fail("Kafka jars not installed: run deploy/stack.sh install kafka")
     d = tmp_path_factory.mktemp("kafka-tls")
     subprocess.run(["bash", str(ROOT / "deploy/production/make-secrets.sh"), str(d / "secrets")], check=True,
                    capture_output=True, timeout=120, env={"PATH": os.environ["PATH"], "EXTRA_SAN": "DNS:localhost"})

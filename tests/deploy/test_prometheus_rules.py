@@ -21,7 +21,7 @@ REQUIRED = {"IocConsumerLagGrowing", "IocWorkerDown", "IocNoWorkerUp", "IocDeadL
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if not path:
-        pytest.skip(f"{name} is not installed (deploy/stack.sh install installs it)")
+        pytest.fail(f"{name} is not installed: run deploy/stack.sh install")
     return path
 
 

@@ -37,7 +37,7 @@ def _api(base: str, path: str, **params: str):
 def prometheus(tmp_path):
     """``start(targets)`` -> base URL of a Prometheus scraping ``ioc-worker`` at those ports."""
     if not shutil.which("prometheus"):
-        pytest.skip("prometheus is not installed (deploy/stack.sh start prometheus installs it)")
+        pytest.fail("prometheus is not installed: run deploy/stack.sh start prometheus")
     procs: list[subprocess.Popen] = []
 
     def start(ports: list[int]) -> str:

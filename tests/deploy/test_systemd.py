@@ -33,7 +33,7 @@ def _values(name: str, key: str) -> list[str]:
 def root(tmp_path_factory):
     """A file-system root with our units, the host's own units and stand-ins for /opt/ioc/bin."""
     if not shutil.which("systemd-analyze"):
-        pytest.skip("systemd-analyze is not installed (Debian package systemd)")
+        pytest.fail("systemd-analyze is not installed: apt-get install systemd")
     r = tmp_path_factory.mktemp("root")
     (r / "etc/systemd/system").mkdir(parents=True)
     (r / "opt/ioc/bin").mkdir(parents=True)

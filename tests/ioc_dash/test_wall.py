@@ -152,7 +152,8 @@ def test_the_router_serves_pages_and_remembers_the_language(app, test_settings):
 
 
 def test_console_pages_join_the_router_when_the_console_exists(app, test_settings):
-    console = pytest.importorskip("ioc_dash.console")
+    from ioc_dash import console
+
     client = wall_client(app, test_settings)
     path = next(iter(console.PAGES))
     out = call(client, app, "page.children", {"url.pathname": "/", "url.search": ""})
