@@ -38,6 +38,12 @@ stop:
 status:
 	@deploy/stack.sh status
 
+## Benchmarks, not part of `make test` (~25 min; `make bench BENCH_ARGS=--quick` ~5 min): writes
+## bench/results/latest.json and docs/benchmarks.md, in a database and topics of their own.
+bench: setup
+	@deploy/stack.sh start
+	@$(BIN)/python -m bench $(BENCH_ARGS)
+
 schemas: setup
 	@$(BIN)/ioc schemas --out docs/schemas
 

@@ -1,0 +1,173 @@
+"""Processes under test (worker, wall) and what /proc says about them and the machine."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from pathlib import Path
+
+from streams.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[f"IOC_{name.upper()}"] = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    env.update(extra)
+    return env
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = parts[3] + parts[4]
+    total = sum(parts[:8])
+    return (total - idle) / TICK, total / TICK
+
+
+def pids_named(*names: str) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                comm = (d / "comm").read_text().strip()
+            except OSError:
+                continue
+            if comm in names:
+                out.append(int(d.name))
+    return out
+
+
+def group_cpu(names: tuple[str, ...]) -> dict[int, float]:
+    """CPU seconds of every process with one of these names, by pid."""
+    return {p: cpu_seconds(p) for p in pids_named(*names)}
+
+
+def kafka_pid() -> int | None:
+    """The stack's Kafka broker (``deploy/stack.sh`` keeps its pid under the run dir)."""
+    run = Path(os.environ.get("IOC_RUN_DIR") or ROOT / ".run")
+    try:
+        return int((run / "kafka" / "kafka.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@dataclass
+class CpuMeter:
+    """CPU used over an interval by the processes under test, Kafka, PostgreSQL, this process, the rest."""
+
+    pids: dict[str, int]
+
+    def read(self) -> dict[str, Any]:
+        busy, total = machine_busy()
+        kafka = kafka_pid()
+        out: dict[str, Any] = {
+            "machine_busy": busy, "machine_total": total,
+            "kafka": {kafka: cpu_seconds(kafka)} if kafka else group_cpu(("java",)),
+            "postgres": group_cpu(("postgres",)), "bench": {os.getpid(): cpu_seconds(os.getpid())},
+            "wall_clock": time.monotonic()}
+        for name, pid in self.pids.items():
+            out[name] = {pid: cpu_seconds(pid)}
+        return out
+
+    @staticmethod
+    def share(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float]:
+        """Cores busy on average (1.0 = one core), per part; ``other`` is everything else on the machine.
+
+        A part's processes are counted by pid: one that started during the interval counts from
+        0, one that ended counts no more (its last share goes to ``other``).
+        """
+        wall = after["wall_clock"] - before["wall_clock"]
+        parts = {k: sum(max(0.0, v - before.get(k, {}).get(pid, 0.0)) for pid, v in after[k].items()) / wall
+                 for k in after if k not in ("machine_busy", "machine_total", "wall_clock")}
+        machine = (after["machine_busy"] - before["machine_busy"]) / wall
+        out = {k: round(v, 2) for k, v in parts.items()}
+        out["other"] = round(max(0.0, machine - sum(parts.values())), 2)
+        out["machine"] = round(machine, 2)
+        out["cores"] = round((after["machine_total"] - before["machine_total"]) / wall)
+        return out
+
+
+class Proc:
+    """A Python entry point of ours in a subprocess, its output kept in a log file."""
+
+    def __init__(self, name: str, module: str, settings: Settings, workdir: Path, **env: str) -> None:
+        self.name = name
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.log_path = workdir / f"{name}.log"
+        self._log = open(self.log_path, "ab")
+        # cwd is the run's work dir: Faust keeps its data dir (<app id>-data) there
+        self.proc = subprocess.Popen([sys.executable, "-m", module], env=settings_env(settings, **env),
+                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=workdir)
+        self.pid = self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log_tail(self, n: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 30) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+def wait_http(url: str, timeout: float, proc: Proc) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            raise RuntimeError(f"{proc.name} exited with {proc.proc.returncode}:\n{proc.log_tail()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{proc.name} did not answer {url} within {timeout:.0f} s:\n{proc.log_tail()}")
