@@ -4,11 +4,12 @@ The same app factory and server as ``ioc dash``.  ``/bench/refresh`` lists the c
 a wall screen's browser posts on each tick (built from the app's callback map, so the benchmark
 follows the layout as it changes); ``/bench/stats`` reports the repository's ``queries`` counter
 and the snapshot cache's ``reads``, so the benchmark can count what thirty screens cost the
-database.
+database.  With sign-in on the wall, ``IOC_BENCH_WALL_TOKEN`` is the wall token its screens use.
 """
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -75,7 +76,7 @@ def _server_side(app) -> dict[str, dict[str, Any]]:
             if "callback" in cb and all(isinstance(i.get("id"), str) for i in cb.get("inputs", []))}
 
 
-def refresh_bodies(app, path: str = "/") -> list[dict[str, Any]]:
+def refresh_bodies(app, path: str = "/", token: str | None = None) -> list[dict[str, Any]]:
     """The requests a wall screen showing ``path`` posts on each tick.
 
     The components on screen are the static layout's plus those the routing callbacks (inputs
@@ -87,7 +88,7 @@ def refresh_bodies(app, path: str = "/") -> list[dict[str, Any]]:
     values = {**INITIAL, ("url", "pathname"): path}
     callbacks = _server_side(app)
     client = app.server.test_client()
-    client.get(path)
+    client.get(f"{path}?token={token}" if token else path)  # a wall token signs the client in
     for key, cb in callbacks.items():
         if ("url", "pathname") in {(i["id"], i["property"]) for i in cb.get("inputs", [])}:
             resp = client.post("/_dash-update-component", json=_body(key, cb, values, "url.pathname"))
@@ -101,7 +102,7 @@ def refresh_bodies(app, path: str = "/") -> list[dict[str, Any]]:
     return bodies
 
 
-def instrument(app) -> None:
+def instrument(app, token: str | None = None) -> None:
     """Add ``/bench/stats`` and ``/bench/refresh`` to a wall app (before it serves anything)."""
     cache = app.server.config.get("IOC_CACHE")
     repo = getattr(getattr(cache, "read", None), "__self__", None)
@@ -115,7 +116,7 @@ def instrument(app) -> None:
     def refresh():
         return {"bodies": bodies}
 
-    bodies.extend(refresh_bodies(app))  # after the routes: it serves requests, which ends the app's setup
+    bodies.extend(refresh_bodies(app, token=token))  # after the routes: it serves requests, which ends the app's setup
 
 
 def main() -> int:
@@ -123,7 +124,7 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # as `ioc dash`: no line per refresh
     app = create_app(settings)
-    instrument(app)
+    instrument(app, os.environ.get("IOC_BENCH_WALL_TOKEN") or None)
     app.run(host=settings.dash_host, port=settings.dash_port, debug=False)
     return 0
 

@@ -348,20 +348,24 @@ class Bench:
         """30 screens (and one, for comparison) against a running ``ioc dash``, the feed still on."""
         plan = self.plan
         port = free_port()
-        dash = Proc("dash", "bench.dash_server", s, self.workdir, IOC_DASH_PORT=str(port))
+        token = await asyncio.to_thread(wall.create_token, s.dsn)
+        dash = Proc("dash", "bench.dash_server", s, self.workdir, IOC_DASH_PORT=str(port),
+                    IOC_BENCH_WALL_TOKEN=token or "")
         self.procs.append(dash)
         base = f"http://127.0.0.1:{port}"
         try:
             await asyncio.to_thread(wait_http, f"{base}/healthz", 60, dash)
             # first snapshot, imports, caches
-            await asyncio.to_thread(wall.run_screens, base, 1, 4.0, s.dash_refresh_s)
-            callbacks = len(await asyncio.to_thread(wall.refresh_bodies, base))
-            out: dict[str, Any] = {"callbacks_per_refresh": callbacks}
+            await asyncio.to_thread(wall.run_screens, base, token, 1, 4.0, s.dash_refresh_s)
+            callbacks = len(await asyncio.to_thread(wall.refresh_bodies, base, token))
+            if not callbacks:
+                raise RuntimeError(f"the wall at {base} offers no tick callbacks to post:\n{dash.log_tail()}")
+            out: dict[str, Any] = {"callbacks_per_refresh": callbacks, "signed_in_with_wall_token": bool(token)}
             for screens, seconds in ((1, plan.wall_one_s), (SCREENS, plan.wall_s)):
                 meter = CpuMeter({"dash": dash.pid})
-                st0, c0 = await asyncio.to_thread(wall.stats, base), meter.read()
-                run = await asyncio.to_thread(wall.run_screens, base, screens, seconds, s.dash_refresh_s)
-                st1, c1 = await asyncio.to_thread(wall.stats, base), meter.read()
+                st0, c0 = await asyncio.to_thread(wall.stats, base, token), meter.read()
+                run = await asyncio.to_thread(wall.run_screens, base, token, screens, seconds, s.dash_refresh_s)
+                st1, c1 = await asyncio.to_thread(wall.stats, base, token), meter.read()
                 periods = seconds / s.dash_refresh_s
                 lat = run.latencies_s
                 queries = None if st0["queries"] is None else st1["queries"] - st0["queries"]

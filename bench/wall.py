@@ -3,9 +3,12 @@
 Each screen is a thread that posts the tick's callback requests to ``/_dash-update-component``
 every refresh period, as the browser's ``dcc.Interval`` does, starting at a random point of the
 first period.  The requests come from the server (``bench.dash_server``: ``/bench/refresh``).
+When the wall has sign-in (``ioc_dash.auth``), every screen enters with a read-only wall token,
+as a real screen does (``/?token=…`` sets its cookie).
 """
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import random
 import threading
@@ -13,6 +16,28 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+
+
+def create_token(dsn: str, name: str = "bench-wall") -> str | None:
+    """A read-only wall token in the run's database; None when the wall has no sign-in."""
+    try:
+        from ioc_dash.auth.store import UserStore
+    except ImportError:
+        return None
+    store = UserStore(dsn)
+    try:
+        return store.create_wall_token(name, actor="bench")
+    finally:
+        store.close()
+
+
+def session(base: str, token: str | None) -> urllib.request.OpenerDirector:
+    """An HTTP client with its own cookies, signed in with ``token`` when there is one."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    if token:
+        with opener.open(f"{base}/?token={token}", timeout=30) as resp:
+            resp.read()
+    return opener
 
 
 @dataclass
@@ -25,9 +50,10 @@ class WallRun:
     late: int = 0  # refreshes that started after their period had already passed
 
 
-def _screen(base: str, bodies: list[bytes], period: float, until: float, offset: float, run: WallRun,
-            lock: threading.Lock) -> None:
+def _screen(base: str, token: str | None, bodies: list[bytes], period: float, until: float, offset: float,
+            run: WallRun, lock: threading.Lock) -> None:
     url = f"{base}/_dash-update-component"
+    client = session(base, token)
     next_at = time.monotonic() + offset
     while True:
         delay = next_at - time.monotonic()
@@ -43,7 +69,7 @@ def _screen(base: str, bodies: list[bytes], period: float, until: float, offset:
         for body in bodies:  # the browser sends them together; one after the other here
             try:
                 req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(req, timeout=30) as resp:
+                with client.open(req, timeout=30) as resp:
                     resp.read()
             except urllib.error.HTTPError as exc:
                 ok, why = False, f"HTTP {exc.code}"
@@ -61,18 +87,19 @@ def _screen(base: str, bodies: list[bytes], period: float, until: float, offset:
             next_at = time.monotonic()
 
 
-def refresh_bodies(base: str) -> list[bytes]:
-    with urllib.request.urlopen(f"{base}/bench/refresh", timeout=10) as resp:
+def refresh_bodies(base: str, token: str | None) -> list[bytes]:
+    with session(base, token).open(f"{base}/bench/refresh", timeout=10) as resp:
         return [json.dumps(b).encode() for b in json.loads(resp.read())["bodies"]]
 
 
-def run_screens(base: str, screens: int, seconds: float, period: float, seed: int = 1) -> WallRun:
+def run_screens(base: str, token: str | None, screens: int, seconds: float, period: float,
+                seed: int = 1) -> WallRun:
     rng = random.Random(seed)
-    bodies = refresh_bodies(base)
+    bodies = refresh_bodies(base, token)
     run = WallRun(screens, seconds)
     lock = threading.Lock()
     until = time.monotonic() + seconds
-    threads = [threading.Thread(target=_screen, args=(base, bodies, period, until, rng.random() * period, run, lock),
+    threads = [threading.Thread(target=_screen, args=(base, token, bodies, period, until, rng.random() * period, run, lock),
                                 daemon=True) for _ in range(screens)]
     for t in threads:
         t.start()
@@ -81,6 +108,6 @@ def run_screens(base: str, screens: int, seconds: float, period: float, seed: in
     return run
 
 
-def stats(base: str) -> dict:
-    with urllib.request.urlopen(f"{base}/bench/stats", timeout=10) as resp:
+def stats(base: str, token: str | None) -> dict:
+    with session(base, token).open(f"{base}/bench/stats", timeout=10) as resp:
         return json.loads(resp.read())
