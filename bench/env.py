@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 import psycopg
+from pydantic import SecretStr
 
 from streams.admin import create_topics, delete_topics
 from streams.db.migrate import migrate
@@ -49,8 +50,8 @@ class BenchEnv:
 
     def settings(self, phase: str) -> Settings:
         """Settings of one phase: its topics and consumer group, the run's database, defaults otherwise."""
-        return self.base.model_copy(update=dict(
-            database_url=self.dsn,
+        return self.base.model_copy(update=dict(  # model_copy does not validate: SecretStr by hand
+            database_url=SecretStr(self.dsn),
             topic_prefix=f"bench{self.run_id}.{phase}.",
             app_id=f"ioc-bench-{self.run_id}-{phase}",
             topic_partitions=self.partitions,

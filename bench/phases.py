@@ -348,7 +348,7 @@ class Bench:
         """30 screens (and one, for comparison) against a running ``ioc dash``, the feed still on."""
         plan = self.plan
         port = free_port()
-        token = await asyncio.to_thread(wall.create_token, s.dsn)
+        token = await asyncio.to_thread(wall.create_token, self.env.dsn)
         dash = Proc("dash", "bench.dash_server", s, self.workdir, IOC_DASH_PORT=str(port),
                     IOC_BENCH_WALL_TOKEN=token or "")
         self.procs.append(dash)
