@@ -24,6 +24,7 @@ from agents.sensor import SENSOR_FEED
 from agents.housekeeping import run_housekeeping
 from agents.pipeline import Backoff, DeadLetter, FeedPipeline, Message
 from simulators.province import load_province
+from streams import offsets
 from streams.app import create_app
 from streams.errors import IOCError
 from streams.metrics import WorkerMetrics
@@ -81,6 +82,7 @@ class Worker:
     def _register(self, family: str, pipeline: FeedPipeline) -> None:
         settings = self.settings
         topic = self.app.topic(topic_name(settings, family))
+        offsets.guard([topic_name(settings, family)])
         metrics = self.metrics
 
         async def ingest(stream: faust.StreamT) -> None:
@@ -91,6 +93,7 @@ class Worker:
                     for e in batch
                 ]
                 await pipeline.process(messages)
+                offsets.stored(e.message for e in batch)  # committed: Faust may now acknowledge them
                 metrics.batch_seconds.labels(messages[0].topic).observe(
                     asyncio.get_running_loop().time() - started
                 )

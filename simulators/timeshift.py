@@ -81,7 +81,7 @@ class TimeShifter:
             if kind == "date":
                 return (datetime.combine(date.fromisoformat(text), time()) + self.delta).date().isoformat()
             moved = datetime.fromisoformat(text) + self.delta
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # not a timestamp, or one that leaves the calendar
             return text
         head, _, frac = text.partition(".")
         digits = len(frac) - len(frac.lstrip("0123456789"))

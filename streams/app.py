@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import faust
 
+from streams import offsets
 from streams.kafka_security import faust_credentials
 from streams.settings import Settings
 
 
 def create_app(settings: Settings, **overrides) -> faust.App:
+    offsets.install()  # only stored messages are committed: streams/offsets.py
     conf = dict(
         broker=[f"kafka://{s}" for s in settings.bootstrap_servers],
         value_serializer="raw",

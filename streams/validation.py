@@ -7,6 +7,7 @@ here raises for bad input.
 """
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from streams.events import Event, adapter
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -147,6 +149,9 @@ class Decoder:
             if any(e["type"] == "union_tag_not_found" for e in exc.errors()):
                 reason = "invalid"
             raise _Reject(reason, _first_error(exc)) from None
+        except Exception as exc:  # a contract's own bug must not make one event stop the worker
+            log.warning("validation of a %s event failed unexpectedly: %r", self.family, exc)
+            raise _Reject("invalid", f"validation failed: {type(exc).__name__}: {str(exc)[:200]}") from None
         ts = event.event_time
         if ts > now + self.limits.future_tolerance:
             raise _Reject("future_timestamp", f"{event.time_field} {ts.isoformat()} is ahead of now {now.isoformat()}")

@@ -3,7 +3,9 @@
 Contracts are pydantic models: they validate what enters, and they generate the JSON Schema
 published in ``docs/schemas/`` for producers outside this codebase.  Numbers, booleans and
 strings are strict (``"12"`` is not a latency); timestamps are ISO 8601 with an offset and are
-converted to UTC; NaN and infinities are refused.
+converted to UTC; NaN and infinities are refused.  Whatever is accepted can be stored: no text
+holds a NUL character, no address a zone (``fe80::1%eth0``), no timestamp leaves the calendar
+when converted to UTC (year 1 at +01:00).
 """
 from __future__ import annotations
 
@@ -15,7 +17,17 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is out of range once converted to UTC") from None
+
+
+def no_nul(value: str) -> str:
+    """PostgreSQL cannot store NUL in text, and no producer has a reason to send it."""
+    if "\x00" in value:
+        raise ValueError("text contains a NUL character")
+    return value
 
 
 UtcDatetime = Annotated[AwareDatetime, Field(strict=False), AfterValidator(_to_utc)]
@@ -24,18 +36,21 @@ UtcDatetime = Annotated[AwareDatetime, Field(strict=False), AfterValidator(_to_u
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,63}$")]
 """A lower-case identifier: system code, camera id, station id, unit code."""
 
-EventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
-LongText = Annotated[str, StringConstraints(max_length=4000)]
+EventId = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(no_nul)]
+ShortText = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)]
+LongText = Annotated[str, StringConstraints(max_length=4000), AfterValidator(no_nul)]
 Latency = Annotated[float, Field(ge=0, le=600_000, description="milliseconds")]
 Ratio = Annotated[float, Field(ge=0, le=1)]
 
 
 def _ip(value: str) -> str:
     try:
-        return str(ip_address(value))
+        address = ip_address(value)
     except ValueError:
         raise ValueError(f"not an IPv4 or IPv6 address: {value[:64]!r}") from None
+    if getattr(address, "scope_id", None) is not None:  # PostgreSQL's inet has no zones
+        raise ValueError(f"an address with a zone is not accepted: {value[:64]!r}")
+    return str(address)
 
 
 IpAddress = Annotated[str, StringConstraints(max_length=45), AfterValidator(_ip)]

@@ -11,18 +11,12 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, StringConstraints
 
-from streams.events.base import Event
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("text contains a NUL character")
-    return value
+from streams.events.base import Event, no_nul
 
 
 def text(max_length: int, *, min_length: int = 0) -> Any:
     """A string of ``min_length`` to ``max_length`` characters, without NUL."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(_no_nul)]
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(no_nul)]
 
 
 Ident = text(128, min_length=1)

@@ -86,20 +86,24 @@ class TimescaleSink:
     """Writes feed batches to TimescaleDB through a small async connection pool."""
 
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 4) -> None:
-        self._pool = AsyncConnectionPool(
+        self._new_pool = lambda: AsyncConnectionPool(
             dsn, min_size=min_size, max_size=max_size, open=False, kwargs={"connect_timeout": 5}
         )
+        self._pool = self._new_pool()
         self._opened = False
         self._raw_sql: dict[str, sql.Composed] = {}
         self._counter_sql: dict[str, sql.Composed] = {}
 
     async def open(self, wait_s: float = 30) -> None:
+        pool = self._pool
         if not self._opened:
-            await self._pool.open(wait=False)
+            await pool.open(wait=False)
             self._opened = True
         try:
-            await self._pool.wait(timeout=wait_s)
-        except PoolTimeout as exc:
+            await pool.wait(timeout=wait_s)
+        except (PoolTimeout, psycopg.OperationalError) as exc:  # PoolClosed: another caller's wait timed out
+            if self._pool is pool:  # psycopg_pool closes a pool whose wait timed out: start afresh next time
+                self._pool, self._opened = self._new_pool(), False
             raise SinkUnavailable(f"database not reachable within {wait_s:.0f} s: {exc}") from exc
 
     async def close(self) -> None:
@@ -274,10 +278,12 @@ class TimescaleSink:
         return dropped
 
     async def purge_closed_states(self, older_than: dict[str, datetime]) -> dict[str, int]:
-        """Delete closed dossiers and reports whose events are past retention (so no replay revives them)."""
+        """Delete closed dossiers and reports whose events are past retention (so no replay revives them),
+        and sign-in attempts past theirs."""
         queries = {
             "dossier_state": "DELETE FROM dossier_state WHERE status <> 'in_progress' AND closed_at < %s",
             "citizen_report": "DELETE FROM citizen_report WHERE status = 'closed' AND closed_at < %s",
+            "login_attempt": "DELETE FROM login_attempt WHERE at < %s",
         }
         out: dict[str, int] = {}
         try:

@@ -200,6 +200,9 @@ def test_shifted_timestamps_are_shifted_and_everything_else_is_kept():
     assert shifter.shift("citizen", b"{not json") == b"{not json"
     odd = {**event, "start_time": "soon"}
     assert orjson.loads(shifter.shift("citizen", orjson.dumps(odd)))["start_time"] == "soon"
+    # nor a timestamp that would leave the calendar (a bad message recorded as it came)
+    edge = {**event, "start_time": "9999-12-31T00:00:00Z"}
+    assert orjson.loads(shifter.shift("citizen", orjson.dumps(edge)))["start_time"] == "9999-12-31T00:00:00Z"
 
 
 def test_shifting_a_health_message_moves_only_its_time_and_keeps_order():

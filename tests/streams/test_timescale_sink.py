@@ -43,3 +43,13 @@ async def test_unreachable_database_is_reported_as_unavailable():
     with pytest.raises(SinkUnavailable):
         await sink.open(wait_s=1)
     await sink.close()
+
+
+async def test_a_sink_that_could_not_connect_keeps_trying_afterwards():
+    # psycopg_pool closes a pool whose first wait times out: a worker started while the database
+    # was down then reported "the pool is already closed" for ever, even once the database was back
+    sink = TimescaleSink("postgresql://ioc@127.0.0.1:1/nowhere")
+    for _ in range(3):
+        with pytest.raises(SinkUnavailable, match="not reachable"):
+            await sink.open(wait_s=0.3)
+    await sink.close()

@@ -70,3 +70,35 @@ def test_bounds():
 def test_vietnamese_text_is_kept():
     (ev,) = decode(probe(error="Hết thời gian chờ — máy chủ Rạch Giá")).events
     assert ev.error == "Hết thời gian chờ — máy chủ Rạch Giá"
+
+
+def test_text_with_a_nul_character_is_rejected_in_health_too():
+    # PostgreSQL cannot store NUL in text: accepted, it made the database refuse the whole batch
+    assert reasons(decode(probe(id="p\x00"))) == ["invalid"]
+    assert reasons(decode(probe(endpoint="/\x00"))) == ["invalid"]
+    assert reasons(decode(probe(success=False, error="time\x00out"))) == ["invalid"]
+
+
+def test_timestamps_that_leave_the_calendar_in_utc_are_rejected_not_raised():
+    # year 1 at +01:00 and year 9999 at -01:00 are valid ISO 8601 but not representable in UTC
+    assert reasons(decode(probe(dateObserved="0001-01-01T00:00:00+01:00"))) == ["invalid"]
+    assert reasons(decode(probe(dateObserved="9999-12-31T23:59:59-01:00"))) == ["invalid"]
+
+
+def test_scoped_ipv6_addresses_are_rejected():
+    request = {"id": "r1", "type": "RequestLog", "system": "dvc", "endpoint": "/", "method": "GET",
+               "dateObserved": "2026-11-27T08:00:00+07:00", "status_code": 200, "latency_ms": 5.0}
+    assert decode({**request, "client_ip": "2001:db8::7"}).events[0].client_ip == "2001:db8::7"
+    assert reasons(decode({**request, "client_ip": "fe80::1%eth0"})) == ["invalid"]  # PostgreSQL inet refuses it
+    assert reasons(decode({**request, "client_ip": "::%0"})) == ["invalid"]
+
+
+def test_an_unexpected_error_in_a_contract_rejects_the_event_and_never_raises(monkeypatch):
+    def boom(*_args, **_kw):
+        raise ZeroDivisionError("bug in a validator")
+
+    decoder = Decoder("health", clock=lambda: NOW)
+    monkeypatch.setattr(decoder.adapter, "validate_python", boom)
+    out = decoder.decode(orjson.dumps([probe(id="a"), probe(id="b")]))
+    assert [(r.reason, r.index) for r in out.rejected] == [("invalid", 0), ("invalid", 1)]
+    assert "ZeroDivisionError" in out.rejected[0].detail
