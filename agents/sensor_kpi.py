@@ -200,12 +200,22 @@ def station_staleness(rows: Iterable[Mapping[str, Any]], stations: Iterable[Stat
     return out
 
 
+INDICATOR_NAMES = ("sensor.water_level", "sensor.water_level_over_danger", "sensor.water_rise_per_h",
+                   "sensor.salinity", "sensor.salinity_over_danger", "sensor.aqi", "sensor.stale_minutes")
+
+
 def sensor_indicators(rows: Iterable[Mapping[str, Any]], stations: Iterable[Station], now: datetime,
                       rules: SensorRules) -> dict[str, dict[str, float]]:
-    """Values of the ``sensor.*`` alert indicators (agents/alerts/indicators.py), per station."""
+    """Values of the ``sensor.*`` alert indicators (agents/alerts/indicators.py), per station.
+
+    ``*_over_danger`` measure a reading against the station's own danger line (the province
+    file's, else the levels the station sent, else the rules' default): a water level of 1.3 m
+    is a flood at Tắc Cậu (danger 1.2 m) and not at Giang Thành (1.5 m), and 20 ‰ is the sea at
+    an estuary but ruin for rice at Gò Quao."""
+    stations = list(stations)
+    by_code = {st.code: st for st in stations}
     rows = list(rows)
-    out: dict[str, dict[str, float]] = {k: {} for k in ("sensor.water_level", "sensor.water_rise_per_h",
-                                                        "sensor.salinity", "sensor.aqi", "sensor.stale_minutes")}
+    out: dict[str, dict[str, float]] = {k: {} for k in INDICATOR_NAMES}
     wanted = {"waterLevel": ("sensor.water_level", "sensor.water_rise_per_h"),
               "currentLevel": ("sensor.water_level", "sensor.water_rise_per_h"),
               "salinity": ("sensor.salinity", None), "airQualityIndex": ("sensor.aqi", None)}
@@ -214,9 +224,19 @@ def sensor_indicators(rows: Iterable[Mapping[str, Any]], stations: Iterable[Stat
         if names is None or row.get("value") is None:
             continue
         value_name, rise_name = names
-        out[value_name].setdefault(row["station"], row["value"])
+        station, value = row["station"], row["value"]
         if rise_name and row.get("rise_per_h") is not None:
-            out[rise_name].setdefault(row["station"], row["rise_per_h"])
+            out[rise_name].setdefault(station, row["rise_per_h"])
+        if station in out[value_name]:
+            continue
+        out[value_name][station] = value
+        if value_name == "sensor.water_level":
+            levels = station_levels(row, by_code.get(station))
+            if levels is not None:
+                out["sensor.water_level_over_danger"][station] = round(value - levels[1], 4)
+        elif value_name == "sensor.salinity":
+            danger = _param(by_code.get(station), "salinity_danger", rules.salinity_danger)
+            out["sensor.salinity_over_danger"][station] = round(value - danger, 4)
     for s in station_staleness(rows, stations, rules, now):
         minutes = s.minutes_since(now)
         if minutes is not None:

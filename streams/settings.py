@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     )
 
     # --- Worker ----------------------------------------------------------------
-    batch_max: int = Field(2000, ge=1, description="most events a worker writes in one batch")
+    batch_max: int = Field(2000, ge=1, description="most Kafka messages a worker takes into one batch (one transaction); a message may hold a JSON array of events")
     batch_within_s: float = Field(0.5, gt=0, description="longest wait before a partial batch is written")
     max_message_bytes: int = Field(1_000_000, ge=1024, description="larger Kafka messages are dead-lettered")
     max_events_per_message: int = Field(10_000, ge=1, description="longer JSON arrays are dead-lettered")
@@ -163,6 +163,7 @@ class Settings(BaseSettings):
     dash_session_idle_s: float = Field(12 * 3600, gt=0, description="a console session ends after this long idle")
     dash_login_max_failures: int = Field(5, ge=1, description="failed logins per user and per address before 429")
     dash_login_window_s: float = Field(300, gt=0, description="…counted over this many seconds")
+    login_attempt_retention_days: int = Field(30, ge=1, description="days sign-in attempts are kept (then pruned)")
     dash_proxy_hops: int = Field(0, ge=0, le=5,
                                  description="reverse proxies in front of the dashboard whose X-Forwarded-* to trust")
     replay_dir: Path | None = Field(None, description="recordings the console may replay (empty = IOC_RUN_DIR/recordings)")

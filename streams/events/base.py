@@ -97,4 +97,4 @@ class Event(BaseModel):
 
     @property
     def location_point(self) -> GeoPoint | None:
-        return getattr(self, "location", None)
+        return self.__dict__.get("location")  # not getattr: a missing field takes pydantic's slow path

@@ -125,6 +125,24 @@ def test_stale_stations_ignore_device_heartbeats():
     assert ind["sensor.stale_minutes"] == {"wl-rachgia": 14, "rain-a": 16}
 
 
+def test_danger_margins_use_each_station_own_line():
+    # the same readings mean different things at different stations
+    hatien = Station("wl-gt", "Giang Thành", ("water_level",), "914", 10.47, 104.7, {"alert": 1.1, "danger": 1.5})
+    estuary = Station("sal-cl", "Cửa Cái Lớn", ("salinity",), "908", 9.87, 105.08,
+                      {"salinity_alert": 28, "salinity_danger": 32})
+    inland = Station("sal-gq", "Gò Quao", ("salinity",), "907", 9.75, 105.27)
+    sent = Station("wl-x", "x", ("water_level",), "905", 9.9, 105.1)  # no levels in the province file
+    rows = [{"station": code, "metric": metric, "observed_at": T0, "value": value, **extra}
+            for code, metric, value, extra in [
+                ("wl-rachgia", "waterLevel", 1.3, {}), ("wl-gt", "waterLevel", 1.3, {}),
+                ("sal-cl", "salinity", 20.0, {}), ("sal-gq", "salinity", 5.0, {}),
+                ("wl-x", "currentLevel", 1.0, {"alert_level": 0.8, "danger_level": 0.95})]]
+    ind = sensor_indicators(rows, [WL, hatien, estuary, inland, sent], T0, RULES)
+    assert ind["sensor.water_level_over_danger"] == pytest.approx({"wl-rachgia": 0.1, "wl-gt": -0.2, "wl-x": 0.05})
+    assert ind["sensor.salinity_over_danger"] == pytest.approx({"sal-cl": -12.0, "sal-gq": 1.0})
+    assert salinity_status(20.0, RULES, estuary) == "normal" and salinity_status(5.0, RULES, inland) == "danger"
+
+
 def test_bad_rules_file_is_a_config_error(tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text("salinity: {alert: 1}\n")
