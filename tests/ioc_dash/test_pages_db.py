@@ -114,11 +114,11 @@ def test_map_page_cameras_reports_and_incidents(wall, db, undo):
 
 def test_environment_page_stations_with_status(wall, db, undo):
     app, client = wall
-    undo("DELETE FROM sensor_latest WHERE station = 'sal-dongho' AND metric = 'salinity'")
+    undo("DELETE FROM sensor_latest WHERE station = 'sal-goquao' AND metric = 'salinity'")
     undo("""DELETE FROM sensor_window WHERE station = 'rain-hondat' AND metric = 'precipitation'
             AND time >= now() - interval '20 minutes'""")
     db.execute("""INSERT INTO sensor_latest (station, metric, type, area, lon, lat, value, observed_at)
-                  VALUES ('sal-dongho', 'salinity', 'WaterQualityObserved', '900', 104.49, 10.378, 7.7, now())
+                  VALUES ('sal-goquao', 'salinity', 'WaterQualityObserved', '907', 105.27, 9.75, 7.7, now())
                   ON CONFLICT (station, metric) DO UPDATE SET value = 7.7, observed_at = now()""")
     db.execute("""INSERT INTO sensor_window (time, window_s, station, metric, n, sum, last_event)
                   VALUES (date_trunc('minute', now()) - interval '5 minutes', 600, 'rain-hondat', 'precipitation',
@@ -128,7 +128,7 @@ def test_environment_page_stations_with_status(wall, db, undo):
     firing(db, undo, "salinity_high", uniq("sal"), summary)
     out = call(client, app, "env-water_level.children")
     salinity = text(out["env-salinity"])
-    assert "Cửa Đông Hồ (Hà Tiên)" in salinity and "7.7" in salinity and "Nguy hiểm" in salinity
+    assert "Sông Cái Lớn tại Gò Quao" in salinity and "7.7" in salinity and "Nguy hiểm" in salinity
     rain = text(out["env-rain"])
     assert "Trạm đo mưa Hòn Đất" in rain and "61.5" in rain
     assert "Sông Cái Lớn tại Gò Quao" in text(out["env-water_level"])
