@@ -1,4 +1,5 @@
-"""Periodic jobs of the worker: retention by ``drop_chunks`` and maintenance expansion.
+"""Periodic jobs of the worker: retention by ``drop_chunks``, maintenance expansion, and pruning of
+closed states and of sign-in attempts (``login_attempt``, kept ``IOC_LOGIN_ATTEMPT_RETENTION_DAYS``).
 
 The Apache edition of TimescaleDB has no retention policies, so the worker runs retention
 itself; every worker may run it, since dropping chunks that are already gone does nothing.
@@ -29,13 +30,19 @@ def plan_occurrences(rules, now: datetime, ahead: timedelta = EXPAND_AHEAD):
     return rows
 
 
-async def run_housekeeping(sink, retention_days: dict[str, int], now: datetime) -> dict:
+def purge_before(retention_days: dict[str, int], now: datetime, login_attempt_days: int) -> dict[str, datetime]:
+    """Row tables (not hypertables) -> delete rows older than this."""
+    # closed states go when the events that made them do: a replay within retention is still a duplicate
+    out = {state: now - timedelta(days=retention_days[raw]) for state, raw in STATE_RETENTION.items()
+           if raw in retention_days}
+    out["login_attempt"] = now - timedelta(days=login_attempt_days)
+    return out
+
+
+async def run_housekeeping(sink, retention_days: dict[str, int], now: datetime, *, login_attempt_days: int) -> dict:
     dropped = await sink.drop_old_chunks({t: timedelta(days=d) for t, d in retention_days.items()}, now)
     expanded = await sink.save_occurrences(plan_occurrences(await sink.maintenance_rules(), now))
-    # closed states go when the events that made them do: a replay within retention is still a duplicate
-    purged = await sink.purge_closed_states({
-        state: now - timedelta(days=retention_days[raw]) for state, raw in STATE_RETENTION.items()
-        if raw in retention_days})
+    purged = await sink.purge_closed_states(purge_before(retention_days, now, login_attempt_days))
     if any(dropped.values()):
         log.info("retention: dropped chunks %s", {t: n for t, n in dropped.items() if n})
     return {"dropped": dropped, "occurrences": expanded, "purged": purged}

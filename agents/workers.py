@@ -142,7 +142,8 @@ class Worker:
 
     async def housekeeping(self) -> None:
         try:
-            await run_housekeeping(self.sink, self.settings.retention_days, utcnow())
+            await run_housekeeping(self.sink, self.settings.retention_days, utcnow(),
+                                   login_attempt_days=self.settings.login_attempt_retention_days)
         except IOCError as exc:
             log.warning("housekeeping skipped, next try in %.0f s: %s", self.settings.housekeeping_interval_s, exc)
 

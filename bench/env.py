@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from pydantic import SecretStr
 
 from streams.admin import create_topics, delete_topics
@@ -44,7 +45,7 @@ class BenchEnv:
 
     def create_database(self) -> None:
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.dbname}"')
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.dbname)))
         self._db = True
         migrate(self.dsn, log=lambda *_: None)
 
@@ -74,7 +75,7 @@ class BenchEnv:
         if self._db:
             try:
                 with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)')
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.dbname)))
             except Exception as exc:
                 problems.append(f"database {self.dbname}: {exc}")
         return problems

@@ -23,7 +23,7 @@ from dash import Input, Output, State, dcc, html
 from agents.alerts.rules import load_rules
 from agents.plan import load_plan
 from agents.sensor_kpi import load_sensor_rules
-from ioc_dash import figures
+from ioc_dash import figures, headers
 from ioc_dash.context import WallContext
 from ioc_dash.figures_alerts import rule_pages
 from ioc_dash.geo import load_outline, locations, outline_path
@@ -147,6 +147,7 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
     auth = optional("ioc_dash.auth")
     if auth is not None:
         auth.install(app, settings)
+    headers.install(app)
     return app
 
 

@@ -9,6 +9,7 @@
      ├── MigrationError         a schema migration failed (carries version)
      ├── NotifyError            a notification or an upstream forward was not delivered
      │                          (carries channel, receiver, retryable, retry_after)
+     ├── InputError             operator input that cannot be stored (NUL characters, broken Unicode)
      └── AuthError              a user, password, session or token was refused
           ├── Forbidden         the role may not do this (carries permission, role)
           └── LoginRateLimited  too many failed logins (carries retry_after)
@@ -84,6 +85,10 @@ class NotifyError(IOCError):
         self.receiver = receiver
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class InputError(IOCError):
+    """Text typed by an operator (or given to a command) that the database cannot store as it is."""
 
 
 class AuthError(IOCError):

@@ -32,6 +32,10 @@ def check_password(name: str, password: str) -> str:
         raise AuthError(f"password too long: at most {MAX_LENGTH} characters")
     if password.strip().lower() == normalise_name(name):
         raise AuthError("password must not be the user name")
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise AuthError("password is not valid Unicode") from None
     return password
 
 
@@ -49,7 +53,7 @@ class Passwords:
         """(matches, new hash when the stored one uses old parameters)."""
         try:
             self.hasher.verify(stored or self._dummy, password)
-        except (VerificationError, InvalidHashError):
+        except (VerificationError, InvalidHashError, UnicodeEncodeError):  # no password hashes to broken Unicode
             return False, None
         if stored is None:
             return False, None

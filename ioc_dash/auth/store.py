@@ -16,11 +16,12 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ioc_dash.auth.passwords import Passwords, check_name, check_password, normalise_name
+from ioc_dash.auth.passwords import NAME, Passwords, check_name, check_password, normalise_name
 from ioc_dash.auth.ratelimit import Limit, login_verdict
 from ioc_dash.auth.roles import Principal, check_role
 from ioc_dash.auth.tokens import new_token, wall_hash
 from streams.errors import AuthError, LoginRateLimited, SinkUnavailable
+from streams.inputs import check_all, recordable
 
 FAILED = ("bad_password", "unknown_user", "disabled")
 WRONG = "wrong user name or password"
@@ -58,6 +59,7 @@ class UserStore:
 
     @staticmethod
     def _audit(conn, actor: str, kind: str, subject: str, detail: dict[str, Any] | None = None) -> None:
+        check_all({"actor": actor, "kind": kind, "subject": subject, "detail": detail})
         conn.execute("INSERT INTO auth_event (actor, kind, subject, detail) VALUES (%s, %s, %s, %s)",
                      (actor, kind, subject, Jsonb(detail or {})))
 
@@ -89,6 +91,8 @@ class UserStore:
     def _change(self, name: str, actor: str, kind: str, sql: str, params: tuple, detail: dict[str, Any],
                 end_sessions: bool) -> dict[str, Any]:
         name = normalise_name(name)
+        if not NAME.match(name):  # no user can have it (nor can a NUL reach the database)
+            raise AuthError(f"no user named {name!r}")
         with self._conn() as conn, conn.transaction():
             row = conn.execute(sql, (*params, name)).fetchone()
             if row is None:
@@ -120,8 +124,8 @@ class UserStore:
     def login(self, name: str, password: str, *, address: str, user_agent: str = "",
               limit: Limit = Limit()) -> Principal:
         """The user, if not rate-limited and the password matches; every attempt is recorded."""
-        name = normalise_name(name)[:64]
-        ua = user_agent[:300]
+        name = recordable(normalise_name(name)[:64])  # a NUL cannot be stored: it matches no user either
+        ua, address = recordable(user_agent[:300]), recordable(address)
         with self._conn() as conn, conn.transaction():
             now = conn.execute("SELECT now() AS now").fetchone()["now"]
             rows = conn.execute(
@@ -159,6 +163,7 @@ class UserStore:
 
     def start_session(self, principal: Principal, token_hash: bytes, *, idle_s: float, address: str = "",
                       user_agent: str = "") -> None:
+        user_agent = recordable(user_agent)
         with self._conn() as conn:
             conn.execute(
                 "INSERT INTO user_session (token_hash, user_id, expires_at, address, user_agent) "
@@ -203,6 +208,8 @@ class UserStore:
 
     def revoke_wall_token(self, name: str, *, actor: str) -> None:
         name = normalise_name(name)
+        if not NAME.match(name):
+            raise AuthError(f"no active wall token named {name!r}")
         with self._conn() as conn, conn.transaction():
             if not conn.execute("UPDATE wall_token SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL",
                                 (name,)).rowcount:

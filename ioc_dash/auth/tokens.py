@@ -27,11 +27,11 @@ def new_token() -> str:
 
 
 def session_hash(key: bytes, token: str) -> bytes:
-    return hmac.new(key, token.encode(), hashlib.sha256).digest()
+    return hmac.new(key, token.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
 
 
 def wall_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()  # any text hashes
 
 
 def session_key(settings: Settings) -> bytes:

@@ -9,6 +9,7 @@ from ioc_dash.console.views import (OPEN_STATES, SEVERITIES, STATES, AlertFilter
                                     forbidden, nav, options)
 from ioc_dash.i18n import t
 from streams.errors import IOCError
+from streams.inputs import problem
 
 PATH = "/console/alerts"
 REFRESH_MS = 5000
@@ -54,11 +55,12 @@ def layout(lang: str) -> html.Div:
 )
 def refresh(_n, states, severities, rules, entity, text, lang):
     require("view")
-    states = tuple(states or STATES)
+    states = tuple(s for s in (states or STATES) if s in STATES)  # the checklist's own values only
     try:
-        rows = alert_store().alerts(states=states, limit=LIMIT)
+        rows = alert_store().alerts(states=states, limit=LIMIT) if states else []
     except IOCError as exc:
         return html.P(t("con_failed", lang).format(error=exc), className="console-error"), []
-    chosen = AlertFilter(states, tuple(severities or ()), tuple(rules or ()), entity or "", text or "")
+    rules = [r for r in rules or () if isinstance(r, str) and problem(r) is None]  # echoed back as options
+    chosen = AlertFilter(states, tuple(severities or ()), tuple(rules), entity or "", text or "")
     rule_names = sorted({a["rule"] for a in rows} | set(rules or ()))
     return alerts_table(filter_alerts(rows, chosen), lang), options(rule_names, lang)

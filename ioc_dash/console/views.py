@@ -67,9 +67,12 @@ def filter_alerts(rows: Iterable[dict[str, Any]], f: AlertFilter) -> list[dict[s
     return out
 
 
+_ALERT_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits, within bigint
+
+
 def parse_alert_id(search: str | None) -> int | None:
     values = parse_qs((search or "").lstrip("?")).get("id")
-    if not values or not values[-1].isdigit():
+    if not values or not _ALERT_ID.fullmatch(values[-1]):  # not str.isdigit(): "²" is a digit to it
         return None
     return int(values[-1])
 
@@ -175,13 +178,24 @@ def alert_card(a: dict[str, Any], lang: str) -> html.Div:
         ("con_silenced_until", t("con_until_resolved", lang) if a.get("silence_until_resolved")
          else local_time(a["silenced_until"]) if a.get("silenced_until") else "—"),
         ("con_escalation", str(a.get("escalation_level", 0))),
-        ("con_runbook", html.A(a["runbook"], href=a["runbook"]) if a.get("runbook") else "—"),
+        ("con_runbook", runbook_link(a.get("runbook"))),
     ]
     return html.Div([
         html.H2([f"#{a['id']} ", a.get(f"summary_{lang}") or a.get("summary_vi") or a["rule"]]),
         html.Dl([x for key, value in fields for x in (html.Dt(t(key, lang)), html.Dd(value, id=f"alert-{key}"))],
                 className="alert-fields"),
     ], className="panel", id="alert-card")
+
+
+def runbook_link(url: str | None) -> Any:
+    """A link only to an http(s) address or a path on this site; anything else (``javascript:``, ``data:``)
+    is shown as text."""
+    if not url:
+        return "—"
+    scheme = url.split(":", 1)[0].lower() if ":" in url.split("/", 1)[0] else ""
+    if scheme in ("http", "https") or (not scheme and not url.startswith("//")):
+        return html.A(url, href=url)
+    return url
 
 
 def _detail_text(detail: dict[str, Any] | None) -> str:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 
 import psycopg
+from psycopg import sql
 
 from streams.errors import SinkUnavailable
 from streams.notify.backoff import Backoff
@@ -24,7 +25,7 @@ class Wakeup:
         if self._conn is None or self._conn.closed:
             try:
                 self._conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=5)
-                self._conn.execute(f"LISTEN {self.channel}")
+                self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
             except psycopg.Error:
                 self.close()
         return self._conn

@@ -19,6 +19,7 @@ from agents.alerts.payload import build_payload
 from agents.alerts.rules import Rule
 from agents.alerts.state import FIRING, INACTIVE, PENDING, RESOLVED, AlertState, Transition
 from streams.errors import IOCError, SinkUnavailable
+from streams.inputs import check_all
 
 Receivers = Callable[[int], Sequence[tuple[str, str]]]  # escalation level -> [(channel, receiver)]
 
@@ -228,6 +229,7 @@ class AlertStore:
         """A one-off (start, end) or weekly window; its occurrences are usable at once."""
         from agents.housekeeping import plan_occurrences
 
+        check_all({"system": system, "reason": reason, "actor": actor, "recurrence": recurrence})
         now = now or datetime.now(timezone.utc)
         with self._connect() as conn, conn.transaction():
             wid = conn.execute(
@@ -283,6 +285,7 @@ class AlertStore:
 
     def _act(self, alert_id: int, actor: str, kind: str, sql: str, params: tuple, detail: dict[str, Any],
              allowed: tuple[str, ...] = ("pending", "firing")) -> dict[str, Any]:
+        check_all({"actor": actor, **detail, "value": params})  # refused before any change
         with self._connect() as conn, conn.transaction():
             alert = conn.execute("SELECT * FROM alert WHERE id = %s FOR UPDATE", (alert_id,)).fetchone()
             if alert is None:
@@ -333,6 +336,7 @@ class AlertStore:
             return conn.execute("SELECT * FROM alert_event WHERE alert_id = %s ORDER BY id", (alert_id,)).fetchall()
 
     def alerts(self, *, states: Sequence[str] = ("pending", "firing"), limit: int = 200) -> list[dict[str, Any]]:
+        check_all({"state": list(states)})
         with self._connect() as conn:
             return conn.execute(
                 "SELECT * FROM alert WHERE state = ANY(%s) ORDER BY started_at DESC LIMIT %s", (list(states), limit)

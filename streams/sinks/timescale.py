@@ -265,6 +265,7 @@ class TimescaleSink:
     async def drop_old_chunks(self, retention: dict[str, timedelta], now: datetime) -> dict[str, int]:
         """``drop_chunks`` per hypertable; returns how many chunks each lost."""
         dropped: dict[str, int] = {}
+        table = None  # named in the error: the table being cut, or none yet (no connection)
         try:
             async with self._pool.connection(timeout=10) as conn:
                 for table, keep in sorted(retention.items()):

@@ -47,9 +47,14 @@ def firing(test_settings):
         return fire_alert(test_settings, entity)
 
     yield make
-    with psycopg.connect(test_settings.dsn, autocommit=True) as conn:
-        conn.execute("DELETE FROM alert WHERE rule = %s AND entity = ANY(%s)", (RULE.name, made))
-        conn.execute("DELETE FROM alert_rule_state WHERE rule = %s AND entity = ANY(%s)", (RULE.name, made))
+    delete_fired(test_settings.dsn, made)
+
+
+def delete_fired(dsn: str, entities: list[str]) -> None:
+    """Delete the alerts ``fire_alert`` made for ``entities``, and their rule state."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DELETE FROM alert WHERE rule = %s AND entity = ANY(%s)", (RULE.name, entities))
+        conn.execute("DELETE FROM alert_rule_state WHERE rule = %s AND entity = ANY(%s)", (RULE.name, entities))
 
 
 @pytest.fixture

@@ -33,15 +33,47 @@ async def test_retention_drops_old_chunks_and_uptime_skips_maintenance(test_sett
         db.execute(state, ("hk-old-open", long_ago, long_ago, "in_progress", None))
         db.execute(state, ("hk-recent-closed", recent, recent, "resolved", recent))
         result = await run_housekeeping(
-            sink, {"health_event": 30, "health_window": 400, "source_window": 90, "dossier_event": 400}, now)
+            sink, {"health_event": 30, "health_window": 400, "source_window": 90, "dossier_event": 400}, now,
+            login_attempt_days=30)
     finally:
         await sink.close()
     assert result["dropped"]["health_event"] >= 1
     assert result["occurrences"] >= 1
-    assert result["purged"] == {"dossier_state": 1}
+    assert result["purged"]["dossier_state"] == 1 and "citizen_report" not in result["purged"]
     left = {r[0] for r in db.execute("SELECT dossier_id FROM dossier_state WHERE dossier_id LIKE 'hk-%%'")}
     assert left == {"hk-old-open", "hk-recent-closed"}  # open dossiers stay, however old
     assert db.execute("SELECT count(*) FROM health_event WHERE id = 'hk-gis-0'").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM health_event WHERE id LIKE 'hk-gis-%%'").fetchone()[0] == 119
     up = db.execute("SELECT ioc_uptime('gis', %s, %s)", (recent - timedelta(minutes=1), now)).fetchone()[0]
     assert up == 1.0  # the failing hour was in maintenance
+
+
+async def test_sign_in_attempts_older_than_their_retention_are_pruned(test_settings, db):
+    now = datetime.now(timezone.utc)
+    name = f"hk-{now.timestamp():.0f}"
+    for age in (timedelta(days=45), timedelta(days=31), timedelta(days=29), timedelta(minutes=1)):
+        db.execute("INSERT INTO login_attempt (at, username, address, outcome) VALUES (%s, %s, '10.0.0.1', 'ok')",
+                   (now - age, name))
+    sink = TimescaleSink(test_settings.dsn)
+    try:
+        await sink.open()
+        result = await run_housekeeping(sink, {}, now, login_attempt_days=30)
+        ages = sorted(r[0] for r in db.execute("SELECT now() - at FROM login_attempt WHERE username = %s", (name,)))
+        assert result["purged"]["login_attempt"] >= 2
+        assert len(ages) == 2 and ages[-1] < timedelta(days=30)  # the 45- and 31-day-old attempts went
+        await run_housekeeping(sink, {}, now, login_attempt_days=1)
+        assert db.execute("SELECT count(*) FROM login_attempt WHERE username = %s", (name,)).fetchone()[0] == 1
+    finally:
+        await sink.close()
+
+
+def test_the_retention_comes_from_the_settings(monkeypatch):
+    from agents.housekeeping import purge_before
+    from streams.settings import Settings
+
+    assert Settings().login_attempt_retention_days == 30
+    monkeypatch.setenv("IOC_LOGIN_ATTEMPT_RETENTION_DAYS", "7")
+    assert Settings().login_attempt_retention_days == 7
+    now = datetime(2026, 11, 28, tzinfo=timezone.utc)
+    assert purge_before({"dossier_event": 400}, now, 7) == {"dossier_state": now - timedelta(days=400),
+                                                            "login_attempt": now - timedelta(days=7)}
