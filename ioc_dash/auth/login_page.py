@@ -22,6 +22,8 @@ TEXT: dict[str, dict[str, str]] = {  # registered as login_<key>
     "bad_token": {"vi": "Mã màn hình treo tường không hợp lệ hoặc đã bị thu hồi.",
                   "en": "This wall-screen token is not valid or has been revoked."},
     "signed_out": {"vi": "Đã đăng xuất.", "en": "Signed out."},
+    "expired": {"vi": "Phiên làm việc đã hết hạn hoặc bị thu hồi; màn hình đã ngừng cập nhật. Vui lòng đăng nhập lại.",
+                "en": "Your session ended or was revoked, so the screen stopped updating. Please sign in again."},
 }
 
 PAGE = """<!doctype html>

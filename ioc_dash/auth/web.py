@@ -126,9 +126,10 @@ class Gate:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
             h = session_hash(self.key, token)
-            found = self.cache.get(h) or self.store.session_principal(h, idle_s=self.settings.dash_session_idle_s)
+            found = self.cache.get(h)
+            if found is None and (found := self.store.session_principal(h, idle_s=self.settings.dash_session_idle_s)):
+                self.cache.put(h, found)  # only when looked up: a hit must not extend the cache's few seconds
             if found:
-                self.cache.put(h, found)
                 return found
         token = request.cookies.get(WALL_COOKIE)
         if token:
@@ -200,7 +201,8 @@ class Gate:
         lang = request_lang()
         next_ = safe_next(request.values.get("next"))
         if request.method == "GET":
-            return login_page.render(lang, next_=next_)
+            expired = login_page.text("expired", lang) if request.args.get("expired") else ""
+            return login_page.render(lang, message=expired, kind="info", next_=next_)
         name = request.form.get("name", "")[:64]
         address = request.remote_addr or ""
         try:

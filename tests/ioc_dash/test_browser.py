@@ -209,6 +209,24 @@ def test_the_stale_banner_when_the_worker_stops(browser, stale_db, tmp_path):
         dash.stop()
 
 
+def test_a_screen_whose_session_ends_goes_to_the_sign_in_page(server, browser, people, test_settings):
+    browser.login(server.base, people["operator"], PASSWORD)
+    browser.wait(lambda: "/login" not in browser.driver.current_url, what="sign-in")
+    browser.get(f"{server.base}/console/alerts?lang=en")
+    browser.wait(lambda: browser.all("#console-alerts"), what="the alert list")
+    with psycopg.connect(test_settings.dsn, autocommit=True) as conn:  # revoked (or expired) on the server
+        conn.execute("DELETE FROM user_session WHERE user_id = (SELECT id FROM users WHERE name = %s)",
+                     (people["operator"],))
+    # within the session cache (5 s) and the next refresh: not a page that silently stops updating
+    browser.wait(lambda: "/login" in browser.driver.current_url, timeout=30, what="the sign-in page")
+    assert "Your session ended" in browser.wait_text("session", "#login-message")
+    browser.shot("session-ended")
+    browser.find("#login-name").send_keys(people["operator"])
+    browser.find("#login-password").send_keys(PASSWORD)
+    browser.find("#login-submit").click()
+    browser.wait(lambda: "/console/alerts" in browser.driver.current_url, what="back where the screen was")
+
+
 def test_sign_in_is_rate_limited(server, browser, people, test_settings):
     browser.driver.delete_all_cookies()
     for _ in range(3):  # IOC_DASH_LOGIN_MAX_FAILURES=3 for this server

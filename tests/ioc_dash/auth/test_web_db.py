@@ -46,6 +46,31 @@ def test_login_sets_a_safe_cookie_and_logout_ends_the_session(app, users, uniq, 
     assert c.get("/_dash-layout").status_code == 401
 
 
+def test_a_session_ended_on_the_server_stops_working_even_while_in_use(app, users, uniq, web_settings, monkeypatch):
+    # the gate caches principals for a few seconds; a screen refreshing faster than that must not
+    # keep a revoked (or expired) session alive in the cache for ever
+    import time
+
+    import psycopg
+
+    from ioc_dash.auth import web
+
+    name = uniq("op")
+    users.add_user(name, "operator", PASSWORD, actor="t")
+    monkeypatch.setattr(web, "LOOKUP_CACHE_S", 0.5)
+    fast = console_app(web_settings, users)
+    c = client_for(fast)
+    assert login(c, name).status_code == 302
+    assert c.get("/_dash-layout").status_code == 200
+    with psycopg.connect(web_settings.dsn, autocommit=True) as conn:
+        conn.execute("DELETE FROM user_session WHERE user_id = (SELECT id FROM users WHERE name = %s)", (name,))
+    statuses = []
+    for _ in range(15):  # every 0.1 s, for three times the cache's life
+        statuses.append(c.get("/_dash-layout").status_code)
+        time.sleep(0.1)
+    assert statuses[-1] == 401 and statuses.count(200) <= 6, statuses
+
+
 def test_secure_cookies_and_no_open_redirect(web_settings, users, uniq):
     app = console_app(web_settings.model_copy(update={"dash_secure_cookies": True}), users)
     name = uniq("an")
