@@ -28,8 +28,17 @@ class KioskConfig:
         return {"playlist": list(self.playlist), "every_s": self.every_s, "kiosk": self.kiosk}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> KioskConfig:
-        return cls(tuple(d["playlist"]), float(d["every_s"]), bool(d["kiosk"]))
+    def from_dict(cls, d: Any, pages: Sequence[str]) -> KioskConfig:
+        """What the browser sent back (it can be changed there), checked as a query is: unknown
+        pages dropped, the period clamped; anything malformed gives the default rotation."""
+        try:
+            playlist = tuple(dict.fromkeys(p for p in d["playlist"] if isinstance(p, str) and p in pages))
+            every = float(d["every_s"])
+            kiosk = d["kiosk"] is True
+        except (KeyError, TypeError, ValueError):
+            return cls(tuple(pages))
+        every = DEFAULT_EVERY_S if math.isnan(every) else min(MAX_EVERY_S, max(MIN_EVERY_S, every))
+        return cls(playlist or tuple(pages), every, kiosk)
 
 
 def parse_config(search: str | None, pages: Sequence[str]) -> KioskConfig:
@@ -59,11 +68,16 @@ class KioskState:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any] | None) -> KioskState | None:
+    def from_dict(cls, d: Any, pages: Sequence[str]) -> KioskState | None:
+        """The state the browser kept, or None (start afresh) when it is missing or malformed."""
         if not d:
             return None
-        return cls(int(d["index"]), str(d["page"]), float(d["shown_at"]), tuple(d.get("seen") or ()),
-                   bool(d.get("forced")))
+        try:
+            state = cls(int(d["index"]), str(d["page"]), float(d["shown_at"]),
+                        tuple(int(i) for i in d.get("seen") or ()), d.get("forced") is True)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            return None
+        return state if state.page in pages and math.isfinite(state.shown_at) else None
 
 
 def step(state: KioskState | None, config: KioskConfig, *, now: float,

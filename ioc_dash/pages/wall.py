@@ -40,9 +40,9 @@ def register(app: dash.Dash, ctx: WallContext, layouts: Mapping[str, Callable[[s
                   State("lang", "data"))
     def rotate(_n, state_data, config_data, lang):
         lang = pick_lang(lang)
-        config = KioskConfig.from_dict(config_data)
+        config = KioskConfig.from_dict(config_data, list(layouts))
         snap = ctx.cache.get()
-        before = KioskState.from_dict(state_data)
+        before = KioskState.from_dict(state_data, list(layouts))
         critical = [(a["id"], page_of(a, ctx.rule_pages)) for a in critical_alerts(snap.alerts, snap.taken_at)]
         after = step(before, config, now=now(), critical=critical)
         page = layouts[after.page](lang) if before is None or after.page != before.page else dash.no_update

@@ -17,7 +17,19 @@ def test_the_query_gives_playlist_period_and_kiosk_flag():
     assert parse_config("", PAGES) == KioskConfig(tuple(PAGES), 30.0, False)
     assert parse_config("?every=1", PAGES).every_s == 5.0 and parse_config("?every=x", PAGES).every_s == 30.0
     assert parse_config("?every=nan", PAGES).every_s == 30.0 and parse_config("?every=1e9", PAGES).every_s == 3600.0
-    assert KioskConfig.from_dict(cfg.as_dict()) == cfg
+    assert KioskConfig.from_dict(cfg.as_dict(), PAGES) == cfg
+
+
+def test_what_the_browser_sends_back_is_checked_like_a_query():
+    # the stores live in the browser: a changed one gives the default rotation, never an error
+    default = KioskConfig(tuple(PAGES))
+    for bad in (None, [], "x", {"playlist": 3}, {"playlist": ["map"], "every_s": "soon", "kiosk": True}):
+        assert KioskConfig.from_dict(bad, PAGES) == default
+    odd = {"playlist": ["map", "<script>", 7, "map"], "every_s": 1e12, "kiosk": "yes"}
+    assert KioskConfig.from_dict(odd, PAGES) == KioskConfig(("map",), 3600.0, False)
+    for bad in ({"index": "a"}, {"index": 0, "page": "nope", "shown_at": 0}, {"index": 0, "page": "map",
+                "shown_at": "nan"}, {"index": 0, "page": "map", "shown_at": 0, "seen": ["x"]}, ["index"]):
+        assert KioskState.from_dict(bad, PAGES) is None
 
 
 def test_pages_rotate_every_period():
@@ -28,7 +40,7 @@ def test_pages_rotate_every_period():
     assert (s.index, s.page) == (1, "systems")
     s = step(step(s, CFG, now=60, critical=[]), CFG, now=90, critical=[])
     assert (s.index, s.page) == (0, "overview")  # around again
-    assert KioskState.from_dict(s.as_dict()) == s
+    assert KioskState.from_dict(s.as_dict(), PAGES) == s
 
 
 def test_a_new_critical_alert_brings_its_page_forward_then_rotation_resumes():
@@ -70,6 +82,10 @@ def test_the_wall_callback_rotates_and_jumps_to_a_critical_alert(test_settings, 
     clock[0] += 30
     state, page = rotate(state)
     assert state["page"] == "map" and "page-map" in text(page)
+    # stores changed in the browser: the screen starts its rotation afresh, no error
+    out = call(client, app, "kiosk-state.data", {"kiosk-state.data": {"index": 0, "page": "<b>", "shown_at": 0},
+                                                 "kiosk-config.data": {"playlist": "map"}})
+    assert out["kiosk-state"]["data"]["page"] == PAGES[0]
 
 
 def test_kiosk_mode_hides_the_controls(test_settings):
