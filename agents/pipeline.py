@@ -93,8 +93,10 @@ class FeedPipeline:
         backoff: Backoff | None = None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_events: int = 10_000,
     ) -> None:
         self.spec = spec
+        self.max_events = max_events
         self.decoder = decoder
         self.sink = sink
         self.dead_letter = dead_letter
@@ -107,47 +109,71 @@ class FeedPipeline:
         self.sink_up = True
 
     async def process(self, messages: Sequence[Message]) -> BatchOutcome:
+        """Decode, dead-letter and store one batch of messages; return only once all is stored.
+
+        A batch of many JSON arrays can hold hundreds of thousands of events: they are written in
+        transactions of at most ``max_events`` (whole messages, at least one), so the decoded events
+        held at once, and a transaction's size, stay bounded.  Writes are idempotent, so a batch
+        read again after a crash between two of its transactions changes nothing."""
         out = BatchOutcome(messages=len(messages))
-        events: list[Event] = []
-        m = self.metrics
-        for msg in messages:
-            m.messages_in.labels(msg.topic).inc()
-            decoded = self.decoder.decode(msg.value)
-            for rej in decoded.rejected:
-                out.rejected.append(self._dead(msg, rej))
-            tp = (msg.topic, msg.partition)
-            mark = self.watermark.get(tp)
-            for ev in decoded.events:
-                ts = ev.event_time
-                if mark is not None and ts < mark - self.late_allowance:
-                    out.rejected.append(
-                        self._dead(
-                            msg,
-                            Rejected(
-                                "late",
-                                f"{ev.time_field} {ts.isoformat()} is more than "
-                                f"{self.late_allowance.total_seconds():.0f} s behind {mark.isoformat()}",
-                                ev.model_dump_json().encode(),
-                                None,
-                            ),
-                        )
-                    )
-                    continue
-                if mark is None or ts > mark:
-                    mark = ts
-                events.append(ev)
-            if mark is not None:
-                self.watermark[tp] = mark
         topic = messages[0].topic if messages else self.spec.family
-        m.events_in.labels(topic).inc(len(events) + len(out.rejected))
-        out.events = len(events)
-        if out.rejected:
-            await self.dead_letter(out.rejected)
-            for d in out.rejected:
-                m.dead_letters.labels(topic, d.reason).inc()
-        stats = SourceStats(self.spec.family, self.clock(), len(events) + len(out.rejected), len(out.rejected))
-        out.fresh, out.duplicates = await self._store(topic, events, stats, messages[0] if messages else None)
+        events: list[Event] = []
+        rejected: list[DeadLetter] = []
+        first: Message | None = None
+        for msg in messages:
+            if first is None:
+                first = msg
+            self._decode(msg, events, rejected)
+            if len(events) >= self.max_events:
+                await self._flush(topic, events, rejected, first, out)
+                events, rejected, first = [], [], None
+        if events or rejected or not out.events:
+            await self._flush(topic, events, rejected, first, out)
         return out
+
+    def _decode(self, msg: Message, events: list[Event], rejected: list[DeadLetter]) -> None:
+        self.metrics.messages_in.labels(msg.topic).inc()
+        decoded = self.decoder.decode(msg.value)
+        for rej in decoded.rejected:
+            rejected.append(self._dead(msg, rej))
+        tp = (msg.topic, msg.partition)
+        mark = self.watermark.get(tp)
+        for ev in decoded.events:
+            ts = ev.event_time
+            if mark is not None and ts < mark - self.late_allowance:
+                rejected.append(
+                    self._dead(
+                        msg,
+                        Rejected(
+                            "late",
+                            f"{ev.time_field} {ts.isoformat()} is more than "
+                            f"{self.late_allowance.total_seconds():.0f} s behind {mark.isoformat()}",
+                            ev.model_dump_json().encode(),
+                            None,
+                        ),
+                    )
+                )
+                continue
+            if mark is None or ts > mark:
+                mark = ts
+            events.append(ev)
+        if mark is not None:
+            self.watermark[tp] = mark
+
+    async def _flush(self, topic: str, events: list[Event], rejected: list[DeadLetter], first: Message | None,
+                     out: BatchOutcome) -> None:
+        m = self.metrics
+        m.events_in.labels(topic).inc(len(events) + len(rejected))
+        out.events += len(events)
+        if rejected:
+            await self.dead_letter(rejected)
+            for d in rejected:
+                m.dead_letters.labels(topic, d.reason).inc()
+            out.rejected.extend(rejected)
+        stats = SourceStats(self.spec.family, self.clock(), len(events) + len(rejected), len(rejected))
+        fresh, duplicates = await self._store(topic, events, stats, first)
+        out.fresh += fresh
+        out.duplicates += duplicates
 
     async def _store(
         self, topic: str, events: list[Event], stats: SourceStats, first: Message | None

@@ -70,6 +70,7 @@ class Worker:
                 self.metrics,
                 late_allowance=timedelta(seconds=settings.late_allowance_s),
                 backoff=Backoff(0.5, settings.sink_retry_max_s),
+                max_events=settings.batch_max_events,
             )
             self.pipelines[spec.family] = pipeline
             self._register(spec.family, pipeline)

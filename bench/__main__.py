@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from bench import batch_memory
 from bench.phases import FULL, QUICK, Bench
 from bench.report import render_markdown
 
@@ -39,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(QUICK if args.quick else FULL, log=lambda line: print(line, flush=True))
     try:
         results = asyncio.run(bench.run())
+        print("bench: the memory bound of a batch (arrays only, per IOC_BATCH_MAX_EVENTS)", flush=True)
+        results["batch_memory"] = batch_memory.run(100_000 if args.quick else 300_000, [10_000, 0, 10_000, 0],
+                                                   400, log=lambda line: print(line, flush=True))
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)
         return 130

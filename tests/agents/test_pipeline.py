@@ -24,7 +24,7 @@ def msg(value, offset=0, partition=0):
 
 
 class Harness:
-    def __init__(self, sink=None):
+    def __init__(self, sink=None, **options):
         self.registry = CollectorRegistry()
         self.sink = sink or MemorySink()
         self.dead = []
@@ -38,7 +38,7 @@ class Harness:
 
         self.pipeline = FeedPipeline(HEALTH_FEED, Decoder("health", clock=lambda: NOW), self.sink, dead,
                                      WorkerMetrics(self.registry), backoff=Backoff(0.5, 4), clock=lambda: NOW,
-                                     sleep=sleep)
+                                     sleep=sleep, **options)
 
     def metric(self, name, **labels):
         return self.registry.get_sample_value(name, labels) or 0
@@ -46,6 +46,27 @@ class Harness:
     def window(self, system="dvc"):
         rows = self.sink.counters["health_window"]
         return next(r for k, r in rows.items() if k[0] == system and k[1] == "*" and k[2] == 60)
+
+
+async def test_a_batch_of_large_arrays_is_written_in_bounded_transactions():
+    class Counting(MemorySink):
+        sizes: list[int] = []
+
+        async def write(self, spec, events, stats):
+            self.sizes.append(len(events))
+            return await super().write(spec, events, stats)
+
+    h = Harness(Counting(), max_events=5)
+    bad = {"id": "x", "type": "ServiceProbe"}
+    batch = [msg([probe(i) for i in range(k, k + 3)] + ([bad] if k == 3 else []), k) for k in (0, 3, 6, 9)]
+    out = await h.pipeline.process(batch)
+    assert h.sink.sizes == [6, 6]  # whole messages, up to the first one past 5 events
+    assert (out.messages, out.events, out.fresh, len(out.rejected)) == (4, 12, 12, 1)
+    assert len(h.dead) == 1 and h.window()["probes"] == 12
+    src = next(iter(h.sink.counters["source_window"].values()))
+    assert (src["received"], src["rejected"], src["accepted"]) == (13, 1, 12)
+    out = await h.pipeline.process(batch)  # read again after a crash between the two transactions
+    assert (out.fresh, out.duplicates) == (0, 12) and h.window()["probes"] == 12
 
 
 async def test_good_events_are_stored_and_counted_once_even_when_replayed():
