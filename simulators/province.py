@@ -132,6 +132,15 @@ class Province:
     procedures: tuple[Procedure, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def names(self) -> dict[str, str]:
+        """Code -> the place or thing's name, for every entity an alert can be about (systems,
+        network links, border zones, cameras, stations, units, agencies)."""
+        out: dict[str, str] = {}
+        for group in (self.units, self.agencies, self.stations, self.cameras, self.border_zones, self.networks,
+                      self.systems):
+            out.update((x.code, x.name) for x in group)
+        return out
+
     def system(self, code: str) -> System:
         for s in self.systems:
             if s.code == code:

@@ -30,7 +30,7 @@ def _engine(settings):
     from streams.sinks.alertstore import AlertStore
 
     province = load_province(settings.province_file)
-    store = AlertStore(settings.dsn)
+    store = AlertStore(settings.dsn, names=province.names())
     sensor_rules = load_sensor_rules()
     readers = [
         lambda now: derived.camera_values(store.fetch("SELECT * FROM camera_state"), province, now),

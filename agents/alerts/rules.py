@@ -69,6 +69,7 @@ class Rule:
 
     def text(self, lang: str, **values: Any) -> str:
         template = self.summary.get(lang) or self.summary.get("vi") or self.name
+        values.setdefault("place", values.get("entity"))
         try:
             return template.format(fire=self.fire, clear=self.clear, **values)
         except (KeyError, ValueError, IndexError):
@@ -112,6 +113,12 @@ def parse_rule(doc: Any, where: str) -> Rule:
     summary = doc.get("summary") or {}
     if not isinstance(summary, dict) or not summary.get("vi") or not summary.get("en"):
         raise ConfigError(f"{at}: 'summary' needs both 'vi' and 'en'")
+    for lang, template in summary.items():
+        try:
+            str(template).format(entity="x", place="x", value=1.0, fire=1.0, clear=1.0)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(f"{at}: summary {lang}: {type(exc).__name__} {exc} (fields: {{entity}}, {{place}}, "
+                              "{value}, {fire}, {clear})") from None
     labels = doc.get("labels") or {}
     if not isinstance(labels, dict):
         raise ConfigError(f"{at}: 'labels' must be a mapping")

@@ -58,8 +58,14 @@ def _state_row(st: AlertState) -> tuple:
 
 
 class AlertStore:
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, names: Mapping[str, str] | None = None) -> None:
         self.dsn = dsn
+        self.names = dict(names or {})  # entity code -> name, for ``{place}`` in summaries
+
+    def _summary(self, rule: Rule, lang: str, t: Transition) -> str:
+        name = self.names.get(t.entity)
+        place = f"{name} ({t.entity})" if name and name != t.entity else t.entity
+        return rule.text(lang, entity=t.entity, value=t.value, place=place)
 
     def _connect(self) -> psycopg.Connection:
         try:
@@ -129,8 +135,7 @@ class AlertStore:
                            VALUES (%s, %s, %s, 'pending', %s, %s, %s, %s, %s, %s, %s)
                            ON CONFLICT DO NOTHING RETURNING id""",
                         (t.rule, t.entity, rule.severity, t.at, t.value,
-                         rule.text("vi", entity=t.entity, value=t.value),
-                         rule.text("en", entity=t.entity, value=t.value), Jsonb(rule.labels), rule.runbook,
+                         self._summary(rule, "vi", t), self._summary(rule, "en", t), Jsonb(rule.labels), rule.runbook,
                          t.flapping),
                     ).fetchone()
                     if row:
@@ -148,8 +153,7 @@ class AlertStore:
                         """UPDATE alert SET state = 'firing', fired_at = %s, value = %s, flapping = %s,
                                   summary_vi = %s, summary_en = %s, suppressed_by = %s, updated_at = now()
                            WHERE id = %s RETURNING *""",
-                        (t.at, t.value, t.flapping, rule.text("vi", entity=t.entity, value=t.value),
-                         rule.text("en", entity=t.entity, value=t.value),
+                        (t.at, t.value, t.flapping, self._summary(rule, "vi", t), self._summary(rule, "en", t),
                          firing.get(parent) if parent else None, alert["id"]),
                     ).fetchone()
                     firing[t.entity] = alert["id"]

@@ -84,3 +84,19 @@ def test_silence_until_resolved_and_manual_resolve(test_settings, db):
     round_(store, {"it-gis": 0.0}, t0 + timedelta(seconds=50))
     round_(store, {"it-gis": 0.0}, t0 + timedelta(seconds=90))
     assert outbox(db, "it-gis") == [("webhook", "firing")]
+
+
+def test_summaries_carry_the_place_name_from_the_province_file(test_settings, db):
+    from simulators.province import load_province
+
+    named = parse_rule({"name": "it_named", "indicator": "health.availability", "condition": "below", "fire": 0.5,
+                        "clear": 0.9, "summary": {"vi": "{place} ngừng", "en": "{place} down"}}, "t")
+    names = load_province(test_settings.province_file).names()
+    store = AlertStore(test_settings.dsn, names={**names, "it-named-x": names["dvc"]})
+    now = datetime.now(timezone.utc)
+    states, transitions = evaluate([named], {"health.availability": {"it-named-x": 0.1, "it-nameless": 0.1}},
+                                   store.load_states(), now)
+    store.apply_round({named.name: named}, states, transitions, now)
+    got = dict(db.execute("SELECT entity, summary_vi FROM alert WHERE rule = 'it_named'").fetchall())
+    assert got == {"it-named-x": f"{names['dvc']} (it-named-x) ngừng", "it-nameless": "it-nameless ngừng"}
+    assert names["bz-hatien"] == "Biên giới Hà Tiên" and names["sal-goquao"] == "Sông Cái Lớn tại Gò Quao"

@@ -24,6 +24,8 @@ def test_durations():
     ({"for": "soon"}, "not a duration"),
     ({"colour": "red"}, "unknown fields"),
     ({"name": "Bad Name"}, "lower_snake_case"),
+    ({"summary": {"vi": "{plcae}: {value}", "en": "x"}}, "summary vi: KeyError 'plcae'"),
+    ({"summary": {"vi": "x", "en": "{value:.0q}"}}, "summary en: ValueError"),
 ])
 def test_bad_rules_name_the_field(change, message):
     with pytest.raises(ConfigError, match=message) as err:
@@ -42,3 +44,10 @@ def test_files_and_unique_names(tmp_path):
     bad.write_text("rules: [")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_rules([bad])
+
+
+def test_summaries_name_the_place():
+    rule = parse_rule({**GOOD, "summary": {"vi": "Vùng {place}: {value:.0f}", "en": "Zone {place}"}}, "r")
+    assert rule.text("vi", entity="bz-hatien", value=4, place="Biên giới Hà Tiên (bz-hatien)") == \
+        "Vùng Biên giới Hà Tiên (bz-hatien): 4"
+    assert rule.text("en", entity="bz-x", value=1) == "Zone bz-x"  # no name known: the code
