@@ -24,6 +24,8 @@ def create_app(settings: Settings, **overrides) -> faust.App:
         consumer_auto_offset_reset="earliest",
         broker_commit_every=1000,
         broker_commit_interval=1.0,
+        broker_session_timeout=settings.kafka_session_timeout_s,  # Faust's default is 60 s
+        broker_heartbeat_interval=settings.kafka_session_timeout_s / 5,
         stream_wait_empty=False,
         producer_linger_ms=5,
         logging_config=None,

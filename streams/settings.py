@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(4, ge=1, le=256, description="partitions of each feed topic")
     topic_replication: int = Field(1, ge=1, le=7, description="replicas of each topic (3 on a three-broker cluster)")
     app_id: str = Field("ioc-worker", description="Faust application id = Kafka consumer group")
+    kafka_session_timeout_s: float = Field(
+        15, ge=3, le=300, description="a worker that stops heartbeating (crash, kill -9) loses its partitions "
+        "to the others after this long; heartbeats go every fifth of it")
     kafka_security_protocol: str = Field(
         "PLAINTEXT", description="PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL (streams/kafka_security.py)")
     kafka_sasl_mechanism: str = Field("PLAIN", description="PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512")
