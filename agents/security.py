@@ -181,6 +181,8 @@ def findings_from(inputs: dict[str, list[tuple]], cfg: DetectorConfig = Detector
     out += port_scans(((s, p, h, t) for s, (p, h, t) in fan.items()), cfg)
     for device, malware, severity, action, layer, seen in inputs.get("malware", []):
         sev = "critical" if action == "detected" and severity_rank(severity) >= severity_rank("high") else severity
-        out.append(Finding("malware", device, malware or "?", sev, layer or DETECTOR_LAYER, 1, 1,
+        # the malware is the subject, the infected device the target: an alert on critical findings
+        # names the device to clean, like the system a brute force is aimed at
+        out.append(Finding("malware", malware or "?", device, sev, layer or DETECTOR_LAYER, 1, 1,
                            f"{malware} ({action})", seen))
     return out

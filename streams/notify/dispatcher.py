@@ -71,6 +71,7 @@ class Dispatcher:
         self.batch = batch
         self.metrics = metrics
         self.clock = clock
+        self.failing: dict[str, str] = {}  # "channel:receiver" -> its last error, while it fails
 
     @classmethod
     def from_settings(cls, settings: Settings, *, metrics: NotifyMetrics | None = None,
@@ -146,8 +147,13 @@ class Dispatcher:
             if retry_at:
                 waiting[row["receiver"]] = retry_at
                 result.retried += 1
-                log.warning("notification %s: attempt %d failed, next at %s: %s", row["id"], attempts,
-                            retry_at.isoformat(timespec="seconds"), exc)
+                # one warning when a receiver starts failing (or fails differently), not one per retry
+                key, error = f"{channel}:{row['receiver']}", str(exc)
+                level = logging.DEBUG if self.failing.get(key) == error else logging.WARNING
+                self.failing[key] = error
+                log.log(level, "notification %s: attempt %d failed, next at %s (the receiver's notifications wait "
+                        "and are retried; one line until it delivers or fails differently): %s", row["id"],
+                        attempts, retry_at.isoformat(timespec="seconds"), exc)
             else:
                 result.failed += 1
                 log.error("notification %s given up after %d attempts: %s", row["id"], attempts, exc)
@@ -156,6 +162,8 @@ class Dispatcher:
                 if not retry_at:
                     self.metrics.failed.labels(channel).inc()
             return
+        if self.failing.pop(f"{channel}:{row['receiver']}", None) is not None:
+            log.warning("%s receiver %r delivers again", channel, row["receiver"])
         sent_at = self.clock()
         conn.execute(
             "UPDATE notification_outbox SET status = 'sent', sent_at = %s, attempts = attempts + 1 WHERE id = %s",

@@ -54,7 +54,8 @@ def test_detectors():
     assert ("request_spike", "gis") not in found
     assert found[("port_scan", "5.5.5.5")].value == 1200
     assert ("port_scan", "6.6.6.6") not in found
-    assert found[("malware", "pc-soyte-12")].severity == "critical"  # not quarantined
+    assert found[("malware", "Emotet")].severity == "critical"  # not quarantined
+    assert found[("malware", "Emotet")].target == "pc-soyte-12"  # the device to clean
     assert all(f.layer in (1, 2, 3, 4) for f in found.values())
     assert worst(found.values()) == "critical"
 

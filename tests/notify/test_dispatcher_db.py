@@ -74,7 +74,8 @@ def test_backoff_timeline_then_given_up(notify_dsn, ndb):
     assert f"webhook receiver 'hook': cannot reach {rx.url('/ioc')}" in row["last_error"]
 
 
-def test_rows_of_a_failing_receiver_wait_with_it_and_keep_their_order(notify_dsn, ndb):
+def test_rows_of_a_failing_receiver_wait_with_it_and_keep_their_order(notify_dsn, ndb, caplog):
+    caplog.set_level("WARNING", logger="ioc.notify")
     clock = Clock()
     with LocalReceiver() as rx:
         rx.respond = lambda req: (503, b"busy") if req.path == "/ioc" else (200, b"{}")
@@ -93,6 +94,9 @@ def test_rows_of_a_failing_receiver_wait_with_it_and_keep_their_order(notify_dsn
         assert d.run_once().sent == 4
         delivered = [r.headers["x-ioc-delivery"] for r in rx.received("/ioc")]
     assert delivered == [f"ioc-notification-{i}" for i in [hook[0], *hook]]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "ioc.notify"]
+    assert len([w for w in warnings if "attempt 1 failed" in w]) == 1  # one line while it fails
+    assert warnings[-1] == "webhook receiver 'hook' delivers again"
 
 
 def test_rejected_message_fails_at_once(notify_dsn, ndb):
