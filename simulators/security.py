@@ -18,7 +18,10 @@ from simulators.health import office_factor
 from simulators.province import Province
 from streams.events.security import severity_from_cap, severity_from_priority
 
-BACKGROUND = {"firewall": 0.55, "waf": 0.12, "auth": 0.16, "ids": 0.10, "scan": 0.04, "malware": 0.01, "camera_auth": 0.02}
+BACKGROUND = {"firewall": 0.55, "waf": 0.12, "auth": 0.16, "ids": 0.10, "scan": 0.04, "camera_auth": 0.02}
+#: endpoint-protection detections across the province's computers, per hour in office hours, whatever
+#: the feed's rate (a share of the event rate would turn a fast replay into an outbreak); 85 % quarantined
+MALWARE_PER_HOUR = 4.0
 #: campaign -> (starts per hour, events per second while it lasts)
 CAMPAIGNS = {"brute_force": (0.2, 3.0), "web_attack": (0.15, 2.0), "port_scan": (0.3, 1.0), "ddos": (0.02, 40.0),
              "malware": (0.05, 0.3)}
@@ -234,6 +237,9 @@ class SecuritySimulator:
         self.active = [c for c in self.active if c.until is None or c.until > now]
         events = [self._background(kind, within(rng, now, dt))
                   for kind in (rng.choices(self._kinds, weights=self._weights, k=n) if n else ())]
+        if n:
+            rate = MALWARE_PER_HOUR * (0.2 + 0.8 * office_factor(now))
+            events.extend(self._malware(within(rng, now, dt)) for _ in range(count(rng, rate * dt / 3600)))
         for c in self.active:
             events.extend(self._campaign_events(c, now, dt))
         return events
