@@ -38,6 +38,20 @@ def test_every_unit_lies_in_the_province_outline():
     assert any(inside(phu_quoc.lon, phu_quoc.lat, r) for r in province_rings)
 
 
+def test_nothing_of_the_province_lies_beyond_the_national_border():
+    # border cameras and zones sit on the Vietnamese side of the drawn line (south of it), not in Cambodia
+    (line,) = [f["geometry"]["coordinates"] for f in features(OUTLINE, "border")]
+    checked = []
+    for code, (lat, lon) in locations(PROVINCE).items():
+        for (x1, y1), (x2, y2) in zip(line, line[1:]):
+            if min(x1, x2) <= lon <= max(x1, x2) and x1 != x2:
+                border_lat = y1 + (lon - x1) * (y2 - y1) / (x2 - x1)
+                if lat > border_lat - 0.1:  # near the border: on its south side
+                    checked.append(code)
+                    assert lat < border_lat, f"{code} at {lat}, {lon} is north of the border ({border_lat:.4f})"
+    assert {"cam-giangthanh-ck-01", "cam-phumy-01", "cam-vinhdieu-01", "cam-xaxia-01", "bz-giangthanh"} <= set(checked)
+
+
 def test_places_of_entities(tmp_path):
     places = locations(PROVINCE)
     assert places["sal-caibe"] == (9.9, 105.1) and places["bz-hatien"] == (10.42, 104.462)
