@@ -35,6 +35,8 @@ from typing import Any, Optional
 from faust.transport.consumer import Consumer
 from faust.types import TP
 
+from streams.errors import IOCError
+
 log = logging.getLogger(__name__)
 
 _guarded: set[str] = set()
@@ -113,6 +115,10 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    missing = [name for name in ("ack", "_new_offset", "_add_gap") if not callable(getattr(Consumer, name, None))]
+    if missing:  # a Faust release changed the consumer: the guarantee cannot be kept blindly
+        raise IOCError(f"faust-streaming's Consumer has no {', '.join(missing)}: streams/offsets.py must be "
+                       "brought up to this Faust release (run tests/faults) before the worker can run")
     Consumer.ack = _ack(Consumer.ack)  # type: ignore[method-assign]
     Consumer._add_gap = _add_gap  # type: ignore[method-assign]
     Consumer._new_offset = _new_offset  # type: ignore[method-assign]

@@ -82,3 +82,15 @@ def test_other_topics_are_acknowledged_as_before():
     c = consumer()
     assert ack(c, message(OTHER, 3)) is True
     assert c.recorded == [3]
+
+
+def test_a_faust_release_without_the_changed_methods_stops_the_worker(monkeypatch):
+    import pytest
+    from faust.transport.consumer import Consumer
+
+    from streams.errors import IOCError
+
+    monkeypatch.setattr(offsets, "_installed", False)
+    monkeypatch.delattr(Consumer, "_add_gap")
+    with pytest.raises(IOCError, match="_add_gap"):
+        offsets.install()
