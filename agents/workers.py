@@ -82,8 +82,9 @@ class Worker:
 
     def _register(self, family: str, pipeline: FeedPipeline) -> None:
         settings = self.settings
-        topic = self.app.topic(topic_name(settings, family))
-        offsets.guard([topic_name(settings, family)])
+        name = topic_name(settings, family)
+        topic = self.app.topic(name)
+        offsets.guard([name])
         metrics = self.metrics
 
         async def ingest(stream: faust.StreamT) -> None:

@@ -28,9 +28,8 @@ from streams.topics import topic_name
 UNCAPPED = 1_000_000_000
 
 
-def _accepted(dsn: str) -> int:
-    with psycopg.connect(dsn) as conn:
-        return conn.execute("SELECT coalesce(sum(accepted), 0)::bigint FROM source_window").fetchone()[0]
+def _accepted(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT coalesce(sum(accepted), 0)::bigint FROM source_window").fetchone()[0]
 
 
 async def _produce(bootstrap: str, topics: dict[str, str], templates, events: int, prefix: str) -> int:
@@ -46,8 +45,10 @@ def run(events: int, caps: list[int], max_array: int, log=print) -> list[dict]:
     start_stack(log=lambda *_: None)
     env = BenchEnv()
     out = []
+    conn = None
     try:
         env.create_database()
+        conn = psycopg.connect(env.dsn, autocommit=True)  # polled every 0.2 s: one connection
         province = load_province(env.base.province_file)
         templates = package(simulate_pool(province, 20_000), batched=True, max_batch=max_array)
         templates = [t for t in templates if t.batched] or templates  # arrays only: the worst case
@@ -56,13 +57,13 @@ def run(events: int, caps: list[int], max_array: int, log=print) -> list[dict]:
             env.topics(settings)
             topics = {t.family: topic_name(settings, t.family) for t in templates}
             sent = asyncio.run(_produce(settings.kafka_bootstrap, topics, templates, events, f"m{cap}-"))
-            before = _accepted(env.dsn)
+            before = _accepted(conn)
             work = Path(tempfile.mkdtemp(prefix="ioc-bench-mem-"))
             worker = Proc(f"worker-{cap}", "bench.worker", settings, work, IOC_METRICS_PORT="0",
                           IOC_BATCH_MAX_EVENTS=str(cap or UNCAPPED))
             started, peak = time.monotonic(), 0.0
             try:
-                while _accepted(env.dsn) - before < sent:
+                while _accepted(conn) - before < sent:
                     if not worker.alive() or time.monotonic() - started > 600:
                         raise RuntimeError(f"the worker did not drain the backlog:\n{worker.log_tail()}")
                     peak = max(peak, rss_mib(worker.pid))
@@ -77,6 +78,8 @@ def run(events: int, caps: list[int], max_array: int, log=print) -> list[dict]:
                 f"({row['events_per_s']:,}/s), worker peak RSS {row['peak_rss_mib']} MiB")
             out.append(row)
     finally:
+        if conn is not None:
+            conn.close()
         env.close()
     return out
 

@@ -88,14 +88,6 @@ def services_view(snapshot: Snapshot, plan: Plan) -> ServicesView:
                         agency_backlog(snapshot.citizen_open, now), service)
 
 
-def names(province: Province) -> dict[str, str]:
-    """Code -> name of every unit, commune and agency (dossier units and report agencies)."""
-    out = {u.code: u.name for u in province.units}
-    out.update({c.code: c.name for c in province.communes})
-    out.update({a.code: a.name for a in province.agencies})
-    return out
-
-
 def kpi_tiles(view: ServicesView, lang: str) -> html.Div:
     k = view.whole
     late_kind = "down" if (k.late_rate or 0) > 0.05 else "ok" if k.late_rate is not None else "unknown"
@@ -162,7 +154,7 @@ def plan_table(checks: list[TargetCheck], lang: str) -> html.Table:
 
 def late_units_table(view: ServicesView, province: Province, lang: str, limit: int = 8) -> html.Table:
     """Units with dossiers about to be late or late, the most first."""
-    label = names(province)
+    label = province.names()
     units = [(u, k) for u, k in view.by_unit.items() if u and (k.in_progress_due_soon or k.in_progress_late)]
     units.sort(key=lambda uk: (-uk[1].in_progress_due_soon, -uk[1].in_progress_late, uk[0]))
     rows = [[label.get(u, u), num(k.in_progress), num(k.in_progress_due_soon), num(k.in_progress_late),
@@ -173,7 +165,7 @@ def late_units_table(view: ServicesView, province: Province, lang: str, limit: i
 
 def agency_table(view: ServicesView, province: Province, lang: str, limit: int = 8) -> html.Table:
     """Open and overdue citizen reports per agency, the most overdue first."""
-    label = names(province)
+    label = province.names()
     label["-"] = t("no_agency", lang)
     agencies = sorted(view.backlog.items(), key=lambda ab: (-ab[1].overdue, -ab[1].open, ab[0]))
     rows = []

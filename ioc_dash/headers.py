@@ -8,7 +8,6 @@ their SHA-256 (``Dash.csp_hashes()``), so no other inline script — and no ``ja
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 
 import dash
@@ -46,17 +45,12 @@ def headers(script_hashes: Iterable[str] = ()) -> dict[str, str]:
 
 def install(app: dash.Dash) -> None:
     """Set the headers on every response of ``app.server`` (pages, callbacks, assets, errors)."""
-    lock = threading.Lock()
-    cached: list[dict[str, str]] = []
-
-    def current() -> dict[str, str]:
-        with lock:
-            if not cached:
-                cached.append(headers(app.csp_hashes()))
-            return cached[0]
+    cached: dict[str, str] = {}  # filled at the first response (pure: two threads racing fill it alike)
 
     def add(resp: Response) -> Response:
-        for name, value in current().items():
+        if not cached:
+            cached.update(headers(app.csp_hashes()))
+        for name, value in cached.items():
             resp.headers.setdefault(name, value)
         return resp
 

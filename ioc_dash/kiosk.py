@@ -9,7 +9,7 @@ starts are not "new".  The state is a small dict kept in the browser (``dcc.Stor
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
@@ -32,13 +32,16 @@ class KioskConfig:
         """What the browser sent back (it can be changed there), checked as a query is: unknown
         pages dropped, the period clamped; anything malformed gives the default rotation."""
         try:
-            playlist = tuple(dict.fromkeys(p for p in d["playlist"] if isinstance(p, str) and p in pages))
-            every = float(d["every_s"])
-            kiosk = d["kiosk"] is True
+            return _checked(list(d["playlist"]), float(d["every_s"]), d["kiosk"] is True, pages)
         except (KeyError, TypeError, ValueError):
             return cls(tuple(pages))
-        every = DEFAULT_EVERY_S if math.isnan(every) else min(MAX_EVERY_S, max(MIN_EVERY_S, every))
-        return cls(playlist or tuple(pages), every, kiosk)
+
+
+def _checked(wanted: Sequence[Any], every: float, kiosk: bool, pages: Sequence[str]) -> KioskConfig:
+    """Known pages in the order given (all pages when none is), the period clamped."""
+    playlist = tuple(dict.fromkeys(p for p in wanted if isinstance(p, str) and p in pages)) or tuple(pages)
+    every = DEFAULT_EVERY_S if math.isnan(every) else min(MAX_EVERY_S, max(MIN_EVERY_S, every))
+    return KioskConfig(playlist, every, kiosk)
 
 
 def parse_config(search: str | None, pages: Sequence[str]) -> KioskConfig:
@@ -46,14 +49,11 @@ def parse_config(search: str | None, pages: Sequence[str]) -> KioskConfig:
     the kiosk flag, from a query string.  Unknown pages are dropped; ``every`` is clamped."""
     q = parse_qs((search or "").lstrip("?"))
     wanted = [p.strip() for v in q.get("playlist", []) for p in v.split(",") if p.strip()]
-    playlist = tuple(dict.fromkeys(p for p in wanted if p in pages)) or tuple(pages)
     try:
         every = float(q.get("every", [DEFAULT_EVERY_S])[-1])
     except ValueError:
         every = DEFAULT_EVERY_S
-    every = DEFAULT_EVERY_S if math.isnan(every) else min(MAX_EVERY_S, max(MIN_EVERY_S, every))
-    kiosk = q.get("kiosk", ["0"])[-1].lower() in ("1", "true", "yes", "on")
-    return KioskConfig(playlist, every, kiosk)
+    return _checked(wanted, every, q.get("kiosk", ["0"])[-1].lower() in ("1", "true", "yes", "on"), pages)
 
 
 @dataclass(frozen=True)

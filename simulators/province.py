@@ -133,11 +133,11 @@ class Province:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def names(self) -> dict[str, str]:
-        """Code -> the place or thing's name, for every entity an alert can be about (systems,
-        network links, border zones, cameras, stations, units, agencies)."""
+        """Code -> the place or thing's name, for every entity a figure or an alert can be about (units,
+        communes, agencies, stations, cameras, border zones, network links, systems)."""
         out: dict[str, str] = {}
-        for group in (self.units, self.agencies, self.stations, self.cameras, self.border_zones, self.networks,
-                      self.systems):
+        for group in (self.units, self.communes, self.agencies, self.stations, self.cameras, self.border_zones,
+                      self.networks, self.systems):
             out.update((x.code, x.name) for x in group)
         return out
 

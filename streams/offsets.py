@@ -55,10 +55,6 @@ def stored(messages: Iterable[Any]) -> None:
         _stored.add(message)
 
 
-def is_guarded(topic: str) -> bool:
-    return topic in _guarded
-
-
 def _ack(original):
     def ack(self: Consumer, message) -> bool:
         if message.topic in _guarded and message not in _stored:

@@ -166,9 +166,7 @@ class Gate:
         return None
 
     def after_request(self, resp: Response) -> Response:
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        # the security headers come from ioc_dash/headers.py, on every response
         if not request.path.startswith(PUBLIC_PREFIXES):
             resp.headers.setdefault("Cache-Control", "no-store")
         lang = request.args.get(LANG_PARAM)

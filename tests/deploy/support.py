@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -14,12 +13,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from streams.settings import Settings
 from tests.support import WorkerProcess
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def env_of(settings: Settings, *, drop: tuple[str, ...] = (), **extra: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.deploy.support import free_port
+from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 PROD = ROOT / "deploy" / "production"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from urllib.error import HTTPError, URLError
@@ -13,8 +12,7 @@ from urllib.request import HTTPRedirectHandler, Request, build_opener
 import pytest
 
 from ioc_dash.auth.store import UserStore
-from tests.faults.harness import ephemeral_port
-from tests.support import ROOT, settings_env, wait_for
+from tests.support import ROOT, free_port, settings_env, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +36,7 @@ def test_the_access_log_names_paths_without_tokens(test_settings, tmp_path):
     for where in ("deploy/production/compose.yaml", "deploy/systemd/ioc-dash.service"):
         assert "python:ioc_dash.gunicorn_conf" in (ROOT / where).read_text(), where
     token = UserStore(test_settings.dsn).create_wall_token(f"wall-{uuid.uuid4().hex[:8]}", actor="tests")
-    port = ephemeral_port()
+    port = free_port()
     log = tmp_path / "gunicorn.log"
     env = settings_env(test_settings, IOC_DASH_SESSION_KEY=uuid.uuid4().hex * 2)
     with open(log, "wb") as out:

@@ -28,8 +28,7 @@ from streams.app import create_app
 from streams.errors import BrokerError
 from streams.settings import Settings
 from tests.conftest import ROOT
-from tests.deploy.support import free_port
-from tests.support import wait_for
+from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.integration
 LIBS = Path(os.environ.get("IOC_RUN_DIR") or ROOT / ".run") / "kafka" / "libs"  # as deploy/stack.sh

@@ -18,8 +18,8 @@ import yaml
 
 from simulators.kafka import KafkaSender
 from tests.conftest import ROOT
-from tests.deploy.support import Proc, env_of, free_port
-from tests.support import wait_for
+from tests.deploy.support import Proc, env_of
+from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.integration
 RULES = ROOT / "deploy" / "prometheus" / "rules" / "pipeline.yml"

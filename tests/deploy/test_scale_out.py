@@ -22,8 +22,8 @@ from simulators.catalog import build_simulators
 from simulators.kafka import KafkaSender
 from simulators.province import load_province
 from streams.topics import all_topics, topic_name
-from tests.deploy.support import Proc, env_of, free_port, scrape, total
-from tests.support import wait_for
+from tests.deploy.support import Proc, env_of, scrape, total
+from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -27,7 +27,7 @@ from streams.admin import create_topics
 from streams.db.migrate import migrate
 from streams.settings import Settings
 from tests.faults.feed import Feed, build_feed
-from tests.faults.reference import RAW_TABLES, Expected, expected
+from tests.faults.reference import RAW_TABLES, Expected, expected, when
 from tests.faults.stored import Comparison, compare, read
 from tests.support import ROOT, WorkerProcess, wait_for
 
@@ -44,12 +44,6 @@ def port_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def ephemeral_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def free_ports(wanted: Sequence[int], *, step: int = 7, tries: int = 50) -> list[int]:
@@ -429,8 +423,7 @@ def unstored(run: FaultRun, topics: Iterable[str]) -> dict[tuple[str, int], dict
             tp = TopicPartition(record.topic, record.partition)
             doc = json.loads(record.value)
             events = doc if isinstance(doc, list) else [doc]
-            if any((e["id"], datetime.fromisoformat(e["dateObserved"].replace("Z", "+00:00"))) not in keys
-                   for e in events):
+            if any((e["id"], when(e["dateObserved"])) not in keys for e in events):
                 info = out.setdefault((record.topic, record.partition),
                                       {"first": record.offset, "last": record.offset, "messages": 0,
                                        "committed": done.get((record.topic, record.partition)),

@@ -16,10 +16,10 @@ import pytest
 from ioc_dash.figures import freshness
 from ioc_dash.repository import Repository, SnapshotCache
 from tests.faults.feed import FAMILIES
-from tests.faults.harness import (FaultRun, LiveFeed, committed, end_offsets, ephemeral_port, kafka_python_send,
+from tests.faults.harness import (FaultRun, LiveFeed, committed, end_offsets, kafka_python_send,
                                   live_feed, scrape, total)
 from tests.faults.reference import when
-from tests.support import wait_for
+from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ def test_database_outage_holds_the_feed_and_loses_nothing(private_stack, fault_r
     base, feed, exp = live_feed(private_stack, "outage", rate=RATE, seconds=FEED_S)
     topics = [base.topic_prefix + f for f in FAMILIES]
     run = FaultRun(private_stack, base, "outage", tmp_path)
-    ports = [ephemeral_port(), ephemeral_port()]
+    ports = [free_port(), free_port()]
     timeline: dict[str, float] = {}
     try:
         first = run.start_worker(IOC_METRICS_PORT=str(ports[0]))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import urllib.error
@@ -16,7 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from streams.settings import Settings
-from tests.support import ROOT, WorkerProcess, wait_for
+from tests.support import ROOT, WorkerProcess, free_port, wait_for
 
 SCREENSHOTS = ROOT / ".run" / "screenshots"  # git-ignored with the rest of .run/
 CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -31,12 +30,6 @@ def ensure_chromium() -> tuple[str, str]:
         if done.returncode != 0:
             raise RuntimeError(f"chromium is missing and deploy/browser.sh failed:\n{done.stdout}{done.stderr}")
     return shutil.which("chromium"), shutil.which("chromedriver")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class DashServer(WorkerProcess):

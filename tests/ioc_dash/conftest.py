@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from agents.alerts.evaluate import evaluate
 from agents.alerts.rules import parse_rule
-from ioc_dash import auth, i18n
+from ioc_dash import auth, headers, i18n
 from ioc_dash.auth.passwords import Passwords
 from ioc_dash.auth.store import UserStore
 from streams.sinks.alertstore import AlertStore
@@ -77,12 +77,14 @@ def web_settings(test_settings, tmp_path):
 
 
 def console_app(settings, store) -> dash.Dash:
-    """The smallest router that serves ``ioc_dash.console.PAGES`` behind ``auth.install``."""
+    """The smallest router that serves ``ioc_dash.console.PAGES`` behind ``auth.install`` (and the
+    security headers)."""
     from ioc_dash.console import PAGES
 
     app = dash.Dash(__name__, suppress_callback_exceptions=True)
     app.server.config["IOC_SETTINGS"] = settings
     auth.install(app, settings, store=store)
+    headers.install(app)  # as ioc_dash.app does
     app.layout = html.Div([dcc.Location(id="url"), html.Div(id="page")])
 
     @app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))
@@ -127,3 +129,22 @@ def wall_client(app, settings):
 
 def login(client, name: str, password: str = PASSWORD, **extra):
     return client.post("/login", data={"name": name, "password": password, **extra})
+
+
+def ioc_runner(dsn: str, monkeypatch, capsys, *command: str):
+    """``run(*args, stdin=None) -> (exit code, stdout, stderr)`` of ``ioc <command> <args>`` on ``dsn``,
+    with fast password hashing."""
+    import io
+
+    from ioc_dash.auth import store as store_module
+    from streams.cli import main
+
+    monkeypatch.setattr(store_module, "Passwords", lambda: FAST_PASSWORDS)
+
+    def run(*args, stdin=None):
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        code = main([*command, *args, "--database-url", dsn])
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run

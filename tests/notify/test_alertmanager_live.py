@@ -21,7 +21,7 @@ from streams.notify.oncall import Receiver, parse_oncall
 from streams.notify.testing import LocalReceiver
 from streams.settings import Settings
 from tests.notify.conftest import alert_row, insert_alert, queue
-from tests.notify.test_channels import free_port
+from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -16,18 +15,13 @@ from streams.notify.testing import LocalReceiver
 from streams.notify.transport import signature
 from streams.settings import Settings
 from tests.notify.conftest import alert_row
+from tests.support import free_port
 
 PAYLOAD = build_payload(alert_row(7), "firing")
 
 
 def settings(**kw) -> Settings:
     return Settings(notify_timeout_s=3, **kw)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- webhook ----------------------------------------------------------------------------------

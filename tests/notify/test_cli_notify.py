@@ -9,9 +9,8 @@ from streams.cli import main
 from streams.notify.testing import LocalReceiver
 from streams.settings import Settings
 from tests.notify.conftest import insert_alert, queue
-from tests.notify.test_channels import free_port
+from tests.support import ROOT, free_port, settings_env, wait_for
 from tests.notify.test_soc import finding
-from tests.support import ROOT, settings_env, wait_for
 
 
 def test_check_lists_levels(capsys):

@@ -14,7 +14,7 @@ from streams.notify.testing import LocalReceiver
 from streams.notify.transport import signature
 from streams.settings import Settings
 from tests.notify.conftest import T0, Clock
-from tests.notify.test_channels import free_port
+from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 

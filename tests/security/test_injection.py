@@ -8,7 +8,6 @@ exactly the intended rows, and no call took seconds (the ``pg_sleep(5)`` never r
 """
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 import time
@@ -21,14 +20,12 @@ import pytest
 from pydantic import SecretStr
 
 from ioc_dash.app import create_app
-from ioc_dash.auth import store as store_module
 from ioc_dash.auth.passwords import normalise_name
 from ioc_dash.auth.store import UserStore
-from streams.cli import main
 from streams.errors import AuthError, InputError, IOCError
 from streams.inputs import recordable
 from streams.sinks.alertstore import AlertStore
-from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD, client_for, dash_call, delete_fired, fire_alert, login
+from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD, client_for, dash_call, delete_fired, fire_alert, ioc_runner, login
 from tests.support import ROOT, settings_env
 
 pytestmark = pytest.mark.integration
@@ -279,15 +276,7 @@ def test_console_filters_and_every_query_string(app, guard, operator, alerts):
 
 @pytest.fixture
 def ioc(settings, monkeypatch, capsys):
-    monkeypatch.setattr(store_module, "Passwords", lambda: FAST_PASSWORDS)
-
-    def run(*args, stdin=None):
-        if stdin is not None:
-            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = main([*args, "--database-url", settings.dsn])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
+    return ioc_runner(settings.dsn, monkeypatch, capsys)
 
 
 def test_ioc_users(ioc, guard, settings):

@@ -1,27 +1,17 @@
 """``ioc users …`` through ``streams.cli.main`` against the real database."""
-import io
 import uuid
 
 import pytest
 
-from ioc_dash.auth import store as store_module
 from ioc_dash.auth.store import UserStore
 from streams import cli_users
 from streams.cli import main
-from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD
+from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD, ioc_runner
 
 
 @pytest.fixture
 def ioc(test_settings, monkeypatch, capsys):
-    monkeypatch.setattr(store_module, "Passwords", lambda: FAST_PASSWORDS)
-
-    def run(*args, stdin=None):
-        if stdin is not None:
-            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = main(["users", *args, "--database-url", test_settings.dsn])
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
+    return ioc_runner(test_settings.dsn, monkeypatch, capsys, "users")
 
 
 def test_create_admin_from_stdin_then_manage_users(ioc, test_settings):
