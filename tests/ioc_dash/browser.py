@@ -108,9 +108,11 @@ class Browser:
         self.driver.save_screenshot(str(path))
         return path
 
-    def login(self, base: str, name: str, password: str) -> None:
+    def login(self, base: str, name: str, password: str, lang: str = "vi") -> None:
+        """Sign in from a clean slate, in ``lang``: a late response of the page left behind may have set
+        the language cookie again after the cookies were cleared, so the language is named outright."""
         self.driver.delete_all_cookies()
-        self.get(f"{base}/login")
+        self.get(f"{base}/login?lang={lang}")
         self.find("#login-name").send_keys(name)
         self.find("#login-password").send_keys(password)
         self.find("#login-submit").click()

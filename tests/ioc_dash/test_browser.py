@@ -225,6 +225,7 @@ def test_a_screen_whose_session_ends_goes_to_the_sign_in_page(server, browser, p
     browser.find("#login-password").send_keys(PASSWORD)
     browser.find("#login-submit").click()
     browser.wait(lambda: "/console/alerts" in browser.driver.current_url, what="back where the screen was")
+    browser.wait(lambda: browser.all("#console-alerts"), what="the alert list again")
 
 
 def test_sign_in_is_rate_limited(server, browser, people, test_settings):
