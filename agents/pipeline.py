@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -120,6 +121,8 @@ class FeedPipeline:
         events: list[Event] = []
         rejected: list[DeadLetter] = []
         first: Message | None = None
+        for name, n in Counter(m.topic for m in messages).items():  # one topic per agent: one label lookup
+            self.metrics.messages_in.labels(name).inc(n)
         for msg in messages:
             if first is None:
                 first = msg
@@ -132,7 +135,6 @@ class FeedPipeline:
         return out
 
     def _decode(self, msg: Message, events: list[Event], rejected: list[DeadLetter]) -> None:
-        self.metrics.messages_in.labels(msg.topic).inc()
         decoded = self.decoder.decode(msg.value)
         for rej in decoded.rejected:
             rejected.append(self._dead(msg, rej))
