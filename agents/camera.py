@@ -122,10 +122,10 @@ CAMERA_EVENT = RawTable(
      ("phase", "text"), ("rule", "text"), ("label", "text"), ("score", "real"), ("zones", "jsonb"),
      ("condition", "text"), ("active", "boolean"), ("attrs", "jsonb")),
     lambda e: (
-        e.dateObserved, e.id, e.type, e.camera, getattr(e, "event_id", None), getattr(e, "phase", None),
-        getattr(e, "rule", None), getattr(e, "label", None), getattr(e, "score", None),
+        e.dateObserved, e.id, e.type, e.camera, e.optional("event_id"), e.optional("phase"),
+        e.optional("rule"), e.optional("label"), e.optional("score"),
         orjson.dumps(e.zones).decode() if isinstance(e, CameraDetection) else None,
-        getattr(e, "condition", None), getattr(e, "active", None),
+        e.optional("condition"), e.optional("active"),
         e.model_dump_json(include={"start_time", "end_time", "snapshot", "reason", "location"}, exclude_none=True),
     ),
 )

@@ -48,9 +48,9 @@ CITIZEN_EVENT = RawTable(
      ("unit_code", "text"), ("agency", "text"), ("reported_at", "timestamptz"), ("deadline", "timestamptz"),
      ("rating", "smallint"), ("resolution", "text"), ("lon", "double precision"), ("lat", "double precision"),
      ("attrs", "jsonb")),
-    lambda e: (e.dateObserved, e.id, e.type, e.report_id, e.category, e.unit_code, getattr(e, "agency", None),
-               e.reported_at, getattr(e, "deadline", None), getattr(e, "rating", None),
-               getattr(e, "resolution", None), e.location.lon if e.location else None,
+    lambda e: (e.dateObserved, e.id, e.type, e.report_id, e.category, e.unit_code, e.optional("agency"),
+               e.reported_at, e.optional("deadline"), e.optional("rating"),
+               e.optional("resolution"), e.location.lon if e.location else None,
                e.location.lat if e.location else None,
                e.model_dump_json(include=_ATTRS & set(type(e).model_fields), exclude_none=True)),
 )
@@ -99,10 +99,10 @@ def apply(st: dict[str, Any] | None, ev: CitizenBase) -> tuple[dict[str, Any], l
     st["last_event"] = max(at, st["last_event"]) if st["last_event"] else at
     if ev.location is not None and (st["lon"] is None or isinstance(ev, ReportCreated)):
         st["lon"], st["lat"] = ev.location.lon, ev.location.lat
-    agency = getattr(ev, "agency", None)
+    agency = ev.optional("agency")
     if agency is not None:
         st["agency"] = agency
-    if getattr(ev, "deadline", None) is not None:
+    if ev.optional("deadline") is not None:
         st["deadline"] = ev.deadline  # type: ignore[attr-defined]
     if isinstance(ev, ReportCreated):
         st["channel"] = ev.channel

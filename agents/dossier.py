@@ -50,7 +50,7 @@ DOSSIER_EVENT = RawTable(
      ("digitised", "boolean"), ("resolved_date", "timestamptz"), ("outcome", "text"),
      ("result_digitised", "boolean"), ("attrs", "jsonb")),
     lambda e: (e.dateObserved, e.id, e.type, e.dossier_id, *(getattr(e, c) for c in _FACTS), e.digitised,
-               getattr(e, "resolved_date", None), getattr(e, "outcome", None), getattr(e, "result_digitised", None),
+               e.optional("resolved_date"), e.optional("outcome"), e.optional("result_digitised"),
                e.model_dump_json(include=_ATTRS & set(type(e).model_fields), exclude_none=True)),
 )
 

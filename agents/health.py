@@ -163,12 +163,12 @@ HEALTH_EVENT = RawTable(
         "probe" if isinstance(e, ServiceProbe) else "request",
         e.system,
         e.endpoint,
-        getattr(e, "success", None),
+        e.optional("success"),
         e.status_code,
         e.latency_ms,
-        getattr(e, "method", None),
-        getattr(e, "client_ip", None),
-        getattr(e, "error", None),
+        e.optional("method"),
+        e.optional("client_ip"),
+        e.optional("error"),
     ),
 )
 

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from agents.windows import window_start
 from streams.events import Event
@@ -32,6 +33,12 @@ _COMMON = ("system", "device", "src_ip", "src_port", "dst_ip", "dst_port", "prot
            "severity", "layer")
 _SKIP = set(_COMMON) | {"id", "type", "dateObserved"}
 
+
+@cache
+def _attr_fields(event_type: type) -> set[str]:
+    """The fields of an event type that go into ``attrs``."""
+    return set(event_type.model_fields) - _SKIP
+
 SECURITY_EVENT = RawTable(
     "security_event",
     (("time", "timestamptz"), ("id", "text"), ("type", "text"), ("system", "text"), ("device", "text"),
@@ -39,7 +46,7 @@ SECURITY_EVENT = RawTable(
      ("protocol", "text"), ("action", "text"), ("rule", "text"), ("severity", "text"), ("layer", "smallint"),
      ("attrs", "jsonb")),
     lambda e: (e.dateObserved, e.id, e.type, *(getattr(e, c) for c in _COMMON),
-               e.model_dump_json(include=set(type(e).model_fields) - _SKIP, exclude_none=True)),
+               e.model_dump_json(include=_attr_fields(type(e)), exclude_none=True)),
 )
 
 SECURITY_WINDOW = CounterTable(

@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from ipaddress import ip_address
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -110,4 +110,9 @@ class Event(BaseModel):
 
     @property
     def location_point(self) -> GeoPoint | None:
-        return self.__dict__.get("location")  # not getattr: a missing field takes pydantic's slow path
+        return self.optional("location")
+
+    def optional(self, name: str) -> Any:
+        """The value of a field that some event types of a feed lack, or None.  Not ``getattr(e, name,
+        None)``: a missing field takes pydantic's slow path, an exception per call, once per event."""
+        return self.__dict__.get(name)
