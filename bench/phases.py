@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import calc, scrape, wall
+from bench import calc, profile, scrape, wall
 from bench.copy_baseline import bare_copy, rows_of
 from bench.env import BenchEnv, code_version, describe_machine, now_iso, start_stack
 from bench.feed import mix, package, simulate_pool
@@ -53,12 +53,13 @@ class Plan:
     copy_events: int  # rows of the bare COPY baseline
     quiet_wait_s: float = 0  # wait this long at most for other processes to leave the cores alone
     max_backlog: int = 3_000_000
+    profile_s: float = 20  # py-spy samples a draining worker this long, per mode
 
 
 FULL = Plan(False, pilot_s=6, drain_s=60, paced_s=30, max_trials=4, soak_s=600, wall_one_s=15, wall_s=60,
             scale_drain_s=25, pool_events=150_000, copy_events=300_000, quiet_wait_s=180)
 QUICK = Plan(True, pilot_s=3, drain_s=15, paced_s=12, max_trials=3, soak_s=60, wall_one_s=6, wall_s=20,
-             scale_drain_s=10, pool_events=150_000, copy_events=60_000, quiet_wait_s=60)
+             scale_drain_s=10, pool_events=150_000, copy_events=60_000, quiet_wait_s=60, profile_s=8)
 PRIORS = {"single": 3_000.0, "batched": 20_000.0}  # events/s, only to size the pilot backlogs
 
 
@@ -441,6 +442,32 @@ class Bench:
         self.say(f"scale-out {mode}: two workers / one = {res['ratio']}")
         self.results.setdefault("scale_out", {})[mode] = res
 
+    async def profile(self, mode: str) -> None:
+        """A worker drains a fresh backlog while py-spy samples it from outside (never pausing it)."""
+        plan, env = self.plan, self.env
+        rate = self.results["throughput"][mode]["drain"]["rate_events_per_s"]
+        s = env.settings(f"profile-{mode}")
+        topics = env.topics(s)
+        fam = {f: topic_name(s, f) for f in FEEDS}
+        n = calc.backlog_size(rate, plan.profile_s + 15, minimum=5_000, maximum=plan.max_backlog)
+        sent = await self.producer.backlog(fam, self.templates[mode], n, self.cursor)
+        self.cursor = sent.cursor
+        out = self.workdir / f"profile-{mode}.txt"
+        worker, port = self.start_worker(s, f"profile-{mode}")
+        try:
+            t0 = time.monotonic()
+            while self.done(port) < 0.1 * sent.events:  # past start-up and partition assignment
+                if time.monotonic() - t0 > 120 or not worker.alive():
+                    raise RuntimeError(f"profile-{mode}: the worker did not start draining:\n{worker.log_tail()}")
+                await asyncio.sleep(0.2)
+            await asyncio.to_thread(profile.record, worker.pid, plan.profile_s, out)
+        finally:
+            self.stop(worker)
+        res = profile.summarise(out.read_text().splitlines())
+        res.update(seconds=plan.profile_s, backlog_events=sent.events, topics=len(topics))
+        self.results.setdefault("profile", {})[mode] = res
+        self.say(f"profile {mode}: " + ", ".join(f"{k} {v:.0%}" for k, v in res["parts"].items()))
+
     async def wait_quiet(self, max_s: float, threshold: float = 0.3, every_s: float = 5.0) -> dict[str, float]:
         """Wait (at most ``max_s``) until processes outside the stack use less than ``threshold`` cores."""
         t0 = time.monotonic()
@@ -478,6 +505,12 @@ class Bench:
             await self.baselines()
             for mode in ("batched", "single"):
                 await self.scale_out(mode)
+            for mode in MODES:
+                try:
+                    await self.profile(mode)
+                except Exception as exc:  # the figures above are kept whatever happens to the profiler
+                    self.results.setdefault("profile", {})[mode] = {"error": str(exc)[:500]}
+                    self.say(f"profile {mode} failed: {exc}")
         finally:
             await self.producer.stop()
         self.results["meta"]["duration_s"] = round(time.monotonic() - started)

@@ -271,6 +271,7 @@ def render_markdown(r: dict) -> str:
         L += ["Soak RSS samples (s, MiB): " + ", ".join(f"{t} {v:.0f}" for t, v in soak["rss_mib"]["samples"][::3]), ""]
 
     L += _batch_memory(r.get("batch_memory") or [])
+    L += _profile(r.get("profile") or {})
     L += [_METHOD]
     return "\n".join(L).rstrip() + "\n"
 
@@ -293,6 +294,31 @@ def _batch_memory(rows: list[dict]) -> list[str]:
         L += [f"Peak RSS {span(capped, 'peak_rss_mib')} MiB with the cap against {span(free, 'peak_rss_mib')} MiB "
               f"without; drain rate {span(capped, 'events_per_s')} against {span(free, 'events_per_s')} events/s. "
               "The production worker's memory limit (`deploy/production/compose.yaml`) is 1 GiB.", ""]
+    return L
+
+
+def _profile(prof: dict) -> list[str]:
+    if not prof:
+        return []
+    L = ["## 6. Where the worker's time goes", "",
+         "py-spy samples a worker of its own (100 Hz, never pausing it) while it drains a fresh backlog; only the "
+         "worker's main thread counts (the event loop that runs the Faust agents; aiokafka's fetcher thread and "
+         "the metrics server are left out). Each sample goes to the first part whose code is on its stack "
+         "(`bench/profile.py`).", ""]
+    modes = [m for m in MODES if m in prof]
+    ok = [m for m in modes if "parts" in prof[m]]
+    for m in modes:
+        if "error" in prof[m]:
+            L += [f"The profile of the {MODE_TITLE[m]} failed: {prof[m]['error']}", ""]
+    if not ok:
+        return L
+    parts = list(prof[ok[0]]["parts"])
+    L += _table(["part of the main thread"] + [MODE_TITLE[m] for m in ok],
+                [[p] + [_pct(prof[m]["parts"].get(p)) for m in ok] for p in parts]
+                + [["samples"] + [f"{_n(prof[m]['samples'])} in {_n(prof[m]['seconds'])} s" for m in ok]])
+    for m in ok:
+        L += [f"Functions with the most samples of their own, {MODE_TITLE[m]}:", ""]
+        L += _table(["function", "share"], [[f"`{t['function']}`", f"{t['share']:.1%}"] for t in prof[m]["top_own"]])
     return L
 
 
@@ -338,6 +364,10 @@ _METHOD = """## Method
 - **Memory** is the worker's RSS (`/proc/<pid>/status`), sampled every second in the paced runs and
   every 5 s in the soak (10 min, 60 s quick) at half the highest bounded paced rate; growth per hour
   is the least-squares slope after the first 20 % of the soak.
+- **Profile.** After the other phases, a fresh worker drains a fresh backlog of each kind (about
+  35 s of work at the measured capacity); once a tenth of it is done, `py-spy record --nonblocking`
+  samples the worker for 20 s (8 s quick) without pausing it, and `bench/profile.py` sums the
+  samples of the worker's main thread by part of the pipeline.
 - **CPU** per part (worker, Kafka, PostgreSQL — all databases —, this benchmark process with its
   producer, and *other*: everything else on the machine) comes from `/proc`, over the measured
   window. Everything runs on one machine, so the parts compete for the same cores; other
