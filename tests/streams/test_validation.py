@@ -1,8 +1,10 @@
 from datetime import datetime, timezone
 
 import orjson
+import pytest
 
-from streams.validation import Bounds, Decoder, Limits
+from streams.events.base import _ip
+from streams.validation import Bounds, Decoder, Limits, _Reject
 
 NOW = datetime(2026, 11, 27, 1, 0, 0, tzinfo=timezone.utc)
 
@@ -102,3 +104,25 @@ def test_an_unexpected_error_in_a_contract_rejects_the_event_and_never_raises(mo
     out = decoder.decode(orjson.dumps([probe(id="a"), probe(id="b")]))
     assert [(r.reason, r.index) for r in out.rejected] == [("invalid", 0), ("invalid", 1)]
     assert "ZeroDivisionError" in out.rejected[0].detail
+
+
+def test_non_finite_numbers_are_refused_at_every_depth():
+    # orjson never yields NaN or Infinity; Python callers of ``check`` can, at any depth
+    water = {"id": "w1", "type": "WaterObserved", "refDevice": "tram-rach-gia", "waterLevel": 1.2,
+             "dateObserved": "2026-11-27T08:00:00+07:00", "location": {"type": "Point", "coordinates": [105.08, 10.0]}}
+    health, sensor = Decoder("health", clock=lambda: NOW), Decoder("sensor", clock=lambda: NOW)
+    assert sensor.check(water, NOW).location_point.lat == 10.0
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        nested = {**water, "location": {"type": "Point", "coordinates": [105.08, bad]}}
+        for decoder, item in ((health, probe(latency_ms=bad)), (sensor, nested)):
+            with pytest.raises(_Reject) as refused:
+                decoder.check(item, NOW)
+            assert refused.value.reason == "invalid" and "finite" in refused.value.detail
+
+
+def test_addresses_are_stored_in_their_canonical_form():
+    assert _ip("113.161.4.20") == "113.161.4.20"  # the fast path: already canonical
+    assert _ip("2001:DB8:0:0::1") == "2001:db8::1"
+    for bad in ("10.0.0.256", "010.0.0.1", "10.0.0", "1.2.3.4 ", "fe80::1%eth0", "localhost"):
+        with pytest.raises(ValueError):
+            _ip(bad)
