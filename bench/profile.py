@@ -1,8 +1,9 @@
 """Where a draining worker spends its time: a py-spy profile, summed by part of the pipeline.
 
 ``record`` samples a running worker from outside (``py-spy record --nonblocking``: the worker is
-never paused, so the profile does not slow what it measures) and keeps py-spy's raw output: one
-line per distinct stack, ``frame;frame;…;frame count``, each frame ``function (file:line)``.
+never paused, so the profile does not slow what it measures; ``--idle``: samples of a waiting
+thread are kept, so shares are of wall time) and keeps py-spy's raw output: one line per distinct
+stack, ``frame;frame;…;frame count``, each frame ``function (file:line)``.
 
 ``summarise`` reads that output.  Only the worker's main thread counts (the stacks that pass
 through ``cmd_worker``); aiokafka's fetcher thread and the metrics server are left out.  Each
@@ -12,7 +13,8 @@ sample goes to the first part whose frames it holds, in this order:
 - *indicators*: a family's ``*_increments`` function (windows, sketches, state machines);
 - *database*: ``TimescaleSink.write`` otherwise (rows, parameters, SQL, waiting on PostgreSQL);
 - *pipeline, other*: the rest of the agent (``ingest``: metrics, dead letters, offsets);
-- *idle*: the event loop waiting in ``select`` with nothing to run;
+- *idle*: the event loop waiting in ``select`` with nothing to run (for the fetcher thread's
+  messages or for PostgreSQL's answers);
 - *Faust, aiokafka, asyncio*: everything else — the per-message stream machinery.
 """
 from __future__ import annotations
@@ -42,7 +44,7 @@ def record(pid: int, seconds: float, out: Path, *, rate: int = 100) -> None:
     exe = py_spy()
     if exe is None:
         raise RuntimeError("py-spy is not installed: pip install -e '.[dev]'")
-    cmd = [exe, "record", "--nonblocking", "--format", "raw", "--rate", str(rate),
+    cmd = [exe, "record", "--nonblocking", "--idle", "--format", "raw", "--rate", str(rate),
            "--duration", str(max(1, round(seconds))), "--pid", str(pid), "--output", str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0 or not out.exists():

@@ -301,7 +301,8 @@ def _profile(prof: dict) -> list[str]:
     if not prof:
         return []
     L = ["## 6. Where the worker's time goes", "",
-         "py-spy samples a worker of its own (100 Hz, never pausing it) while it drains a fresh backlog; only the "
+         "py-spy samples a worker of its own (100 Hz, never pausing it, waiting included) while it drains a fresh "
+         "backlog; only the "
          "worker's main thread counts (the event loop that runs the Faust agents; aiokafka's fetcher thread and "
          "the metrics server are left out). Each sample goes to the first part whose code is on its stack "
          "(`bench/profile.py`).", ""]
@@ -366,7 +367,8 @@ _METHOD = """## Method
   is the least-squares slope after the first 20 % of the soak.
 - **Profile.** After the other phases, a fresh worker drains a fresh backlog of each kind (about
   35 s of work at the measured capacity); once a tenth of it is done, `py-spy record --nonblocking`
-  samples the worker for 20 s (8 s quick) without pausing it, and `bench/profile.py` sums the
+  samples the worker for 20 s (8 s quick) without pausing it, its idle moments included (`--idle`),
+  and `bench/profile.py` sums the
   samples of the worker's main thread by part of the pipeline.
 - **CPU** per part (worker, Kafka, PostgreSQL — all databases —, this benchmark process with its
   producer, and *other*: everything else on the machine) comes from `/proc`, over the measured

@@ -62,5 +62,5 @@ def test_py_spy_records_a_real_python_process(tmp_path: Path):
         busy.kill()
         busy.wait()
     stacks = profile.parse(out.read_text().splitlines())
-    assert sum(n for _, n in stacks) >= 50  # about 100 Hz for 2 s
+    assert sum(n for _, n in stacks) >= 100  # 100 Hz for 2 s, waiting included
     assert any(frames[-1].startswith("spin (<string>)") for frames, _ in stacks)
