@@ -36,11 +36,11 @@ from streams.events.citizen import (
     ReportRated,
     ReportResponded,
 )
-from streams.sinks.base import CounterTable, FeedSpec, Increments, RawTable, States, StateTable
+from streams.sinks.base import CounterTable, FeedSpec, Increments, RawTable, States, StateTable, attr_fields
 
 NO_AGENCY = "-"
 SATISFIED_FROM = 4
-_ATTRS = {"title", "description", "address", "photos", "channel", "response", "comment"}
+_ATTRS = frozenset({"title", "description", "address", "photos", "channel", "response", "comment"})
 
 CITIZEN_EVENT = RawTable(
     "citizen_event",
@@ -52,7 +52,7 @@ CITIZEN_EVENT = RawTable(
                e.reported_at, e.optional("deadline"), e.optional("rating"),
                e.optional("resolution"), e.location.lon if e.location else None,
                e.location.lat if e.location else None,
-               e.model_dump_json(include=_ATTRS & set(type(e).model_fields), exclude_none=True)),
+               e.model_dump_json(include=attr_fields(type(e), _ATTRS), exclude_none=True)),
 )
 
 CITIZEN_DAY = CounterTable(
@@ -102,8 +102,8 @@ def apply(st: dict[str, Any] | None, ev: CitizenBase) -> tuple[dict[str, Any], l
     agency = ev.optional("agency")
     if agency is not None:
         st["agency"] = agency
-    if ev.optional("deadline") is not None:
-        st["deadline"] = ev.deadline  # type: ignore[attr-defined]
+    if (deadline := ev.optional("deadline")) is not None:
+        st["deadline"] = deadline
     if isinstance(ev, ReportCreated):
         st["channel"] = ev.channel
     elif isinstance(ev, ReportAssigned):

@@ -35,12 +35,12 @@ from streams.events.dossier import (
     DossierReturned,
     DossierWithdrawn,
 )
-from streams.sinks.base import CounterTable, FeedSpec, Increments, RawTable, States, StateTable
+from streams.sinks.base import CounterTable, FeedSpec, Increments, RawTable, States, StateTable, attr_fields
 
 NOT_ONLINE = "-"
 CLOSING = {DossierResolved: "resolved", DossierReturned: "returned", DossierWithdrawn: "withdrawn"}
 _FACTS = ("procedure_code", "unit_code", "level", "channel", "online_kind", "received_date", "due_date")
-_ATTRS = {"procedure_name", "step", "reason"}
+_ATTRS = frozenset({"procedure_name", "step", "reason"})
 
 DOSSIER_EVENT = RawTable(
     "dossier_event",
@@ -51,7 +51,7 @@ DOSSIER_EVENT = RawTable(
      ("result_digitised", "boolean"), ("attrs", "jsonb")),
     lambda e: (e.dateObserved, e.id, e.type, e.dossier_id, *(getattr(e, c) for c in _FACTS), e.digitised,
                e.optional("resolved_date"), e.optional("outcome"), e.optional("result_digitised"),
-               e.model_dump_json(include=_ATTRS & set(type(e).model_fields), exclude_none=True)),
+               e.model_dump_json(include=attr_fields(type(e), _ATTRS), exclude_none=True)),
 )
 
 DOSSIER_DAY = CounterTable(

@@ -42,7 +42,7 @@ def purge_before(retention_days: dict[str, int], now: datetime, login_attempt_da
 async def run_housekeeping(sink, retention_days: dict[str, int], now: datetime, *, login_attempt_days: int) -> dict:
     dropped = await sink.drop_old_chunks({t: timedelta(days=d) for t, d in retention_days.items()}, now)
     expanded = await sink.save_occurrences(plan_occurrences(await sink.maintenance_rules(), now))
-    purged = await sink.purge_closed_states(purge_before(retention_days, now, login_attempt_days))
+    purged = await sink.purge_expired(purge_before(retention_days, now, login_attempt_days))
     if any(dropped.values()):
         log.info("retention: dropped chunks %s", {t: n for t, n in dropped.items() if n})
     return {"dropped": dropped, "occurrences": expanded, "purged": purged}

@@ -12,7 +12,6 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
 from agents.windows import window_start
 from streams.events import Event
@@ -23,7 +22,7 @@ from streams.events.security import (
     SecurityBase,
     severity_rank,
 )
-from streams.sinks.base import CounterTable, FeedSpec, Increments, RawTable, States
+from streams.sinks.base import CounterTable, FeedSpec, Increments, RawTable, States, attr_fields
 
 FINDING_BUCKET_S = 300
 #: layer 2 = professional monitoring and protection: what this centre's detectors are
@@ -31,13 +30,7 @@ DETECTOR_LAYER = 2
 
 _COMMON = ("system", "device", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "action", "rule",
            "severity", "layer")
-_SKIP = set(_COMMON) | {"id", "type", "dateObserved"}
-
-
-@cache
-def _attr_fields(event_type: type) -> set[str]:
-    """The fields of an event type that go into ``attrs``."""
-    return set(event_type.model_fields) - _SKIP
+_SKIP = frozenset(_COMMON) | {"id", "type", "dateObserved"}
 
 SECURITY_EVENT = RawTable(
     "security_event",
@@ -46,7 +39,7 @@ SECURITY_EVENT = RawTable(
      ("protocol", "text"), ("action", "text"), ("rule", "text"), ("severity", "text"), ("layer", "smallint"),
      ("attrs", "jsonb")),
     lambda e: (e.dateObserved, e.id, e.type, *(getattr(e, c) for c in _COMMON),
-               e.model_dump_json(include=_attr_fields(type(e)), exclude_none=True)),
+               e.model_dump_json(include=attr_fields(type(e), skip=_SKIP), exclude_none=True)),
 )
 
 SECURITY_WINDOW = CounterTable(

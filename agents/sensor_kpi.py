@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from agents.alerts.indicators import INDICATORS
 from agents.sensor import DEVICE_METRICS
 from streams.errors import ConfigError
 from streams.events.sensor import flood_status
@@ -200,8 +201,7 @@ def station_staleness(rows: Iterable[Mapping[str, Any]], stations: Iterable[Stat
     return out
 
 
-INDICATOR_NAMES = ("sensor.water_level", "sensor.water_level_over_danger", "sensor.water_rise_per_h",
-                   "sensor.salinity", "sensor.salinity_over_danger", "sensor.aqi", "sensor.stale_minutes")
+INDICATOR_NAMES = tuple(k for k in INDICATORS if k.startswith("sensor."))
 
 
 def sensor_indicators(rows: Iterable[Mapping[str, Any]], stations: Iterable[Station], now: datetime,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -46,20 +47,20 @@ def run(events: int, caps: list[int], max_array: int, log=print) -> list[dict]:
     env = BenchEnv()
     out = []
     conn = None
+    work = Path(tempfile.mkdtemp(prefix="ioc-bench-mem-"))
     try:
         env.create_database()
         conn = psycopg.connect(env.dsn, autocommit=True)  # polled every 0.2 s: one connection
         province = load_province(env.base.province_file)
         templates = package(simulate_pool(province, 20_000), batched=True, max_batch=max_array)
         templates = [t for t in templates if t.batched] or templates  # arrays only: the worst case
-        for cap in caps:
-            settings = env.settings(f"mem{cap}")
+        for i, cap in enumerate(caps):  # fresh topics, group and ids for every row, also for a repeated cap
+            settings = env.settings(f"mem{i}")
             env.topics(settings)
             topics = {t.family: topic_name(settings, t.family) for t in templates}
-            sent = asyncio.run(_produce(settings.kafka_bootstrap, topics, templates, events, f"m{cap}-"))
+            sent = asyncio.run(_produce(settings.kafka_bootstrap, topics, templates, events, f"m{i}-"))
             before = _accepted(conn)
-            work = Path(tempfile.mkdtemp(prefix="ioc-bench-mem-"))
-            worker = Proc(f"worker-{cap}", "bench.worker", settings, work, IOC_METRICS_PORT="0",
+            worker = Proc(f"worker-{i}", "bench.worker", settings, work, IOC_METRICS_PORT="0",
                           IOC_BATCH_MAX_EVENTS=str(cap or UNCAPPED))
             started, peak = time.monotonic(), 0.0
             try:
@@ -81,6 +82,7 @@ def run(events: int, caps: list[int], max_array: int, log=print) -> list[dict]:
         if conn is not None:
             conn.close()
         env.close()
+        shutil.rmtree(work, ignore_errors=True)
     return out
 
 

@@ -464,7 +464,7 @@ class Bench:
         finally:
             self.stop(worker)
         res = profile.summarise(out.read_text().splitlines())
-        res.update(seconds=plan.profile_s, backlog_events=sent.events, topics=len(topics))
+        res.update(seconds=plan.profile_s, backlog_events=sent.events)
         self.results.setdefault("profile", {})[mode] = res
         self.say(f"profile {mode}: " + ", ".join(f"{k} {v:.0%}" for k, v in res["parts"].items()))
 

@@ -281,14 +281,14 @@ def _batch_memory(rows: list[dict]) -> list[str]:
         return []
     capped = [r for r in rows if r["cap"] != "none"]
     free = [r for r in rows if r["cap"] == "none"]
-    span = lambda rs, k: f"{_n(min(r[k] for r in rs))}–{_n(max(r[k] for r in rs))}" if rs else "—"  # noqa: E731
+    span = lambda rs, k: f"{_n(min(r[k] for r in rs))}–{_n(max(r[k] for r in rs))}"  # noqa: E731
     L = ["### The memory bound of a batch (`python -m bench.batch_memory`)", "",
          "A batch (up to `IOC_BATCH_MAX` messages) is written in transactions of at most `IOC_BATCH_MAX_EVENTS` "
          "events, whole messages each, so the decoded events held at once stay bounded however large the arrays. "
          f"One worker per row drains the same backlog of {_n(rows[0]['events'])} events in JSON arrays of up to "
          "400 (arrays only: the worst case), on the local stack, rows alternating:", ""]
     L += _table(["cap (events per transaction)", "drain", "events/s", "worker peak RSS"],
-                [[_n(r["cap"]) if r["cap"] != "none" else "none", f"{r['drain_s']} s", _n(r["events_per_s"]),
+                [[_n(r["cap"]), f"{r['drain_s']} s", _n(r["events_per_s"]),
                   f"{r['peak_rss_mib']} MiB"] for r in rows])
     if capped and free:
         L += [f"Peak RSS {span(capped, 'peak_rss_mib')} MiB with the cap against {span(free, 'peak_rss_mib')} MiB "

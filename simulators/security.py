@@ -193,7 +193,7 @@ class SecuritySimulator:
             return self._auth(ts, target=self.rng.choice(self.cameras)) if self.cameras else self._firewall(ts)
         return self._BUILDERS[kind](self, ts)
 
-    _BUILDERS = {"firewall": _firewall, "waf": _waf, "auth": _auth, "ids": _ids, "scan": _scan, "malware": _malware}
+    _BUILDERS = {"firewall": _firewall, "waf": _waf, "auth": _auth, "ids": _ids, "scan": _scan}
 
     def _campaign_events(self, c: Campaign, now: datetime, dt: float) -> list[Event]:
         rng, out = self.rng, []

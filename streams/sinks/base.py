@@ -16,11 +16,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, Protocol
 
 from agents import sketch
 from agents.windows import window_start
 from streams.events import Event
+
+
+@cache
+def attr_fields(event_type: type[Event], among: frozenset[str] | None = None,
+                skip: frozenset[str] = frozenset()) -> set[str]:
+    """The fields of an event type that go into a raw row's ``attrs`` (those ``among``, less ``skip``),
+    computed once per type: row builders run once per event."""
+    names = set(event_type.model_fields)
+    return (names & among if among is not None else names) - skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -280,7 +280,7 @@ class TimescaleSink:
             raise SinkUnavailable(f"retention failed: {str(exc).strip()}", table=table) from exc
         return dropped
 
-    async def purge_closed_states(self, older_than: dict[str, datetime]) -> dict[str, int]:
+    async def purge_expired(self, older_than: dict[str, datetime]) -> dict[str, int]:
         """Delete closed dossiers and reports whose events are past retention (so no replay revives them),
         and sign-in attempts past theirs."""
         queries = {
@@ -289,6 +289,7 @@ class TimescaleSink:
             "login_attempt": "DELETE FROM login_attempt WHERE at < %s",
         }
         out: dict[str, int] = {}
+        table = next(iter(queries))
         try:
             async with self._pool.connection(timeout=10) as conn:
                 for table, query in queries.items():
@@ -296,7 +297,7 @@ class TimescaleSink:
                         cur = await conn.execute(query, (older_than[table],))
                         out[table] = cur.rowcount
         except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"purge failed: {str(exc).strip()}", table="dossier_state") from exc
+            raise SinkUnavailable(f"purge failed: {str(exc).strip()}", table=table) from exc
         return out
 
     async def maintenance_rules(self) -> list[tuple[int, str | None, datetime | None, datetime | None, Any]]:

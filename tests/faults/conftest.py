@@ -50,7 +50,6 @@ class ProducedFeed:
     settings: Settings  # of the topics it was produced to
     feed: Feed
     expected: Expected
-    produce_s: float
 
 
 @pytest.fixture(scope="session")
@@ -67,4 +66,4 @@ def fixed_feed(private_stack, fault_report) -> ProducedFeed:
     exp = expected(feed.decoded())
     fault_report.add("feed", events=exp.events, copies=exp.duplicates, messages=len(feed.messages),
                      arrays=feed.arrays, produce_s=round(produce_s, 1))
-    return ProducedFeed(settings, feed, exp, produce_s)
+    return ProducedFeed(settings, feed, exp)

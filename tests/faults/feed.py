@@ -13,7 +13,7 @@ the caller wants: the same seed gives the same events, whenever the tests run.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -28,7 +28,6 @@ from simulators.timeshift import TimeShifter
 
 FAMILIES = ("health", "security", "camera")
 SIMULATED_END = datetime(2026, 11, 27, 2, 30, tzinfo=timezone.utc)  # 09:30 in Kiên Giang
-Send = Callable[[str, str, bytes], None]
 
 
 @dataclass
@@ -37,7 +36,6 @@ class Feed:
 
     messages: list[tuple[str, str, bytes]] = field(default_factory=list)  # (family, key, value)
     ticks: list[int] = field(default_factory=list)  # the tick (second of event time) of each message
-    resent: int = 0  # messages sent a second time
     start: datetime | None = None  # the feed's events lie after this, one tick per second
 
     def send(self, family: str, key: str, value: bytes, tick: int) -> None:
@@ -107,5 +105,4 @@ def _simulate(province: Province, events: int, span_s: int, seed: int) -> Feed:
         pending = [(t, m) for t, m in pending if t > tick]
         for message in due:
             feed.send(*message, tick)
-            feed.resent += 1
     return feed

@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -14,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -69,7 +68,6 @@ class PrivateStack:
     kafka_port: int
     controller_port: int
     pg_port: int
-    log: list[str] = field(default_factory=list)
 
     @classmethod
     def create(cls) -> PrivateStack:
@@ -111,7 +109,6 @@ class PrivateStack:
         started = time.monotonic()
         result = subprocess.run([str(ROOT / "deploy" / "stack.sh"), command, service], env=self.env,
                                 capture_output=True, text=True, timeout=180)
-        self.log.append(result.stdout + result.stderr)
         if result.returncode != 0:
             raise RuntimeError(f"deploy/stack.sh {command} {service} failed:\n{result.stdout}\n{result.stderr}")
         return time.monotonic() - started
@@ -235,29 +232,6 @@ def kafka_python_send(settings: Settings):
     return send
 
 
-def scrape(port: int) -> dict[str, float]:
-    """The worker's metrics: name{labels} -> value (None-free; a worker that is down gives {})."""
-    from urllib.error import URLError
-    from urllib.request import urlopen
-
-    from prometheus_client.parser import text_string_to_metric_families
-
-    try:
-        text = urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
-    except (URLError, OSError):
-        return {}
-    out = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
-            out[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
-    return out
-
-
-def total(metrics: dict[str, float], name: str) -> float:
-    return sum(v for k, v in metrics.items() if k == name or k.startswith(name + "{"))
-
-
 def committed(settings: Settings) -> dict[tuple[str, int], int]:
     """The consumer group's committed offsets."""
     admin = _admin(settings)
@@ -379,8 +353,7 @@ class FaultRun:
 def kill9(worker: WorkerProcess) -> float:
     """SIGKILL, as a crash would; returns the time.monotonic() of the kill."""
     at = time.monotonic()
-    worker.proc.send_signal(signal.SIGKILL)
-    worker.stop()
+    worker.kill()
     return at
 
 

@@ -16,8 +16,8 @@ import pytest
 from ioc_dash.figures import freshness
 from ioc_dash.repository import Repository, SnapshotCache
 from tests.faults.feed import FAMILIES
-from tests.faults.harness import (FaultRun, LiveFeed, committed, end_offsets, kafka_python_send,
-                                  live_feed, scrape, total)
+from tests.deploy.support import scrape, total
+from tests.faults.harness import FaultRun, LiveFeed, committed, end_offsets, kafka_python_send, live_feed
 from tests.faults.reference import when
 from tests.support import free_port, wait_for
 
@@ -57,7 +57,7 @@ def test_database_outage_holds_the_feed_and_loses_nothing(private_stack, fault_r
         private_stack.run("stop", "postgres")
         down = time.monotonic()
         timeline["db_down_s"] = down - live.started_at
-        metrics = wait_for(lambda: (m := scrape(ports[0])) and m.get("ioc_sink_up") == 0 and m, timeout=30,
+        metrics = wait_for(lambda: (m := scrape(ports[0])) and m.get(("ioc_sink_up", ())) == 0 and m, timeout=30,
                            interval=0.1, what="ioc_sink_up 0")
         timeline["reported_s"] = time.monotonic() - down
         sink_errors = total(metrics, "ioc_sink_errors_total")
@@ -104,7 +104,7 @@ def test_database_outage_holds_the_feed_and_loses_nothing(private_stack, fault_r
             lost=result.lost, duplicated=result.duplicated, **{k: round(v, 1) for k, v in timeline.items()})
 
         assert banner == "db_unreachable"
-        assert metrics["ioc_sink_up"] == 0 and sink_errors > 0
+        assert metrics[("ioc_sink_up", ())] == 0 and sink_errors > 0
         assert "database unavailable, holding" in log
         assert at_end == frozen, "committed offsets moved while nothing could be written"
         assert lag_end > lag_start, "the feed's end did not move away from the held offsets"

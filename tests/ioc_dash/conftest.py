@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import dash
@@ -36,18 +38,27 @@ def fire_alert(settings, entity: str) -> int:
     return next(a["id"] for a in store.alerts() if a["entity"] == entity)
 
 
-@pytest.fixture
-def firing(test_settings):
-    """``firing(entity) -> alert id``; the alerts are deleted afterwards, since other tests of the run
+@contextmanager
+def alert_maker(settings) -> Iterator[Callable[[str], int]]:
+    """``make(entity) -> alert id``; the alerts are deleted on leaving, since other tests of the run
     (escalation, the wall's counts) see every open alert of the shared database."""
     made: list[str] = []
 
     def make(entity: str) -> int:
         made.append(entity)
-        return fire_alert(test_settings, entity)
+        return fire_alert(settings, entity)
 
-    yield make
-    delete_fired(test_settings.dsn, made)
+    try:
+        yield make
+    finally:
+        delete_fired(settings.dsn, made)
+
+
+@pytest.fixture
+def firing(test_settings):
+    """``firing(entity) -> alert id``, deleted after the test."""
+    with alert_maker(test_settings) as make:
+        yield make
 
 
 def delete_fired(dsn: str, entities: list[str]) -> None:

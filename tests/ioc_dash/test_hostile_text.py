@@ -23,7 +23,7 @@ from ioc_dash.pages import WALL_PAGES
 from streams.sinks.alertstore import AlertStore
 from tests.ioc_dash import screens
 from tests.ioc_dash.browser import Browser
-from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD, RULE, fire_alert
+from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD, delete_fired, fire_alert
 
 pytestmark = pytest.mark.integration
 
@@ -93,8 +93,7 @@ def data(test_settings, tmp_path_factory):
         conn.execute("DELETE FROM citizen_report WHERE report_id = %s", (texts["report"],))
         conn.execute("DELETE FROM soc_link WHERE link = %s", (texts["link"],))
         conn.execute("DELETE FROM worker_heartbeat WHERE worker = %s", (texts["worker"],))
-        conn.execute("DELETE FROM alert WHERE rule = %s AND entity = %s", (RULE.name, texts["entity"]))
-        conn.execute("DELETE FROM alert_rule_state WHERE rule = %s AND entity = %s", (RULE.name, texts["entity"]))
+    delete_fired(test_settings.dsn, [texts["entity"]])
 
 
 @pytest.fixture(scope="module")

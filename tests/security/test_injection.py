@@ -25,7 +25,7 @@ from ioc_dash.auth.store import UserStore
 from streams.errors import AuthError, InputError, IOCError
 from streams.inputs import recordable
 from streams.sinks.alertstore import AlertStore
-from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD, client_for, dash_call, delete_fired, fire_alert, ioc_runner, login
+from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD, alert_maker, client_for, dash_call, ioc_runner, login
 from tests.support import ROOT, settings_env
 
 pytestmark = pytest.mark.integration
@@ -107,25 +107,24 @@ def app(settings):
 
 
 @pytest.fixture(scope="module")
-def operator(settings):
+def users(settings):
     store = UserStore(settings.dsn, FAST_PASSWORDS)
-    name = f"inj-op-{uuid.uuid4().hex[:6]}"
-    store.add_user(name, "operator", PASSWORD, actor="tests")
-    yield name
+    yield store
     store.close()
+
+
+@pytest.fixture(scope="module")
+def operator(users):
+    name = f"inj-op-{uuid.uuid4().hex[:6]}"
+    users.add_user(name, "operator", PASSWORD, actor="tests")
+    return name
 
 
 @pytest.fixture(scope="module")
 def alerts(settings):
     """``make(entity) -> id``: firing alerts, deleted with their maintenance windows afterwards."""
-    made: list[str] = []
-
-    def make(entity: str) -> int:
-        made.append(entity)
-        return fire_alert(settings, entity)
-
-    yield make
-    delete_fired(settings.dsn, made)
+    with alert_maker(settings) as make:
+        yield make
     with psycopg.connect(settings.dsn, autocommit=True) as conn:
         conn.execute("DELETE FROM maintenance_window WHERE created_by = ANY(%s) OR reason = ANY(%s)",
                      (HOSTILE, HOSTILE))
@@ -144,21 +143,21 @@ def _events(dsn: str, alert_id: int) -> list[dict]:
 # --- sign-in -------------------------------------------------------------------------------------
 
 
-def test_sign_in_form(app, guard, settings):
+def test_sign_in_form(app, guard, users):
     for text in HOSTILE + UNSTORABLE[:1]:  # a form cannot carry a lone surrogate
         client = client_for(app)
         resp = guard.call(f"sign-in as {text!r}", lambda: login(client, text, text + " and more"),
                           changes={"login_attempt": 1})
         assert resp.status_code == 401, (text, resp.status_code)
         assert "Sai tên người dùng hoặc mật khẩu" in resp.get_data(as_text=True)
-        last = UserStore(settings.dsn).attempts(1)[0]
+        last = users.attempts(1)[0]
         expected = normalise_name(text)[:64].replace("\x00", "\ufffd")  # a NUL cannot be stored: recorded as U+FFFD
         assert (last["username"], last["outcome"]) == (expected, "unknown_user")
         assert "ioc_session=" not in resp.headers.get("Set-Cookie", "")
 
 
-def test_hostile_passwords_work_as_passwords(app, guard, settings):
-    store = UserStore(settings.dsn, FAST_PASSWORDS)
+def test_hostile_passwords_work_as_passwords(app, guard, users):
+    store = users
     name = f"inj-pw-{uuid.uuid4().hex[:6]}"
     store.add_user(name, "viewer", PASSWORD, actor="tests")
     for i, text in enumerate(HOSTILE):
@@ -174,7 +173,6 @@ def test_hostile_passwords_work_as_passwords(app, guard, settings):
         assert wrong.status_code == 401
         assert guard.call("quote-only password", lambda: login(client_for(app), name, "' OR '1'='1' --"),
                           changes={"login_attempt": 1}).status_code == 401
-    store.close()
 
 
 # --- console actions -----------------------------------------------------------------------------
@@ -279,7 +277,7 @@ def ioc(settings, monkeypatch, capsys):
     return ioc_runner(settings.dsn, monkeypatch, capsys)
 
 
-def test_ioc_users(ioc, guard, settings):
+def test_ioc_users(ioc, guard, users):
     real = f"inj-cli-{uuid.uuid4().hex[:6]}"
     assert ioc("users", "add", "--name", real, "--role", "viewer", "--password-stdin", stdin=PASSWORD + "\n")[0] == 0
     for text in HOSTILE + UNSTORABLE[:1]:
@@ -298,7 +296,7 @@ def test_ioc_users(ioc, guard, settings):
                                                               "--password-stdin", stdin=password + "\n"),
                                   changes={"auth_event": 1})
         assert code == 0, err
-        assert UserStore(settings.dsn, FAST_PASSWORDS).login(real, password, address="10.9.9.9").name == real
+        assert users.login(real, password, address="10.9.9.9").name == real
     assert ioc("users", "audit", "--limit", "5")[0] == 0
 
 
@@ -392,8 +390,8 @@ def test_alert_store_directly(guard, settings, alerts):
         assert row["entity"] == text and text in row["summary_vi"] and text in row["summary_en"]
 
 
-def test_user_store_directly(guard, settings):
-    store = UserStore(settings.dsn, FAST_PASSWORDS)
+def test_user_store_directly(guard, users):
+    store = users
     real = f"inj-us-{uuid.uuid4().hex[:6]}"
     store.add_user(real, "viewer", PASSWORD, actor="tests")
     for text in HOSTILE + UNSTORABLE:
@@ -414,4 +412,3 @@ def test_user_store_directly(guard, settings):
         row = store.attempts(1)[0]
         assert (row["username"], row["address"], row["user_agent"]) == (
             recordable(normalise_name(text)), recordable(text), recordable(text))
-    store.close()

@@ -46,7 +46,7 @@ def test_login_sets_a_safe_cookie_and_logout_ends_the_session(app, users, uniq, 
     assert c.get("/_dash-layout").status_code == 401
 
 
-def test_a_session_ended_on_the_server_stops_working_even_while_in_use(app, users, uniq, web_settings, monkeypatch):
+def test_a_session_ended_on_the_server_stops_working_even_while_in_use(users, uniq, web_settings, monkeypatch):
     # the gate caches principals for a few seconds; a screen refreshing faster than that must not
     # keep a revoked (or expired) session alive in the cache for ever
     import time
