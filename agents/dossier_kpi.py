@@ -143,8 +143,14 @@ def plan_values(by_level: Mapping[str | None, DossierKpi], whole: DossierKpi) ->
     return out
 
 
+#: a unit's late rate is an alert indicator only over at least this many dossiers to process: one
+#: late dossier of three is 33 %, and says nothing about a desk
+LATE_RATE_MIN_DOSSIERS = 20
+
+
 def dossier_indicators(by_unit: Mapping[str | None, DossierKpi]) -> dict[str, dict[str, float]]:
     """Values of the ``dossier.*`` alert indicators per unit (KPIs of the current month)."""
-    late = {u: k.late_rate for u, k in by_unit.items() if u is not None and k.late_rate is not None}
+    late = {u: k.late_rate for u, k in by_unit.items()
+            if u is not None and k.late_rate is not None and k.to_process >= LATE_RATE_MIN_DOSSIERS}
     soon = {u: float(k.in_progress_due_soon) for u, k in by_unit.items() if u is not None}
     return {"dossier.late_rate": late, "dossier.about_to_be_late": soon}

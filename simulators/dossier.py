@@ -166,12 +166,29 @@ class DossierSimulator:
         return [self._event(d, "DossierWithdrawn", ts, reason="Công dân rút hồ sơ")]
 
     def _backlog(self, now: datetime, unit: str | None, size: int) -> list[Event]:
-        """Open dossiers received in the past 15 days, announced as carried over."""
+        """Open dossiers received in the past 15 days, announced as carried over.
+
+        The start-up pool (``unit`` None) is a desk's steady state: a dossier already past its
+        due date only at its unit's late share, the others received within their term.  A
+        forced backlog keeps whatever it draws: that desk has stopped working.
+        """
         for _ in range(size):
             d = self._new(now - timedelta(days=self.rng.uniform(0.5, 15)), unit=unit)
+            if d is not None and unit is None and d.due <= now and self.rng.random() >= self.late_share[d.unit]:
+                d = self._within_term(d, now)
             if d is not None:
                 self.pool.add(d.id, d, d.due)
         return [self._event(d, "DossierCarriedOver", now) for d in self.pool if unit is None or d.unit == unit]
+
+    def _within_term(self, d: Dossier, now: datetime) -> Dossier:
+        """``d`` received recently enough to be still within its procedure's term at ``now``."""
+        for _ in range(8):
+            received = now - timedelta(days=self.rng.uniform(0.05, max(0.1, d.proc.days * 0.9)))
+            if add_working_days(received, d.proc.days) > now:
+                d.received, d.due = received, add_working_days(received, d.proc.days)
+                d.id = f"{d.unit.upper()}-{received.astimezone(LOCAL):%y%m%d}-{'-'.join(d.id.rsplit('-', 2)[1:])}"
+                break
+        return d
 
     def tick(self, now: datetime, dt: float, n: int) -> list[Event]:
         rng = self.rng

@@ -20,7 +20,7 @@ INDICATORS: dict[str, str] = {
     "sensor.salinity_over_danger": "station: latest salinity minus the station's danger line (‰; 4 ‰ for rice unless the province file says otherwise)",
     "sensor.aqi": "station: latest VN_AQI",
     "sensor.stale_minutes": "station: minutes since the last observation",
-    "dossier.late_rate": "unit: late rate of the current month (0–1)",
+    "dossier.late_rate": "unit: late rate of the current month (0–1), for units with at least 20 dossiers to process",
     "dossier.about_to_be_late": "unit: dossiers in progress due within the horizon",
     "citizen.overdue": "agency: open reports past their deadline",
     "source.age_s": "feed: seconds since the last arrival",

@@ -198,3 +198,15 @@ async def test_replays_and_batching_change_nothing():
     once = stored(await store(DOSSIER_FEED, events))
     cut = [events[i:i + 9] for i in range(0, len(events), 9)]
     assert stored(await store(DOSSIER_FEED, *cut, events, events[::2])) == once
+
+
+def test_a_unit_late_rate_is_an_indicator_only_over_enough_dossiers():
+    """One late dossier of three is 33 %: it pages nobody until the unit has 20 dossiers to process."""
+    from agents.dossier_kpi import LATE_RATE_MIN_DOSSIERS, DossierKpi, dossier_indicators
+
+    small = DossierKpi(carried_over=3, in_progress_late=1)
+    big = DossierKpi(carried_over=LATE_RATE_MIN_DOSSIERS, in_progress_late=4)
+    values = dossier_indicators({"small": small, "big": big, None: big})
+    assert small.late_rate == pytest.approx(1 / 3)
+    assert values["dossier.late_rate"] == {"big": pytest.approx(4 / LATE_RATE_MIN_DOSSIERS)}
+    assert set(values["dossier.about_to_be_late"]) == {"small", "big"}

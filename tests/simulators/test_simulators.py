@@ -246,3 +246,18 @@ def test_pool_picks_at_random_and_by_due_date():
     assert pool.due_by(t0) == "v3" and pool.due_by(t0 - timedelta(hours=2)) is None
     assert len(pool) == 4 and "k0" not in pool
     assert {pool.random(random.Random(s)) for s in range(50)} == {"v1", "v2", "v3", "v4"}
+
+
+def test_the_dossiers_carried_over_at_start_up_are_a_steady_desk_not_a_late_one():
+    """A fresh start announces the open pool: only each unit's late share (1–8 %) is already past
+    its due date, so a new database does not open with half its dossiers late."""
+    from simulators.dossier import DossierSimulator
+
+    now = START.astimezone(timezone.utc)
+    sim = DossierSimulator(PROVINCE, random.Random(2023))
+    carried = [e for e in sim.tick(now, 1.0, 10) if e["type"] == "DossierCarriedOver"]
+    late = [e for e in carried if datetime.fromisoformat(e["due_date"]) <= now]
+    assert len(carried) == 2000
+    assert 0 < len(late) <= 0.08 * len(carried)
+    assert all(e["dossier_id"].rsplit("-", 3)[1] == datetime.fromisoformat(e["received_date"]).astimezone(LOCAL)
+               .strftime("%y%m%d") for e in carried)
