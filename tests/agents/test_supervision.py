@@ -22,3 +22,32 @@ def test_a_crash_makes_the_worker_degraded_for_a_while():
     assert watch.status() == "degraded"
     now[0] = T0 + timedelta(minutes=15, seconds=1)
     assert watch.status() == "ok" and watch.info()["agents"]["health"]["crashes"] == 1
+
+
+async def test_a_crashing_ingest_agent_of_the_worker_is_counted_and_reraised():
+    import pytest
+    from prometheus_client import CollectorRegistry
+
+    from agents.workers import Worker
+    from streams.settings import Settings
+
+    registry = CollectorRegistry()
+    worker = Worker(Settings(metrics_port=0, topic_prefix="unit-supervision."), registry=registry)
+
+    class CrashingStream:
+        def take_events(self, n, within):
+            async def batches():
+                raise RuntimeError("client failure outside a batch")
+                yield  # pragma: no cover
+
+            return batches()
+
+    agent = next(a for a in worker.app.agents.values() if a.name == "ioc.ingest.health")
+    with pytest.raises(RuntimeError):  # Faust's supervisor restarts it
+        await agent.fun(CrashingStream())
+    info = worker.watch.info()
+    assert info["status"] == "degraded" and info["degraded"] == ["health"]
+    assert info["agents"]["health"]["last_error"] == "RuntimeError: client failure outside a batch"
+    assert registry.get_sample_value("ioc_agent_crashes_total", {"agent": "health"}) == 1
+    assert registry.get_sample_value("ioc_agent_crashes_total", {"agent": "camera"}) == 0
+    assert registry.get_sample_value("ioc_worker_degraded") == 1
