@@ -4,6 +4,12 @@ The Faust agent (``agents.workers``) hands each ``take_events`` batch to ``FeedP
 and acknowledges the messages only after it returns.  ``process`` returns only when the batch
 is stored: while the database is down it waits and retries (backpressure), so the worker never
 reads further than it can write.
+
+No input can make it raise: an exception while decoding a message's bytes dead-letters that
+message (reason ``internal_error``), an exception while writing events other than the database
+being unavailable dead-letters the events it is raised for, and anything else makes the batch
+go again message by message, a message that still fails being dead-lettered whole.  So an agent
+never crashes, restarts and crashes again on the same message while its partition stalls.
 """
 from __future__ import annotations
 
@@ -110,6 +116,34 @@ class FeedPipeline:
         self.sink_up = True
 
     async def process(self, messages: Sequence[Message]) -> BatchOutcome:
+        """Decode, dead-letter and store one batch of messages; return only once all is stored or
+        dead-lettered.  Should the batch fail in a way the per-message guards do not catch, its
+        messages go again one by one, and one that fails alone is dead-lettered whole."""
+        try:
+            return await self._process(messages)
+        except SinkUnavailable:  # never a dead letter: _write holds the batch while the database is down
+            raise
+        except Exception:
+            log.exception("a batch of %s messages failed; processing them one by one", len(messages))
+        out = BatchOutcome(messages=len(messages))
+        for msg in messages:
+            try:
+                one = await self._process([msg])
+            except SinkUnavailable:
+                raise
+            except Exception as exc:
+                log.exception("%s[%s]@%s failed on its own: dead-lettered", msg.topic, msg.partition, msg.offset)
+                letter = self._failure(msg, exc)
+                await self.dead_letter([letter])
+                self.metrics.dead_letters.labels(msg.topic, letter.reason).inc()
+                one = BatchOutcome(messages=1, rejected=[letter])
+            out.events += one.events
+            out.fresh += one.fresh
+            out.duplicates += one.duplicates
+            out.rejected.extend(one.rejected)
+        return out
+
+    async def _process(self, messages: Sequence[Message]) -> BatchOutcome:
         """Decode, dead-letter and store one batch of messages; return only once all is stored.
 
         A batch of many JSON arrays can hold hundreds of thousands of events: they are written in
@@ -126,7 +160,13 @@ class FeedPipeline:
         for msg in messages:
             if first is None:
                 first = msg
-            self._decode(msg, events, rejected)
+            held, dead = len(events), len(rejected)
+            try:
+                self._decode(msg, events, rejected)
+            except Exception as exc:  # a bug on some input must not stop the partition
+                log.exception("%s[%s]@%s could not be decoded: dead-lettered", msg.topic, msg.partition, msg.offset)
+                del events[held:], rejected[dead:]
+                rejected.append(self._failure(msg, exc))
             if len(events) >= self.max_events:
                 await self._flush(topic, events, rejected, first, out)
                 events, rejected, first = [], [], None
@@ -182,19 +222,22 @@ class FeedPipeline:
     ) -> tuple[int, int]:
         """Write the batch; if the database refuses it, write event by event and dead-letter the refused."""
         result = await self._write(topic, events, stats)
-        if result is not None:
+        if not isinstance(result, Exception):
             return result
         fresh = dups = 0
         refused: list[DeadLetter] = []
         for i, ev in enumerate(events):
             one = SourceStats(stats.source, stats.arrival, 1 + (stats.rejected if i == 0 else 0),
                               stats.rejected if i == 0 else 0)
-            single = await self._write(topic, [ev], one) if len(events) > 1 else None
-            if single is None:
+            single = await self._write(topic, [ev], one) if len(events) > 1 else result
+            if isinstance(single, Exception):
                 where = first or Message(topic, -1, -1, None)
-                refused.append(DeadLetter(ev.model_dump_json().encode(), "sink_rejected",
-                                          "the database refused this event", where.topic, where.partition,
-                                          where.offset, None, where.key))
+                if isinstance(single, SinkError):
+                    reason, detail = "sink_rejected", "the database refused this event"
+                else:
+                    reason, detail = "internal_error", f"writing it failed: {_describe(single)}"
+                refused.append(DeadLetter(ev.model_dump_json().encode(), reason, detail, where.topic,
+                                          where.partition, where.offset, None, where.key))
                 continue
             fresh += single[0]
             dups += single[1]
@@ -204,8 +247,9 @@ class FeedPipeline:
                 self.metrics.dead_letters.labels(topic, d.reason).inc()
         return fresh, dups
 
-    async def _write(self, topic: str, events: list[Event], stats: SourceStats) -> tuple[int, int] | None:
-        """Write, retrying while the database is unavailable; None when the database refuses the batch."""
+    async def _write(self, topic: str, events: list[Event], stats: SourceStats) -> tuple[int, int] | Exception:
+        """Write, retrying while the database is unavailable; the exception when the database refuses
+        the batch (``SinkError``) or writing it fails otherwise (a bug on some event)."""
         m = self.metrics
         delays = self.backoff.delays()
         while True:
@@ -226,7 +270,11 @@ class FeedPipeline:
             except SinkError as exc:
                 m.sink_errors.labels(topic, "rejected").inc()
                 log.error("the database refused a batch of %s events: %s", len(events), exc)
-                return None
+                return exc
+            except Exception as exc:
+                m.sink_errors.labels(topic, "internal").inc()
+                log.exception("writing a batch of %s events failed", len(events))
+                return exc
             if not self.sink_up:
                 log.warning("database reachable again; writing resumed")
             self.sink_up = True
@@ -245,5 +293,14 @@ class FeedPipeline:
                     observe(max(0.0, (now - e.event_time).total_seconds()))
             return result.fresh, result.duplicates
 
+    def _failure(self, msg: Message, exc: Exception) -> DeadLetter:
+        """The whole message, dead-lettered because handling it raised ``exc``."""
+        return DeadLetter(msg.value or b"", "internal_error", f"processing failed: {_describe(exc)}", msg.topic,
+                          msg.partition, msg.offset, None, msg.key)
+
     def _dead(self, msg: Message, rej: Rejected) -> DeadLetter:
         return DeadLetter(rej.original, rej.reason, rej.detail, msg.topic, msg.partition, msg.offset, rej.index, msg.key)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:300]}"

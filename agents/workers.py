@@ -2,6 +2,9 @@
 
 Each batch from ``stream.take_events`` is stored (one database transaction) before the loop
 moves on; only then does Faust acknowledge its messages and, later, commit their offsets.
+Dead letters go through ``agents.deadletter`` (a reference when the topic cannot take the
+original); an agent that crashes all the same is counted by ``agents.supervision`` and shows as
+degraded in the heartbeat, the metrics and the meta-alerts.
 """
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import timedelta
 
 import faust
@@ -22,7 +25,9 @@ from agents.health import HEALTH_FEED
 from agents.security import DetectorConfig, SECURITY_FEED, findings_from
 from agents.sensor import SENSOR_FEED
 from agents.housekeeping import run_housekeeping
-from agents.pipeline import Backoff, DeadLetter, FeedPipeline, Message
+from agents.deadletter import DeadLetterSender, Record
+from agents.pipeline import Backoff, FeedPipeline, Message
+from agents.supervision import AgentWatch
 from simulators.province import load_province
 from streams import offsets
 from streams.app import create_app
@@ -53,6 +58,14 @@ class Worker:
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.started = utcnow()
         self.deadletter_topic = self.app.topic(topic_name(settings, DEADLETTER))
+        self.send_dead_letters = DeadLetterSender(
+            self._send_dead_letter, max_bytes=self.app.conf.producer_max_request_size, metrics=self.metrics,
+            too_large=_too_large, backoff=Backoff(0.5, settings.sink_retry_max_s))
+        self.watch = AgentWatch([spec.family for spec in specs],
+                                degraded_for=timedelta(seconds=settings.agent_degraded_s))
+        for spec in specs:
+            self.metrics.agent_crashes.labels(spec.family)  # a series at 0: increase() sees the first crash
+        self.metrics.degraded.set(0)
         limits = Limits(
             max_message_bytes=settings.max_message_bytes,
             max_events_per_message=settings.max_events_per_message,
@@ -86,8 +99,20 @@ class Worker:
         topic = self.app.topic(name)
         offsets.guard([name])
         metrics = self.metrics
+        watch = self.watch
 
         async def ingest(stream: faust.StreamT) -> None:
+            watch.started(family)
+            try:
+                await consume(stream)
+            except Exception as exc:  # Faust restarts the agent; its unstored messages stay uncommitted
+                log.exception("ingest agent of %s crashed; Faust restarts it", family)
+                watch.crashed(family, exc)
+                metrics.agent_crashes.labels(family).inc()
+                metrics.degraded.set(1)
+                raise
+
+        async def consume(stream: faust.StreamT) -> None:
             async for batch in stream.take_events(settings.batch_max, within=settings.batch_within_s):
                 started = asyncio.get_running_loop().time()
                 messages = [
@@ -117,14 +142,14 @@ class Worker:
             if high is not None:
                 self.metrics.consumer_lag.labels(topic, str(partition)).set(max(0, high - offset - 1))
 
-    async def send_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
-        futures = [
-            await self.deadletter_topic.send(key=d.key, value=d.original, headers=d.headers()) for d in letters
-        ]
-        await asyncio.gather(*futures)  # delivered before the batch is acknowledged
+    async def _send_dead_letter(self, record: Record) -> Awaitable:
+        """Enqueue one record on the dead-letter topic; the awaitable returned completes on delivery."""
+        return await self.deadletter_topic.send(key=record.key, value=record.value, headers=record.headers)
 
     async def heartbeat(self) -> None:
-        info = {"families": sorted(self.pipelines), "sink_up": all(p.sink_up for p in self.pipelines.values())}
+        info = {"families": sorted(self.pipelines), "sink_up": all(p.sink_up for p in self.pipelines.values()),
+                **self.watch.info()}
+        self.metrics.degraded.set(1 if info["status"] == "degraded" else 0)
         try:
             await self.sink.heartbeat(self.name, self.started, info)
         except Exception as exc:  # the next heartbeat tries again; writes report their own errors
@@ -148,6 +173,21 @@ class Worker:
                                    login_attempt_days=self.settings.login_attempt_retention_days)
         except IOCError as exc:
             log.warning("housekeeping skipped, next try in %.0f s: %s", self.settings.housekeeping_interval_s, exc)
+
+
+def _too_large(exc: BaseException) -> bool:
+    """Whether a send failed because the record is too large (for the producer or the broker); Faust
+    wraps the producer's errors in ``ProducerSendError``."""
+    from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
+
+    seen: BaseException | None = exc
+    for _ in range(5):  # the error, and what it was raised from
+        if seen is None:
+            break
+        if isinstance(seen, (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def build_worker(settings: Settings, registry: CollectorRegistry | None = None) -> Worker:

@@ -53,6 +53,22 @@ class WorkerMetrics:
         self.last_event_time = Gauge(
             "ioc_last_event_timestamp_seconds", "event time of the newest event written", ["topic"], registry=registry
         )
+        self.dead_letter_references = Counter(
+            "ioc_dead_letter_references", "dead letters too large for the dead-letter topic, sent as a reference "
+            "(size, SHA-256, first KiB)", ["reason"], registry=registry,
+        )
+        self.dead_letter_errors = Counter(
+            "ioc_dead_letter_errors", "failed sends to the dead-letter topic (too_large: re-sent as a reference; "
+            "unavailable: retried)", ["kind"], registry=registry,
+        )
+        self.agent_crashes = Counter(
+            "ioc_agent_crashes", "exceptions that ended an ingest agent (Faust restarts it)", ["agent"],
+            registry=registry,
+        )
+        self.degraded = Gauge(
+            "ioc_worker_degraded", "1 while an agent of this worker crashed within IOC_AGENT_DEGRADED_S",
+            registry=registry,
+        )
 
 
 class SimulatorMetrics:

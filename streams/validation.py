@@ -98,7 +98,7 @@ class Decoder:
                 Rejected(
                     "too_large",
                     f"message is {len(raw)} bytes, limit {self.limits.max_message_bytes}",
-                    raw[: self.limits.max_message_bytes],
+                    raw,  # whole: the dead-letter sender replaces it by a reference when the topic cannot take it
                 )
             )
             return out

@@ -8,11 +8,17 @@ from ioc_dash import figures
 from ioc_dash.context import WallContext
 from ioc_dash.figures_alerts import alert_list
 from ioc_dash.figures_sources import checks_table, rate_figure
-from ioc_dash.i18n import t
+from ioc_dash.i18n import register, t
 from ioc_dash.pages.common import graph, on_refresh, page, panel
 from ioc_dash.repository import Snapshot
 
 KEY, PATH, TITLE = "sources", "/sources", "page_sources"
+
+register({
+    "worker_degraded": {"vi": "Suy giảm", "en": "Degraded"},
+    "worker_crashed": {"vi": "{agents}: tác tử bị lỗi và được khởi động lại",
+                       "en": "{agents}: agent crashed and was restarted"},
+})
 
 
 def layout(lang: str) -> html.Div:
@@ -26,10 +32,21 @@ def layout(lang: str) -> html.Div:
     )
 
 
+def worker_status(worker: dict, live: bool, lang: str) -> html.Span | html.Div:
+    """Running, degraded (an agent crashed lately: the worker's heartbeat says which) or stopped."""
+    if not live:
+        return figures.badge(t("worker_stopped", lang), "down")
+    info = worker.get("info") or {}
+    if info.get("status") != "degraded":
+        return figures.badge(t("worker_live", lang), "ok")
+    agents = ", ".join(info.get("degraded") or ()) or "?"
+    return html.Div([figures.badge(t("worker_degraded", lang), "degraded"),
+                     html.Div(t("worker_crashed", lang).format(agents=agents), className="tile-sub")])
+
+
 def workers_table(snap: Snapshot, ctx: WallContext, lang: str) -> html.Table:
     live = {w["worker"] for w in figures.live_workers(snap, ctx.stale_after)}
-    rows = [[w["worker"], figures.badge(t("worker_live" if w["worker"] in live else "worker_stopped", lang),
-                                        "ok" if w["worker"] in live else "down"),
+    rows = [[w["worker"], worker_status(w, w["worker"] in live, lang),
              figures.local_time(w.get("started_at")), figures.ago(w["last_seen"], snap.taken_at, lang)]
             for w in snap.workers]
     head = [t(k, lang) for k in ("worker", "status", "started", "last_seen")]

@@ -154,3 +154,81 @@ async def test_reasons(value, reason):
     h = Harness()
     await h.pipeline.process([msg(value)])
     assert [d.reason for d in h.dead] == [reason]
+
+
+class BrokenDecoder(Decoder):
+    """A decoder with a bug on one input (an exception no contract check catches)."""
+
+    def decode(self, raw):
+        if raw and b"boom" in raw:
+            raise OverflowError("date value out of range")
+        return super().decode(raw)
+
+
+async def test_a_message_the_decoder_fails_on_is_dead_lettered_and_its_neighbours_stored():
+    h = Harness()
+    h.pipeline.decoder = BrokenDecoder("health", clock=lambda: NOW)
+    out = await h.pipeline.process([msg(probe(1), 0), msg(b'{"boom": 1}', 1), msg(probe(3), 2)])
+    assert out.fresh == 2
+    (d,) = h.dead
+    assert (d.reason, d.offset, d.original) == ("internal_error", 1, b'{"boom": 1}')
+    assert "OverflowError" in d.detail
+    assert h.metric("ioc_dead_letters_total", topic="ioc.health", reason="internal_error") == 1
+
+
+class BuggySink(MemorySink):
+    """A sink with a bug on one event: not a database error, an exception of the code."""
+
+    async def write(self, spec, events, stats):
+        if any(e.id == "p2" for e in events):
+            raise TypeError("unsupported operand type(s)")
+        return await super().write(spec, events, stats)
+
+
+async def test_an_event_the_writer_fails_on_is_dead_lettered_alone():
+    h = Harness(BuggySink())
+    out = await h.pipeline.process([msg([probe(1), probe(2), probe(3)])])
+    assert out.fresh == 2
+    assert [d.reason for d in h.dead] == ["internal_error"]
+    assert b'"p2"' in h.dead[0].original and "TypeError" in h.dead[0].detail
+    assert h.metric("ioc_sink_errors_total", topic="ioc.health", kind="internal") == 2  # the batch, then p2 alone
+
+
+async def test_an_outage_is_still_held_never_dead_lettered():
+    h = Harness(FlakySink(3))
+    h.pipeline.decoder = BrokenDecoder("health", clock=lambda: NOW)
+    out = await h.pipeline.process([msg(probe(1), 0), msg(b"boom", 1)])
+    assert out.fresh == 1 and h.sleeps == [0.5, 1.0, 2.0]
+    assert [d.reason for d in h.dead] == ["internal_error"]
+
+
+async def test_a_batch_failing_outside_the_guards_goes_again_message_by_message():
+    calls = []
+
+    def clock():  # the batch's first reading of the clock fails; the retries succeed
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("clock source gone")
+        return NOW
+
+    h = Harness()
+    h.pipeline.clock = clock
+    out = await h.pipeline.process([msg(probe(1), 0), msg(probe(2), 1)])
+    assert (out.messages, out.fresh, out.rejected) == (2, 2, [])
+    assert h.window()["probes"] == 2
+
+
+async def test_a_message_failing_even_alone_is_dead_lettered_whole():
+    h = Harness()
+    flush = h.pipeline._flush
+
+    async def buggy_flush(topic, events, rejected, first, out):  # a bug outside every inner guard
+        if any(d.reason == "not_json" for d in rejected):
+            raise RuntimeError("flush bug")
+        return await flush(topic, events, rejected, first, out)
+
+    h.pipeline._flush = buggy_flush
+    out = await h.pipeline.process([msg(probe(1), 0), msg(b"not json", 1), msg(probe(3), 2)])
+    assert out.fresh == 2 and h.window()["probes"] == 2
+    assert [(d.reason, d.offset, d.original) for d in h.dead] == [("internal_error", 1, b"not json")]
+    assert "RuntimeError: flush bug" in h.dead[0].detail

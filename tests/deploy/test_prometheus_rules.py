@@ -15,7 +15,8 @@ OPERATIONS = ROOT / "docs" / "operations.md"
 SEVERITIES = {"critical", "high", "medium", "low", "informational"}
 #: the meta-alerts the issue asks for, by what they watch
 REQUIRED = {"IocConsumerLagGrowing", "IocWorkerDown", "IocNoWorkerUp", "IocDeadLetterRate", "IocSinkErrors",
-            "IocSinkDown", "IocDataStale", "IocNotifyBacklog", "IocSocLinkDown", "IocAlertEngineNotEvaluating"}
+            "IocSinkDown", "IocDataStale", "IocNotifyBacklog", "IocSocLinkDown", "IocAlertEngineNotEvaluating",
+            "IocWorkerAgentCrashing"}
 
 
 def _tool(name: str) -> str:

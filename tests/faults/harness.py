@@ -35,6 +35,25 @@ from tests.support import ROOT, WorkerProcess, wait_for
 WORKER_ENV = {"IOC_KAFKA_SESSION_TIMEOUT_S": "6"}
 
 
+def wait_progress(read: Callable[[], int], done: Callable[[int], bool], *, stall: float, what: str,
+                  interval: float = 0.2) -> int:
+    """Wait until ``done(read())``, for as long as ``read()`` keeps growing: fail only when it has not
+    grown for ``stall`` seconds.  A loaded machine makes the work slower, not stop; a fixed
+    wall-clock budget fails it all the same, a stalled count does not."""
+    best = read()
+    since = time.monotonic()
+    while True:
+        value = read()
+        if done(value):
+            return value
+        now = time.monotonic()
+        if value > best:
+            best, since = value, now
+        elif now - since > stall:
+            raise AssertionError(f"no progress for {stall:.0f} s waiting for {what}; last value {value!r}")
+        time.sleep(interval)
+
+
 def port_free(port: int) -> bool:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -108,7 +127,7 @@ class PrivateStack:
         """``deploy/stack.sh command service`` on this stack; returns the seconds it took."""
         started = time.monotonic()
         result = subprocess.run([str(ROOT / "deploy" / "stack.sh"), command, service], env=self.env,
-                                capture_output=True, text=True, timeout=180)
+                                capture_output=True, text=True, timeout=900)  # stack.sh waits up to 10 min
         if result.returncode != 0:
             raise RuntimeError(f"deploy/stack.sh {command} {service} failed:\n{result.stdout}\n{result.stderr}")
         return time.monotonic() - started
@@ -197,12 +216,14 @@ class LiveFeed(threading.Thread):
     def warm_up(self, run: FaultRun, seconds: float) -> None:
         """Start, and return once ``run`` stored its first events and ``seconds`` have passed."""
         self.start()
-        wait_for(lambda: run.stored() > 0, timeout=60, what="the first rows")
+        run.wait_first_rows()
         time.sleep(max(0.0, self.started_at + seconds - time.monotonic()))
 
-    def finish(self, timeout: float = 180) -> list[Any]:
-        self.join(timeout)
-        assert not self.is_alive(), "the live feed did not finish"
+    def finish(self, stall: float = 60) -> list[Any]:
+        """Wait for the last message to be handed to the producer, as long as messages keep going out."""
+        wait_progress(lambda: len(self.results), lambda _: not self.is_alive(), stall=stall,
+                      what="the live feed to send its last message")
+        self.join()
         if self.error:
             raise self.error
         return self.results
@@ -324,14 +345,29 @@ class FaultRun:
                AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND query LIKE 'INSERT INTO "%'"""
         )[0][0])
 
-    def wait_caught_up(self, events: int, *, timeout: float = 120) -> float:
-        """Wait until every event is stored; returns the time.monotonic() it was seen."""
+    def wait_stored(self, done: Callable[[int], bool], *, stall: float = 60, what: str) -> float:
+        """Wait until ``done(stored events)``, as long as the stored count keeps growing (a worker
+        catching up on a loaded machine is slow, not stuck); returns the time.monotonic() it was seen."""
         try:
-            wait_for(lambda: self.stored() >= events, timeout=timeout, interval=0.2,
-                     what=f"{events} events stored in run {self.name}")
+            wait_progress(self.stored, done, stall=stall, what=f"{what} in run {self.name}")
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{self.log_tails()}") from None
         return time.monotonic()
+
+    def wait_caught_up(self, events: int, *, stall: float = 60) -> float:
+        """Wait until every event is stored; returns the time.monotonic() it was seen."""
+        return self.wait_stored(lambda n: n >= events, stall=stall, what=f"{events} events stored")
+
+    def wait_first_rows(self, timeout: float = 300) -> None:
+        """A worker's first write: nothing to measure progress by before it, so a long budget that
+        ends early when every worker has exited."""
+        def first() -> bool:
+            if self.stored() > 0:
+                return True
+            assert any(w.alive() for w in self.workers), f"every worker exited\n{self.log_tails()}"
+            return False
+
+        wait_for(first, timeout=timeout, interval=0.2, what="the first rows")
 
     def compare(self, exp: Expected) -> Comparison:
         return compare(exp, read(self.conn))

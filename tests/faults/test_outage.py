@@ -93,7 +93,7 @@ def test_database_outage_holds_the_feed_and_loses_nothing(private_stack, fault_r
         timeline["first_write_after_s"] = time.monotonic() - up
         live.finish()
         send.producer.flush()
-        caught_up = run.wait_caught_up(exp.events, timeout=120)
+        caught_up = run.wait_caught_up(exp.events)
         timeline["caught_up_after_s"] = caught_up - up
         wait_for(lambda: _banner(run.settings.dsn) is None, timeout=30, what="the wall's banner to clear")
         result = run.compare(exp)
