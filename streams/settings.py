@@ -23,11 +23,19 @@ from streams.errors import ConfigError
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROVINCE_FILE = PACKAGE_ROOT / "simulators" / "data" / "kien_giang.yaml"
 
-#: days each hypertable keeps; raw logs shortest, indicators longest (uptime 30 d, yearly reports)
+#: days each hypertable keeps (why each figure: docs/operations.md, "Retention"); a family's id
+#: ledger (event_id_ledger) keeps its ids as long as the family's raw table keeps events.
+#: raw security logs are evidence: Decree 53/2022/NĐ-CP keeps system logs at least 12 months
 DEFAULT_RETENTION_DAYS: dict[str, int] = {
     "health_event": 14,
     "health_window": 400,
     "source_window": 90,
+    "security_event": 400,
+    "security_window": 400,
+    "auth_failure_window": 400,
+    "security_finding": 1100,
+    "camera_event": 90,
+    "camera_window": 400,
     "sensor_observation": 30,
     "sensor_window": 400,
     "dossier_event": 400,
@@ -269,8 +277,9 @@ def describe_settings() -> list[tuple[str, str, str]]:
     """(variable, default, description) for every setting, for ``--help`` and docs."""
     rows = []
     for name, field in Settings.model_fields.items():
-        default = field.default
+        default = field.get_default(call_default_factory=True)
         if isinstance(default, SecretStr):
             default = default.get_secret_value()
-        rows.append((f"IOC_{name.upper()}", str(default), field.description or ""))
+        shown = json.dumps(default) if isinstance(default, (dict, list)) else str(default)
+        rows.append((f"IOC_{name.upper()}", shown, field.description or ""))
     return rows
