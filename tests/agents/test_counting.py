@@ -7,11 +7,12 @@ import orjson
 from prometheus_client import CollectorRegistry
 
 from agents.pipeline import Backoff, FeedPipeline, Message
+from agents.windows import window_start
 from agents.workers import FEED_SPECS
 from simulators.province import load_province
 from streams.metrics import WorkerMetrics
 from streams.settings import DEFAULT_PROVINCE_FILE
-from streams.sinks.base import SOURCE_WINDOW, MemorySink
+from streams.sinks.base import SOURCE_WINDOW, SOURCE_WINDOW_S, MemorySink
 from streams.validation import Decoder
 from tests.agents.memory import cut_to_milliseconds, simulated_feed, stored, with_microseconds
 
@@ -85,6 +86,6 @@ async def test_a_replay_behind_the_late_allowance_counts_as_duplicates_not_as_la
     out = await run.process([Message(m.topic, 0, 21 + m.offset, m.value) for m in batch] + [stray])
     assert (out.fresh, out.duplicates) == (0, 20)
     assert [d.reason for d in letters] == ["late"] and b"replay-99" in letters[0].original
-    src = sink.counters[SOURCE_WINDOW.name][("health", clock[0].replace(second=0))]
+    src = sink.counters[SOURCE_WINDOW.name][("health", window_start(clock[0], SOURCE_WINDOW_S))]
     assert (src["received"], src["duplicates"], src["rejected"], src["accepted"]) == (21, 20, 1, 0)
     assert sink.counters["health_window"][("dvc", "*", 60, START)]["probes"] == 20
