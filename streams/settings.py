@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     max_events_per_message: int = Field(10_000, ge=1, description="longer JSON arrays are dead-lettered")
     future_tolerance_s: float = Field(300, ge=0, description="events further in the future are rejected")
     max_event_age_s: float = Field(400 * 86400, gt=0, description="events older than this are rejected")
-    late_allowance_s: float = Field(600, ge=0, description="events this far behind the newest one are late")
+    late_allowance_s: float = Field(600, ge=0, description="events this far behind the newest one are late (unless already stored: then duplicates)")
     metrics_port: int = Field(9464, ge=0, le=65535, description="Prometheus /metrics port of the worker (0 = off)")
     metrics_host: str = Field("127.0.0.1", description="address the metrics server binds")
     retention_days: dict[str, int] = Field(
