@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import psycopg
+from psycopg import sql
 
 from agents.health import HEALTH_FEED
 from agents.security import SECURITY_FEED
@@ -73,14 +74,14 @@ def main() -> None:
     args = ap.parse_args()
     name = f"ioc_bench_sink_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     dsn = args.dsn.rsplit("/", 1)[0] + f"/{name}"
     try:
         migrate(dsn, log=lambda *_: None)
         results = asyncio.run(run(dsn, args.batches, args.size))
     finally:
         with psycopg.connect(args.dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     for label, values in results.items():
         print(f"{label:18s} µs/event median {statistics.median(values):6.1f}  min {min(values):6.1f}  "
               f"max {max(values):6.1f}  ({len(values)} batches of {args.size})")

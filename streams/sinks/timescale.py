@@ -323,8 +323,8 @@ class TimescaleSink:
             if not self._opened:
                 await self.open()
             async with self._pool.connection(timeout=10) as conn:
-                cur = await conn.execute(f"SELECT id FROM {LEDGER} WHERE family = %s AND id = ANY(%s)",
-                                         (spec.family, list(ids)))
+                cur = await conn.execute(sql.SQL("SELECT id FROM {} WHERE family = %s AND id = ANY(%s)").format(
+                    sql.Identifier(LEDGER)), (spec.family, list(ids)))
                 return {r[0] for r in await cur.fetchall()}
         except (psycopg.Error, PoolTimeout) as exc:
             raise SinkUnavailable(f"id ledger not readable: {str(exc).strip()}", table=LEDGER) from exc
@@ -333,10 +333,10 @@ class TimescaleSink:
         """Forget, per family, the ids that arrived before the given instant; returns how many went."""
         out: dict[str, int] = {}
         try:
+            query = sql.SQL("DELETE FROM {} WHERE family = %s AND arrived < %s").format(sql.Identifier(LEDGER))
             async with self._pool.connection(timeout=10) as conn:
                 for family, before in sorted(arrived_before.items()):
-                    cur = await conn.execute(f"DELETE FROM {LEDGER} WHERE family = %s AND arrived < %s",
-                                             (family, before))
+                    cur = await conn.execute(query, (family, before))
                     out[family] = cur.rowcount
         except (psycopg.Error, PoolTimeout) as exc:
             raise SinkUnavailable(f"id ledger not pruned: {str(exc).strip()}", table=LEDGER) from exc
