@@ -77,3 +77,12 @@ def test_the_retention_comes_from_the_settings(monkeypatch):
     now = datetime(2026, 11, 28, tzinfo=timezone.utc)
     assert purge_before({"dossier_event": 400}, now, 7) == {"dossier_state": now - timedelta(days=400),
                                                             "login_attempt": now - timedelta(days=7)}
+
+
+def test_a_family_remembers_its_ids_as_long_as_its_raw_events():
+    from agents.housekeeping import ledger_before
+
+    now = datetime(2026, 11, 28, tzinfo=timezone.utc)
+    assert ledger_before({"health_event": 14, "security_event": 400, "health_window": 400},
+                         {"health": "health_event", "security": "security_event", "camera": "camera_event"},
+                         now) == {"health": now - timedelta(days=14), "security": now - timedelta(days=400)}
