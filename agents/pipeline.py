@@ -114,6 +114,7 @@ class FeedPipeline:
         self.sleep = sleep
         self.watermark: dict[tuple[str, int], datetime] = {}
         self.sink_up = True
+        self._late: list[tuple[Event, Message, datetime]] = []  # behind the watermark: sorted by _flush
 
     async def process(self, messages: Sequence[Message]) -> BatchOutcome:
         """Decode, dead-letter and store one batch of messages; return only once all is stored or
@@ -125,6 +126,7 @@ class FeedPipeline:
             raise
         except Exception:
             log.exception("a batch of %s messages failed; processing them one by one", len(messages))
+        self._late.clear()  # held from the failed batch: its messages are read again below
         out = BatchOutcome(messages=len(messages))
         for msg in messages:
             try:
@@ -160,17 +162,17 @@ class FeedPipeline:
         for msg in messages:
             if first is None:
                 first = msg
-            held, dead = len(events), len(rejected)
+            held, dead, late = len(events), len(rejected), len(self._late)
             try:
                 self._decode(msg, events, rejected)
             except Exception as exc:  # a bug on some input must not stop the partition
                 log.exception("%s[%s]@%s could not be decoded: dead-lettered", msg.topic, msg.partition, msg.offset)
-                del events[held:], rejected[dead:]
+                del events[held:], rejected[dead:], self._late[late:]
                 rejected.append(self._failure(msg, exc))
-            if len(events) >= self.max_events:
+            if len(events) + len(self._late) >= self.max_events:
                 await self._flush(topic, events, rejected, first, out)
                 events, rejected, first = [], [], None
-        if events or rejected or not out.events:
+        if events or rejected or self._late or not out.events:
             await self._flush(topic, events, rejected, first, out)
         return out
 
@@ -183,18 +185,7 @@ class FeedPipeline:
         for ev in decoded.events:
             ts = ev.event_time
             if mark is not None and ts < mark - self.late_allowance:
-                rejected.append(
-                    self._dead(
-                        msg,
-                        Rejected(
-                            "late",
-                            f"{ev.time_field} {ts.isoformat()} is more than "
-                            f"{self.late_allowance.total_seconds():.0f} s behind {mark.isoformat()}",
-                            ev.model_dump_json().encode(),
-                            None,
-                        ),
-                    )
-                )
+                self._late.append((ev, msg, mark))
                 continue
             if mark is None or ts > mark:
                 mark = ts
@@ -205,6 +196,8 @@ class FeedPipeline:
     async def _flush(self, topic: str, events: list[Event], rejected: list[DeadLetter], first: Message | None,
                      out: BatchOutcome) -> None:
         m = self.metrics
+        if self._late:
+            await self._sort_late(topic, events, rejected)
         m.events_in.labels(topic).inc(len(events) + len(rejected))
         out.events += len(events)
         if rejected:
@@ -216,6 +209,27 @@ class FeedPipeline:
         fresh, duplicates = await self._store(topic, events, stats, first)
         out.fresh += fresh
         out.duplicates += duplicates
+
+    async def _sort_late(self, topic: str, events: list[Event], rejected: list[DeadLetter]) -> None:
+        """Late events whose id is already stored are a replay: written on as duplicates (they change
+        nothing, and the source counts them as duplicates); only the others are rejected as late."""
+        late, self._late = self._late, []
+        delays = self.backoff.delays()
+        while True:
+            try:
+                known = await self.sink.known_ids(self.spec, [ev.id for ev, _, _ in late])
+                break
+            except SinkUnavailable as exc:
+                self.metrics.sink_errors.labels(topic, "unavailable").inc()
+                log.warning("cannot tell replayed events from late ones yet: %s", exc)
+                await self.sleep(next(delays))
+        for ev, msg, mark in late:
+            if ev.id in known:
+                events.append(ev)
+                continue
+            detail = (f"{ev.time_field} {ev.event_time.isoformat()} is more than "
+                      f"{self.late_allowance.total_seconds():.0f} s behind {mark.isoformat()}")
+            rejected.append(self._dead(msg, Rejected("late", detail, ev.model_dump_json().encode(), None)))
 
     async def _store(
         self, topic: str, events: list[Event], stats: SourceStats, first: Message | None

@@ -170,7 +170,8 @@ class Worker:
     async def housekeeping(self) -> None:
         try:
             await run_housekeeping(self.sink, self.settings.retention_days, utcnow(),
-                                   login_attempt_days=self.settings.login_attempt_retention_days)
+                                   login_attempt_days=self.settings.login_attempt_retention_days,
+                                   raw_tables={f: p.spec.raw.name for f, p in self.pipelines.items()})
         except IOCError as exc:
             log.warning("housekeeping skipped, next try in %.0f s: %s", self.settings.housekeeping_interval_s, exc)
 

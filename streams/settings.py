@@ -23,11 +23,19 @@ from streams.errors import ConfigError
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROVINCE_FILE = PACKAGE_ROOT / "simulators" / "data" / "kien_giang.yaml"
 
-#: days each hypertable keeps; raw logs shortest, indicators longest (uptime 30 d, yearly reports)
+#: days each hypertable keeps (why each figure: docs/operations.md, "Retention"); a family's id
+#: ledger (event_id_ledger) keeps its ids as long as the family's raw table keeps events.
+#: raw security logs are evidence: Decree 53/2022/NĐ-CP keeps system logs at least 12 months
 DEFAULT_RETENTION_DAYS: dict[str, int] = {
     "health_event": 14,
     "health_window": 400,
     "source_window": 90,
+    "security_event": 400,
+    "security_window": 400,
+    "auth_failure_window": 400,
+    "security_finding": 1100,
+    "camera_event": 90,
+    "camera_window": 400,
     "sensor_observation": 30,
     "sensor_window": 400,
     "dossier_event": 400,
@@ -99,7 +107,7 @@ class Settings(BaseSettings):
     max_events_per_message: int = Field(10_000, ge=1, description="longer JSON arrays are dead-lettered")
     future_tolerance_s: float = Field(300, ge=0, description="events further in the future are rejected")
     max_event_age_s: float = Field(400 * 86400, gt=0, description="events older than this are rejected")
-    late_allowance_s: float = Field(600, ge=0, description="events this far behind the newest one are late")
+    late_allowance_s: float = Field(600, ge=0, description="events this far behind the newest one are late (unless already stored: then duplicates)")
     metrics_port: int = Field(9464, ge=0, le=65535, description="Prometheus /metrics port of the worker (0 = off)")
     metrics_host: str = Field("127.0.0.1", description="address the metrics server binds")
     retention_days: dict[str, int] = Field(
@@ -271,8 +279,9 @@ def describe_settings() -> list[tuple[str, str, str]]:
     """(variable, default, description) for every setting, for ``--help`` and docs."""
     rows = []
     for name, field in Settings.model_fields.items():
-        default = field.default
+        default = field.get_default(call_default_factory=True)
         if isinstance(default, SecretStr):
             default = default.get_secret_value()
-        rows.append((f"IOC_{name.upper()}", str(default), field.description or ""))
+        shown = json.dumps(default) if isinstance(default, (dict, list)) else str(default)
+        rows.append((f"IOC_{name.upper()}", shown, field.description or ""))
     return rows

@@ -2,8 +2,9 @@
 
 A feed family describes its writes with two kinds of table:
 
-* ``RawTable``: one row per event, keyed by (id, time).  Inserting an event that is already
-  there does nothing, and the sink reports which events were *fresh*.
+* ``RawTable``: one row per event.  An event whose id the family has already stored (whatever
+  its timestamp: the sink keeps a ledger of ids per family) is not stored again, and the sink
+  reports which events were *fresh*.
 * ``CounterTable``: increments keyed by entity and window.  Sums add, histograms merge,
   ``greatest`` columns keep the maximum, ``least`` the minimum, ``latest`` columns take the
   newest value.
@@ -143,6 +144,10 @@ SOURCE_WINDOW_S = 10
 class Sink(Protocol):
     async def write(self, spec: FeedSpec, events: Sequence[Event], stats: SourceStats) -> WriteResult: ...
 
+    async def known_ids(self, spec: FeedSpec, ids: Sequence[str]) -> set[str]:
+        """Which of these ids the family has already stored (and counted)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -182,21 +187,23 @@ def combine(table: CounterTable, old: dict[str, Any] | None, new: dict[str, Any]
 
 
 class MemorySink:
-    """An in-memory sink with the database's semantics (dedup by (id, time), adding counters)."""
+    """An in-memory sink with the database's semantics (dedup by id per family, adding counters)."""
 
     def __init__(self) -> None:
         self.raw: dict[str, dict[tuple[str, datetime], tuple[Any, ...]]] = {}
+        self.ledger: dict[str, dict[str, datetime]] = {}  # family -> id -> time of the first copy
         self.counters: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {}
         self.states: dict[str, States] = {}
         self.writes = 0
 
     async def write(self, spec: FeedSpec, events: Sequence[Event], stats: SourceStats) -> WriteResult:
         table = self.raw.setdefault(spec.raw.name, {})
+        ledger = self.ledger.setdefault(spec.family, {})
         fresh: list[Event] = []
         for ev in events:
-            key = (ev.id, ev.event_time)
-            if key not in table:
-                table[key] = spec.raw.to_row(ev)
+            if ev.id not in ledger:
+                ledger[ev.id] = ev.event_time
+                table[(ev.id, ev.event_time)] = spec.raw.to_row(ev)
                 fresh.append(ev)
         fresh.sort(key=lambda e: e.event_time)
         store = self.states.setdefault(spec.state.name, {}) if spec.state else {}
@@ -213,6 +220,10 @@ class MemorySink:
             rows[ctable.name] = rows.get(ctable.name, 0) + len(crows)
         self.writes += 1
         return WriteResult(len(fresh), len(events) - len(fresh), rows)
+
+    async def known_ids(self, spec: FeedSpec, ids: Sequence[str]) -> set[str]:
+        ledger = self.ledger.get(spec.family, {})
+        return {i for i in ids if i in ledger}
 
     async def close(self) -> None:
         return None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from streams.events import Event
@@ -31,3 +31,42 @@ def stored(sink: MemorySink) -> dict[str, Any]:
     out: dict[str, Any] = {name: rows for name, rows in sink.counters.items() if name != SOURCE_WINDOW.name}
     out.update(sink.states)
     return _rounded(out)
+
+
+def simulated_feed(start: datetime, seconds: int = 300, rate: float = 30.0, seed: int = 34
+                   ) -> list[tuple[str, dict[str, Any]]]:
+    """(family, event) of every family's simulated feed from ``start``, in the order it is sent."""
+    import random
+
+    import orjson
+
+    from simulators.base import Runner
+    from simulators.catalog import build_simulators
+    from simulators.province import load_province
+    from streams.settings import DEFAULT_PROVINCE_FILE
+
+    out: list[tuple[str, dict[str, Any]]] = []
+
+    def send(family: str, key: str, value: bytes) -> None:
+        decoded = orjson.loads(value)
+        out.extend((family, e) for e in (decoded if isinstance(decoded, list) else [decoded]))
+
+    runner = Runner(build_simulators(load_province(DEFAULT_PROVINCE_FILE), random.Random(seed)), send, rate=rate,
+                    tick_s=1.0)
+    now = start
+    for _ in range(seconds):
+        now += timedelta(seconds=1)
+        runner.step(now, 1.0)
+    return out
+
+
+def with_microseconds(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its time written to the microsecond (.123456), as a first copy may be sent."""
+    at = datetime.fromisoformat(event["dateObserved"].replace("Z", "+00:00"))
+    return {**event, "dateObserved": (at + timedelta(microseconds=456)).isoformat(timespec="microseconds")}
+
+
+def cut_to_milliseconds(event: dict[str, Any]) -> dict[str, Any]:
+    """The same event re-sent with its time cut to the millisecond (.123), as another system writes it."""
+    at = datetime.fromisoformat(event["dateObserved"].replace("Z", "+00:00"))
+    return {**event, "dateObserved": at.isoformat(timespec="milliseconds").replace("+00:00", "Z")}

@@ -4,7 +4,8 @@ Plain Python over the JSON the producer sent, written apart from the project's a
 (``agents/*``) and its sink, so a fault run compares the database with an independent answer:
 event counts per system and window, failed logins per source, security events per target,
 intrusion tracks per zone, and each camera's debounced state by a small reference of the
-debounce rules in ``agents/camera.py``'s docstring.  An event counts once per (id, time).
+debounce rules in ``agents/camera.py``'s docstring.  An event counts once per id and family, whatever
+its timestamp (docs/contracts.md): the first copy is the one stored.
 """
 from __future__ import annotations
 
@@ -48,14 +49,15 @@ def expected(messages: Iterable[tuple[str, list[dict]]]) -> Expected:
     """``messages``: (family, events of one message) in production order."""
     exp = Expected()
     health_by_camera: dict[str, list[dict]] = defaultdict(list)
+    seen: dict[str, set[str]] = defaultdict(set)  # family -> ids stored
     for family, events in messages:
         for e in events:
             ts = when(e["dateObserved"])
-            key = (e["id"], ts)
-            if key in exp.raw[family]:
+            if e["id"] in seen[family]:
                 exp.duplicates += 1
                 continue
-            exp.raw[family].add(key)
+            seen[family].add(e["id"])
+            exp.raw[family].add((e["id"], ts))
             if family == "health":
                 _health(exp.health, e, ts)
             elif family == "security":

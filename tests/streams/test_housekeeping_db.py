@@ -34,7 +34,7 @@ async def test_retention_drops_old_chunks_and_uptime_skips_maintenance(test_sett
         db.execute(state, ("hk-recent-closed", recent, recent, "resolved", recent))
         result = await run_housekeeping(
             sink, {"health_event": 30, "health_window": 400, "source_window": 90, "dossier_event": 400}, now,
-            login_attempt_days=30)
+            login_attempt_days=30, raw_tables={"health": "health_event"})
     finally:
         await sink.close()
     assert result["dropped"]["health_event"] >= 1
@@ -57,11 +57,11 @@ async def test_sign_in_attempts_older_than_their_retention_are_pruned(test_setti
     sink = TimescaleSink(test_settings.dsn)
     try:
         await sink.open()
-        result = await run_housekeeping(sink, {}, now, login_attempt_days=30)
+        result = await run_housekeeping(sink, {}, now, login_attempt_days=30, raw_tables={})
         ages = sorted(r[0] for r in db.execute("SELECT now() - at FROM login_attempt WHERE username = %s", (name,)))
         assert result["purged"]["login_attempt"] >= 2
         assert len(ages) == 2 and ages[-1] < timedelta(days=30)  # the 45- and 31-day-old attempts went
-        await run_housekeeping(sink, {}, now, login_attempt_days=1)
+        await run_housekeeping(sink, {}, now, login_attempt_days=1, raw_tables={})
         assert db.execute("SELECT count(*) FROM login_attempt WHERE username = %s", (name,)).fetchone()[0] == 1
     finally:
         await sink.close()
@@ -77,3 +77,12 @@ def test_the_retention_comes_from_the_settings(monkeypatch):
     now = datetime(2026, 11, 28, tzinfo=timezone.utc)
     assert purge_before({"dossier_event": 400}, now, 7) == {"dossier_state": now - timedelta(days=400),
                                                             "login_attempt": now - timedelta(days=7)}
+
+
+def test_a_family_remembers_its_ids_as_long_as_its_raw_events():
+    from agents.housekeeping import ledger_before
+
+    now = datetime(2026, 11, 28, tzinfo=timezone.utc)
+    assert ledger_before({"health_event": 14, "security_event": 400, "health_window": 400},
+                         {"health": "health_event", "security": "security_event", "camera": "camera_event"},
+                         now) == {"health": now - timedelta(days=14), "security": now - timedelta(days=400)}

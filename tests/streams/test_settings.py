@@ -1,7 +1,9 @@
+import json
+
 import pytest
 from pydantic import ValidationError
 
-from streams.settings import Settings, describe_settings
+from streams.settings import DEFAULT_RETENTION_DAYS, Settings, describe_settings
 
 
 def test_environment_with_prefix(monkeypatch):
@@ -29,3 +31,9 @@ def test_every_setting_is_described():
     rows = describe_settings()
     assert all(desc for _, _, desc in rows)
     assert ("IOC_DASH_PORT", "8050") in [(e, d) for e, d, _ in rows]
+
+
+def test_settings_built_by_a_factory_show_their_default():
+    rows = {env: default for env, default, _ in describe_settings()}
+    assert not [env for env, default in rows.items() if "PydanticUndefined" in default]
+    assert json.loads(rows["IOC_RETENTION_DAYS"]) == DEFAULT_RETENTION_DAYS
