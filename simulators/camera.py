@@ -64,12 +64,18 @@ class Track:
 class CameraSimulator:
     family = "camera"
     weight = 0.8
+    #: forces that set a camera's state: a drill shares them with other processes' camera simulators
+    shared_conditions = frozenset({"offline", "flapping", "tamper", "signal_loss"})
 
-    def __init__(self, province: Province, rng: random.Random, *, incidents: bool = True) -> None:
+    def __init__(self, province: Province, rng: random.Random, *, incidents: bool = True,
+                 heartbeat_s: float | None = None) -> None:
+        """``heartbeat_s`` makes every camera beat at that interval instead of its declared one
+        (a denser feed for tests); by default each beats as the province file says."""
         if not province.cameras:
             raise ValueError("the province file lists no cameras")
         self.rng = rng
         self.incidents = incidents
+        self.heartbeat_s = heartbeat_s
         self.states = {c.code: CamState(c, point(c.lon, c.lat), ir_broken=rng.random() < DARK_SHARE)
                        for c in province.cameras}
         self.links = {n.code: None for n in province.networks}  # link -> down until
@@ -143,7 +149,7 @@ class CameraSimulator:
         if status != st.reported or st.next_heartbeat is None or st.next_heartbeat <= now:
             out.append(self._health_event(st, now, status, True, reason))
             st.reported = status
-            beat = timedelta(seconds=st.cam.heartbeat_s)
+            beat = timedelta(seconds=self.heartbeat_s or st.cam.heartbeat_s)
             st.next_heartbeat = now + beat * (1 if st.next_heartbeat else self.rng.random())
         if status == "offline":
             return out
