@@ -24,9 +24,9 @@ from typing import Any
 import orjson
 
 from agents.windows import window_start
+from simulators.province import DEFAULT_HEARTBEAT_S, Camera
 from streams.events import Event
 from streams.events.camera import CameraDetection, CameraHealth
-from simulators.province import DEFAULT_HEARTBEAT_S, Camera
 from streams.sinks.base import CounterTable, FeedSpec, Increments, RawTable, States, StateTable
 
 TRACK_WINDOWS_S = (60, 3600)

@@ -62,14 +62,20 @@ class ForcePublisher:
         key = (family, target)
         if condition is None:
             if self.active.pop(key, None) is not None:
-                write_forces(self.path, self.active)
+                self._write()
             return
         self.active[key] = {"condition": condition, "options": options, "until": until.isoformat()}
-        write_forces(self.path, self.active)
+        self._write()
 
     def clear(self) -> None:
         self.active.clear()
-        write_forces(self.path, self.active)
+        self._write()
+
+    def _write(self) -> None:
+        try:
+            write_forces(self.path, self.active)
+        except OSError as exc:  # the drill goes on; only other processes' simulators will not follow it
+            log.warning("drill forces not shared through %s: %s", self.path, exc)
 
 
 def read_forces(path: Path, now: datetime) -> dict[Key, tuple[str, dict[str, Any]]]:
