@@ -7,10 +7,16 @@ times within ``flap_window`` is ``flapping`` (one change for operators, not hund
 has been quiet for ``flap_window``.  Confirmation by time also happens at read time
 (``effective_state``), so a camera that goes offline and then falls silent is still shown
 offline: correctness never waits for a later event.
+
+Silence is measured against what the camera promises: each camera re-sends its status every
+``heartbeat_s`` seconds (its model's or site's, in the province file; 300 s by default), and it
+is taken as offline once it has missed ``missed_beats`` heartbeats plus ``grace`` (2 × 300 s +
+60 s = 11 minutes for the default).  An explicit offline report keeps its own debounce
+(``offline_after``).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -18,6 +24,7 @@ from typing import Any
 import orjson
 
 from agents.windows import window_start
+from simulators.province import DEFAULT_HEARTBEAT_S, Camera
 from streams.events import Event
 from streams.events.camera import CameraDetection, CameraHealth
 from streams.sinks.base import CounterTable, FeedSpec, Increments, RawTable, States, StateTable
@@ -31,7 +38,12 @@ class DebounceConfig:
     online_after: timedelta = timedelta(seconds=30)
     flap_window: timedelta = timedelta(minutes=10)
     flap_changes: int = 6
-    silent_after: timedelta = timedelta(minutes=3)  # no report at all: treated as offline
+    missed_beats: int = 2  # heartbeats missed in a row ...
+    grace: timedelta = timedelta(seconds=60)  # ... plus this (transport and clock slack): silent, so offline
+
+    def silent_after(self, heartbeat_s: float = DEFAULT_HEARTBEAT_S) -> timedelta:
+        """No report at all for this long from a camera heartbeating every ``heartbeat_s``: offline."""
+        return self.missed_beats * timedelta(seconds=heartbeat_s) + self.grace
 
 
 def _ts(x: float | None) -> datetime | None:
@@ -98,11 +110,13 @@ def _confirm(st: dict[str, Any], at: datetime, cfg: DebounceConfig) -> dict[str,
     return st
 
 
-def effective_state(st: dict[str, Any], now: datetime, cfg: DebounceConfig = DebounceConfig()) -> str:
-    """What the wall shows now: confirmation by time, and silence counts as offline."""
+def effective_state(st: dict[str, Any], now: datetime, cfg: DebounceConfig = DebounceConfig(),
+                    heartbeat_s: float = DEFAULT_HEARTBEAT_S) -> str:
+    """What the wall shows now: confirmation by time, and silence past the camera's missed
+    heartbeats (``cfg.silent_after(heartbeat_s)``) counts as offline."""
     if st.get("last_seen") is None:
         return "unknown"
-    if now - st["last_seen"] >= cfg.silent_after:
+    if now - st["last_seen"] >= cfg.silent_after(heartbeat_s):
         return "offline"
     if st["state"] == "flapping":
         return "flapping"
@@ -168,10 +182,19 @@ def camera_increments(fresh: Sequence[Event], states: States, cfg: DebounceConfi
 CAMERA_FEED = FeedSpec("camera", CAMERA_EVENT, camera_increments, CAMERA_STATE)
 
 
-def offline_counts(rows: Iterable[dict[str, Any]], cameras: Iterable[Any], now: datetime,
+def camera_states(rows: Iterable[Mapping[str, Any]], cameras: Iterable[Camera], now: datetime,
+                  cfg: DebounceConfig = DebounceConfig()) -> dict[str, str]:
+    """Camera code -> its state now, each judged by its own heartbeat interval; a row of a camera
+    the province file does not list is judged by the default interval."""
+    beats = {c.code: c.heartbeat_s for c in cameras}
+    return {r["camera"]: effective_state(r, now, cfg, beats.get(r["camera"], DEFAULT_HEARTBEAT_S)) for r in rows}
+
+
+def offline_counts(rows: Iterable[dict[str, Any]], cameras: Iterable[Camera], now: datetime,
                    cfg: DebounceConfig = DebounceConfig()) -> tuple[dict[str, int], dict[str, int]]:
     """Cameras offline now per area (unit code) and per border zone; cameras without state are unknown."""
-    state = {r["camera"]: effective_state(r, now, cfg) for r in rows}
+    cameras = list(cameras)
+    state = camera_states(rows, cameras, now, cfg)
     per_area: dict[str, int] = {}
     per_zone: dict[str, int] = {}
     for cam in cameras:

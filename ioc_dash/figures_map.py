@@ -15,7 +15,7 @@ from typing import Any
 
 from dash import html
 
-from agents.camera import effective_state
+from agents.camera import camera_states
 from agents.deadlines import due_status
 from ioc_dash.figures import COLORS, SEVERITIES, badge, figure_layout, rgba
 from ioc_dash.figures_alerts import SEVERITY_BADGE, attention, summary
@@ -63,8 +63,9 @@ class MapPoint:
 
 
 def camera_points(rows: Iterable[Mapping[str, Any]], province: Province, now: datetime) -> list[MapPoint]:
-    """Every camera of the province file, in its debounced state (silence counts as offline)."""
-    states = {r["camera"]: effective_state(r, now) for r in rows}
+    """Every camera of the province file, in its debounced state (silence past its missed heartbeats
+    counts as offline)."""
+    states = camera_states(rows, province.cameras, now)
     return [MapPoint("camera", states.get(c.code, "unknown"), c.lat, c.lon, c.name) for c in province.cameras]
 
 

@@ -4,7 +4,8 @@ Border and coast cameras see intrusions, line crossings and loitering, mostly at
 cameras see traffic by day.  Health follows hidden conditions: a camera drops offline now and
 then, a few flap, a network link outage takes all its cameras down, some cameras' infrared
 fails so the image is too dark at night, and a rare scene change or signal loss is a tamper.
-The VMS re-sends each camera's status as a heartbeat.  Drills use ``force``.
+The VMS re-sends each camera's status as a heartbeat, at the interval the province file declares
+for the camera (its site's or model's ``heartbeat_s``).  Drills use ``force``.
 """
 from __future__ import annotations
 
@@ -63,14 +64,18 @@ class Track:
 class CameraSimulator:
     family = "camera"
     weight = 0.8
+    #: forces that set a camera's state: a drill shares them with other processes' camera simulators
+    shared_conditions = frozenset({"offline", "flapping", "tamper", "signal_loss"})
 
-    def __init__(self, province: Province, rng: random.Random, *, heartbeat_s: float = 300.0,
-                 incidents: bool = True) -> None:
+    def __init__(self, province: Province, rng: random.Random, *, incidents: bool = True,
+                 heartbeat_s: float | None = None) -> None:
+        """``heartbeat_s`` makes every camera beat at that interval instead of its declared one
+        (a denser feed for tests); by default each beats as the province file says."""
         if not province.cameras:
             raise ValueError("the province file lists no cameras")
         self.rng = rng
         self.incidents = incidents
-        self.heartbeat = timedelta(seconds=heartbeat_s)
+        self.heartbeat_s = heartbeat_s
         self.states = {c.code: CamState(c, point(c.lon, c.lat), ir_broken=rng.random() < DARK_SHARE)
                        for c in province.cameras}
         self.links = {n.code: None for n in province.networks}  # link -> down until
@@ -144,7 +149,8 @@ class CameraSimulator:
         if status != st.reported or st.next_heartbeat is None or st.next_heartbeat <= now:
             out.append(self._health_event(st, now, status, True, reason))
             st.reported = status
-            st.next_heartbeat = now + self.heartbeat * (1 if st.next_heartbeat else self.rng.random())
+            beat = timedelta(seconds=self.heartbeat_s or st.cam.heartbeat_s)
+            st.next_heartbeat = now + beat * (1 if st.next_heartbeat else self.rng.random())
         if status == "offline":
             return out
         st.timed = {cond: until for cond, until in st.timed.items() if until > now}

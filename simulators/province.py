@@ -62,6 +62,19 @@ class BorderZone:
     lon: float
 
 
+#: seconds between a camera's status heartbeats when neither its site nor its model says otherwise
+DEFAULT_HEARTBEAT_S = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class CameraModel:
+    """A kind of camera (with its VMS link): how often it re-sends its status."""
+
+    code: str
+    name: str
+    heartbeat_s: float = DEFAULT_HEARTBEAT_S
+
+
 @dataclass(frozen=True, slots=True)
 class Camera:
     code: str
@@ -74,6 +87,8 @@ class Camera:
     zone: str | None = None
     coast: bool = False
     rules: tuple[str, ...] = ()
+    model: str | None = None
+    heartbeat_s: float = DEFAULT_HEARTBEAT_S  # the status heartbeat it promises: its liveness comes from it
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +139,7 @@ class Province:
     units: tuple[Unit, ...]
     systems: tuple[System, ...]
     networks: tuple[Network, ...] = ()
+    camera_models: tuple[CameraModel, ...] = ()
     border_zones: tuple[BorderZone, ...] = ()
     cameras: tuple[Camera, ...] = ()
     stations: tuple[Station, ...] = ()
@@ -190,7 +206,7 @@ def load_province(path: Path) -> Province:
 
 # --- cameras, sensors, agencies, dossier units ------------------------------------------------
 
-PARTS = ("networks", "border_zones", "camera_sites", "stations", "agencies", "communes", "procedures")
+PARTS = ("networks", "camera_models", "border_zones", "camera_sites", "stations", "agencies", "communes", "procedures")
 STATION_KINDS = ("water_level", "salinity", "rain", "air", "weather")
 LEVELS = ("province", "district", "commune")
 ONLINE_KINDS = {"full_process": "full_process", "partial": "partial", "none": None}
@@ -201,9 +217,15 @@ _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 _STATION_KEYS = ("code", "name", "kinds", "unit", "lat", "lon")
 
 
-def site_cameras(site: dict[str, Any]) -> list[Camera]:
-    """The cameras of a site: ``<code>-01`` …, on a ring of about 200 m around the site."""
+def site_cameras(site: dict[str, Any], models: dict[str, CameraModel] | None = None) -> list[Camera]:
+    """The cameras of a site: ``<code>-01`` …, on a ring of about 200 m around the site.  Their
+    heartbeat interval is the site's ``heartbeat_s``, else its ``model``'s, else 300 s."""
     n = int(site.get("count", 1))
+    model, models = site.get("model"), models or {}
+    if model is not None and model not in models:
+        raise ValueError(f"site {site.get('code')}: unknown camera model {model!r}")
+    declared = site.get("heartbeat_s", models[model].heartbeat_s if model else DEFAULT_HEARTBEAT_S)
+    heartbeat_s = _heartbeat(declared, f"site {site.get('code')}")
     rules = tuple(site.get("rules") or (ZONE_RULES if site.get("zone") else TOWN_RULES))
     radius = 0.0 if n == 1 else 0.002
     return [
@@ -212,10 +234,17 @@ def site_cameras(site: dict[str, Any]) -> list[Camera]:
             unit=str(site["unit"]), parent=site["parent"], zone=site.get("zone"),
             lat=round(site["lat"] + radius * math.sin(2 * math.pi * i / n), 6),
             lon=round(site["lon"] + radius * math.cos(2 * math.pi * i / n), 6),
-            coast=bool(site.get("coast", False)), rules=rules,
+            coast=bool(site.get("coast", False)), rules=rules, model=model, heartbeat_s=heartbeat_s,
         )
         for i in range(n)
     ]
+
+
+def _heartbeat(value: Any, where: str) -> float:
+    beat = float(value)
+    if not 1 <= beat <= 86_400:
+        raise ValueError(f"{where}: heartbeat_s must be between 1 and 86400 seconds, got {value!r}")
+    return beat
 
 
 def _station(s: dict[str, Any]) -> Station:
@@ -233,6 +262,9 @@ def _procedure(p: dict[str, Any]) -> Procedure:
 
 _BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "networks": lambda n: Network(code=n["code"], name=n["name"], unit=str(n["unit"]), parent=n.get("parent")),
+    "camera_models": lambda m: CameraModel(code=m["code"], name=m["name"],
+                                           heartbeat_s=_heartbeat(m.get("heartbeat_s", DEFAULT_HEARTBEAT_S),
+                                                                  f"model {m['code']}")),
     "border_zones": lambda z: BorderZone(code=z["code"], name=z["name"], unit=str(z["unit"]),
                                          lat=float(z["lat"]), lon=float(z["lon"])),
     "stations": _station,
@@ -250,7 +282,8 @@ def _load_parts(doc: dict, where: str, bounds: Bounds, unit_codes: set[str], sys
         for section, build in _BUILDERS.items():
             parts[section] = tuple(build(entry) for entry in doc.get(section) or ())
         section = "camera_sites"
-        parts["cameras"] = tuple(c for site in doc.get(section) or () for c in site_cameras(site))
+        models = {m.code: m for m in parts["camera_models"]}
+        parts["cameras"] = tuple(c for site in doc.get(section) or () for c in site_cameras(site, models))
     except (TypeError, KeyError, ValueError) as exc:
         raise ConfigError(f"{where}: bad {section} entry: {exc}") from None
     _check_parts(parts, where, bounds, unit_codes, system_codes)

@@ -111,6 +111,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     province = load_province(settings.province_file)
     rng = random.Random(args.seed)
     sims = build_simulators(province, rng, families=args.families.split(",") if args.families else None)
+    if not args.out:  # a drill playing on the same topics overrides the entities it forces
+        from simulators.drills.shared import ForceFollower, Following, forces_file
+
+        follower = ForceFollower(forces_file(settings.run_dir, settings.topic_prefix), sims)
+        sims = [Following(s, follower) for s in sims]
     registry = CollectorRegistry()
     metrics = SimulatorMetrics(registry)
     if args.metrics_port:

@@ -27,13 +27,14 @@ def _engine(settings):
     from agents.alerts.evaluate import Topology
     from agents.sensor_kpi import load_sensor_rules
     from simulators.province import load_province
-    from streams.sinks.alertstore import AlertStore
+    from streams.sinks.alertstore import INTRUSION_ROWS, AlertStore
 
     province = load_province(settings.province_file)
     store = AlertStore(settings.dsn, names=province.names())
     sensor_rules = load_sensor_rules()
     readers = [
         lambda now: derived.camera_values(store.fetch("SELECT * FROM camera_state"), province, now),
+        lambda now: derived.intrusion_values(store.fetch(INTRUSION_ROWS, (now, now)), province),
         lambda now: derived.sensor_values(store.fetch("SELECT * FROM sensor_latest"), province, now, sensor_rules),
         lambda now: derived.dossier_values(
             store.fetch("SELECT * FROM dossier_day WHERE time >= now() - interval '32 days'"),

@@ -238,6 +238,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
     from simulators.base import Runner
     from simulators.catalog import FAMILIES, build_simulators
     from simulators.drills import REFERENCE_RATE, DrillConductor, DrillEngine, load_scenario
+    from simulators.drills.shared import ForcePublisher, forces_file
     from simulators.province import load_province
 
     if args.list:
@@ -254,7 +255,9 @@ def cmd_drill(args: argparse.Namespace) -> int:
     sims = build_simulators(province, random.Random(args.seed), families=sorted((background | forced) & set(FAMILIES)))
     scale = max(1.0, args.rate / REFERENCE_RATE)
     engine = DrillEngine(sc, start=datetime.now(timezone.utc), seed=args.seed, speed=args.speed, scale=scale)
-    conductor = DrillConductor(engine, sims)
+    # to Kafka, the forces that set an entity's state hold for the feed's other simulators too (ioc simulate)
+    publisher = None if args.out else ForcePublisher(forces_file(settings.run_dir, settings.topic_prefix))
+    conductor = DrillConductor(engine, sims, publisher)
     conductor.check_hooks()
     sender = open_sender(settings, args.out, "drill")
 

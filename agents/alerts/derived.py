@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from agents.camera import effective_state
+from agents.camera import camera_states
 from agents.citizen_kpi import agency_backlog, citizen_indicators
 from agents.dossier_kpi import dossier_indicators, dossier_kpis, local_month_start
 from agents.sensor_kpi import SensorRules, sensor_indicators
@@ -19,14 +19,25 @@ Values = dict[str, dict[str, float | None]]
 
 
 def camera_values(rows: Iterable[Mapping[str, Any]], province: Province, now: datetime) -> Values:
-    """``camera.offline``: 1 for a camera offline (debounced, or silent), 0 otherwise."""
+    """``camera.offline``: 1 for a camera offline (debounced, or silent past its missed heartbeats), 0 otherwise."""
     known = {c.code for c in province.cameras}
-    out: dict[str, float | None] = {}
+    states = camera_states([r for r in rows if not known or r["camera"] in known], province.cameras, now)
+    return {"camera.offline": {code: 1.0 if state == "offline" else 0.0 for code, state in states.items()}}
+
+
+def intrusion_values(rows: Iterable[Mapping[str, Any]], province: Province) -> Values:
+    """``camera.intrusions``: new intrusion tracks per border zone of the province file over the
+    last hour, from ``(camera, tracks)`` rows (the camera's 60-s windows of the last hour summed,
+    see ``INTRUSION_ROWS`` in ``streams/sinks/alertstore.py``).  A camera belongs to its site's
+    ``zone``; every border zone has a value (0 when quiet) so that an alert can clear.  A track
+    seen in two analytics areas of one camera counts in each, as the windows do."""
+    zone_of = {c.code: c.zone for c in province.cameras if c.zone}
+    out: dict[str, float | None] = {z.code: 0.0 for z in province.border_zones}
     for row in rows:
-        if known and row["camera"] not in known:
-            continue
-        out[row["camera"]] = 1.0 if effective_state(row, now) == "offline" else 0.0
-    return {"camera.offline": out}
+        zone = zone_of.get(row["camera"])
+        if zone is not None:
+            out[zone] = (out.get(zone) or 0.0) + float(row["tracks"] or 0)
+    return {"camera.intrusions": out}
 
 
 def sensor_values(rows: Iterable[Mapping[str, Any]], province: Province, now: datetime, rules: SensorRules) -> Values:

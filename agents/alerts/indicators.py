@@ -11,8 +11,11 @@ INDICATORS: dict[str, str] = {
     "health.p95_ms": "system: request latency p95 over the last 5 minutes (ms)",
     "security.auth_failures": "source address: failed logins in the last 5 minutes",
     "security.findings_critical": "target: critical security findings in the last 15 minutes",
-    "camera.offline": "camera: 1 when offline (debounced, or silent for 3 minutes), else 0",
-    "camera.intrusions": "border zone: intrusions in the last hour",
+    "camera.offline": "camera: 1 when offline (reported offline for a minute, or silent for 2 missed "
+                      "heartbeats + 60 s; heartbeat interval per camera model or site in the province file, "
+                      "300 s by default), else 0",
+    "camera.intrusions": "border zone of the province file: new intrusion tracks (FieldDetector/ObjectsInside) "
+                         "on its cameras over the last 60 minutes, rolling",
     "sensor.water_level": "station: latest water level (m)",
     "sensor.water_level_over_danger": "station: latest water level minus the station's danger level (m)",
     "sensor.water_rise_per_h": "station: rate of rise of the water level (m/h)",

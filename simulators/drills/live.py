@@ -4,21 +4,28 @@ The conductor wraps every background simulator in a feed of the same family and 
 tick it advances the engine once, hands the forces to the simulators' control hooks
 (``force(target, condition)``) and adds the injected events to their family's feed.  So a drill
 goes to Kafka (or a file) exactly as the simulators' events do, batched per entity.  The
-conductor also checks the scenario's promised signals over everything it sends.
+conductor also checks the scenario's promised signals over everything it sends.  With a
+``ForcePublisher`` it also shares the forces that set an entity's state with the background
+simulators of other processes (``simulators/drills/shared.py``), so that a camera the drill takes
+offline is offline for every simulator of the feed.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+
 from simulators.base import Event, Simulator
 from simulators.drills.engine import DrillEngine, Force
 from simulators.drills.scenario import DrillError
+from simulators.drills.shared import ForcePublisher, shared_conditions
 from simulators.drills.signals import SignalCheck, SignalResult
 
 
 class DrillConductor:
-    def __init__(self, engine: DrillEngine, simulators: Sequence[Simulator]) -> None:
+    def __init__(self, engine: DrillEngine, simulators: Sequence[Simulator],
+                 publisher: ForcePublisher | None = None) -> None:
         self.engine = engine
+        self.publisher = publisher
         self.by_family = {s.family: s for s in simulators}
         self.checks = [SignalCheck(s) for s in engine.scenario.signals]
         self.at = 0.0  # scenario seconds at the last tick
@@ -51,7 +58,12 @@ class DrillConductor:
 
     def apply(self, forces: Sequence[Force]) -> None:
         for f in forces:
-            self.by_family[f.family].force(f.target, f.condition, **f.options)  # type: ignore[attr-defined]
+            sim = self.by_family[f.family]
+            sim.force(f.target, f.condition, **f.options)  # type: ignore[attr-defined]
+            if self.publisher is not None and (f.condition is None or f.condition in shared_conditions(sim)):
+                step = self.engine.scenario.steps[f.step]
+                until = self.engine.start + timedelta(seconds=step.end / self.engine.speed)
+                self.publisher.update(f.family, f.target, f.condition, f.options, until)
 
     def advance(self, now: datetime) -> None:
         """Advances the engine to ``now`` once, however many feeds ask."""
@@ -81,6 +93,8 @@ class DrillConductor:
     def stop(self) -> None:
         """Gives every forced condition back to its simulator (a drill stopped early)."""
         self.apply(self.engine.release_all())
+        if self.publisher is not None:
+            self.publisher.clear()
 
     def results(self) -> list[SignalResult]:
         return [c.result() for c in self.checks]

@@ -39,10 +39,6 @@ INDICATOR_SQL: dict[str, str] = {
     "security.findings_critical": """
         SELECT target, count(*)::float8 FROM security_finding
         WHERE severity = 'critical' AND last_seen >= now() - interval '15 minutes' GROUP BY target""",
-    "camera.intrusions": """
-        SELECT zone, sum(tracks)::float8 FROM camera_window
-        WHERE window_s = 3600 AND rule = 'FieldDetector/ObjectsInside' AND zone <> '-'
-          AND time >= now() - interval '1 hour' GROUP BY zone""",
     "source.age_s": """
         SELECT source, extract(epoch FROM now() - max(last_arrival))::float8 FROM source_window
         WHERE time >= now() - interval '1 day' GROUP BY source""",
@@ -50,6 +46,15 @@ INDICATOR_SQL: dict[str, str] = {
         SELECT source, sum(rejected)::float8 / nullif(sum(received), 0) FROM source_window
         WHERE time >= now() - interval '5 minutes' GROUP BY source""",
 }
+
+#: rows for the derived ``camera.intrusions`` (``agents.alerts.derived.intrusion_values``), with
+#: (now, now) as parameters: new intrusion tracks per camera in the 60 one-minute windows that
+#: started within the hour before now (a rolling hour, to the minute; never the clock hour)
+INTRUSION_ROWS = """
+    SELECT camera, sum(tracks)::float8 AS tracks FROM camera_window
+    WHERE window_s = 60 AND rule = 'FieldDetector/ObjectsInside'
+      AND time > %s - interval '60 minutes' AND time <= %s
+    GROUP BY camera"""
 
 
 def _state_row(st: AlertState) -> tuple:

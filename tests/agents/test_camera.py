@@ -34,10 +34,25 @@ def test_offline_confirmed_after_holding_for_a_minute():
 def test_confirmation_by_time_at_read_and_silence_means_offline():
     st = run([(0, "online"), (100, "offline")])
     assert effective_state(st, T0 + timedelta(seconds=120), CFG) == "online"
-    assert effective_state(st, T0 + timedelta(seconds=161), CFG) == "offline"
+    assert effective_state(st, T0 + timedelta(seconds=161), CFG) == "offline"  # an explicit report: 60 s debounce
     quiet = run([(0, "online")])
-    assert effective_state(quiet, T0 + timedelta(minutes=5), CFG) == "offline"
+    assert effective_state(quiet, T0 + timedelta(minutes=5), CFG) == "online"  # one heartbeat late is not silence
+    assert effective_state(quiet, T0 + timedelta(minutes=11), CFG) == "offline"  # 2 × 300 s + 60 s
     assert effective_state(new_state("x"), T0, CFG) == "unknown"
+
+
+def test_silence_is_measured_in_the_camera_s_own_heartbeats():
+    assert CFG.silent_after() == timedelta(seconds=660)
+    assert CFG.silent_after(120) == timedelta(seconds=300) and CFG.silent_after(600) == timedelta(seconds=1260)
+    for beat in (60, 120, 300, 600):
+        # a camera beating on time (even a tick late) is never offline, read at any second
+        st = run([(i * beat + (i % 2), "online") for i in range(0, 3600 // beat + 1)])
+        st_at = [effective_state(st, T0 + timedelta(seconds=t), CFG, beat) for t in range(3600, 3600 + beat + 2)]
+        assert set(st_at) == {"online"}, beat
+        # one that misses two beats (and the grace after them) is offline
+        last = run([(0, "online")])
+        assert effective_state(last, T0 + timedelta(seconds=2 * beat + 59), CFG, beat) == "online"
+        assert effective_state(last, T0 + timedelta(seconds=2 * beat + 60), CFG, beat) == "offline"
 
 
 def test_flapping_camera_is_one_change_not_hundreds():
@@ -79,12 +94,50 @@ def test_offline_counts_per_area_and_zone():
 
     from agents.camera import offline_counts
 
-    cams = [SimpleNamespace(code="c1", unit="914", zone="gt-border"), SimpleNamespace(code="c2", unit="914", zone=None),
-            SimpleNamespace(code="c3", unit="900", zone="ht-border"), SimpleNamespace(code="c4", unit="900", zone=None)]
+    cams = [SimpleNamespace(code="c1", unit="914", zone="gt-border", heartbeat_s=300),
+            SimpleNamespace(code="c2", unit="914", zone=None, heartbeat_s=240),
+            SimpleNamespace(code="c3", unit="900", zone="ht-border", heartbeat_s=300),
+            SimpleNamespace(code="c4", unit="900", zone=None, heartbeat_s=300),
+            SimpleNamespace(code="c5", unit="900", zone=None, heartbeat_s=600)]
     now = T0 + timedelta(minutes=1)
     rows = [
         {**new_state("c1"), "state": "offline", "observed": "offline", "last_seen": now},
         {**new_state("c2"), "state": "online", "observed": "online", "last_seen": now - timedelta(minutes=10)},
         {**new_state("c3"), "state": "online", "observed": "online", "last_seen": now},
+        {**new_state("c5"), "state": "online", "observed": "online", "last_seen": now - timedelta(minutes=10)},
     ]
+    # c2 promised a beat every 4 minutes and missed two; c5 beats every 10 minutes and is not late yet
     assert offline_counts(rows, cams, now) == ({"914": 2}, {"gt-border": 1})
+
+
+def test_a_calm_hour_of_the_camera_simulator_has_no_camera_offline():
+    """The simulator (no incidents) over an hour of its own clock, through the worker's pure logic
+    and the wall's reading: 0 cameras offline and 0 offline transitions, read every minute."""
+    import random
+
+    from agents.camera import camera_states
+    from simulators.camera import CameraSimulator
+    from simulators.province import load_province
+    from streams.settings import Settings
+
+    province = load_province(Settings().province_file)
+    assert {c.heartbeat_s for c in province.cameras} >= {300.0, 600.0}  # the file declares two intervals
+    sim = CameraSimulator(province, random.Random(5), incidents=False)
+    states: dict = {}
+    offline, silent_3min = [], set()
+    for second in range(1, 3601):
+        now = T0 + timedelta(seconds=second)
+        fresh = [CameraHealth.model_validate(e) for e in sim.tick(now, 1.0, 2) if e["type"] == "CameraHealth"]
+        states.update(camera_increments(fresh, states).states)
+        if second % 60:
+            continue
+        rows = [dict(st) for st in states.values()]
+        seen = camera_states(rows, province.cameras, now)
+        offline += [(second, c) for c, s in seen.items() if s != "online"]
+        offline += [(second, r["camera"]) for r in rows if r["state"] != "online" or r["changes"] != 1]
+        old = DebounceConfig(missed_beats=0, grace=timedelta(minutes=3))  # the fixed 3 minutes of before
+        silent_3min |= {r["camera"] for r in rows if effective_state(r, now, old) == "offline"}
+        if second == 600:  # by then every camera has sent its first heartbeat
+            assert len(seen) == len(province.cameras)
+    assert offline == []
+    assert len(silent_3min) > len(province.cameras) / 2  # what the wall showed with a fixed 3-minute silence

@@ -99,11 +99,13 @@ def test_stations_get_their_worst_status_rain_and_staleness():
 
 
 def test_map_points_from_cameras_reports_and_incidents():
-    cam = PROVINCE.cameras[0]
-    rows = [{"camera": cam.code, "state": "online", "since": NOW, "observed": "online", "observed_since": NOW,
-             "last_seen": NOW - timedelta(minutes=10), "flapping_since": None, "conditions": []}]
+    cam = next(c for c in PROVINCE.cameras if c.heartbeat_s == 300)
+    slow = next(c for c in PROVINCE.cameras if c.heartbeat_s == 600)
+    rows = [{"camera": c.code, "state": "online", "since": NOW, "observed": "online", "observed_since": NOW,
+             "last_seen": NOW - timedelta(minutes=12), "flapping_since": None, "conditions": []} for c in (cam, slow)]
     cams = {p.label: p.state for p in camera_points(rows, PROVINCE, NOW)}
-    assert cams[cam.name] == "offline"  # silent for 10 minutes
+    assert cams[cam.name] == "offline"  # silent for 12 minutes: 2 missed 300-s heartbeats + 60 s
+    assert cams[slow.name] == "online"  # a 600-s camera has missed only one
     assert len(cams) == len({c.name for c in PROVINCE.cameras})
     report = {"report_id": "R1", "category": "flooding", "lat": 10.0, "lon": 105.08, "status": "assigned",
               "reported_at": NOW - timedelta(hours=30), "deadline": NOW - timedelta(hours=1), "responded_at": None}

@@ -234,3 +234,83 @@ def test_drill_list_shows_every_scenario_in_both_languages(capsys):
     out = capsys.readouterr().out
     for s in load_all():
         assert s.name in out and s.title.vi in out and s.title.en in out
+
+
+def test_a_camera_forced_offline_is_offline_for_every_simulator_of_the_feed(tmp_path):
+    """border-night-intrusion takes cam-phumy-02 offline from 150 s to 330 s.  The feed has a
+    second background (``ioc simulate``, another process) that follows the drill's shared forces:
+    while the force holds no simulator reports the camera online, and the worker's pure logic
+    shows it offline within its liveness threshold, then online again once the force ends."""
+    from agents.camera import DebounceConfig, apply, effective_state, new_state
+    from simulators.camera import CameraSimulator
+    from simulators.drills.shared import ForceFollower, ForcePublisher, Following
+    from streams.events.camera import CameraHealth
+
+    path, cam = tmp_path / "drill-forces-t.json", "cam-phumy-02"
+    engine = DrillEngine(load_scenario("border-night-intrusion"), start=START, seed=3)
+    conductor = DrillConductor(engine, build_simulators(province(), random.Random(3), families=["camera", "security"]),
+                               ForcePublisher(path))
+    drill = next(f for f in conductor.feeds if f.family == "camera")
+    inner = CameraSimulator(province(), random.Random(4), incidents=False)
+    background = Following(inner, ForceFollower(path, [inner]))
+    deaf = CameraSimulator(province(), random.Random(4), incidents=False)  # the same background, not following
+    sent: dict[str, list[tuple[float, dict]]] = {"drill": [], "background": [], "deaf": []}
+    published = set()
+    for i in range(1, int(engine.duration_s / TICK_S) + 1):
+        now = START + timedelta(seconds=i * TICK_S)
+        for name, sim in (("drill", drill), ("background", background), ("deaf", deaf)):
+            sent[name] += [(i * TICK_S, e) for e in sim.tick(now, TICK_S, 2)
+                           if e["type"] == "CameraHealth" and e["camera"] == cam]
+        if path.exists():
+            published.add(tuple(d["condition"] for d in orjson.loads(path.read_bytes())))
+    conductor.stop()
+    assert not path.exists() and published == {("tamper",), ("offline",)}
+
+    def states(name, lo, hi):
+        return {e["condition"] for at, e in sent[name] if lo <= at < hi and e["condition"] in ("online", "offline")}
+
+    assert "online" in states("deaf", 150, 330)  # what kept cam-phumy-02 online before
+    for name in ("drill", "background"):
+        assert states(name, 150, 330) == {"offline"}, name
+        assert states(name, 330, 360) == {"online"}, name  # and it resumes
+    assert any(e["condition"] == "VideoSource/GlobalSceneChange" for at, e in sent["background"] if 120 <= at < 150)
+
+    cfg, beat = DebounceConfig(), next(c.heartbeat_s for c in province().cameras if c.code == cam)
+    feed = sorted((e for name in ("drill", "background") for _, e in sent[name]), key=lambda e: e["dateObserved"])
+    seen = []
+    for t in range(5, 360, 5):
+        now = START + timedelta(seconds=t)
+        st = new_state(cam)
+        for e in feed:
+            if datetime.fromisoformat(e["dateObserved"]) <= now:
+                st = apply(st, CameraHealth.model_validate(e), cfg)
+        seen.append((t, effective_state(st, now, cfg, beat)))
+    offline = [t for t, s in seen if s == "offline"]
+    assert offline and offline[0] <= 150 + cfg.offline_after.total_seconds() + 5
+    assert offline == list(range(offline[0], 330, 5))  # offline until the force ends
+    assert all(s == "online" for t, s in seen if t < 150 or t >= 330 + cfg.online_after.total_seconds())
+
+
+def test_shared_forces_lapse_at_their_end_and_injections_are_not_shared(tmp_path):
+    """A drill killed without releasing cannot hold an entity for ever; intrusion tracks (an
+    injection, not a state) stay with the drill's own simulator, or they would come twice."""
+    from simulators.camera import CameraSimulator
+    from simulators.drills.shared import ForceFollower, ForcePublisher
+
+    path = tmp_path / "drill-forces-t.json"
+    sim = CameraSimulator(province(), random.Random(1), incidents=False)
+    follower = ForceFollower(path, [sim])
+    publisher = ForcePublisher(path)
+    publisher.update("camera", "cam-phumy-02", "offline", {}, START + timedelta(seconds=60))
+    publisher.update("camera", "cam-nowhere-01", "offline", {}, START + timedelta(seconds=60))  # not in this province
+    follower.poll(START)
+    assert sim.states["cam-phumy-02"].forced == "offline" and list(follower.applied) == [("camera", "cam-phumy-02")]
+    follower.poll(START + timedelta(seconds=61))  # the drill died: nobody released it
+    assert sim.states["cam-phumy-02"].forced is None and not follower.applied
+
+    conductor = DrillConductor(DrillEngine(load_scenario("border-night-intrusion"), start=START),
+                               build_simulators(province(), random.Random(1), families=["camera", "security"]),
+                               ForcePublisher(tmp_path / "other.json"))
+    conductor.advance(START + timedelta(seconds=40))  # the intrusion step has started
+    assert conductor.by_family["camera"].intrusions and not (tmp_path / "other.json").exists()
+    conductor.stop()

@@ -261,3 +261,25 @@ def test_the_dossiers_carried_over_at_start_up_are_a_steady_desk_not_a_late_one(
     assert 0 < len(late) <= 0.08 * len(carried)
     assert all(e["dossier_id"].rsplit("-", 3)[1] == datetime.fromisoformat(e["received_date"]).astimezone(LOCAL)
                .strftime("%y%m%d") for e in carried)
+
+
+def test_each_camera_s_heartbeat_comes_from_its_site_or_model(tmp_path):
+    import yaml
+
+    from streams.errors import ConfigError
+
+    doc = yaml.safe_load(Settings().province_file.read_text(encoding="utf-8"))
+    sites = {s["code"]: s for s in doc["camera_sites"]}
+    sites["cam-phumy"]["heartbeat_s"] = 90  # the site's own interval wins over its model's
+    sites["cam-phumy"]["model"] = "solar-4g"
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    beats = {c.code: c.heartbeat_s for c in load_province(path).cameras}
+    assert beats["cam-phumy-02"] == 90 and beats["cam-vinhdieu-01"] == 600  # site, model
+    assert beats["cam-rg-center-01"] == beats["cam-xaxia-01"] == 300  # no model: the default; a 300-s model
+    for bad, says in (({"model": "nope"}, "unknown camera model 'nope'"), ({"heartbeat_s": 0}, "between 1 and 86400")):
+        sites["cam-phumy"].update(bad)
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+        with pytest.raises(ConfigError, match=says):
+            load_province(path)
+        sites["cam-phumy"].update(model="solar-4g", heartbeat_s=90)
