@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from bench.procs import ROOT, settings_env
@@ -83,7 +84,7 @@ def run(minutes: float, rate: float, keep: bool) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
     dbname = f"ioc_calm_{tag}"
     with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
     settings = Settings(database_url=ADMIN_DSN.rsplit("/", 1)[0] + f"/{dbname}", topic_prefix=f"calm{tag}.",
                         app_id=f"ioc-calm-{tag}", metrics_port=0, alerts_metrics_port=0)
     migrate(settings.dsn, log=lambda *_: None)
@@ -123,7 +124,7 @@ def run(minutes: float, rate: float, keep: bool) -> dict[str, Any]:
                 p.kill()
         if not keep:
             with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
     return result
 
 
