@@ -110,7 +110,6 @@ class StatusRules:
     stale_after_s: float
     min_requests: int
     down_no_success_s: float
-    down_error_rate: float
     degraded_availability: float
     degraded_error_rate: float
     degraded_p95_ms: float
@@ -122,7 +121,7 @@ def load_status_rules(path: Path | str = STATUS_FILE) -> StatusRules:
         rules = StatusRules(
             window_s=int(doc["window_s"]), stale_after_s=float(doc["stale_after_s"]),
             min_requests=int(doc["min_requests"]),
-            down_no_success_s=float(doc["down"]["no_success_s"]), down_error_rate=float(doc["down"]["error_rate"]),
+            down_no_success_s=float(doc["down"]["no_success_s"]),
             degraded_availability=float(doc["degraded"]["availability"]),
             degraded_error_rate=float(doc["degraded"]["error_rate"]),
             degraded_p95_ms=float(doc["degraded"]["p95_ms"]),
@@ -131,9 +130,8 @@ def load_status_rules(path: Path | str = STATUS_FILE) -> StatusRules:
         raise ConfigError(f"status rules {path}: bad or missing entry: {exc!r}") from None
     if rules.window_s < 60 or rules.stale_after_s <= 0 or rules.down_no_success_s <= 0:
         raise ConfigError(f"status rules {path}: window_s must be 60 or more, durations positive")
-    if not (rules.down_error_rate >= rules.degraded_error_rate and 0 <= rules.degraded_availability <= 1):
-        raise ConfigError(f"status rules {path}: down.error_rate must be at or above degraded.error_rate, "
-                          "degraded.availability within 0-1")
+    if not (0 <= rules.degraded_availability <= 1 and 0 <= rules.degraded_error_rate <= 1):
+        raise ConfigError(f"status rules {path}: degraded.availability and degraded.error_rate are shares (0-1)")
     return rules
 
 
@@ -192,10 +190,7 @@ def health_status(system: str, counters: Mapping[str, Any], *, now: datetime, ru
             reasons.append("availability")
         if p95 is not None and p95 >= rules.degraded_p95_ms:
             reasons.append("latency")
-        if dead or (judged_errors is not None and judged_errors >= rules.down_error_rate):
-            status = "down"
-        else:
-            status = "degraded" if reasons else "ok"
+        status = "down" if dead else "degraded" if reasons else "ok"
     return HealthStatus(system, status, availability, error_rate, p50, p95, p99, probes, requests, last_event,
                         tuple(reasons))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 INDICATORS: dict[str, str] = {
     # the wall's status of each system (agents/data/status.yaml, agents.health.health_status)
-    "health.down": "system: 1 when down (probes kept failing, or most requests 5xx), else 0",
+    "health.down": "system: 1 when down (its probes have kept failing: it does not answer), else 0",
     "health.degraded": "system: 1 when degraded (availability, error rate or p95 past the status thresholds), else 0",
     "health.stale": "system: 1 when stale (no probe nor request for a while), else 0",
     # the values the wall shows, over the status window (5 minutes); page on the statuses above

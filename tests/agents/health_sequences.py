@@ -36,7 +36,8 @@ def counters_at(events: Sequence[ServiceProbe], now: datetime, window_s: int) ->
     incs = health_increments([e for e in events if e.dateObserved <= now])
     for table, rows in incs.rows.items():
         for r in rows:
-            if r["window_s"] == 60 and r["endpoint"] == ALL_ENDPOINTS and r["time"] >= now - timedelta(seconds=window_s):
+            recent = r["time"] >= now - timedelta(seconds=window_s)
+            if r["window_s"] == 60 and r["endpoint"] == ALL_ENDPOINTS and recent:
                 row = combine(table, row, r)
     return row or {}
 

@@ -57,7 +57,7 @@ def test_a_table_without_rows_says_so():
 
 def test_every_system_is_listed_worst_first():
     snap = Snapshot(NOW, systems=[
-        {"system": "dvc", "probes": 10, "probes_ok": 2, "requests": 50, "errors": 30,
+        {"system": "dvc", "probes": 10, "probes_ok": 0, "requests": 50, "errors": 30,
          "latency_hist": sketch.from_values([90] * 50), "last_event": NOW - timedelta(seconds=5)},
         {"system": "eoffice", "probes": 10, "probes_ok": 10, "requests": 50, "errors": 0,
          "latency_hist": sketch.from_values([40] * 50), "last_event": NOW - timedelta(seconds=5)}])
