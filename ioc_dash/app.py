@@ -21,6 +21,7 @@ import dash
 from dash import Input, Output, State, dcc, html
 
 from agents.alerts.rules import load_rules
+from agents.health import StatusRules, load_status_rules
 from agents.plan import load_plan
 from agents.sensor_kpi import load_sensor_rules
 from ioc_dash import figures, headers
@@ -109,10 +110,11 @@ def _rule_pages(settings: Settings) -> dict[str, str]:
         return {}
 
 
-def build_context(settings: Settings, province: Province, cache: SnapshotCache) -> WallContext:
+def build_context(settings: Settings, province: Province, cache: SnapshotCache,
+                  status_rules: StatusRules | None = None) -> WallContext:
     return WallContext(
         cache=cache, province=province, stale_after=timedelta(seconds=settings.stale_after_s), families=FAMILIES,
-        sensor_rules=load_sensor_rules(), plan=load_plan(),
+        sensor_rules=load_sensor_rules(), plan=load_plan(), status_rules=status_rules or load_status_rules(),
         outline=load_outline(outline_path(settings.province_file, province)), places=locations(province),
         rule_pages=_rule_pages(settings),
     )
@@ -120,11 +122,12 @@ def build_context(settings: Settings, province: Province, cache: SnapshotCache) 
 
 def create_app(settings: Settings, *, province: Province | None = None, read_snapshot=None) -> dash.Dash:
     province = province or load_province(settings.province_file)
+    status_rules = load_status_rules()
     if read_snapshot is None:
-        repo = Repository(settings.dsn, systems=[s.code for s in province.systems])
+        repo = Repository(settings.dsn, window_s=status_rules.window_s, systems=[s.code for s in province.systems])
         read_snapshot = repo.snapshot
     cache = SnapshotCache(read_snapshot, settings.dash_refresh_s)
-    ctx = build_context(settings, province, cache)
+    ctx = build_context(settings, province, cache, status_rules)
     console = optional("ioc_dash.console")  # before the app: its callbacks are hooks new apps take
 
     app = dash.Dash(__name__, title="IOC Kiên Giang", update_title=None, suppress_callback_exceptions=True)

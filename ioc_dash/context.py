@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from agents.health import HealthStatus
+from agents.health import HealthStatus, StatusRules
 from agents.plan import Plan
 from agents.sensor_kpi import SensorRules
 from ioc_dash import figures, figures_map
@@ -53,6 +53,7 @@ class WallContext:
     families: list[str]
     sensor_rules: SensorRules
     plan: Plan
+    status_rules: StatusRules
     outline: dict[str, Any] | None = None
     places: dict[str, LatLon] = field(default_factory=dict)
     rule_pages: dict[str, str] = field(default_factory=dict)  # alert rule -> page key
@@ -60,7 +61,7 @@ class WallContext:
 
     def statuses(self, snap: Snapshot) -> list[HealthStatus]:
         return self.views.get(snap, "statuses", lambda: figures.system_statuses(
-            snap, self.province, stale_after=self.stale_after))
+            snap, self.province, rules=self.status_rules))
 
     def stations(self, snap: Snapshot) -> list[StationView]:
         return self.views.get(snap, "stations", lambda: station_views(snap, self.province, self.sensor_rules))

@@ -14,14 +14,15 @@ from zoneinfo import ZoneInfo
 
 from dash import html
 
-from agents.health import HealthStatus, health_status
+from agents import health
+from agents.health import HealthStatus, StatusRules
 from agents.sources import SourceHealth, source_health
 from ioc_dash.i18n import t
 from ioc_dash.repository import Snapshot
 from simulators.province import Province
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-STATUS_ORDER = {"down": 0, "degraded": 1, "unknown": 2, "ok": 3}
+STATUS_ORDER = {"down": 0, "degraded": 1, "stale": 2, "ok": 3}
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
 #: colours of the wall (the same as assets/wall.css), for plotly figures
 COLORS = {"ok": "#2fbf71", "degraded": "#f2b134", "down": "#e5484d", "unknown": "#6b7a90",
@@ -142,19 +143,12 @@ def empty_figure(text: str, scale: float = 1.0) -> dict[str, Any]:
 # --- information systems -----------------------------------------------------------------------
 
 
-def system_statuses(snapshot: Snapshot, province: Province, *, stale_after: timedelta) -> list[HealthStatus]:
-    """Every system of the province, with data or without; worst first."""
-    rows = {r["system"]: r for r in snapshot.systems}
-    out = []
-    for system in province.systems:
-        r = rows.get(system.code, {})
-        out.append(health_status(
-            system.code, probes=r.get("probes") or 0, probes_ok=r.get("probes_ok") or 0,
-            requests=r.get("requests") or 0, errors=r.get("errors") or 0, latency_hist=r.get("latency_hist"),
-            last_event=r.get("last_event"), now=snapshot.taken_at, stale_after=stale_after,
-        ))
-    out.sort(key=lambda s: (STATUS_ORDER[s.status], s.system))
-    return out
+def system_statuses(snapshot: Snapshot, province: Province, *, rules: StatusRules) -> list[HealthStatus]:
+    """Every system of the province, with data or without; worst first.  The same statuses as the
+    alert engine's health.* indicators (``agents.alerts.derived.health_values``)."""
+    statuses = health.system_statuses(snapshot.systems, [s.code for s in province.systems],
+                                      now=snapshot.taken_at, rules=rules)
+    return sorted(statuses.values(), key=lambda s: (STATUS_ORDER[s.status], s.system))
 
 
 def system_name(province: Province, code: str, lang: str) -> str:
@@ -170,7 +164,7 @@ def summary_tiles(statuses: list[HealthStatus], lang: str) -> html.Div:
     for s in statuses:
         counts[s.status] += 1
     return html.Div([tile(counts[k], t(f"status_{k}", lang), k, id=f"tile-{k}")
-                     for k in ("down", "degraded", "unknown", "ok")], className="tiles")
+                     for k in ("down", "degraded", "stale", "ok")], className="tiles")
 
 
 # --- freshness ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 from dash import dcc, html
 
 from agents import sketch
-from agents.health import HealthStatus, health_status
+from agents.health import HealthStatus, StatusRules, health_status
 from agents.windows import window_start
 from ioc_dash.figures import (COLORS, STATUS_ORDER, ago, badge, data_table, figure_layout, local_time, ms, pct,
                               rgba, system_name)
@@ -38,12 +38,10 @@ def history_by_system(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Mappi
     return out
 
 
-def minute_status(row: Mapping[str, Any]) -> HealthStatus:
-    """The status of one 60 s window, judged as if read at its end."""
+def minute_status(row: Mapping[str, Any], rules: StatusRules) -> HealthStatus:
+    """The status of one 60 s window, judged as if read at its end (a minute with a row has data)."""
     end = row["time"] + timedelta(seconds=60)
-    return health_status(row["system"], probes=row["probes"], probes_ok=row["probes_ok"], requests=row["requests"],
-                         errors=row["errors"], latency_hist=row.get("latency_hist"),
-                         last_event=row.get("last_event") or end, now=end, stale_after=timedelta(days=1))
+    return health_status(row["system"], {**row, "last_event": end}, now=end, rules=rules)
 
 
 def minutes(now: datetime, n: int = HISTORY_MINUTES) -> list[datetime]:
@@ -53,13 +51,13 @@ def minutes(now: datetime, n: int = HISTORY_MINUTES) -> list[datetime]:
 
 
 def timeline(history: Mapping[str, list[Mapping[str, Any]]], systems: list[str],
-             now: datetime) -> tuple[list[datetime], list[list[str]]]:
-    """Per system, the status of each minute of the last hour (``unknown`` without data)."""
+             now: datetime, rules: StatusRules) -> tuple[list[datetime], list[list[str]]]:
+    """Per system, the status of each minute of the last hour (``stale`` without data)."""
     xs = minutes(now)
     out = []
     for code in systems:
-        by_minute = {r["time"]: minute_status(r).status for r in history.get(code, [])}
-        out.append([by_minute.get(m, "unknown") for m in xs])
+        by_minute = {r["time"]: minute_status(r, rules).status for r in history.get(code, [])}
+        out.append([by_minute.get(m, "stale") for m in xs])
     return xs, out
 
 

@@ -57,7 +57,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "status_ok": {"vi": "Bình thường", "en": "OK"},
     "status_degraded": {"vi": "Suy giảm", "en": "Degraded"},
     "status_down": {"vi": "Mất kết nối", "en": "Down"},
-    "status_unknown": {"vi": "Không có dữ liệu", "en": "No data"},
+    "status_stale": {"vi": "Không có dữ liệu", "en": "No data"},
     # --- sources ----------------------------------------------------------------------------------
     "sources_title": {"vi": "Nguồn dữ liệu: đúng, đủ, sạch, sống", "en": "Data sources: correct, complete, clean, live"},
     "source": {"vi": "Nguồn", "en": "Source"},

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from agents.health import STATUS_SQL
+
 #: periods of the slower parts, seconds (overridable per Repository)
 MEDIUM_S = 10.0
 SLOW_S = 60.0
@@ -33,18 +35,7 @@ def _by_station(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {r["station"]: r["mm"] for r in rows}
 
 
-SYSTEMS = """
-SELECT system,
-       sum(probes)::bigint    AS probes,
-       sum(probes_ok)::bigint AS probes_ok,
-       sum(requests)::bigint  AS requests,
-       sum(errors)::bigint    AS errors,
-       ioc_hist_sum(latency_hist) AS latency_hist,
-       max(last_event)        AS last_event
-FROM health_window
-WHERE window_s = 60 AND endpoint = '*' AND time >= now() - make_interval(secs => %(window_s)s)
-GROUP BY system
-"""
+SYSTEMS = STATUS_SQL  # the alert engine's health indicators read the same counters
 
 SOURCES = """
 SELECT source,
@@ -95,7 +86,7 @@ FROM sensor_latest
 SOC_LINK = "SELECT link, up, failures, last_attempt_at, last_success_at, last_error, forwarded FROM soc_link"
 
 HISTORY = """
-SELECT system, time, probes, probes_ok, requests, errors, latency_hist, last_event
+SELECT system, time, probes, probes_ok, requests, errors, latency_hist, last_event, last_ok, last_failed
 FROM health_window
 WHERE window_s = 60 AND endpoint = '*' AND time >= now() - interval '1 hour'
 ORDER BY system, time

@@ -25,6 +25,7 @@ def _engine(settings):
     from agents.alerts import derived
     from agents.alerts.engine import AlertEngine, RuleSet
     from agents.alerts.evaluate import Topology
+    from agents.health import load_status_rules
     from agents.sensor_kpi import load_sensor_rules
     from simulators.province import load_province
     from streams.sinks.alertstore import INTRUSION_ROWS, AlertStore
@@ -33,6 +34,7 @@ def _engine(settings):
     store = AlertStore(settings.dsn, names=province.names())
     sensor_rules = load_sensor_rules()
     readers = [
+        derived.health_reader(store, [s.code for s in province.systems], load_status_rules()),
         lambda now: derived.camera_values(store.fetch("SELECT * FROM camera_state"), province, now),
         lambda now: derived.intrusion_values(store.fetch(INTRUSION_ROWS, (now, now)), province),
         lambda now: derived.sensor_values(store.fetch("SELECT * FROM sensor_latest"), province, now, sensor_rules),

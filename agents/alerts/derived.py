@@ -5,11 +5,12 @@ Each reader takes the rows the alert store fetched and the province, and returns
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from agents.camera import camera_states
+from agents.health import STATUS_SQL, StatusRules, system_statuses
 from agents.citizen_kpi import agency_backlog, citizen_indicators
 from agents.dossier_kpi import dossier_indicators, dossier_kpis, local_month_start
 from agents.sensor_kpi import SensorRules, sensor_indicators
@@ -38,6 +39,34 @@ def intrusion_values(rows: Iterable[Mapping[str, Any]], province: Province) -> V
         if zone is not None:
             out[zone] = (out.get(zone) or 0.0) + float(row["tracks"] or 0)
     return {"camera.intrusions": out}
+
+
+def health_values(rows: Iterable[Mapping[str, Any]], systems: Iterable[str], now: datetime,
+                  rules: StatusRules) -> Values:
+    """The wall's status of every system, as indicators: ``health.down``, ``health.degraded`` and
+    ``health.stale`` are 1 when the system has that status (``agents.health.health_status``, from
+    the rows of ``STATUS_SQL``), else 0; down and degraded are "no data" while the system is stale.
+    ``health.availability``, ``.error_rate`` and ``.p95_ms`` are the values the wall shows.
+    Systems of the province file, and any other system that sends data."""
+    rows = list(rows)
+    codes = list(dict.fromkeys([*systems, *(r["system"] for r in rows)]))
+    out: Values = {k: {} for k in ("health.down", "health.degraded", "health.stale", "health.availability",
+                                   "health.error_rate", "health.p95_ms")}
+    for code, st in system_statuses(rows, codes, now=now, rules=rules).items():
+        stale = st.status == "stale"
+        out["health.stale"][code] = float(stale)
+        out["health.down"][code] = None if stale else float(st.status == "down")
+        out["health.degraded"][code] = None if stale else float(st.status == "degraded")
+        out["health.availability"][code] = st.availability
+        out["health.error_rate"][code] = st.error_rate
+        out["health.p95_ms"][code] = st.p95_ms
+    return out
+
+
+def health_reader(store, systems: Iterable[str], rules: StatusRules) -> Callable[[datetime], Values]:
+    """What the engine calls each round: the counters of ``STATUS_SQL`` read now, judged."""
+    codes = list(systems)
+    return lambda now: health_values(store.fetch(STATUS_SQL, {"window_s": rules.window_s}), codes, now, rules)
 
 
 def sensor_values(rows: Iterable[Mapping[str, Any]], province: Province, now: datetime, rules: SensorRules) -> Values:

@@ -6,9 +6,14 @@ registry is what rule files are validated against.
 from __future__ import annotations
 
 INDICATORS: dict[str, str] = {
-    "health.availability": "system: share of successful probes over the last 5 minutes (0–1)",
-    "health.error_rate": "system: share of requests answered 5xx over the last 5 minutes (0–1)",
-    "health.p95_ms": "system: request latency p95 over the last 5 minutes (ms)",
+    # the wall's status of each system (agents/data/status.yaml, agents.health.health_status)
+    "health.down": "system: 1 when down (its probes have kept failing: it does not answer), else 0",
+    "health.degraded": "system: 1 when degraded (availability, error rate or p95 past the status thresholds), else 0",
+    "health.stale": "system: 1 when stale (no probe nor request for a while), else 0",
+    # the values the wall shows, over the status window (5 minutes); page on the statuses above
+    "health.availability": "system: share of successful probes over the status window (0–1)",
+    "health.error_rate": "system: share of requests answered 5xx over the status window (0–1)",
+    "health.p95_ms": "system: request latency p95 over the status window (ms)",
     "security.auth_failures": "source address: failed logins in the last 5 minutes",
     "security.findings_critical": "target: critical security findings in the last 15 minutes",
     "camera.offline": "camera: 1 when offline (reported offline for a minute, or silent for 2 missed "

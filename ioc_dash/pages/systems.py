@@ -29,7 +29,7 @@ def register(app: dash.Dash, ctx: WallContext) -> None:
         statuses = ctx.statuses(snap)
         history = history_by_system(snap.history)
         order = [s.system for s in statuses]
-        xs, rows = timeline(history, order, snap.taken_at)
+        xs, rows = timeline(history, order, snap.taken_at, ctx.status_rules)
         labels = [system_name(ctx.province, code, lang) for code in order]
         return (status_table(statuses, ctx.province, snap.taken_at, lang, snap.uptime, history, scale),
                 timeline_figure(xs, rows, labels, lang, scale))

@@ -23,16 +23,9 @@ from streams.inputs import check_all
 
 Receivers = Callable[[int], Sequence[tuple[str, str]]]  # escalation level -> [(channel, receiver)]
 
+#: indicators read straight from SQL; the health.* ones are the wall's statuses, computed in
+#: Python from ``agents.health.STATUS_SQL`` (``agents.alerts.derived.health_reader``)
 INDICATOR_SQL: dict[str, str] = {
-    "health.availability": """
-        SELECT system, sum(probes_ok)::float8 / nullif(sum(probes), 0) FROM health_window
-        WHERE window_s = 60 AND endpoint = '*' AND time >= now() - interval '5 minutes' GROUP BY system""",
-    "health.error_rate": """
-        SELECT system, sum(errors)::float8 / nullif(sum(requests), 0) FROM health_window
-        WHERE window_s = 60 AND endpoint = '*' AND time >= now() - interval '5 minutes' GROUP BY system""",
-    "health.p95_ms": """
-        SELECT system, ioc_hist_quantile(ioc_hist_sum(latency_hist), 0.95) FROM health_window
-        WHERE window_s = 60 AND endpoint = '*' AND time >= now() - interval '5 minutes' GROUP BY system""",
     "security.auth_failures": """
         SELECT src_ip, sum(failures)::float8 FROM auth_failure_window
         WHERE time >= now() - interval '5 minutes' GROUP BY src_ip""",
@@ -91,7 +84,7 @@ class AlertStore:
                 out[name] = {str(next(iter(r.values()))): list(r.values())[1] for r in rows}
         return out
 
-    def fetch(self, query: str, params: tuple = ()) -> list[dict[str, Any]]:
+    def fetch(self, query: str, params: tuple | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
         """Rows of a read-only query (current-state tables for the derived indicators)."""
         with self._connect() as conn:
             return conn.execute(query, params).fetchall()

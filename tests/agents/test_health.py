@@ -1,7 +1,11 @@
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from agents import sketch
-from agents.health import ALL_ENDPOINTS, aggregate, health_increments, health_status
+from agents.health import (ALL_ENDPOINTS, STATUS_FILE, aggregate, health_increments, health_status,
+                           load_status_rules)
+from streams.errors import ConfigError
 from agents.windows import window_start
 from streams.events.health import RequestLog, ServiceProbe
 
@@ -63,16 +67,48 @@ def test_increments_rows_carry_table_columns():
 
 
 def test_status_from_counters():
+    rules = load_status_rules()
     now = T0 + timedelta(seconds=30)
-    kw = dict(requests=100, errors=0, latency_hist=sketch.from_values([50] * 100), last_event=T0,
-              now=now, stale_after=timedelta(seconds=60))
-    assert health_status("dvc", probes=10, probes_ok=10, **kw).status == "ok"
-    degraded = health_status("dvc", probes=100, probes_ok=97, **kw)
-    assert degraded.status == "degraded" and "availability" in degraded.reasons
-    assert health_status("dvc", probes=10, probes_ok=2, **kw).status == "down"
-    assert health_status("dvc", probes=10, probes_ok=10, **{**kw, "errors": 60}).status == "down"
-    slow = health_status("dvc", probes=10, probes_ok=10,
-                         **{**kw, "latency_hist": sketch.from_values([5000] * 100)})
+    base = dict(probes=10, probes_ok=10, requests=100, errors=0, latency_hist=sketch.from_values([50] * 100),
+                last_event=T0)
+
+    def status(**kw):
+        return health_status("dvc", {**base, **kw}, now=now, rules=rules)
+
+    assert status().status == "ok" and status().reasons == ()
+    degraded = status(probes=100, probes_ok=95)
+    assert degraded.status == "degraded" and degraded.reasons == ("availability",)
+    assert status(probes=100, probes_ok=96).status == "ok"
+    assert status(probes=10, probes_ok=0).status == "down"  # no probe of the window succeeded
+    assert status(errors=100).status == "degraded"  # it answers its probes: failing requests are not down
+    assert status(errors=5).reasons == ("error_rate",)
+    assert status(requests=10, errors=6).status == "ok"  # too few requests to judge an error rate
+    slow = status(latency_hist=sketch.from_values([5000] * 100))
     assert slow.status == "degraded" and slow.reasons == ("latency",)
-    stale = health_status("dvc", probes=10, probes_ok=10, **{**kw, "now": T0 + timedelta(minutes=5)})
-    assert stale.status == "unknown"
+    failing = status(probes_ok=7, last_ok=T0 - timedelta(seconds=25), last_failed=T0 - timedelta(seconds=5))
+    assert failing.status == "down" and failing.reasons[0] == "not_answering"
+    few = dict(probes=100, probes_ok=99)
+    assert status(**few, last_ok=T0 - timedelta(seconds=15), last_failed=T0 - timedelta(seconds=5)).status == "ok"
+    assert status(**few, last_ok=T0, last_failed=T0 - timedelta(seconds=30)).status == "ok"  # it answers again
+    stale = health_status("dvc", base, now=T0 + timedelta(seconds=61), rules=rules)
+    assert stale.status == "stale" and stale.reasons == ("no_data",)
+    assert health_status("gis", {}, now=now, rules=rules).status == "stale"
+
+
+def test_probes_add_their_newest_success_and_failure_to_the_window():
+    s = lambda n: T0 + timedelta(seconds=n)  # noqa: E731
+    events = [probe(1, at=s(0)), probe(2, ok=False, at=s(20)), probe(3, at=s(5)), probe(4, ok=False, at=s(12))]
+    (row,) = [i for i in aggregate(events) if i.window_s == 60 and i.endpoint == ALL_ENDPOINTS]
+    assert row.last_ok == T0 + timedelta(seconds=5) and row.last_failed == T0 + timedelta(seconds=20)
+    (only_ok,) = [i for i in aggregate(events[:1]) if i.window_s == 60 and i.endpoint == ALL_ENDPOINTS]
+    assert only_ok.last_failed is None
+
+
+def test_the_status_file_is_checked(tmp_path):
+    bad = tmp_path / "status.yaml"
+    bad.write_text("window_s: 300\nstale_after_s: 60\n")
+    with pytest.raises(ConfigError, match="status rules"):
+        load_status_rules(bad)
+    bad.write_text((STATUS_FILE.read_text()).replace("availability: 0.95", "availability: 95"))
+    with pytest.raises(ConfigError, match="degraded.availability"):
+        load_status_rules(bad)

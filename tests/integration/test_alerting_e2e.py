@@ -8,7 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
+from agents.alerts.derived import health_reader
 from agents.alerts.engine import AlertEngine, RuleSet
+from agents.health import load_status_rules
 from streams.notify.channels import build_channels
 from streams.notify.dispatcher import Dispatcher
 from streams.notify.oncall import load_oncall
@@ -54,7 +56,8 @@ def test_a_system_going_down_reaches_alertmanager_and_the_webhook(worker, produc
             "levels:\n  - {after: 0s, receivers: [am, ops]}\n")
         oncall = load_oncall(oncall_file, alertmanager_url=test_settings.alertmanager_url)
         store = AlertStore(test_settings.dsn)
-        engine = AlertEngine(store, RuleSet([rules]), receivers_for=oncall.receivers_for, levels=oncall.level_delays)
+        engine = AlertEngine(store, RuleSet([rules]), receivers_for=oncall.receivers_for, levels=oncall.level_delays,
+                             derived=[health_reader(store, [], load_status_rules())])
         result = engine.run_once(datetime.now(timezone.utc))
         assert result.firing >= 1 and result.queued >= 2
 

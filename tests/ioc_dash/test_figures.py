@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 from agents import sketch
 from agents.alerts.rules import load_rules
+from agents.health import load_status_rules
 from ioc_dash import figures
 from ioc_dash.figures_alerts import (alert_list, critical_alerts, needs_attention, page_of, rule_pages,
                                      severity_counts)
@@ -15,7 +16,7 @@ from tests.ioc_dash.wall_support import text
 
 NOW = datetime(2026, 11, 27, 3, 0, 30, tzinfo=timezone.utc)  # 10:00:30 in Asia/Ho_Chi_Minh
 PROVINCE = load_province(Settings().province_file)
-STALE = timedelta(seconds=60)
+RULES = load_status_rules()
 
 
 def minute(system, at, *, probes=6, ok=6, requests=10, errors=0, latency=100):
@@ -56,30 +57,32 @@ def test_a_table_without_rows_says_so():
 
 def test_every_system_is_listed_worst_first():
     snap = Snapshot(NOW, systems=[
-        {"system": "dvc", "probes": 10, "probes_ok": 2, "requests": 50, "errors": 30,
+        {"system": "dvc", "probes": 10, "probes_ok": 0, "requests": 50, "errors": 30,
          "latency_hist": sketch.from_values([90] * 50), "last_event": NOW - timedelta(seconds=5)},
         {"system": "eoffice", "probes": 10, "probes_ok": 10, "requests": 50, "errors": 0,
          "latency_hist": sketch.from_values([40] * 50), "last_event": NOW - timedelta(seconds=5)}])
-    statuses = figures.system_statuses(snap, PROVINCE, stale_after=STALE)
+    statuses = figures.system_statuses(snap, PROVINCE, rules=RULES)
     assert {s.system for s in statuses} == {s.code for s in PROVINCE.systems}
     assert statuses[0].system == "dvc" and statuses[0].status == "down"
-    assert next(s for s in statuses if s.system == "gis").status == "unknown"
+    assert next(s for s in statuses if s.system == "gis").status == "stale"
 
 
 def test_a_minute_is_judged_like_the_live_status():
-    assert minute_status(minute("dvc", NOW)).status == "ok"
-    assert minute_status(minute("dvc", NOW, ok=0)).status == "down"
-    assert minute_status(minute("dvc", NOW, latency=3000)).status == "degraded"
+    assert minute_status(minute("dvc", NOW), RULES).status == "ok"
+    assert minute_status(minute("dvc", NOW, ok=0), RULES).status == "down"
+    assert minute_status(minute("dvc", NOW, latency=3000), RULES).status == "degraded"
+    failing = {**minute("dvc", NOW, ok=3), "last_ok": NOW + timedelta(seconds=25), "last_failed": NOW + timedelta(seconds=55)}
+    assert minute_status(failing, RULES).status == "down"  # probes failed for the last half of the minute
 
 
 def test_the_timeline_covers_the_last_hour_of_complete_minutes():
     xs = minutes(NOW)
     assert len(xs) == 60 and xs[-1] == datetime(2026, 11, 27, 2, 59, tzinfo=timezone.utc)
     history = {"dvc": [minute("dvc", xs[-1], ok=0), minute("dvc", xs[-2])]}
-    got_xs, rows = timeline(history, ["dvc", "gis"], NOW)
+    got_xs, rows = timeline(history, ["dvc", "gis"], NOW, RULES)
     assert got_xs == xs
-    assert rows[0][-1] == "down" and rows[0][-2] == "ok" and rows[0][0] == "unknown"
-    assert set(rows[1]) == {"unknown"}
+    assert rows[0][-1] == "down" and rows[0][-2] == "ok" and rows[0][0] == "stale"
+    assert set(rows[1]) == {"stale"}
 
 
 def test_sparklines_show_p95_and_error_rate_per_minute():
@@ -93,7 +96,7 @@ def test_sparklines_show_p95_and_error_rate_per_minute():
 
 
 def test_the_status_table_has_uptime_and_sparklines():
-    statuses = figures.system_statuses(Snapshot(NOW), PROVINCE, stale_after=STALE)
+    statuses = figures.system_statuses(Snapshot(NOW), PROVINCE, rules=RULES)
     table = status_table(statuses, PROVINCE, NOW, "en", {"lgsp": (0.9995, 0.98)},
                          {"lgsp": [minute("lgsp", NOW - timedelta(minutes=1))]})
     out = text(table)
@@ -141,7 +144,7 @@ def test_the_alert_list_is_worst_first_in_the_language_with_a_more_line():
 def test_sources_show_the_four_checks():
     snap = Snapshot(NOW, sources=[{"source": "health", "received": 3000, "rejected": 300, "duplicates": 0,
                                    "last_arrival": NOW - timedelta(seconds=2), "expected_per_s": 10.0}])
-    healths = figures.source_healths(snap, ["health", "camera"], stale_after=STALE)
+    healths = figures.source_healths(snap, ["health", "camera"], stale_after=timedelta(seconds=60))
     out = text(checks_table(healths, NOW, "vi"))
     assert "Lỗi dữ liệu" in out and "10.0%" in out and "Im lặng" in out and "✗" in out and "✓" in out
 
