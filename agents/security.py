@@ -160,10 +160,11 @@ def spike_limit(base: Baseline | None, cfg: DetectorConfig) -> float:
     Against the same hour of the week: mean + factor × spread (the spread at least the Poisson
     √mean).  Against the recent past only (no weekly history yet), the same, and at least
     ``spike_recent_factor`` × the recent mean: the office day's steps (×2.5 at 07:30 and 13:30)
-    are not attacks.  Never below ``spike_min_per_min``.
+    are not attacks.  Never below ``spike_min_per_min``; with no baseline at all (a new install, a
+    new system: less than 10 minutes of history) ``spike_recent_factor`` × that.
     """
     if base is None:
-        return cfg.spike_min_per_min
+        return cfg.spike_recent_factor * cfg.spike_min_per_min
     limit = base.mean + cfg.spike_factor * max(base.spread, math.sqrt(max(base.mean, 1.0)))
     if not base.weekly:
         limit = max(limit, cfg.spike_recent_factor * base.mean)

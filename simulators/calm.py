@@ -57,7 +57,7 @@ class CalmHour:
 
 
 async def calm_hour(sink, province: Province, start: datetime, *, seed: int = 13, minutes: int = 60,
-                    warmup_minutes: int = 70, step_s: float = 15.0, tick_s: float = 1.0,
+                    warmup_minutes: int = 20, step_s: float = 15.0, tick_s: float = 1.0,
                     cfg: DetectorConfig = DetectorConfig()) -> CalmHour:
     """Simulate ``minutes`` from ``start`` (after a health-only warm-up) and run the detectors every ``step_s``."""
     rng = random.Random(seed)

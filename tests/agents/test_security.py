@@ -71,6 +71,7 @@ def test_detectors():
 def test_spike_needs_a_minimum_rate_on_quiet_systems():
     assert request_spikes({"baocao": (50, T0)}, {"baocao": Baseline(2.0, 1.0, True)}, CFG) == []
     assert request_spikes({"baocao": (5000, T0)}, {}, CFG)[0].kind == "request_spike"
+    assert request_spikes({"dvc": (2000, T0)}, {}, CFG) == []  # no history yet: a busy portal is no spike
 
 
 def test_spike_severity_grows_with_the_rate_over_the_weekly_limit():
