@@ -141,7 +141,7 @@ LIMIT 50
 """
 
 TOP_SOURCES = """
-SELECT a.*, (SELECT count(*) FROM security_finding f
+SELECT a.*, (SELECT count(DISTINCT (f.kind, f.target)) FROM security_finding f
              WHERE f.subject = a.src_ip AND f.last_seen >= now() - interval '24 hours') AS findings
 FROM (SELECT src_ip, sum(failures)::bigint AS failures, count(DISTINCT target) AS targets,
              max(last_event) AS last_event
