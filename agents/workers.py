@@ -22,7 +22,7 @@ from agents.camera import CAMERA_FEED
 from agents.citizen import CITIZEN_FEED
 from agents.dossier import DOSSIER_FEED
 from agents.health import HEALTH_FEED
-from agents.security import DetectorConfig, SECURITY_FEED, findings_from
+from agents.security import DetectorConfig, SECURITY_FEED, detect_at
 from agents.sensor import SENSOR_FEED
 from agents.housekeeping import run_housekeeping
 from agents.deadletter import DeadLetterSender, Record
@@ -159,8 +159,7 @@ class Worker:
     async def detect(self) -> None:
         """Security detectors over the recent counters of the whole province."""
         try:
-            inputs = await self.sink.security_inputs(self.detector_config.window_minutes)
-            findings = findings_from(inputs, self.detector_config)
+            findings = await detect_at(self.sink, utcnow(), self.detector_config)
             await self.sink.save_findings(findings)
             for f in findings:
                 self.metrics.findings.labels(f.kind, f.severity).inc()

@@ -42,6 +42,9 @@ register({
     "finding_port_scan": {"vi": "Quét cổng", "en": "Port scan"},
     "finding_malware": {"vi": "Mã độc", "en": "Malware"},
     "finding_ids": {"vi": "Cảnh báo IDS", "en": "IDS alert"},
+    "finding_national": {"vi": "Cảnh báo giám sát quốc gia", "en": "National monitoring alert"},
+    "times_seen": {"vi": "Số lần", "en": "Times"},
+    "first_seen": {"vi": "Lần đầu", "en": "First seen"},
     "soc_link": {"vi": "Kết nối lớp 4 (giám sát quốc gia)", "en": "Layer-4 link (national monitoring)"},
     "soc_up": {"vi": "Thông suốt", "en": "Up"},
     "soc_down": {"vi": "Gián đoạn", "en": "Down"},
@@ -111,11 +114,13 @@ def top_sources_table(sources: list[Mapping[str, Any]], now: datetime, lang: str
 
 
 def findings_table(findings: list[Mapping[str, Any]], now: datetime, lang: str, limit: int = 10) -> html.Table:
+    """One row per kind, subject and target (the query groups repeats): how often, first and last seen."""
     worst_first = sorted(findings, key=lambda f: (SEVERITIES.index(f["severity"]), -f["last_seen"].timestamp()))
     rows = [[t(f"finding_{f['kind']}", lang), f"{f['subject']} → {f['target']}",
              badge(t(f"severity_{f['severity']}", lang), SEVERITY_BADGE[f["severity"]]), str(f["layer"]),
+             num(f.get("count") or 1), ago(f.get("first_seen") or f["last_seen"], now, lang),
              ago(f["last_seen"], now, lang)] for f in worst_first[:limit]]
-    head = [t(k, lang) for k in ("kind", "subject", "severity", "layer", "last_event")]
+    head = [t(k, lang) for k in ("kind", "subject", "severity", "layer", "times_seen", "first_seen", "last_event")]
     return data_table(head, rows, id="findings-table", numeric=[3, 4], empty=t("no_findings", lang))
 
 

@@ -107,23 +107,32 @@ GROUP BY time, severity
 ORDER BY time
 """
 
+# one finding is one (kind, subject, target): its 5-minute rows are counted once per severity reached
 FINDING_COUNTS = """
-SELECT severity, layer, count(*)::bigint AS n
+SELECT severity, layer, count(DISTINCT (kind, subject, target))::bigint AS n
 FROM security_finding
 WHERE last_seen >= now() - interval '24 hours'
 GROUP BY severity, layer
 """
 
+# repeated findings of the same kind, subject and target are one row: how many 5-minute rows,
+# first and last seen, the worst severity and the largest value
 FINDINGS = """
-SELECT kind, subject, target, severity, layer, value, threshold, detail, first_seen, last_seen
+SELECT kind, subject, target,
+       (ARRAY['critical', 'high', 'medium', 'low', 'informational'])[min(array_position(
+         ARRAY['critical', 'high', 'medium', 'low', 'informational'], severity))] AS severity,
+       max(layer) AS layer, max(value) AS value, max(threshold) AS threshold,
+       (array_agg(detail ORDER BY last_seen DESC))[1] AS detail,
+       min(first_seen) AS first_seen, max(last_seen) AS last_seen, count(*)::bigint AS count
 FROM security_finding
 WHERE last_seen >= now() - interval '24 hours'
-ORDER BY array_position(ARRAY['critical', 'high', 'medium', 'low', 'informational'], severity), last_seen DESC
+GROUP BY kind, subject, target
+ORDER BY min(array_position(ARRAY['critical', 'high', 'medium', 'low', 'informational'], severity)), last_seen DESC
 LIMIT 50
 """
 
 TOP_SOURCES = """
-SELECT a.*, (SELECT count(*) FROM security_finding f
+SELECT a.*, (SELECT count(DISTINCT (f.kind, f.target)) FROM security_finding f
              WHERE f.subject = a.src_ip AND f.last_seen >= now() - interval '24 hours') AS findings
 FROM (SELECT src_ip, sum(failures)::bigint AS failures, count(DISTINCT target) AS targets,
              max(last_event) AS last_event

@@ -20,8 +20,12 @@ from streams.events.security import severity_from_cap, severity_from_priority
 
 BACKGROUND = {"firewall": 0.55, "waf": 0.12, "auth": 0.16, "ids": 0.10, "scan": 0.04, "camera_auth": 0.02}
 #: endpoint-protection detections across the province's computers, per hour in office hours, whatever
-#: the feed's rate (a share of the event rate would turn a fast replay into an outbreak); 85 % quarantined
+#: the feed's rate (a share of the event rate would turn a fast replay into an outbreak); all quarantined
+#: (15 % are not in a ``malware`` campaign)
 MALWARE_PER_HOUR = 4.0
+#: notices of the national monitoring centre (layer 4) per hour, whatever the feed's rate: on a calm day
+#: routine ones only (``NATIONAL_ROUTINE``); an infected or compromised host is a campaign, not background
+NATIONAL_PER_HOUR = 2.0
 #: campaign -> (starts per hour, events per second while it lasts)
 CAMPAIGNS = {"brute_force": (0.2, 3.0), "web_attack": (0.15, 2.0), "port_scan": (0.3, 1.0), "ddos": (0.02, 40.0),
              "malware": (0.05, 0.3)}
@@ -49,6 +53,7 @@ NATIONAL_ALERTS = (  # layer 4: CAP severities from the national monitoring cent
     ("Trang thông tin có dấu hiệu bị chèn mã quảng cáo cờ bạc", "Moderate"),
     ("Dịch vụ công khai lỗ hổng đã biết", "Minor"),
 )
+NATIONAL_ROUTINE = tuple(a for a in NATIONAL_ALERTS if a[1] in ("Moderate", "Minor"))
 MALWARE = ("Trojan.Win32.Agent", "Backdoor.PlugX", "Ransom.LockBit", "Worm.USB.Autorun", "Trojan.Macro.Emotet")
 USERNAMES = ("admin", "root", "administrator", "vanthu", "nguyenvana", "tranthib", "lethic", "ketoan", "test")
 FILES = ("C:\\Users\\vanthu\\Downloads\\Công văn khẩn.exe", "C:\\Users\\ketoan\\AppData\\Local\\Temp\\hoso.scr",
@@ -160,16 +165,24 @@ class SecuritySimulator:
     def _ids(self, ts: datetime, src: str | None = None, system: str | None = None) -> Event:
         rng = self.rng
         system = system or rng.choice(self.systems)
-        common = {"system": system, "src_ip": src or public_ip(rng), "dst_ip": self.ip[system], "protocol": "tcp",
-                  "src_port": rng.randrange(1024, 65535), "dst_port": rng.choice((443, 80, 1433, 445))}
-        if src is None and rng.random() < 0.1:  # the national centre (layer 4) speaks CAP
-            text, cap = rng.choice(NATIONAL_ALERTS)
-            return self._ev("IdsAlert", ts, severity_from_cap(cap), "detected", device=self.by_kind["national"][0],
-                            rule=text, category="Cảnh báo giám sát quốc gia", **common)
         sig, category, priority = rng.choice(IDS_SIGNATURES)
         return self._ev("IdsAlert", ts, severity_from_priority(priority), "blocked" if priority == 1 else "detected",
                         device=self.by_kind["ids"][0], rule=sig, category=category,
-                        signature_id=2_000_000 + IDS_SIGNATURES.index((sig, category, priority)), **common)
+                        signature_id=2_000_000 + IDS_SIGNATURES.index((sig, category, priority)),
+                        **self._flow(rng, src, system))
+
+    def _flow(self, rng: random.Random, src: str | None, system: str) -> dict[str, Any]:
+        return {"system": system, "src_ip": src or public_ip(rng), "dst_ip": self.ip[system], "protocol": "tcp",
+                "src_port": rng.randrange(1024, 65535), "dst_port": rng.choice((443, 80, 1433, 445))}
+
+    def _national(self, ts: datetime, alerts: tuple[tuple[str, str], ...] = NATIONAL_ROUTINE,
+                  system: str | None = None) -> Event:
+        """A notice of the national monitoring centre (layer 4, CAP severities) about one of the systems."""
+        rng = self.rng
+        text, cap = rng.choice(alerts)
+        return self._ev("IdsAlert", ts, severity_from_cap(cap), "detected", device=self.by_kind["national"][0],
+                        rule=text, category="Cảnh báo giám sát quốc gia",
+                        **self._flow(rng, None, system or rng.choice(self.systems)))
 
     def _scan(self, ts: datetime, src: str | None = None, system: str | None = None) -> Event:
         rng = self.rng
@@ -178,10 +191,13 @@ class SecuritySimulator:
                         system=system, src_ip=src or public_ip(rng), dst_ip=self.ip[system], protocol="tcp",
                         ports_scanned=rng.randrange(20, 2000), window_s=60.0, rule="portscan-threshold")
 
-    def _malware(self, ts: datetime, host: str | None = None, system: str | None = None) -> Event:
+    def _malware(self, ts: datetime, host: str | None = None, system: str | None = None,
+                 quarantined: bool | None = None) -> Event:
+        """Background detections are quarantined (the endpoint agent did its job); in an outbreak 15 % are not."""
         rng = self.rng
         name = rng.choice(MALWARE)
-        quarantined = rng.random() < 0.85
+        if quarantined is None:
+            quarantined = rng.random() < 0.85
         severity = "medium" if quarantined else "critical" if name.startswith("Ransom") else "high"
         return self._ev("MalwareDetection", ts, severity, "quarantined" if quarantined else "detected",
                         device=host or rng.choice(self.hosts), malware=name, file_path=rng.choice(FILES),
@@ -209,6 +225,8 @@ class SecuritySimulator:
                 out.append(self._firewall(ts, src=public_ip(rng), system=c.target, port=443))
             else:
                 out.append(self._malware(ts, host=f"pc-{c.target}-{rng.randrange(1, 13):03d}", system=c.target))
+                if rng.random() < 0.05:  # the national centre sees the outbreak's traffic too
+                    out.append(self._national(ts, NATIONAL_ALERTS[:2], system=c.target))
         if c.kind in ("port_scan", "ddos") and (c.last_summary is None or now - c.last_summary >= timedelta(seconds=10)):
             c.last_summary = now
             if c.kind == "port_scan":
@@ -239,7 +257,9 @@ class SecuritySimulator:
                   for kind in (rng.choices(self._kinds, weights=self._weights, k=n) if n else ())]
         if n:
             rate = MALWARE_PER_HOUR * (0.2 + 0.8 * office_factor(now))
-            events.extend(self._malware(within(rng, now, dt)) for _ in range(count(rng, rate * dt / 3600)))
+            events.extend(self._malware(within(rng, now, dt), quarantined=True)
+                          for _ in range(count(rng, rate * dt / 3600)))
+            events.extend(self._national(within(rng, now, dt)) for _ in range(count(rng, NATIONAL_PER_HOUR * dt / 3600)))
         for c in self.active:
             events.extend(self._campaign_events(c, now, dt))
         return events

@@ -68,9 +68,13 @@ def test_security_page_findings_sources_and_attack_rate(wall, db, undo):
     ip = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
     undo("DELETE FROM security_finding WHERE subject = %s", ip)
     undo("DELETE FROM auth_failure_window WHERE src_ip = %s", ip)
-    db.execute("""INSERT INTO security_finding (time, kind, subject, target, severity, layer, value, threshold, detail,
-                                                first_seen, last_seen)
-                  VALUES (now(), 'brute_force', %s, 'eoffice', 'critical', 3, 500, 20, '', now(), now())""", (ip,))
+    for k in range(4):  # the same brute force over four 5-minute buckets: one row on the page
+        db.execute("""INSERT INTO security_finding (time, kind, subject, target, severity, layer, value, threshold,
+                                                    detail, first_seen, last_seen)
+                      VALUES (now() - %s * interval '5 minutes', 'brute_force', %s, 'eoffice',
+                              CASE WHEN %s = 0 THEN 'critical' ELSE 'high' END, 3, 500, 20, '',
+                              now() - %s * interval '5 minutes', now() - %s * interval '5 minutes')""",
+                   (k, ip, k, k, k))
     db.execute("""INSERT INTO auth_failure_window (time, src_ip, target, failures, last_event)
                   VALUES (date_trunc('minute', now()), %s, 'eoffice', 100000, now())""", (ip,))
     entity = uniq("sys")
@@ -79,7 +83,8 @@ def test_security_page_findings_sources_and_attack_rate(wall, db, undo):
                   VALUES (date_trunc('minute', now()) - interval '1 minute', 60, %s, 'WafHit', 'critical', 2,
                           12345, 12000, now())""", (entity,))
     out = call(client, app, "sec-tiles.children", {"lang.data": "en"})
-    assert ip in text(out["sec-findings"]) and "Brute force" in text(out["sec-findings"])
+    findings = text(out["sec-findings"])
+    assert findings.count(ip) == 1 and "Brute force" in findings and '"4"' in findings  # grouped: 4 times
     sources = text(out["sec-sources"])
     assert ip in sources and "100 000" in sources and '"1"' in sources  # one finding names the source
     layers = {tr["name"]: tr for tr in out["sec-layers"]["figure"]["data"]}
