@@ -22,7 +22,8 @@ from streams.errors import IOCError, SinkUnavailable
 from streams.inputs import check_all
 from streams.sinks.drillstore import active_drills, routes_for
 
-Receivers = Callable[[int], Sequence[tuple[str, str]]]  # escalation level -> [(channel, receiver)]
+# escalation level -> [(channel, receiver)]; called with drill=<scenario> for an alert of a drill
+Receivers = Callable[..., Sequence[tuple[str, str]]]
 
 INDICATOR_SQL: dict[str, str] = {
     "health.availability": """
@@ -119,7 +120,7 @@ class AlertStore:
         now: datetime,
         *,
         topology: Topology = Topology(),
-        receivers_for: Receivers = lambda level: (),
+        receivers_for: Receivers = lambda level, drill=None: (),
     ) -> int:
         """Persist one evaluation round; returns the number of notifications queued."""
         queued = 0
