@@ -118,24 +118,22 @@ def run_view(run: dict[str, Any], alerts: list[dict[str, Any]], events: list[dic
 # --- pages ----------------------------------------------------------------------------------------
 
 
-def runs_layout(lang: str) -> html.Div:
+def _page(lang: str, path: str, title: str, *body) -> html.Div:
     principal = current_principal()
     if not can(principal, "view"):
-        return forbidden(principal, lang, RUNS_PATH)
-    return html.Div([nav(principal, lang, RUNS_PATH), lang_store(lang),
-                     dcc.Interval(id="drill-runs-tick", interval=REFRESH_MS),
-                     html.H1(t("con_drill_runs", lang)), html.Div(id="drill-runs", className="panel")],
+        return forbidden(principal, lang, path)
+    return html.Div([nav(principal, lang, RUNS_PATH), lang_store(lang), *body[:-1], html.H1(t(title, lang)), body[-1]],
                     className="console")
 
 
+def runs_layout(lang: str) -> html.Div:
+    return _page(lang, RUNS_PATH, "con_drill_runs", dcc.Interval(id="drill-runs-tick", interval=REFRESH_MS),
+                 html.Div(id="drill-runs", className="panel"))
+
+
 def run_layout(lang: str) -> html.Div:
-    principal = current_principal()
-    if not can(principal, "view"):
-        return forbidden(principal, lang, RUN_PATH)
-    return html.Div([nav(principal, lang, RUNS_PATH), lang_store(lang),
-                     dcc.Location(id="drill-run-loc", refresh=False),
-                     dcc.Interval(id="drill-run-tick", interval=REFRESH_MS),
-                     html.H1(t("con_after_action", lang)), html.Div(id="drill-run")], className="console")
+    return _page(lang, RUN_PATH, "con_after_action", dcc.Location(id="drill-run-loc", refresh=False),
+                 dcc.Interval(id="drill-run-tick", interval=REFRESH_MS), html.Div(id="drill-run"))
 
 
 @hooks.callback(Output("drill-runs", "children"), Input("drill-runs-tick", "n_intervals"), State(LANG_STORE, "data"))

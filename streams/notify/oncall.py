@@ -164,12 +164,17 @@ def _level(i: int, doc: Any, where: str, receivers: dict[str, Receiver]) -> Leve
     names = doc.get("receivers")
     if not isinstance(names, list) or not names:
         raise ConfigError(f"{at}: 'receivers' must be a non-empty list of receiver names")
+    return Level(after, _known(names, at, receivers))
+
+
+def _known(names: list, at: str, receivers: dict[str, Receiver]) -> tuple[str, ...]:
+    """``names``, each a defined receiver, none twice."""
     missing = [n for n in names if n not in receivers]
     if missing:
         raise ConfigError(f"{at}: unknown receivers {missing}; defined: {', '.join(sorted(receivers))}")
     if len(set(names)) != len(names):
         raise ConfigError(f"{at}: a receiver is listed twice")
-    return Level(after, tuple(names))
+    return tuple(names)
 
 
 def _drill(doc: Any, where: str, receivers: dict[str, Receiver]) -> DrillRouting:
@@ -184,15 +189,11 @@ def _drill(doc: Any, where: str, receivers: dict[str, Receiver]) -> DrillRouting
     names = doc.get("receivers", [])
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ConfigError(f"{at}.receivers: must be a list of receiver names")
-    missing = [n for n in names if n not in receivers]
-    if missing:
-        raise ConfigError(f"{at}.receivers: unknown receivers {missing}; defined: {', '.join(sorted(receivers))}")
-    if len(set(names)) != len(names):
-        raise ConfigError(f"{at}.receivers: a receiver is listed twice")
+    chosen = _known(names, f"{at}.receivers", receivers)
     flag = doc.get("notify_oncall", False)
     if not isinstance(flag, bool):
         raise ConfigError(f"{at}.notify_oncall: must be true or false, got {flag!r}")
-    return DrillRouting(tuple(names), flag)
+    return DrillRouting(chosen, flag)
 
 
 def parse_oncall(doc: Any, where: str = "<memory>", *, alertmanager_url: str | None = None) -> OnCall:
