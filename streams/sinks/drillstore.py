@@ -8,7 +8,8 @@ makes alerts fire a little after the condition that caused them.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,15 @@ def routes_for(receivers_for: Callable[..., Sequence[tuple[str, str]]], alert: M
     return receivers_for(level)
 
 
+@contextmanager
+def _stored(what: str) -> Iterator[None]:
+    """psycopg errors (a database without migration 035, a lost connection) as ``SinkUnavailable``."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise SinkUnavailable(f"cannot {what}: {str(exc).strip()[:200]} (ioc db migrate?)", table="drill_run") from exc
+
+
 class DrillStore:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
@@ -59,7 +69,7 @@ class DrillStore:
                  ends_at: datetime, started_by: str, speed: float, expected: Sequence[Mapping[str, str]],
                  targets: Sequence[str], steps: Sequence[Mapping[str, Any]]) -> int:
         """A new running drill; also closes runs left 'running' by a process that died."""
-        with self._connect() as conn, conn.transaction():
+        with _stored("register the drill run"), self._connect() as conn, conn.transaction():
             conn.execute(
                 f"""UPDATE drill_run SET status = 'failed', finished_at = ends_at,
                           note = 'not closed by its process (killed?)'
@@ -76,7 +86,7 @@ class DrillStore:
                signals: Sequence[Mapping[str, Any]] | None = None, note: str | None = None) -> None:
         if status not in STATUSES:
             raise ValueError(f"a drill run ends as one of {', '.join(STATUSES)}, not {status!r}")
-        with self._connect() as conn:
+        with _stored("close the drill run"), self._connect() as conn:
             conn.execute(
                 """UPDATE drill_run SET status = %s, finished_at = %s, signals = %s, note = coalesce(%s, note)
                    WHERE id = %s""",
