@@ -22,17 +22,17 @@ from streams.errors import IOCError, SinkUnavailable
 GRACE_S = 120  # an alert this long after a drill's end is still the drill's
 STATUSES = ("done", "stopped", "failed")
 
-ACTIVE = f"""SELECT id, scenario, targets FROM drill_run
-             WHERE started_at <= %(now)s
-               AND coalesce(finished_at, ends_at) + interval '{GRACE_S} seconds' > %(now)s
-             ORDER BY id DESC"""
+ACTIVE = """SELECT id, scenario, targets FROM drill_run
+            WHERE started_at <= %(now)s
+              AND coalesce(finished_at, ends_at) + make_interval(secs => %(grace)s) > %(now)s
+            ORDER BY id DESC"""
 
 
 def active_drills(conn: psycopg.Connection, now: datetime) -> dict[str, tuple[int, str]]:
     """Entity -> (run id, scenario) of the drills active at ``now`` (the newest run wins);
     ``conn`` returns rows as dicts."""
     out: dict[str, tuple[int, str]] = {}
-    for r in conn.execute(ACTIVE, {"now": now}).fetchall():
+    for r in conn.execute(ACTIVE, {"now": now, "grace": GRACE_S}).fetchall():
         for entity in r["targets"] or ():
             out.setdefault(entity, (r["id"], r["scenario"]))
     return out
@@ -71,9 +71,9 @@ class DrillStore:
         """A new running drill; also closes runs left 'running' by a process that died."""
         with _stored("register the drill run"), self._connect() as conn, conn.transaction():
             conn.execute(
-                f"""UPDATE drill_run SET status = 'failed', finished_at = ends_at,
+                """UPDATE drill_run SET status = 'failed', finished_at = ends_at,
                           note = 'not closed by its process (killed?)'
-                   WHERE status = 'running' AND ends_at + interval '{GRACE_S} seconds' < %s""", (started_at,))
+                   WHERE status = 'running' AND ends_at + make_interval(secs => %s) < %s""", (GRACE_S, started_at))
             return conn.execute(
                 """INSERT INTO drill_run (scenario, run, title_vi, title_en, started_at, ends_at, started_by, speed,
                                           expected, targets, steps)
