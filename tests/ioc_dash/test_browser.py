@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import orjson
 import psycopg
@@ -234,6 +234,8 @@ def test_a_drill_started_from_the_console_shows_on_the_wall_and_is_scored(server
         return rows[0] if rows else None
     run = browser.wait(the_run, timeout=60, what="the drill run registered")
     assert run["scenario"] == "lgsp-ndxp-outage" and run["status"] == "running" and run["targets"] == ["ndxp", "lgsp"]
+    # the test alert's first round is a second in the past: after the drill's start
+    browser.wait(lambda: datetime.now(timezone.utc) - run["started_at"] > timedelta(seconds=2), what="the drill")
     with alert_maker(test_settings) as make:
         alert_id = make("ndxp")  # raised for a target while the drill runs: the drill's
         assert store.fetch("SELECT drill FROM alert WHERE id = %s", (alert_id,))[0]["drill"] == "lgsp-ndxp-outage"
@@ -244,7 +246,7 @@ def test_a_drill_started_from_the_console_shows_on_the_wall_and_is_scored(server
         browser.wait_text("diễn tập lgsp-ndxp-outage", "#alert-list", timeout=30)
         browser.shot("drill-banner")
         browser.get(f"{server.base}/systems?lang=en")  # every wall page
-        assert "DRILL" in browser.wait_text("lgsp-ndxp-outage", "#drill-banner", timeout=30)
+        assert "lgsp-ndxp-outage" in browser.wait_text("DRILL", "#drill-banner", timeout=30)
 
         browser.get(f"{server.base}/console/drills?lang=vi")
         browser.wait(lambda: browser.all("#console-stop"), timeout=30, what="the drill page")
