@@ -117,12 +117,14 @@ class TimelineEntry:
 
 
 def timeline(run: Row, alert_events: Iterable[Row]) -> list[TimelineEntry]:
-    """The run's steps (their start, from ``run.steps``) and its alerts' events, in time order."""
+    """The run's steps (their start, from ``run.steps``) and its alerts' events, in time order;
+    the steps of a run stopped before they began are left out."""
     start: datetime = run["started_at"]
+    end: datetime | None = run.get("finished_at")
     out = [TimelineEntry(start + timedelta(seconds=float(s["at"])), float(s["at"]), "step",
                          str(s.get("what", "")) + (f" ({s['note']})" if s.get("note") else "")
                          + f" · {float(s.get('for', 0)):.0f} s")
-           for s in run.get("steps") or []]
+           for s in run.get("steps") or [] if end is None or start + timedelta(seconds=float(s["at"])) <= end]
     for e in alert_events:
         who = f" · {e['actor']}" if e.get("actor") and e["actor"] != "system" else ""
         out.append(TimelineEntry(e["at"], (e["at"] - start).total_seconds(), str(e["kind"]),

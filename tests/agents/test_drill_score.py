@@ -87,6 +87,8 @@ def test_timeline_merges_steps_and_alert_events_in_time_order():
                                                        (170, "acknowledged")]
     assert entries[0].what == "inject 1000 health RequestLog/s (the flood) · 150 s"
     assert entries[-1].what == "#12 system_unavailable dvc · truc.ca"
+    stopped = timeline({**RUN, "finished_at": at(75)}, [])  # stopped before its second step began
+    assert [e.what.split(" (")[0] for e in stopped] == ["inject 1000 health RequestLog/s"]
 
 
 def test_csv_has_score_signals_and_timeline_and_no_formulas():

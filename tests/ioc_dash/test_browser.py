@@ -259,7 +259,7 @@ def test_a_drill_started_from_the_console_shows_on_the_wall_and_is_scored(server
         score = browser.wait_text("Phát hiện 0/2", "#drill-score", timeout=30)
         assert "bỏ lỡ" in score and "ngoài cam kết" in score  # the promises missed, the test alert unexpected
         timeline = browser.text("#drill-timeline")
-        assert "force health ndxp down" in timeline and "acknowledged" in timeline
+        assert f"#{alert_id} console_test ndxp · {admin}" in timeline and "acknowledged" in timeline
         browser.shot("drill-after-action")
         csv_text = browser.driver.execute_async_script(
             "const done = arguments[arguments.length - 1];"
