@@ -13,6 +13,7 @@ import orjson
 import psycopg
 import pytest
 from pydantic import SecretStr
+from selenium.common.exceptions import WebDriverException
 
 from ioc_dash.auth.store import UserStore
 from streams.db.migrate import migrate
@@ -220,7 +221,14 @@ def test_a_drill_started_from_the_console_shows_on_the_wall_and_is_scored(server
     browser.wait(lambda: "/login" not in browser.driver.current_url, what="sign-in")
     browser.get(f"{server.base}/console/drills")
     browser.wait(lambda: browser.all("#console-no-recordings"), timeout=30, what="the drill page without recordings")
-    browser.find("#console-drill").click()
+
+    def open_list():  # the router may render the page twice (path, then query): click what is there now
+        try:
+            browser.find("#console-drill").click()
+        except WebDriverException:
+            return False
+        return True
+    browser.wait(open_list, timeout=30, what="the list of drills")
     browser.wait_text("lgsp-ndxp-outage (6 min)")
     browser.driver.execute_script(  # the innermost element that says it: the dropdown's option
         "const all = [...document.querySelectorAll('#console-drill *, [role=option], [role=listbox] *')]"
