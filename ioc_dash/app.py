@@ -1,7 +1,7 @@
 """Dash app factory: the wall display.
 
-``create_app(settings)`` builds the app: a shell (location, language, interval, stale banner,
-header with clock) and a router from a dict of routes (path -> (title key, ``layout(lang)``)) —
+``create_app(settings)`` builds the app: a shell (location, language, interval, stale and drill
+banners, header with clock) and a router from a dict of routes (path -> (title key, ``layout(lang)``)) —
 the wall pages of ``ioc_dash.pages``, plus ``ioc_dash.console.PAGES`` when that module exists —
 and ``/wall``, the pages in rotation.  ``ioc_dash.auth.install(app, settings)`` runs when that
 module exists.  Callbacks are thin: each takes the shared snapshot (``IOC_CACHE``: one database
@@ -183,6 +183,8 @@ def register_shell(app: dash.Dash, ctx: WallContext, routes: Routes) -> None:
         lang = pick_lang(lang)
         snap = ctx.cache.get()
         fresh = figures.freshness(snap, stale_after=ctx.stale_after)
-        return figures.stale_banner(fresh, lang), clock_text(datetime.now(timezone.utc))
+        now = datetime.now(timezone.utc)
+        return ([figures.stale_banner(fresh, lang), figures.drill_banner(snap.drills, now, lang)],
+                clock_text(now))
 
     app.clientside_callback(SCALE_JS, Output("scale", "data"), Input("url", "pathname"))

@@ -6,7 +6,7 @@ the sources table.  Each page's own figures are in ``figures_<page>.py``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -201,6 +201,21 @@ def stale_banner(fresh: Freshness, lang: str) -> html.Div:
     text = t("stale_since", lang).format(since=local_time(fresh.newest)) if fresh.newest else t("no_data_yet", lang)
     return html.Div([html.Strong(text), html.Span(" · " + t(f"stale_{fresh.reason}", lang))],
                     className="stale-banner", id="stale-banner")
+
+
+def drill_banner(drills: Sequence[Mapping[str, Any]], now: datetime, lang: str) -> html.Div:
+    """"DIỄN TẬP" while a drill runs: its title, scenario and time left (every drill running)."""
+    running = [d for d in drills if d["ends_at"] > now]
+    if not running:
+        return html.Div(className="drill-banner hidden", id="drill-banner")
+    parts: list[Any] = [html.Strong(t("drill_banner", lang), className="drill-word")]
+    for d in running:
+        left = int((d["ends_at"] - now).total_seconds())
+        title = d.get(f"title_{lang}") or d.get("title_vi") or d["scenario"]
+        parts.append(html.Span(f" · {title} ({d['scenario']}) · "
+                               + t("drill_left", lang).format(left=f"{left // 60}:{left % 60:02d}"),
+                               className="drill-run"))
+    return html.Div(parts, className="drill-banner", id="drill-banner", role="status")
 
 
 # --- sources -----------------------------------------------------------------------------------

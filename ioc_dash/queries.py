@@ -68,12 +68,20 @@ WORKERS = "SELECT worker, started_at, last_seen, info FROM worker_heartbeat ORDE
 
 ALERTS = """
 SELECT id, rule, entity, severity, state, started_at, fired_at, value, summary_vi, summary_en,
-       acknowledged_by, acknowledged_at, silenced_until, suppressed_by, flapping
+       acknowledged_by, acknowledged_at, silenced_until, suppressed_by, flapping, drill
 FROM alert
 WHERE state IN ('pending', 'firing')
 ORDER BY array_position(ARRAY['critical', 'high', 'medium', 'low', 'informational'], severity),
          started_at DESC
 LIMIT 500
+"""
+
+# drills running now (the wall's "DIỄN TẬP" banner); a run whose process died stops showing at its planned end
+DRILLS = """
+SELECT id, scenario, title_vi, title_en, started_at, ends_at
+FROM drill_run
+WHERE status = 'running' AND ends_at > now()
+ORDER BY started_at
 """
 
 CAMERAS = "SELECT camera, state, since, observed, observed_since, last_seen, flapping_since, conditions FROM camera_state"
@@ -192,6 +200,7 @@ PARTS: tuple[Part, ...] = (
     Part("sources", SOURCES),
     Part("workers", WORKERS),
     Part("alerts", ALERTS),
+    Part("drills", DRILLS),
     Part("cameras", CAMERAS),
     Part("sensors", SENSORS),
     Part("soc_links", SOC_LINK),

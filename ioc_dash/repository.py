@@ -37,6 +37,7 @@ class Snapshot:
     uptime: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)  # system -> (24 h, 30 d)
     error: str | None = None  # set when the database could not be read
     alerts: Rows = field(default_factory=list)  # open alerts (pending, firing), worst first
+    drills: Rows = field(default_factory=list)  # drill runs in progress (the DIỄN TẬP banner)
     cameras: Rows = field(default_factory=list)  # camera_state rows
     sensors: Rows = field(default_factory=list)  # sensor_latest rows
     soc_links: Rows = field(default_factory=list)  # layer-4 link health

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from streams.cli import _logging, _opt, _settings
-from streams.errors import BrokerError, ConfigError
+from streams.errors import BrokerError, ConfigError, IOCError
 from streams.settings import Settings
 from streams.topics import FEEDS, topic_name
 
@@ -30,6 +30,15 @@ def _env_arg(p: argparse.ArgumentParser, flag: str, env: str, default: Any, help
     value = os.environ.get(env)
     p.add_argument(flag, type=kind, default=kind(value) if value is not None else default,
                    help=f"{help_} [env {env}, default {default}]", **kw)
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
 
 
 def _setup(args: argparse.Namespace) -> Settings:
@@ -234,6 +243,51 @@ def _list_drills() -> int:
     return 0
 
 
+def drill_steps(sc: Any, speed: float, scale: float) -> list[dict[str, Any]]:
+    """The timeline of a run in real seconds: at, for, what, note (printed, and kept with the run)."""
+    out = []
+    for step in sc.steps:
+        what = (f"force {step.force.family} {step.force.target} {step.force.condition}" if step.force else
+                f"inject {step.inject.rate * scale:g} {step.inject.family} {step.inject.template['type']}/s")
+        out.append({"at": step.at / speed, "for": step.for_ / speed, "what": what, "note": step.note or ""})
+    return out
+
+
+class _DrillRecord:
+    """The run in ``drill_run``: registered before the first event, so its alerts carry its name
+    and go to the drill receivers; closed as done, stopped or failed with the signals' verdicts."""
+
+    def __init__(self, settings: Settings, sc: Any, engine: Any, args: argparse.Namespace,
+                 steps: list[dict[str, Any]], sender: Any) -> None:
+        from datetime import timedelta
+
+        from streams.sinks.drillstore import DrillStore
+
+        self.store = DrillStore(settings.dsn)
+        try:
+            self.id = self.store.register(
+                scenario=sc.name, run=engine.run, title_vi=sc.title.vi, title_en=sc.title.en,
+                started_at=engine.start, ends_at=engine.start + timedelta(seconds=engine.duration_s),
+                started_by=args.by, speed=args.speed, expected=[a.model_dump() for a in sc.alerts],
+                targets=sc.targets, steps=steps)
+        except IOCError as exc:
+            sender.close()
+            raise ConfigError(f"cannot register the drill run ({exc}); without it the drill's alerts would "
+                              "page the real on-call, so the drill does not start") from None
+        print(f"drill {sc.name}: run #{self.id} registered; alerts for {', '.join(sc.targets)} are the drill's "
+              f"and go to the drill receivers", flush=True)
+
+    def close(self, status: str, results: list[Any]) -> None:
+        verdicts = [{"says_vi": r.signal.says.vi, "says_en": r.signal.says.en, "ok": r.ok, "observed": r.observed}
+                    for r in results]
+        try:
+            self.store.finish(self.id, status, datetime.now(timezone.utc), signals=verdicts)
+        except IOCError as exc:  # the run then ends by itself at its planned end
+            print(f"drill: run #{self.id} not closed: {exc}", flush=True)
+            return
+        print(f"drill: run #{self.id} closed ({status}); score on /console/drills/run?id={self.id}", flush=True)
+
+
 def cmd_drill(args: argparse.Namespace) -> int:
     from simulators.base import Runner
     from simulators.catalog import FAMILIES, build_simulators
@@ -270,19 +324,22 @@ def cmd_drill(args: argparse.Namespace) -> int:
                     batch_above=BATCH_ABOVE if peak <= BATCH_ABOVE else 0.0)
     print(f"drill {sc.name}: {sc.title.en} / {sc.title.vi}; {engine.duration_s:.0f} s at speed {args.speed:g}, "
           f"background {args.rate:g} events/s, event ids drill-{sc.name}-{engine.run}-…", flush=True)
-    for step in sc.steps:
-        what = (f"force {step.force.family} {step.force.target} {step.force.condition}" if step.force else
-                f"inject {step.inject.rate * scale:g} {step.inject.family} {step.inject.template['type']}/s")  # type: ignore[union-attr]
-        print(f"  +{step.at / args.speed:.0f} s for {step.for_ / args.speed:.0f} s: {what}"
-              + (f" ({step.note})" if step.note else ""), flush=True)
-    interrupted = False
+    steps = drill_steps(sc, args.speed, scale)
+    for step in steps:
+        print(f"  +{step['at']:.0f} s for {step['for']:.0f} s: {step['what']}"
+              + (f" ({step['note']})" if step["note"] else ""), flush=True)
+    record = None if args.out else _DrillRecord(settings, sc, engine, args, steps, sender)
+    interrupted, status = False, "failed"
     try:
         runner.run(engine.duration_s)
+        status = "done"
     except KeyboardInterrupt:
-        interrupted = True
+        interrupted, status = True, "stopped"
     finally:
         conductor.stop()
         sender.close()
+        if record is not None:  # closed on every way out, so the wall's banner ends with the drill
+            record.close(status, conductor.results())
     if interrupted:
         print(f"drill {sc.name}: stopped early; forced conditions released", flush=True)
         return 130
@@ -317,12 +374,14 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     _env_arg(p, "--families", "IOC_REPLAY_FAMILIES", None, "replay only these comma-separated families")
     p.add_argument("--skip-bad", action="store_true", help="skip and count bad lines instead of stopping")
 
-    d = add("drill", cmd_drill, "play a drill scenario over the background feed", kafka=True)
+    d = add("drill", cmd_drill, "play a drill scenario over the background feed", kafka=True, db=True)
     d.add_argument("name", nargs="?", help="scenario name (see --list)")
     d.add_argument("--list", action="store_true", help="list the scenarios, in Vietnamese and English")
     _env_arg(d, "--speed", "IOC_DRILL_SPEED", 1.0, "play the timeline this many times faster", type=float)
     _env_arg(d, "--rate", "IOC_SIM_RATE", 200.0, "background events/s (drill rates scale up above 200)", type=float)
     _env_arg(d, "--seed", "IOC_SIM_SEED", 2023, "random seed", type=int)
     _env_arg(d, "--families", "IOC_SIM_FAMILIES", None, "background families (default: all)")
-    d.add_argument("--out", default=None, help="write to this recording file instead of Kafka")
+    d.add_argument("--out", default=None, help="write to this recording file instead of Kafka (no run is recorded)")
+    d.add_argument("--by", default=os.environ.get("IOC_DRILL_BY") or _user(),
+                   help="who runs the drill, recorded with the run [env IOC_DRILL_BY, default: the login name]")
     _opt(d, "--province-file", "province_file", "province description")

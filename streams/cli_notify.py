@@ -66,6 +66,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     for i, level in enumerate(oncall.levels):
         who = ", ".join(f"{r} ({oncall.receivers[r].channel})" for r in level.receivers)
         print(f"  level {i} after {level.after}: {who}")
+    drill = oncall.drill
+    who = ", ".join(f"{r} ({oncall.receivers[r].channel})" for r in drill.receivers) or "nobody"
+    also = "; the levels' receivers too (drill.notify_oncall)" if drill.notify_oncall else \
+        "; never the levels' receivers"
+    print(f"  drill alerts: {who}{also}")
     return 0
 
 

@@ -64,7 +64,7 @@ class RoundResult:
 
 class AlertEngine:
     def __init__(self, store, ruleset: RuleSet, *, topology: Topology = Topology(),
-                 receivers_for=lambda level: (), levels: Sequence[timedelta] = (timedelta(0),),
+                 receivers_for=lambda level, drill=None: (), levels: Sequence[timedelta] = (timedelta(0),),
                  derived: Sequence[Derived] = ()) -> None:
         self.store = store
         self.ruleset = ruleset

@@ -41,5 +41,6 @@ def build_payload(alert: dict[str, Any], event: str, *, level: int = 0, actor: s
             "fired_at": _iso(alert.get("fired_at")),
             "resolved_at": _iso(alert.get("resolved_at")),
             "acknowledged_by": alert.get("acknowledged_by"),
+            "drill": alert.get("drill"),  # the drill scenario, for an alert of a running drill
         },
     }

@@ -11,16 +11,20 @@ is shown), before a guarded callback runs (``ioc_dash.auth.guard_outputs``) and 
     /console/alerts    con_alerts   same
     /console/alert     con_alert    same; the actions only for operator and admin  (?id=N)
     /console/drills    con_drills   admin
+    /console/drills/runs  con_drill_runs  every role that may view (the after-action reviews)
+    /console/drills/run   con_after_action  same  (?id=N; /console/drills/run.csv?id=N exports it)
     /console/users     con_users    admin
 """
 from ioc_dash.console import text  # noqa: F401  (registers the strings first)
-from ioc_dash.console import alerts, detail, drills, users
+from ioc_dash.console import afteraction, alerts, detail, drills, users
 
 PAGES = {
     "/console": ("con_alerts", alerts.layout),
     alerts.PATH: ("con_alerts", alerts.layout),
     detail.PATH: ("con_alert", detail.layout),
     drills.PATH: ("con_drills", drills.layout),
+    afteraction.RUNS_PATH: ("con_drill_runs", afteraction.runs_layout),
+    afteraction.RUN_PATH: ("con_after_action", afteraction.run_layout),
     users.PATH: ("con_users", users.layout),
 }
 

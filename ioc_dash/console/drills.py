@@ -81,15 +81,19 @@ def layout(lang: str) -> html.Div:
                   html.Button(t("con_btn_start_drill", lang), id="console-start-drill", n_clicks=0)],
                  className="panel"),
         html.Div([html.H2(t("con_recording", lang)),
-                  dcc.Dropdown(recs, id="console-recording") if recs else
-                  html.P(t("con_no_recordings", lang).format(dir=folder)),
+                  # always in the page, even empty: the start callback reads its value (State)
+                  dcc.Dropdown(recs, id="console-recording", disabled=not recs),
+                  html.P(t("con_no_recordings", lang).format(dir=folder), id="console-no-recordings")
+                  if not recs else None,
                   html.Label([t("con_speed", lang), dcc.Input(id="console-replay-speed", type="text", value="1")]),
                   html.Button(t("con_btn_start_replay", lang), id="console-start-replay", n_clicks=0)],
                  className="panel"),
         html.Div([html.H2(t("con_job", lang)),
                   html.Button(t("con_btn_stop", lang), id="console-stop", n_clicks=0),
                   html.Div(id=MESSAGE, role="status"), html.Div(id=STATUS),
-                  html.Pre(id=OUTPUT, className="console-output")], className="panel"),
+                  html.Pre(id=OUTPUT, className="console-output"),
+                  html.A(t("con_drill_runs", lang), href="/console/drills/runs", id="console-runs-link")],
+                 className="panel"),
     ], className="console")
 
 
@@ -117,7 +121,7 @@ def control(_d, _r, _s, drill, drill_speed, recording, replay_speed, lang):
             if drill not in {name for name, _ in drills()}:
                 raise IOCError("choose a drill")
             s = speed(drill_speed)
-            job = run.start(f"drill {drill}", ["drill", drill, "--speed", s], principal.name)
+            job = run.start(f"drill {drill}", ["drill", drill, "--speed", s, "--by", principal.name], principal.name)
             user_store().audit(principal.name, "drill_started", drill, {"speed": s})
         else:
             folder = settings().recordings_dir

@@ -121,7 +121,7 @@ def badge(text: str, kind: str) -> html.Span:
 def nav(principal: Principal | None, lang: str, active: str) -> html.Nav:
     """The console's own links and who is signed in (the shell has the wall pages and the language)."""
     links = [("/console/alerts", "con_alerts", "view"), ("/console/drills", "con_drills", "drills.run"),
-             ("/console/users", "con_users", "users.manage")]
+             ("/console/drills/runs", "con_drill_runs", "view"), ("/console/users", "con_users", "users.manage")]
     items: list[Any] = [
         html.A(t(key, lang), href=href, className="nav-link active" if href == active else "nav-link")
         for href, key, perm in links if can(principal, perm)
@@ -155,7 +155,9 @@ def alerts_table(rows: Sequence[dict[str, Any]], lang: str) -> html.Div:
             html.Td(badge(t(f"severity_{a['severity']}", lang), SEVERITY_BADGE.get(a["severity"], "unknown"))),
             html.Td(a["rule"]),
             html.Td(a["entity"]),
-            html.Td([a.get(f"summary_{lang}") or a.get("summary_vi") or "",
+            html.Td([html.Span(t("drill_tag", lang).format(drill=a["drill"]), className="drill-tag")
+                     if a.get("drill") else "",
+                     a.get(f"summary_{lang}") or a.get("summary_vi") or "",
                      html.Small(f" ({t('con_silenced', lang)})") if silenced else ""]),
             html.Td(local_time(a["started_at"]), className="num"),
             html.Td(a.get("acknowledged_by") or "—", className="ack-cell"),
@@ -180,6 +182,10 @@ def alert_card(a: dict[str, Any], lang: str) -> html.Div:
         ("con_escalation", str(a.get("escalation_level", 0))),
         ("con_runbook", runbook_link(a.get("runbook"))),
     ]
+    if a.get("drill"):
+        fields.insert(0, ("con_drill_col", html.A(t("drill_tag", lang).format(drill=a["drill"]),
+                                                  href=f"/console/drills/run?id={a['drill_run']}",
+                                                  className="drill-tag")))
     return html.Div([
         html.H2([f"#{a['id']} ", a.get(f"summary_{lang}") or a.get("summary_vi") or a["rule"]]),
         html.Dl([x for key, value in fields for x in (html.Dt(t(key, lang)), html.Dd(value, id=f"alert-{key}"))],

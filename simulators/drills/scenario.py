@@ -22,9 +22,13 @@ from simulators.drills.templates import Context, TemplateError, compile_template
 from simulators.timeshift import type_literal
 from streams.errors import ConfigError
 from streams.events import MODELS, adapter
+from streams.settings import PACKAGE_ROOT
 from streams.topics import FEEDS
 
 DRILLS_DIR = Path(__file__).resolve().parent
+RULES_GLOB = PACKAGE_ROOT / "deploy" / "rules"
+#: template fields whose literal value names an entity an alert may be about
+ENTITY_FIELDS = ("system", "camera", "device", "station", "zone", "unit_code", "agency", "src_ip", "target")
 SAMPLE_TIME = datetime(2023, 6, 1, 2, 30, tzinfo=timezone.utc)
 
 
@@ -108,6 +112,13 @@ class Signal(_Strict):
         return self
 
 
+class PromisedAlert(_Strict):
+    """An alert the drill promises: this rule fires for this entity while the drill runs."""
+
+    rule: Annotated[str, Field(min_length=1)]
+    entity: Annotated[str, Field(min_length=1)]
+
+
 class Scenario(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")]
     title: Text
@@ -116,7 +127,30 @@ class Scenario(_Strict):
     duration_s: Annotated[float, Field(gt=0, le=86_400)]
     steps: Annotated[list[Step], Field(min_length=1)]
     signals: Annotated[list[Signal], Field(min_length=1)]
+    #: the alerts it promises, explicitly (an empty list: it promises none within its duration)
+    alerts: list[PromisedAlert]
     source: Path | None = Field(None, exclude=True)
+
+    @property
+    def targets(self) -> list[str]:
+        """Entities the drill touches: forced targets, entities named by its injected events
+        (and a forced attacker's address), and the entities of its promised alerts.  Alerts
+        raised for these while the drill runs are the drill's."""
+        out: dict[str, None] = {}
+        for step in self.steps:
+            if step.force:
+                out[step.force.target] = None
+                for k in ENTITY_FIELDS:
+                    if isinstance(step.force.options.get(k), str):
+                        out[step.force.options[k]] = None
+            if step.inject:
+                for k in ENTITY_FIELDS:
+                    if isinstance(step.inject.template.get(k), (str, int)) and not isinstance(
+                            step.inject.template.get(k), bool):
+                        out[str(step.inject.template[k])] = None
+        for a in self.alerts:
+            out[a.entity] = None
+        return list(out)
 
     @property
     def families(self) -> set[str]:
@@ -173,8 +207,21 @@ def _check_inject(step: Step, index: int, where: str) -> Step:
     return step.model_copy(update={"inject": inj.model_copy(update={"key": key})})
 
 
-def parse_scenario(doc: Any, where: str) -> Scenario:
-    """A scenario from its YAML document; ``where`` names it in errors."""
+def rule_names(folder: Path = RULES_GLOB) -> frozenset[str]:
+    """Names of the alert rules in ``deploy/rules/*.yaml`` (what a promised alert may name)."""
+    names: set[str] = set()
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise DrillError(f"{path}: cannot read the alert rules: {exc}") from None
+        names.update(str(r["name"]) for r in doc.get("rules") or [] if isinstance(r, dict) and "name" in r)
+    return frozenset(names)
+
+
+def parse_scenario(doc: Any, where: str, *, rules: frozenset[str] | None = None) -> Scenario:
+    """A scenario from its YAML document; ``where`` names it in errors.  Each promised alert must
+    name a rule of ``rules`` (by default those of ``deploy/rules/*.yaml``)."""
     if not isinstance(doc, dict):
         raise DrillError(f"{where}: expected a mapping at the top")
     try:
@@ -202,6 +249,15 @@ def parse_scenario(doc: Any, where: str) -> Scenario:
                 raise DrillError(f"{where}: signals[{i}].{name}: {exc}") from None
         if max(sig.window[1], (sig.baseline or (0, 0))[1]) > sc.duration_s:
             raise DrillError(f"{where}: signals[{i}].window: ends after the scenario ({sc.duration_s:g} s)")
+    known = rule_names() if rules is None else rules
+    seen: set[tuple[str, str]] = set()
+    for i, a in enumerate(sc.alerts):
+        if a.rule not in known:
+            raise DrillError(f"{where}: alerts[{i}].rule: no alert rule {a.rule!r} in deploy/rules; "
+                             f"known: {', '.join(sorted(known))}")
+        if (a.rule, a.entity) in seen:
+            raise DrillError(f"{where}: alerts[{i}]: {a.rule} for {a.entity} is promised twice")
+        seen.add((a.rule, a.entity))
     return sc.model_copy(update={"steps": steps, "source": Path(where)})
 
 

@@ -52,6 +52,8 @@ def to_alertmanager(payload: Mapping[str, Any], *, now: datetime, margin: timede
     labels = {label_name(str(k)): str(v) for k, v in (a.get("labels") or {}).items()
               if label_name(str(k)) not in CORE_LABELS}
     labels.update(alertname=a["rule"], entity=str(a["entity"]), severity=a["severity"])
+    if a.get("drill"):
+        labels["drill"] = str(a["drill"])  # Alertmanager routes and silences can tell a drill apart
     summary = a.get("summary") or {}
     annotations = {
         "summary": summary.get("vi") or "",

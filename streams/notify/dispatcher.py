@@ -207,16 +207,20 @@ class Dispatcher:
             raise SinkUnavailable(f"alerts to re-send: {str(exc).strip()}", table="alert") from exc
         alerts = resend_batch(rows, now=now, resolved_within=self.resolved_for, margin=am.margin,
                               url_template=am.url_template)
+        quiet = resend_batch([r for r in rows if r.get("drill_run") is None], now=now,
+                             resolved_within=self.resolved_for, margin=am.margin, url_template=am.url_template)
         for receiver in receivers:
+            # a drill's alerts go only to the receivers that hear of drills
+            batch = alerts if self.oncall.hears_drills(receiver.name) else quiet
             try:
-                am.post_alerts(receiver, alerts)
+                am.post_alerts(receiver, batch)
             except NotifyError as exc:
                 log.warning("re-send to Alertmanager failed: %s", exc)
                 if self.metrics:
                     self.metrics.errors.labels(am.name).inc()
                 continue
             if self.metrics:
-                self.metrics.resent.inc(len(alerts))
+                self.metrics.resent.inc(len(batch))
         return len(alerts)
 
     # --- loop -------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ def _event(payload: Mapping[str, Any]) -> tuple[str, str]:
     vi, en = EVENT_VI.get(event, event.upper()), EVENT_EN.get(event, event.upper())
     if event == "escalated":
         vi, en = f"{vi} {payload.get('level', 0)}", f"{en} TO LEVEL {payload.get('level', 0)}"
+    drill = payload["alert"].get("drill")
+    if drill:  # an exercise: said first, so nobody takes it for a real incident
+        vi, en = f"DIỄN TẬP {drill} · {vi}", f"DRILL {drill} · {en}"
     return vi, en
 
 

@@ -10,7 +10,11 @@
     levels:                      # level 0 is called on firing; level i once unacknowledged for 'after'
       - {after: 0s,  receivers: [alertmanager, noc-webhook, noc-telegram]}
       - {after: 15m, receivers: [truc-ca]}
+    drill:                       # who hears of the alerts of a running drill (``ioc drill``)
+      receivers: [dien-tap]      # at every level, instead of the levels' receivers
+      notify_oncall: false       # true: the levels' receivers hear of drill alerts too
 
+Without a ``drill`` section, drill alerts notify nobody (they are still stored and shown).
 Loading validates everything and names the file, the entry and the field of each problem.
 The evaluator calls ``receivers_for(level)`` (pairs of channel and receiver name, as written to
 ``notification_outbox``) and passes ``level_delays`` to its escalation step.
@@ -59,18 +63,36 @@ class Level:
     receivers: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class DrillRouting:
+    receivers: tuple[str, ...] = ()
+    notify_oncall: bool = False  # the levels' receivers hear of drill alerts too
+
+
 @dataclass(frozen=True)
 class OnCall:
     receivers: dict[str, Receiver]
     levels: tuple[Level, ...]
     source: str = "<memory>"
+    drill: DrillRouting = DrillRouting()
 
-    def receivers_for(self, level: int) -> list[Route]:
-        """(channel, receiver) pairs to notify at ``level``; past the last level, the last one's."""
+    def receivers_for(self, level: int, *, drill: str | None = None) -> list[Route]:
+        """(channel, receiver) pairs to notify at ``level``; past the last level, the last one's.
+
+        For an alert of a drill (``drill`` names it): the drill receivers at every level, and the
+        level's receivers only when ``drill.notify_oncall`` is set."""
         if level < 0:
             raise ValueError(f"escalation level must be >= 0, got {level}")
         chosen = self.levels[min(level, len(self.levels) - 1)]
-        return [Route(self.receivers[n].channel, n) for n in chosen.receivers]
+        names = list(chosen.receivers)
+        if drill is not None:
+            names = list(dict.fromkeys([*self.drill.receivers, *(names if self.drill.notify_oncall else [])]))
+        return [Route(self.receivers[n].channel, n) for n in names]
+
+    def hears_drills(self, name: str) -> bool:
+        """Whether receiver ``name`` is told of drill alerts (the Alertmanager re-send asks)."""
+        return name in self.drill.receivers or (
+            self.drill.notify_oncall and any(name in lv.receivers for lv in self.levels))
 
     @property
     def level_delays(self) -> list[timedelta]:
@@ -142,21 +164,45 @@ def _level(i: int, doc: Any, where: str, receivers: dict[str, Receiver]) -> Leve
     names = doc.get("receivers")
     if not isinstance(names, list) or not names:
         raise ConfigError(f"{at}: 'receivers' must be a non-empty list of receiver names")
+    return Level(after, _known(names, at, receivers))
+
+
+def _known(names: list, at: str, receivers: dict[str, Receiver]) -> tuple[str, ...]:
+    """``names``, each a defined receiver, none twice."""
     missing = [n for n in names if n not in receivers]
     if missing:
         raise ConfigError(f"{at}: unknown receivers {missing}; defined: {', '.join(sorted(receivers))}")
     if len(set(names)) != len(names):
         raise ConfigError(f"{at}: a receiver is listed twice")
-    return Level(after, tuple(names))
+    return tuple(names)
+
+
+def _drill(doc: Any, where: str, receivers: dict[str, Receiver]) -> DrillRouting:
+    at = f"{where}: drill"
+    if doc is None:
+        return DrillRouting()
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{at}: expected a mapping with 'receivers' (and 'notify_oncall')")
+    unknown = set(doc) - {"receivers", "notify_oncall", "description"}
+    if unknown:
+        raise ConfigError(f"{at}: unknown fields {sorted(unknown)} (expected receivers, notify_oncall)")
+    names = doc.get("receivers", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"{at}.receivers: must be a list of receiver names")
+    chosen = _known(names, f"{at}.receivers", receivers)
+    flag = doc.get("notify_oncall", False)
+    if not isinstance(flag, bool):
+        raise ConfigError(f"{at}.notify_oncall: must be true or false, got {flag!r}")
+    return DrillRouting(chosen, flag)
 
 
 def parse_oncall(doc: Any, where: str = "<memory>", *, alertmanager_url: str | None = None) -> OnCall:
     """Validate a parsed on-call document; ``alertmanager_url`` is the default of alertmanager receivers."""
     if not isinstance(doc, dict):
         raise ConfigError(f"{where}: expected a mapping with 'receivers' and 'levels'")
-    unknown = set(doc) - {"receivers", "levels"}
+    unknown = set(doc) - {"receivers", "levels", "drill"}
     if unknown:
-        raise ConfigError(f"{where}: unknown top-level fields {sorted(unknown)} (expected receivers, levels)")
+        raise ConfigError(f"{where}: unknown top-level fields {sorted(unknown)} (expected receivers, levels, drill)")
     raw = doc.get("receivers")
     if not isinstance(raw, dict) or not raw:
         raise ConfigError(f"{where}: 'receivers' must be a non-empty mapping of name -> receiver")
@@ -171,7 +217,7 @@ def parse_oncall(doc: Any, where: str = "<memory>", *, alertmanager_url: str | N
         if levels[i].after <= levels[i - 1].after:
             raise ConfigError(f"{where}: levels[{i}]: 'after' ({levels[i].after}) must be later than "
                               f"levels[{i - 1}] ({levels[i - 1].after})")
-    return OnCall(receivers, levels, where)
+    return OnCall(receivers, levels, where, _drill(doc.get("drill"), where, receivers))
 
 
 def load_oncall(path: Path | str, *, alertmanager_url: str | None = None) -> OnCall:

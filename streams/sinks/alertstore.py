@@ -20,8 +20,10 @@ from agents.alerts.rules import Rule
 from agents.alerts.state import FIRING, INACTIVE, PENDING, RESOLVED, AlertState, Transition
 from streams.errors import IOCError, SinkUnavailable
 from streams.inputs import check_all
+from streams.sinks.drillstore import active_drills, routes_for
 
-Receivers = Callable[[int], Sequence[tuple[str, str]]]  # escalation level -> [(channel, receiver)]
+# escalation level -> [(channel, receiver)]; called with drill=<scenario> for an alert of a drill
+Receivers = Callable[..., Sequence[tuple[str, str]]]
 
 #: indicators read straight from SQL; the health.* ones are the wall's statuses, computed in
 #: Python from ``agents.health.STATUS_SQL`` (``agents.alerts.derived.health_reader``)
@@ -116,7 +118,7 @@ class AlertStore:
         now: datetime,
         *,
         topology: Topology = Topology(),
-        receivers_for: Receivers = lambda level: (),
+        receivers_for: Receivers = lambda level, drill=None: (),
     ) -> int:
         """Persist one evaluation round; returns the number of notifications queued."""
         queued = 0
@@ -124,17 +126,19 @@ class AlertStore:
         with self._connect() as conn, conn.transaction():
             firing = {r["entity"]: r["id"] for r in conn.execute(
                 "SELECT id, entity FROM alert WHERE state = 'firing'").fetchall()}
+            drills = active_drills(conn, now) if any(t.new == PENDING for t in transitions) else {}
             for t in transitions:
                 rule = rules[t.rule]
                 if t.new == PENDING:
+                    drill_run, drill = drills.get(t.entity, (None, None))
                     row = conn.execute(
                         """INSERT INTO alert (rule, entity, severity, state, started_at, value, summary_vi,
-                                              summary_en, labels, runbook, flapping)
-                           VALUES (%s, %s, %s, 'pending', %s, %s, %s, %s, %s, %s, %s)
+                                              summary_en, labels, runbook, flapping, drill_run, drill)
+                           VALUES (%s, %s, %s, 'pending', %s, %s, %s, %s, %s, %s, %s, %s, %s)
                            ON CONFLICT DO NOTHING RETURNING id""",
                         (t.rule, t.entity, rule.severity, t.at, t.value,
                          self._summary(rule, "vi", t), self._summary(rule, "en", t), Jsonb(rule.labels), rule.runbook,
-                         t.flapping),
+                         t.flapping, drill_run, drill),
                     ).fetchone()
                     if row:
                         self._event(conn, row["id"], "pending", t.at, {"value": t.value})
@@ -172,10 +176,10 @@ class AlertStore:
                     self._event(conn, alert["id"], final, t.at, {"value": t.value})
                     if final == "resolved" and t.notify and alert["suppressed_by"] is None and alert["fired_at"]:
                         # everyone called about it hears it is over, once each
-                        routes = list(dict.fromkeys(
-                            r for level in range(alert["escalation_level"] + 1) for r in receivers_for(level)))
+                        routes = list(dict.fromkeys(r for level in range(alert["escalation_level"] + 1)
+                                                    for r in routes_for(receivers_for, alert, level)))
                         queued += self._notify(conn, alert, "resolved", alert["escalation_level"],
-                                               lambda _level: routes)
+                                               lambda _level, **_drill: routes)
             changed = {(t.rule, t.entity) for t in transitions}
             rows = [_state_row(states[k]) for k in sorted(changed) if k in states]
             if rows:
@@ -215,7 +219,7 @@ class AlertStore:
     def _notify(conn, alert, event: str, level: int, receivers_for: Receivers, **extra) -> int:
         payload = build_payload(alert, event, level=level, **extra)
         n = 0
-        for channel, receiver in receivers_for(level):
+        for channel, receiver in routes_for(receivers_for, alert, level):
             conn.execute(
                 "INSERT INTO notification_outbox (alert_id, channel, receiver, payload) VALUES (%s, %s, %s, %s)",
                 (alert["id"], channel, receiver, Jsonb(payload)),

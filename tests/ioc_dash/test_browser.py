@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import orjson
 import psycopg
 import pytest
 from pydantic import SecretStr
+from selenium.common.exceptions import WebDriverException
 
 from ioc_dash.auth.store import UserStore
 from streams.db.migrate import migrate
@@ -207,6 +208,73 @@ def test_the_stale_banner_when_the_worker_stops(browser, stale_db, tmp_path):
     finally:
         stop.set()
         dash.stop()
+
+
+def test_a_drill_started_from_the_console_shows_on_the_wall_and_is_scored(server, browser, people, test_settings):
+    """On a fresh install (no recording): start a drill from the console, see the run and the
+    DIỄN TẬP banner on a wall page, an alert of its target tagged, stop it, read its after-action page."""
+    from tests.ioc_dash.conftest import alert_maker
+
+    store = AlertStore(test_settings.dsn)
+    admin = people["admin"]
+    browser.login(server.base, admin, PASSWORD)
+    browser.wait(lambda: "/login" not in browser.driver.current_url, what="sign-in")
+    browser.get(f"{server.base}/console/drills")
+    browser.wait(lambda: browser.all("#console-no-recordings"), timeout=30, what="the drill page without recordings")
+
+    def open_list():  # the router may render the page twice (path, then query): click what is there now
+        try:
+            browser.find("#console-drill").click()
+        except WebDriverException:
+            return False
+        return True
+    browser.wait(open_list, timeout=30, what="the list of drills")
+    browser.wait_text("lgsp-ndxp-outage (6 min)")
+    browser.driver.execute_script(  # the innermost element that says it: the dropdown's option
+        "const all = [...document.querySelectorAll('#console-drill *, [role=option], [role=listbox] *')]"
+        ".filter(e => (e.innerText || '').includes(arguments[0])); all[all.length - 1].click();",
+        "lgsp-ndxp-outage (6 min)")
+    browser.find("#console-start-drill").click()
+    browser.wait_text("drill lgsp-ndxp-outage · đang chạy", "#console-job-msg", timeout=30)
+
+    def the_run():
+        rows = store.fetch("SELECT * FROM drill_run WHERE started_by = %s", (admin,))
+        return rows[0] if rows else None
+    run = browser.wait(the_run, timeout=60, what="the drill run registered")
+    assert run["scenario"] == "lgsp-ndxp-outage" and run["status"] == "running" and run["targets"] == ["ndxp", "lgsp"]
+    # the test alert's first round is a second in the past: after the drill's start
+    browser.wait(lambda: datetime.now(timezone.utc) - run["started_at"] > timedelta(seconds=2), what="the drill")
+    with alert_maker(test_settings) as make:
+        alert_id = make("ndxp")  # raised for a target while the drill runs: the drill's
+        assert store.fetch("SELECT drill FROM alert WHERE id = %s", (alert_id,))[0]["drill"] == "lgsp-ndxp-outage"
+        store.acknowledge(alert_id, admin, "diễn tập")
+        browser.get(f"{server.base}/?lang=vi")
+        banner = browser.wait_text("DIỄN TẬP", "#drill-banner", timeout=30)
+        assert "lgsp-ndxp-outage" in banner and "còn " in banner
+        browser.wait_text("diễn tập lgsp-ndxp-outage", "#alert-list", timeout=30)
+        browser.shot("drill-banner")
+        browser.get(f"{server.base}/systems?lang=en")  # every wall page
+        assert "lgsp-ndxp-outage" in browser.wait_text("DRILL", "#drill-banner", timeout=30)
+
+        browser.get(f"{server.base}/console/drills?lang=vi")
+        browser.wait(lambda: browser.all("#console-stop"), timeout=30, what="the drill page")
+        browser.find("#console-stop").click()
+        browser.wait(lambda: store.fetch("SELECT status FROM drill_run WHERE id = %s", (run["id"],))[0]["status"]
+                     == "stopped", timeout=60, what="the run closed as stopped")
+        browser.get(f"{server.base}/console/drills/runs?lang=vi")
+        browser.wait(lambda: browser.all(f"#drill-run-link-{run['id']}"), timeout=30, what="the run in the list")
+        browser.find(f"#drill-run-link-{run['id']}").click()
+        score = browser.wait_text("Phát hiện 0/2", "#drill-score", timeout=30)
+        assert "bỏ lỡ" in score and "ngoài cam kết" in score  # the promises missed, the test alert unexpected
+        timeline = browser.text("#drill-timeline")
+        assert f"#{alert_id} console_test ndxp · {admin}" in timeline and "acknowledged" in timeline
+        browser.shot("drill-after-action")
+        csv_text = browser.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0]).then(r => r.text()).then(done, e => done(String(e)));",
+            f"/console/drills/run.csv?id={run['id']}")
+        assert csv_text.lstrip("\ufeff").startswith(f"drill_run,{run['id']},lgsp-ndxp-outage")
+        assert "system_unavailable,ndxp,yes,,,,,,,missed" in csv_text
 
 
 def test_a_screen_whose_session_ends_goes_to_the_sign_in_page(server, browser, people, test_settings):

@@ -138,6 +138,25 @@ def test_the_alert_list_is_worst_first_in_the_language_with_a_more_line():
     assert "cảnh báo 9" in only and "cảnh báo 2" not in only
 
 
+def test_the_drill_banner_names_each_running_drill_and_its_time_left():
+    run = {"scenario": "dvc-ddos", "title_vi": "Tấn công DDoS vào Cổng dịch vụ công", "title_en": "DDoS on dvc",
+           "started_at": NOW - timedelta(minutes=1), "ends_at": NOW + timedelta(seconds=245)}
+    def said(banner):
+        return "".join(c.children for c in banner.children)
+    vi = figures.drill_banner([run], NOW, "vi")
+    assert said(vi) == "DIỄN TẬP · Tấn công DDoS vào Cổng dịch vụ công (dvc-ddos) · còn 4:05"
+    assert "hidden" not in vi.className
+    assert said(figures.drill_banner([run], NOW, "en")) == "DRILL · DDoS on dvc (dvc-ddos) · 4:05 left"
+    # over (its run not yet closed, or a dead process's): no banner
+    assert "hidden" in figures.drill_banner([run], NOW + timedelta(seconds=246), "vi").className
+    assert "hidden" in figures.drill_banner([], NOW, "vi").className
+
+
+def test_a_drill_alert_says_so_on_the_wall():
+    out = text(alert_list([alert(1, drill="dvc-ddos"), alert(2)], NOW, "vi"))
+    assert "diễn tập dvc-ddos" in out and out.count("diễn tập") == 1
+
+
 # --- sources ---------------------------------------------------------------------------------------
 
 

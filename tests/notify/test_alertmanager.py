@@ -63,3 +63,8 @@ def test_resend_batch_keeps_firing_and_recently_resolved_only():
 
 def test_resend_batch_of_nothing_is_empty():
     assert resend_batch([], now=NOW, resolved_within=timedelta(minutes=15), margin=MARGIN, url_template=URL) == []
+
+
+def test_a_drill_alert_carries_a_drill_label():
+    assert convert(alert_row(7, drill="dvc-ddos", drill_run=3))["labels"]["drill"] == "dvc-ddos"
+    assert "drill" not in convert(alert_row(7))["labels"]

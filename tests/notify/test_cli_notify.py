@@ -16,7 +16,16 @@ from tests.notify.test_soc import finding
 def test_check_lists_levels(capsys):
     assert main(["notify", "check"]) == 0
     out = capsys.readouterr().out
-    assert "5 receivers, 3 levels" in out and "level 0 after 0:00:00: alertmanager (alertmanager)" in out
+    assert "6 receivers, 3 levels" in out and "level 0 after 0:00:00: alertmanager (alertmanager)" in out
+    assert "drill alerts: dien-tap-webhook (webhook); never the levels' receivers" in out
+
+
+def test_check_refuses_a_drill_section_naming_an_unknown_receiver(tmp_path, capsys):
+    bad = tmp_path / "oncall.yaml"
+    bad.write_text("receivers: {x: {channel: webhook, url: 'http://127.0.0.1:1/x'}}\nlevels: [{receivers: [x]}]\n"
+                   "drill: {receivers: [dien-tap]}\n")
+    assert main(["notify", "check", "--oncall-file", str(bad)]) == 1
+    assert "drill.receivers: unknown receivers ['dien-tap']; defined: x" in capsys.readouterr().err
 
 
 def test_check_reports_a_bad_file_in_one_line(tmp_path, capsys):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -168,3 +168,24 @@ def test_a_new_row_wakes_an_idle_dispatcher(notify_dsn, ndb):
             queue(ndb, insert_alert(ndb, entity="dvc"), "webhook", "other")  # wake it to stop now
             worker.join(timeout=10)
     assert not worker.is_alive()
+
+
+def test_the_alertmanager_resend_keeps_drill_alerts_from_the_real_on_call(notify_dsn, ndb):
+    from streams.notify.channels import AlertmanagerChannel
+
+    run_id = ndb.execute(
+        "INSERT INTO drill_run (scenario, run, started_at, ends_at, started_by, targets) "
+        "VALUES ('dvc-ddos', 'r1', now(), now() + interval '5 minutes', 't', '{dvc}') RETURNING id").fetchone()["id"]
+    insert_alert(ndb, entity="eoffice", fired_at=datetime.now(timezone.utc))
+    insert_alert(ndb, entity="dvc", fired_at=datetime.now(timezone.utc), drill_run=run_id, drill="dvc-ddos")
+    with LocalReceiver() as real, LocalReceiver() as drill:
+        oncall = parse_oncall({"receivers": {"am": {"channel": "alertmanager", "url": real.url()},
+                                             "am-drill": {"channel": "alertmanager", "url": drill.url()}},
+                               "levels": [{"receivers": ["am"]}], "drill": {"receivers": ["am-drill"]}})
+        d = Dispatcher(notify_dsn, oncall, {"alertmanager": AlertmanagerChannel(Settings())})
+        assert d.resend_alertmanager() == 2
+        (to_real,) = real.wait_for(1)
+        (to_drill,) = drill.wait_for(1)
+    assert [a["labels"]["entity"] for a in to_real.json()] == ["eoffice"]
+    assert sorted((a["labels"]["entity"], a["labels"].get("drill")) for a in to_drill.json()) == [
+        ("dvc", "dvc-ddos"), ("eoffice", None)]

@@ -38,3 +38,13 @@ def test_telegram_text_fits_one_message():
 
 def test_vn_time_of_nothing():
     assert vn_time(None) == "—"
+
+
+def test_a_drill_alert_says_so_first():
+    payload = build_payload(alert_row(7, drill="dvc-ddos", drill_run=3), "firing")
+    assert payload["alert"]["drill"] == "dvc-ddos"
+    subject, body = email_message(payload, URL)
+    assert subject.startswith("[IOC Kiên Giang][DIỄN TẬP dvc-ddos · CẢNH BÁO][Nghiêm trọng]")
+    assert "English: [DRILL dvc-ddos · FIRING]" in body
+    assert telegram_text(payload, URL).startswith("🔴 DIỄN TẬP dvc-ddos · CẢNH BÁO")
+    assert "DIỄN TẬP" not in email_message(build_payload(alert_row(7), "firing"), URL)[0]

@@ -67,6 +67,11 @@ def levels(value):
     (levels([{"receivers": ["am"]}, {"after": "0s", "receivers": ["hook"]}]), "levels[1]: 'after' (0:00:00) must be"),
     (levels([{"receivers": []}]), "levels[0]: 'receivers' must be a non-empty list"),
     (lambda d: d.__setitem__("extra", 1), "unknown top-level fields ['extra']"),
+    (lambda d: d.__setitem__("drill", {"receivers": ["nobody"]}), "f.yaml: drill.receivers: unknown receivers ['nobody']"),
+    (lambda d: d.__setitem__("drill", {"receivers": "hook"}), "f.yaml: drill.receivers: must be a list"),
+    (lambda d: d.__setitem__("drill", {"receivers": ["hook"], "notify_oncall": "yes"}),
+     "f.yaml: drill.notify_oncall: must be true or false"),
+    (lambda d: d.__setitem__("drill", {"receivers": ["hook"], "levels": []}), "f.yaml: drill: unknown fields ['levels']"),
 ])
 def test_errors_name_file_entry_and_field(change, message):
     d = doc()
@@ -91,3 +96,30 @@ def test_file_errors(tmp_path):
     ok = tmp_path / "ok.yaml"
     ok.write_text(yaml.safe_dump(doc()))
     assert load_oncall(ok, alertmanager_url=AM).source == str(ok)
+
+
+def test_drill_alerts_go_to_the_drill_receivers_only_unless_configured():
+    oncall = parse_oncall(doc(receivers={**doc()["receivers"], "drill-hook": {"channel": "webhook",
+                                                                               "url": "http://127.0.0.1:9/d"}},
+                              drill={"receivers": ["drill-hook"]}), "f.yaml", alertmanager_url=AM)
+    assert oncall.receivers_for(0, drill="dvc-ddos") == [("webhook", "drill-hook")]
+    assert oncall.receivers_for(3, drill="dvc-ddos") == [("webhook", "drill-hook")]  # escalations too
+    assert oncall.receivers_for(0) == [("alertmanager", "am"), ("webhook", "hook")]  # real alerts unchanged
+    assert oncall.hears_drills("drill-hook") and not oncall.hears_drills("am")
+    both = parse_oncall(doc(drill={"receivers": ["hook"], "notify_oncall": True}), "f.yaml", alertmanager_url=AM)
+    assert both.receivers_for(0, drill="x") == [("webhook", "hook"), ("alertmanager", "am")]  # no one twice
+    assert both.receivers_for(1, drill="x") == [("webhook", "hook"), ("email", "duty"), ("telegram", "tg")]
+    assert both.hears_drills("am") and both.hears_drills("tg")
+
+
+def test_without_a_drill_section_drill_alerts_call_nobody():
+    oncall = parse_oncall(doc(), "f.yaml", alertmanager_url=AM)
+    assert oncall.receivers_for(0, drill="dvc-ddos") == []
+    assert not oncall.hears_drills("am")
+
+
+def test_the_shipped_file_sends_drills_to_their_own_receiver():
+    oncall = load_oncall(ROOT / "deploy" / "oncall.yaml", alertmanager_url=AM)
+    assert oncall.receivers_for(0, drill="dvc-ddos") == [("webhook", "dien-tap-webhook")]
+    real = {r for level in range(len(oncall.levels)) for _, r in oncall.receivers_for(level)}
+    assert "dien-tap-webhook" not in real

@@ -170,11 +170,37 @@ def scenario_doc(**changes):
     ({"signals__2__window": [95, 400]}, "x.yaml: signals[2].window: ends after the scenario (300 s)"),
     ({"title": {"vi": "Tấn công"}}, "x.yaml: title.en: Field required"),
     ({"colour": "red"}, "x.yaml: colour: Extra inputs are not permitted"),
+    ({"alerts__0__rule": "dvc_on_fire"}, "x.yaml: alerts[0].rule: no alert rule 'dvc_on_fire' in deploy/rules; known: "),
+    ({"alerts__1": {"rule": "system_unavailable", "entity": "dvc"}},
+     "x.yaml: alerts[1]: system_unavailable for dvc is promised twice"),
+    ({"alerts__0": {"rule": "system_unavailable"}}, "x.yaml: alerts[0].entity: Field required"),
 ])
 def test_a_wrong_scenario_is_refused_naming_file_step_and_field(changes, message):
     with pytest.raises(DrillError) as exc:
         parse_scenario(scenario_doc(**changes), "x.yaml")
     assert str(exc.value).startswith(message)
+
+
+def test_a_scenario_declares_its_promised_alerts_explicitly():
+    doc = scenario_doc()
+    del doc["alerts"]
+    with pytest.raises(DrillError, match=r"x\.yaml: alerts: Field required"):
+        parse_scenario(doc, "x.yaml")
+    with pytest.raises(DrillError, match=r"alerts\[0\]\.rule: no alert rule 'system_unavailable'"):
+        parse_scenario(scenario_doc(), "x.yaml", rules=frozenset({"feed_silent"}))
+
+
+def test_every_promised_alert_is_for_a_target_and_forced_entities_are_targets():
+    for sc in load_all():
+        targets = set(sc.targets)
+        assert {a.entity for a in sc.alerts} <= targets, sc.name
+        assert {s.force.target for s in sc.steps if s.force} <= targets, sc.name
+    dvc = load_scenario("dvc-ddos")
+    assert dvc.targets == ["dvc"]
+    assert [(a.rule, a.entity) for a in dvc.alerts] == [("system_unavailable", "dvc"), ("system_error_rate", "dvc"),
+                                                        ("system_slow", "dvc")]
+    # the attacker's address of a forced brute force is a target: brute_force_source is keyed by it
+    assert "198.51.100.23" in load_scenario("eoffice-bruteforce").targets
 
 
 def test_a_force_the_simulator_refuses_fails_before_the_drill_starts():

@@ -111,3 +111,43 @@ def test_an_admin_starts_and_follows_a_drill_others_cannot(app, signed_in, users
     assert "ran drill dvc-ddos --speed 60" in out and admin.name in out
     assert [e["kind"] for e in users.events(20) if e["actor"] == admin.name][0] == "drill_started"
     assert "console-users-table" in page(admin, app, "/console/users")
+
+
+def test_the_drill_page_has_the_recording_field_without_recordings(app, signed_in, web_settings):
+    assert not web_settings.recordings_dir.exists()  # a fresh install
+    html = page(signed_in("admin"), app, "/console/drills")
+    assert '"id":"console-recording"' in html.replace(" ", "") and "console-no-recordings" in html
+
+
+def test_drill_runs_and_the_after_action_review_with_its_csv(app, signed_in, test_settings, uniq):
+    from datetime import datetime, timedelta, timezone
+
+    from streams.sinks.drillstore import DrillStore
+
+    drills = DrillStore(test_settings.dsn)
+    t0 = datetime.now(timezone.utc) - timedelta(minutes=10)
+    by = uniq("drill-admin")
+    run_id = drills.register(scenario="dvc-ddos", run="r", title_vi="Tấn công DDoS", title_en="DDoS", started_at=t0,
+                             ends_at=t0 + timedelta(minutes=5), started_by=by, speed=1.0,
+                             expected=[{"rule": "system_unavailable", "entity": "dvc"}], targets=["dvc"],
+                             steps=[{"at": 90, "for": 90, "what": "force health dvc down", "note": ""}])
+    drills.finish(run_id, "done", t0 + timedelta(minutes=5),
+                  signals=[{"says_vi": "dvc ngừng", "says_en": "dvc down", "ok": False, "observed": "3"}])
+    viewer = signed_in("viewer")
+
+    def said(output, values):  # what the callback's output says, "/" unescaped
+        return json.dumps(dash_call(viewer, app, output, values).get_json(), ensure_ascii=False)
+    runs = said("drill-runs.children", {"console-lang.data": "en"})
+    assert f"/console/drills/run?id={run_id}" in runs and by in runs
+    one = said("drill-run.children", {"drill-run-loc.search": f"?id={run_id}", "console-lang.data": "en"})
+    assert "Detected 0 of 1 promised alerts" in one and "missed" in one and "force health dvc down" in one
+    missing = said("drill-run.children", {"drill-run-loc.search": "?id=999999999", "console-lang.data": "en"})
+    assert "no drill run 999999999" in missing
+    r = viewer.get(f"/console/drills/run.csv?id={run_id}")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert f'filename="drill-run-{run_id}.csv"' in r.headers["Content-Disposition"]
+    body = r.get_data(as_text=True)
+    assert body.startswith(f"\ufeffdrill_run,{run_id},dvc-ddos") and "system_unavailable,dvc,yes" in body
+    assert viewer.get("/console/drills/run.csv?id=x").status_code == 400
+    assert viewer.get("/console/drills/run.csv?id=999999999").status_code == 404
+    assert client_for(app).get(f"/console/drills/run.csv?id={run_id}").status_code in (302, 401)  # signed in only
