@@ -113,10 +113,13 @@ class Signal(_Strict):
 
 
 class PromisedAlert(_Strict):
-    """An alert the drill promises: this rule fires for this entity while the drill runs."""
+    """An alert the drill promises: this rule fires for this entity while its cause holds, from
+    ``during[0]`` to ``during[1]`` (scenario seconds): the end-to-end test and the score hold it
+    to that."""
 
     rule: Annotated[str, Field(min_length=1)]
     entity: Annotated[str, Field(min_length=1)]
+    during: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(gt=0)]]
 
 
 class Scenario(_Strict):
@@ -255,6 +258,9 @@ def parse_scenario(doc: Any, where: str, *, rules: frozenset[str] | None = None)
         if a.rule not in known:
             raise DrillError(f"{where}: alerts[{i}].rule: no alert rule {a.rule!r} in deploy/rules; "
                              f"known: {', '.join(sorted(known))}")
+        if not a.during[0] < a.during[1] <= sc.duration_s:
+            raise DrillError(f"{where}: alerts[{i}].during: {list(a.during)} must start before it ends, "
+                             f"within the scenario ({sc.duration_s:g} s)")
         if (a.rule, a.entity) in seen:
             raise DrillError(f"{where}: alerts[{i}]: {a.rule} for {a.entity} is promised twice")
         seen.add((a.rule, a.entity))

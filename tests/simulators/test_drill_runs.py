@@ -33,7 +33,8 @@ def test_a_drill_registers_its_run_and_closes_it_with_the_signals(test_settings)
     assert f"run #{run['id']} registered" in out and f"run #{run['id']} closed (done)" in out
     assert run["status"] == "done" and run["scenario"] == "dvc-ddos" and run["speed"] == 100
     assert run["targets"] == ["dvc"]
-    assert [a["rule"] for a in run["expected"]] == ["system_unavailable", "system_error_rate", "system_slow"]
+    assert [(a["rule"], a["during"]) for a in run["expected"]] == [("system_unavailable", [90, 180]),
+                                                                 ("critical_security_finding", [60, 210])]
     assert (run["ends_at"] - run["started_at"]).total_seconds() == pytest.approx(3.0)
     assert run["finished_at"] >= run["ends_at"]
     assert len(run["signals"]) == 4 and {"says_vi", "says_en", "ok", "observed"} <= set(run["signals"][0])

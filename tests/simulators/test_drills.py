@@ -171,8 +171,11 @@ def scenario_doc(**changes):
     ({"title": {"vi": "Tấn công"}}, "x.yaml: title.en: Field required"),
     ({"colour": "red"}, "x.yaml: colour: Extra inputs are not permitted"),
     ({"alerts__0__rule": "dvc_on_fire"}, "x.yaml: alerts[0].rule: no alert rule 'dvc_on_fire' in deploy/rules; known: "),
-    ({"alerts__1": {"rule": "system_unavailable", "entity": "dvc"}},
+    ({"alerts__1": {"rule": "system_unavailable", "entity": "dvc", "during": [90, 180]}},
      "x.yaml: alerts[1]: system_unavailable for dvc is promised twice"),
+    ({"alerts__0__during": [180, 90]}, "x.yaml: alerts[0].during: [180.0, 90.0] must start before it ends"),
+    ({"alerts__0__during": [90, 400]}, "x.yaml: alerts[0].during: [90.0, 400.0] must start before it ends, "
+                                       "within the scenario (300 s)"),
     ({"alerts__0": {"rule": "system_unavailable"}}, "x.yaml: alerts[0].entity: Field required"),
 ])
 def test_a_wrong_scenario_is_refused_naming_file_step_and_field(changes, message):
@@ -197,8 +200,8 @@ def test_every_promised_alert_is_for_a_target_and_forced_entities_are_targets():
         assert {s.force.target for s in sc.steps if s.force} <= targets, sc.name
     dvc = load_scenario("dvc-ddos")
     assert dvc.targets == ["dvc"]
-    assert [(a.rule, a.entity) for a in dvc.alerts] == [("system_unavailable", "dvc"), ("system_error_rate", "dvc"),
-                                                        ("system_slow", "dvc")]
+    assert [(a.rule, a.entity, a.during) for a in dvc.alerts] == [
+        ("system_unavailable", "dvc", (90, 180)), ("critical_security_finding", "dvc", (60, 210))]
     # the attacker's address of a forced brute force is a target: brute_force_source is keyed by it
     assert "198.51.100.23" in load_scenario("eoffice-bruteforce").targets
 

@@ -1,0 +1,85 @@
+"""The whole product for the end-to-end drill tests: worker, alert engine, notifier, a webhook
+receiver and the wall, in a database and topics of their own (drills fill them with alerts that
+other tests must not see)."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from streams.notify.testing import LocalReceiver
+from streams.settings import Settings
+from tests.conftest import ADMIN_DSN
+from tests.support import WorkerProcess
+
+ALERT_INTERVAL_S = 5  # the engine's evaluation period in these tests (10 s in production)
+
+ONCALL = """receivers:
+  ops:
+    channel: webhook
+    url: {ops}
+    description: on-call (the test's receiver)
+levels:
+  - name: trực ban
+    after: 0s
+    receivers: [ops]
+"""
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    receiver: LocalReceiver
+    workdir: Path
+    procs: dict[str, WorkerProcess] = field(default_factory=dict)
+
+    def start(self, name: str, *command: str, **env: str) -> WorkerProcess:
+        proc = WorkerProcess(self.settings, self.workdir / f"{name}.log", command=command, **env)
+        self.procs[name] = proc
+        return proc
+
+    def check_alive(self) -> None:
+        for name, proc in self.procs.items():
+            if not proc.alive():
+                raise AssertionError(f"{name} exited with {proc.proc.returncode}:\n{proc.log_tail()}")
+
+    def stop(self) -> None:
+        for proc in reversed(list(self.procs.values())):
+            proc.stop()
+
+
+@pytest.fixture(scope="module")
+def pipeline(stack, tmp_path_factory) -> Iterator[Pipeline]:
+    from streams.admin import create_topics
+    from streams.db.migrate import migrate
+
+    run = uuid.uuid4().hex[:8]
+    dbname = f"ioc_e2e_{run}"
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    workdir = tmp_path_factory.mktemp("e2e")
+    receiver = LocalReceiver().start()
+    oncall = workdir / "oncall.yaml"
+    oncall.write_text(ONCALL.format(ops=receiver.url("/oncall")))
+    settings = Settings(database_url=ADMIN_DSN.rsplit("/", 1)[0] + f"/{dbname}", topic_prefix=f"e{run}.",
+                        app_id=f"ioc-e2e-{run}", metrics_port=0, alerts_metrics_port=0, notify_metrics_port=0,
+                        batch_within_s=0.2, topic_partitions=2, detect_interval_s=5,
+                        alert_interval_s=ALERT_INTERVAL_S, oncall_file=oncall, run_dir=workdir)
+    migrate(settings.dsn, log=lambda *_: None)
+    create_topics(settings, log_fn=lambda *_: None)
+    pipe = Pipeline(settings, receiver, workdir)
+    try:
+        pipe.start("worker", "worker")
+        pipe.start("alerts", "alerts", "run")
+        pipe.start("notify", "notify", "run")
+        yield pipe
+    finally:
+        pipe.stop()
+        receiver.stop()
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
