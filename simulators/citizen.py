@@ -60,6 +60,8 @@ class Report:
 
 class CitizenSimulator:
     family = "citizen"
+    #: an agency that stops answering is a state; a hot spot's reports are not shared (they would come twice)
+    shared_conditions = frozenset({"unresponsive"})
     weight = 0.002
 
     def __init__(self, province: Province, rng: random.Random) -> None:

@@ -55,6 +55,8 @@ class SystemState:
 
 class HealthSimulator:
     family = "health"
+    #: states a drill's force sets, followed by other processes' background (simulators/drills/shared.py)
+    shared_conditions = frozenset(CONDITIONS)
     weight = 1.0
 
     def __init__(self, province: Province, rng: random.Random, *, probe_interval_s: float = 10.0,

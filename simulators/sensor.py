@@ -75,6 +75,8 @@ class StationState:
 
 class SensorSimulator:
     family = "sensor"
+    #: states a drill's force sets (not the readings it makes up), followed by other processes' background
+    shared_conditions = frozenset({"silent", "fault", "stuck", "low_battery"})
     weight = 0.0  # stations report on schedule; the rate budget is not used
 
     def __init__(self, province: Province, rng: random.Random) -> None:

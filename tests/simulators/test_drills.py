@@ -343,3 +343,26 @@ def test_shared_forces_lapse_at_their_end_and_injections_are_not_shared(tmp_path
     conductor.advance(START + timedelta(seconds=40))  # the intrusion step has started
     assert conductor.by_family["camera"].intrusions and not (tmp_path / "other.json").exists()
     conductor.stop()
+
+
+def test_a_system_forced_down_fails_every_probe_of_every_simulator_of_the_feed(tmp_path):
+    """dvc-ddos takes dvc down from 90 s to 180 s: the demo's own ``ioc simulate`` follows the
+    shared force, so no probe of dvc succeeds anywhere while it holds, and it answers again after."""
+    from simulators.drills.shared import ForceFollower, ForcePublisher, Following
+    from simulators.health import HealthSimulator
+
+    path = tmp_path / "drill-forces-t.json"
+    engine = DrillEngine(load_scenario("dvc-ddos"), start=START, seed=3)
+    conductor = DrillConductor(engine, build_simulators(province(), random.Random(3), families=["health", "security"]),
+                               ForcePublisher(path))
+    inner = HealthSimulator(province(), random.Random(4), incidents=False)
+    background = Following(inner, ForceFollower(path, [inner]))
+    probes: list[tuple[float, bool]] = []
+    for i in range(1, int(engine.duration_s / TICK_S) + 1):
+        now = START + timedelta(seconds=i * TICK_S)
+        conductor.advance(now)
+        probes += [(i * TICK_S, e["success"]) for e in background.tick(now, TICK_S, 2)
+                   if e["type"] == "ServiceProbe" and e["system"] == "dvc"]
+    conductor.stop()
+    assert [ok for at, ok in probes if 92 <= at < 180] and not any(ok for at, ok in probes if 92 <= at < 180)
+    assert any(ok for at, ok in probes if at >= 185) and any(ok for at, ok in probes if at < 90)
