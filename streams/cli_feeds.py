@@ -289,6 +289,8 @@ class _DrillRecord:
 
 
 def cmd_drill(args: argparse.Namespace) -> int:
+    """Plays one scenario, or several at once over one background (a combined exercise: each
+    scenario keeps its own timeline, ids, run record and promises)."""
     from simulators.base import Runner
     from simulators.catalog import FAMILIES, build_simulators
     from simulators.drills import REFERENCE_RATE, DrillConductor, DrillEngine, load_scenario
@@ -301,56 +303,74 @@ def cmd_drill(args: argparse.Namespace) -> int:
         raise ConfigError("name a drill (ioc drill --list shows them)")
     if args.speed <= 0:
         raise ConfigError(f"--speed must be positive, got {args.speed}")
-    sc = load_scenario(args.name)
+    if args.rate <= 0:
+        raise ConfigError(f"--rate must be positive (background events/s), got {args.rate:g}")
+    if len(set(args.name)) != len(args.name):
+        raise ConfigError(f"a scenario is named twice: {' '.join(args.name)}")
+    scenarios = [load_scenario(name) for name in args.name]
     settings = _setup(args)
     province = load_province(settings.province_file)
     background = set(_families(args.families) or FAMILIES)
-    forced = {s.force.family for s in sc.steps if s.force}
+    forced = {s.force.family for sc in scenarios for s in sc.steps if s.force}
     sims = build_simulators(province, random.Random(args.seed), families=sorted((background | forced) & set(FAMILIES)))
     scale = max(1.0, args.rate / REFERENCE_RATE)
-    engine = DrillEngine(sc, start=datetime.now(timezone.utc), seed=args.seed, speed=args.speed, scale=scale)
+    start = datetime.now(timezone.utc)
     # to Kafka, the forces that set an entity's state hold for the feed's other simulators too (ioc simulate)
     publisher = None if args.out else ForcePublisher(forces_file(settings.run_dir, settings.topic_prefix))
-    conductor = DrillConductor(engine, sims, publisher)
-    conductor.check_hooks()
+    conductors, feeds = [], list(sims)
+    for sc in scenarios:  # each conductor wraps the feeds of the one before
+        engine = DrillEngine(sc, start=start, seed=args.seed, speed=args.speed, scale=scale)
+        conductors.append(DrillConductor(engine, feeds, publisher))
+        conductors[-1].check_hooks()
+        feeds = conductors[-1].feeds
+    duration = max(c.engine.duration_s for c in conductors)
+    label = "+".join(sc.name for sc in scenarios)
     sender = open_sender(settings, args.out, "drill")
 
     def progress(stats: Any) -> None:
-        done = min(1.0, stats.seconds / engine.duration_s)
-        print(progress_line(f"drill {sc.name}", stats.messages, stats.events, stats.seconds, done), flush=True)
+        done = min(1.0, stats.seconds / duration)
+        print(progress_line(f"drill {label}", stats.messages, stats.events, stats.seconds, done), flush=True)
 
-    peak = args.rate + sc.peak_rate() * scale * args.speed
-    runner = Runner(conductor.feeds, sender, rate=args.rate, on_progress=progress,
+    peak = args.rate + sum(sc.peak_rate() for sc in scenarios) * scale * args.speed
+    runner = Runner(feeds, sender, rate=args.rate, on_progress=progress,
                     batch_above=BATCH_ABOVE if peak <= BATCH_ABOVE else 0.0)
-    print(f"drill {sc.name}: {sc.title.en} / {sc.title.vi}; {engine.duration_s:.0f} s at speed {args.speed:g}, "
-          f"background {args.rate:g} events/s, event ids drill-{sc.name}-{engine.run}-…", flush=True)
-    steps = drill_steps(sc, args.speed, scale)
-    for step in steps:
-        print(f"  +{step['at']:.0f} s for {step['for']:.0f} s: {step['what']}"
-              + (f" ({step['note']})" if step["note"] else ""), flush=True)
-    record = None if args.out else _DrillRecord(settings, sc, engine, args, steps, sender)
+    records = []
+    for sc, conductor in zip(scenarios, conductors):
+        engine = conductor.engine
+        print(f"drill {sc.name}: {sc.title.en} / {sc.title.vi}; {engine.duration_s:.0f} s at speed {args.speed:g}, "
+              f"background {args.rate:g} events/s, event ids drill-{sc.name}-{engine.run}-…", flush=True)
+        steps = drill_steps(sc, args.speed, scale)
+        for step in steps:
+            print(f"  +{step['at']:.0f} s for {step['for']:.0f} s: {step['what']}"
+                  + (f" ({step['note']})" if step["note"] else ""), flush=True)
+        if not args.out:
+            records.append(_DrillRecord(settings, sc, engine, args, steps, sender))
     interrupted, status = False, "failed"
     try:
-        runner.run(engine.duration_s)
+        runner.run(duration)
         status = "done"
     except KeyboardInterrupt:
         interrupted, status = True, "stopped"
     finally:
-        conductor.stop()
+        for conductor in reversed(conductors):
+            conductor.stop()
         sender.close()
-        if record is not None:  # closed on every way out, so the wall's banner ends with the drill
+        for record, conductor in zip(records, conductors):  # closed on every way out: the banner ends too
             record.close(status, conductor.results())
     if interrupted:
-        print(f"drill {sc.name}: stopped early; forced conditions released", flush=True)
+        print(f"drill {label}: stopped early; forced conditions released", flush=True)
         return 130
-    results = conductor.results()
-    for r in results:
-        print(f"  {r.line('en')}", flush=True)
-    if args.speed > 1 and not all(r.ok for r in results):
+    ok = True
+    for sc, conductor in zip(scenarios, conductors):
+        results = conductor.results()
+        ok = ok and all(r.ok for r in results)
+        for r in results:
+            print(f"  {sc.name}: {r.line('en')}", flush=True)
+    if args.speed > 1 and not ok:
         print("  (at --speed above 1 the simulators' own events, such as probes every 10 s, keep real time, "
               "so promises that count them see fewer)", flush=True)
-    print(f"drill {sc.name}: done, {runner.stats.events} events, {sender.errors} send errors", flush=True)
-    return 0 if all(r.ok for r in results) and not sender.errors else 1
+    print(f"drill {label}: done, {runner.stats.events} events, {sender.errors} send errors", flush=True)
+    return 0 if ok and not sender.errors else 1
 
 
 # --- registration -----------------------------------------------------------------------------
@@ -375,7 +395,7 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--skip-bad", action="store_true", help="skip and count bad lines instead of stopping")
 
     d = add("drill", cmd_drill, "play a drill scenario over the background feed", kafka=True, db=True)
-    d.add_argument("name", nargs="?", help="scenario name (see --list)")
+    d.add_argument("name", nargs="*", help="scenario name (see --list); several play at once over one background")
     d.add_argument("--list", action="store_true", help="list the scenarios, in Vietnamese and English")
     _env_arg(d, "--speed", "IOC_DRILL_SPEED", 1.0, "play the timeline this many times faster", type=float)
     _env_arg(d, "--rate", "IOC_SIM_RATE", 200.0, "background events/s (drill rates scale up above 200)", type=float)

@@ -120,3 +120,10 @@ class _Feed:
             return key or str(event.get("id", ""))
         return self.inner.key_of(event)
 
+    def __getattr__(self, name: str):
+        """The inner simulator's control hook and the rest (``force``, ``shared_conditions`` …), so
+        that a second drill's conductor can wrap this feed: several drills at once."""
+        if name == "inner" or self.inner is None:
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+

@@ -366,3 +366,23 @@ def test_a_system_forced_down_fails_every_probe_of_every_simulator_of_the_feed(t
     conductor.stop()
     assert [ok for at, ok in probes if 92 <= at < 180] and not any(ok for at, ok in probes if 92 <= at < 180)
     assert any(ok for at, ok in probes if at >= 185) and any(ok for at, ok in probes if at < 90)
+
+
+def test_several_drills_play_at_once_over_one_background(tmp_path, capsys):
+    """``ioc drill a b --out FILE``: both timelines over one background, each with its own ids and
+    promises."""
+    from streams.cli import main
+
+    out = tmp_path / "both.jsonl"
+    code = main(["drill", "eoffice-bruteforce", "dossier-backlog", "--speed", "60", "--rate", "50", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code in (0, 1), printed  # at speed 60 promises that count the simulators' own events see fewer
+    ids = set()
+    for line in out.read_text().splitlines()[1:]:
+        value = orjson.loads(orjson.loads(line)["value"])
+        ids |= {e["id"] for e in (value if isinstance(value, list) else [value])}
+    assert any(i.startswith("drill-eoffice-bruteforce-") for i in ids)
+    assert any(i.startswith("drill-dossier-backlog-") for i in ids)
+    assert "eoffice-bruteforce: " in printed and "dossier-backlog: " in printed
+    assert main(["drill", "dvc-ddos", "dvc-ddos", "--out", str(tmp_path / "x.jsonl")]) == 1
+    assert "named twice" in capsys.readouterr().err
