@@ -26,6 +26,12 @@ FLAP_PER_HOUR = 0.002
 TAMPER_PER_HOUR = 0.002
 DARK_SHARE = 0.04  # cameras whose infrared has failed
 RULE_WEIGHTS = {"FieldDetector/ObjectsInside": 4, "LineDetector/Crossed": 5, "LoiteringDetector": 1, "ObjectDetector": 3}
+INTRUSION = "FieldDetector/ObjectsInside"
+#: background intrusions into a border zone's restricted areas, per zone and hour in the dead of
+#: night (night_factor scales them: a fifth of that by day); rare, whatever the feed's event rate,
+#: so that the drill's 0.1 tracks/s and a real crossing stand out.  Town cameras' "inside" tracks
+#: are the budget's share, as before.
+BORDER_INTRUSIONS_PER_HOUR = 2.0
 ZONE_LABELS = {"person": 55, "motorcycle": 20, "car": 10}
 TOWN_LABELS = {"motorcycle": 45, "car": 30, "person": 20, "truck": 5}
 ZONE_AREAS = ("border_strip", "trail", "checkpoint")
@@ -177,7 +183,9 @@ class CameraSimulator:
     # -- analytics --------------------------------------------------------------------------
     def _new_track(self, st: CamState, now: datetime, dt: float, rule: str | None = None) -> Event:
         rng, cam = self.rng, st.cam
-        rule = rule or rng.choices(cam.rules, weights=[RULE_WEIGHTS[r] for r in cam.rules])[0]
+        if rule is None:
+            rules = [r for r in cam.rules if not (cam.zone and r == INTRUSION)] or cam.rules
+            rule = rng.choices(rules, weights=[RULE_WEIGHTS[r] for r in rules])[0]
         labels = ZONE_LABELS if cam.zone else TOWN_LABELS
         label = "boat" if cam.coast and rng.random() < 0.15 else rng.choices(list(labels), weights=list(labels.values()))[0]
         start = within(rng, now, dt)
@@ -230,8 +238,16 @@ class CameraSimulator:
             weights = [night if st.cam.zone else traffic for st in online]
             for st in rng.choices(online, weights=weights, k=new):
                 events.append(self._new_track(st, now, dt))
+        rates = dict(self._border_rates(now)) if self.incidents else {}
         for target, rate in self.intrusions.items():
-            cams = [st for st in self.cameras_of(target) if st.reported == "online"]
+            rates[target] = rates.get(target, 0.0) + rate
+        for target, rate in rates.items():
+            cams = [st for st in self.cameras_of(target) if st.reported == "online" and INTRUSION in st.cam.rules]
             for _ in range(count(rng, rate * dt) if cams else 0):
-                events.append(self._new_track(rng.choice(cams), now, dt, "FieldDetector/ObjectsInside"))
+                events.append(self._new_track(rng.choice(cams), now, dt, INTRUSION))
         return events
+
+    def _border_rates(self, now: datetime) -> list[tuple[str, float]]:
+        """Background intrusion tracks per second into each border zone."""
+        zones = sorted({st.cam.zone for st in self.states.values() if st.cam.zone})
+        return [(z, BORDER_INTRUSIONS_PER_HOUR * night_factor(now) / 3600) for z in zones]

@@ -45,7 +45,7 @@ class Pipeline:
 
     def check_alive(self) -> None:
         for name, proc in self.procs.items():
-            if not proc.alive():
+            if not name.startswith("drill") and not proc.alive():
                 raise AssertionError(f"{name} exited with {proc.proc.returncode}:\n{proc.log_tail()}")
 
     def stop(self) -> None:

@@ -94,7 +94,7 @@ def alert_promises() -> list[Promise]:
     for name in (*FAST, *SLOW):
         sc = load_scenario(name)
         for a in sc.alerts:
-            out.append(Promise(name, f"{a.rule} for {a.entity}", a.at, a.until, rule=a.rule, entity=a.entity))
+            out.append(Promise(name, f"{a.rule} for {a.entity}", *a.during, rule=a.rule, entity=a.entity))
     return out
 
 

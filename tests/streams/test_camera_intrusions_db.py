@@ -49,9 +49,9 @@ async def test_intrusions_per_province_zone_over_a_rolling_hour(test_settings, d
     assert value(HOUR - timedelta(minutes=30))["bz-giangthanh"] == 2.0  # nothing from the future
     assert value(HOUR + timedelta(minutes=80))["bz-giangthanh"] == 0.0
 
-    # the rule of deploy/rules/ioc.yaml, under a name of its own, names the zone in its summary
+    # the rule of deploy/rules/ioc.yaml, under a name of its own and with low thresholds, names the zone
     rule = next(r for r in load_rules(test_settings.alert_rule_files()) if r.indicator == "camera.intrusions")
-    rule = replace(rule, name="it_border_intrusions")
+    rule = replace(rule, name="it_border_intrusions", fire=3, clear=1)  # the thresholds of these six tracks
     states = store.load_states()
     for i in range(3):  # long enough for its pending time, if it has one
         now = after + timedelta(minutes=5 * i)
