@@ -24,10 +24,17 @@ ONCALL = """receivers:
     channel: webhook
     url: {ops}
     description: on-call (the test's receiver)
+  drill:
+    channel: webhook
+    url: {drill}
+    description: the drill's own channel (the test's receiver)
 levels:
   - name: trực ban
     after: 0s
     receivers: [ops]
+drill:
+  receivers: [drill]
+  notify_oncall: false
 """
 
 
@@ -65,7 +72,7 @@ def pipeline(stack, tmp_path_factory) -> Iterator[Pipeline]:
     workdir = tmp_path_factory.mktemp("e2e")
     receiver = LocalReceiver().start()
     oncall = workdir / "oncall.yaml"
-    oncall.write_text(ONCALL.format(ops=receiver.url("/oncall")))
+    oncall.write_text(ONCALL.format(ops=receiver.url("/oncall"), drill=receiver.url("/drill")))
     settings = Settings(database_url=ADMIN_DSN.rsplit("/", 1)[0] + f"/{dbname}", topic_prefix=f"e{run}.",
                         app_id=f"ioc-e2e-{run}", metrics_port=0, alerts_metrics_port=0, notify_metrics_port=0,
                         batch_within_s=0.2, topic_partitions=2, detect_interval_s=5,
