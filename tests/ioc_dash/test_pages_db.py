@@ -145,15 +145,17 @@ def test_services_page_dossiers_plan_and_agencies(wall, db, undo):
     start = local_month_start(datetime.now(timezone.utc))
     dossier, report = uniq("D"), uniq("R")
     undo("DELETE FROM dossier_day WHERE unit_code = '909' AND channel = 'online' AND time = %s", start)
-    undo("DELETE FROM dossier_state WHERE dossier_id = %s", dossier)
+    undo("DELETE FROM dossier_state WHERE dossier_id LIKE %s", f"{dossier}%")
     undo("DELETE FROM citizen_report WHERE report_id = %s", report)
     db.execute("""INSERT INTO dossier_day (time, unit_code, level, channel, online_kind, received, online, digitised)
                   VALUES (%s, '909', 'district', 'online', 'full_process', 40, 40, 10)
                   ON CONFLICT (unit_code, level, channel, online_kind, time) DO UPDATE SET received = 40""", (start,))
+    # more dossiers due soon than any unit of the run's simulated feeds has, so An Minh tops the list
     db.execute("""INSERT INTO dossier_state (dossier_id, procedure_code, unit_code, level, channel, received_date,
                                              due_date, status, origin)
-                  VALUES (%s, 'KG.XD.01', '909', 'district', 'online', now() - interval '14 days',
-                          now() + interval '2 hours', 'in_progress', 'received')""", (dossier,))
+                  SELECT %s || '-' || n, 'KG.XD.01', '909', 'district', 'online', now() - interval '14 days',
+                         now() + interval '2 hours', 'in_progress', 'received' FROM generate_series(1, 500) n""",
+               (dossier,))
     db.execute("""INSERT INTO citizen_report (report_id, category, unit_code, agency, deadline, reported_at, status)
                   VALUES (%s, 'electricity', '899', 'pc-kg', now() - interval '3 hours', now() - interval '1 day',
                           'assigned')""", (report,))
