@@ -75,6 +75,13 @@ class BatchOutcome:
     duplicates: int = 0
     rejected: list[DeadLetter] = field(default_factory=list)
 
+    def add(self, other: "BatchOutcome") -> None:
+        """Count another part of the same batch (its messages are already counted here)."""
+        self.events += other.events
+        self.fresh += other.fresh
+        self.duplicates += other.duplicates
+        self.rejected.extend(other.rejected)
+
 
 class Backoff:
     def __init__(self, first_s: float = 0.5, max_s: float = 30.0) -> None:
@@ -139,10 +146,7 @@ class FeedPipeline:
                 await self.dead_letter([letter])
                 self.metrics.dead_letters.labels(msg.topic, letter.reason).inc()
                 one = BatchOutcome(messages=1, rejected=[letter])
-            out.events += one.events
-            out.fresh += one.fresh
-            out.duplicates += one.duplicates
-            out.rejected.extend(one.rejected)
+            out.add(one)
         return out
 
     async def _process(self, messages: Sequence[Message]) -> BatchOutcome:

@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from psycopg.rows import dict_row
 
-from bench.procs import ROOT, settings_env
+from bench.procs import settings_env
 from streams.settings import Settings
 
 ADMIN_DSN = os.environ.get("IOC_BENCH_ADMIN_DSN", "postgresql://ioc@127.0.0.1:5433/postgres")
@@ -77,20 +76,23 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def run(minutes: float, rate: float, keep: bool) -> dict[str, Any]:
-    from simulators.province import load_province
     from streams.admin import create_topics
-    from streams.db.migrate import migrate
+    from streams.db.scratch import scratch_database
 
     tag = uuid.uuid4().hex[:8]
     dbname = f"ioc_calm_{tag}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    settings = Settings(database_url=ADMIN_DSN.rsplit("/", 1)[0] + f"/{dbname}", topic_prefix=f"calm{tag}.",
-                        app_id=f"ioc-calm-{tag}", metrics_port=0, alerts_metrics_port=0)
-    migrate(settings.dsn, log=lambda *_: None)
-    create_topics(settings, log_fn=lambda *_: None)
+    with scratch_database(ADMIN_DSN, dbname, keep=keep) as dsn:
+        settings = Settings(database_url=dsn, topic_prefix=f"calm{tag}.", app_id=f"ioc-calm-{tag}", metrics_port=0,
+                            alerts_metrics_port=0)
+        create_topics(settings, log_fn=lambda *_: None)
+        return _run(settings, dbname, minutes, rate)
+
+
+def _run(settings: Settings, dbname: str, minutes: float, rate: float) -> dict[str, Any]:
+    from simulators.province import load_province
+
     province = load_province(settings.province_file)
-    workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"ioc-calm-{tag}"
+    workdir = Path(os.environ.get("TMPDIR", "/tmp")) / settings.app_id
     workdir.mkdir(parents=True)
     procs = [_start(settings, workdir, "worker", "worker"),
              _start(settings, workdir, "simulate", "simulate", "--rate", str(rate)),
@@ -122,9 +124,6 @@ def run(minutes: float, rate: float, keep: bool) -> dict[str, Any]:
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 p.kill()
-        if not keep:
-            with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
     return result
 
 

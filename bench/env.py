@@ -10,11 +10,10 @@ from importlib import metadata
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 from pydantic import SecretStr
 
 from streams.admin import create_topics, delete_topics
-from streams.db.migrate import migrate
+from streams.db.scratch import create_database, drop_database, sibling_dsn
 from streams.settings import Settings
 from streams.topics import FEEDS, all_topics, topic_name
 
@@ -37,17 +36,15 @@ class BenchEnv:
         self.run_id = uuid.uuid4().hex[:8]
         self.dbname = f"ioc_bench_{self.run_id}"
         self.admin_dsn = admin_dsn
-        self.dsn = admin_dsn.rsplit("/", 1)[0] + f"/{self.dbname}"
+        self.dsn = sibling_dsn(admin_dsn, self.dbname)
         self.partitions = partitions
         self.base = base or Settings()
         self._made: list[Settings] = []
         self._db = False
 
     def create_database(self) -> None:
-        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.dbname)))
+        create_database(self.admin_dsn, self.dbname)
         self._db = True
-        migrate(self.dsn, log=lambda *_: None)
 
     def settings(self, phase: str) -> Settings:
         """Settings of one phase: its topics and consumer group, the run's database, defaults otherwise."""
@@ -74,8 +71,7 @@ class BenchEnv:
                 problems.append(f"topics {s.topic_prefix}*: {exc}")
         if self._db:
             try:
-                with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
-                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.dbname)))
+                drop_database(self.admin_dsn, self.dbname)
             except Exception as exc:
                 problems.append(f"database {self.dbname}: {exc}")
         return problems

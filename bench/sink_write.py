@@ -17,12 +17,10 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import psycopg
-from psycopg import sql
 
 from agents.health import HEALTH_FEED
 from agents.security import SECURITY_FEED
-from streams.db.migrate import migrate
+from streams.db.scratch import scratch_database
 from streams.events.health import RequestLog
 from streams.events.security import FirewallLog
 from streams.sinks.base import SourceStats
@@ -73,15 +71,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=10_000)
     args = ap.parse_args()
     name = f"ioc_bench_sink_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    dsn = args.dsn.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        migrate(dsn, log=lambda *_: None)
+    with scratch_database(args.dsn, name) as dsn:
         results = asyncio.run(run(dsn, args.batches, args.size))
-    finally:
-        with psycopg.connect(args.dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     for label, values in results.items():
         print(f"{label:18s} µs/event median {statistics.median(values):6.1f}  min {min(values):6.1f}  "
               f"max {max(values):6.1f}  ({len(values)} batches of {args.size})")

@@ -4,11 +4,22 @@ TLS and SASL to the brokers come from the settings (``streams/kafka_security.py`
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import faust
 
 from streams import offsets
 from streams.kafka_security import faust_credentials
 from streams.settings import Settings
+
+
+def _datadir(settings: Settings) -> Path:
+    """Faust keeps a directory per app even with a memory store: under the run directory, not the
+    working directory (``APP_DATADIR``, Faust's own variable, still wins)."""
+    datadir = Path(os.environ.get("APP_DATADIR") or settings.run_dir / "faust" / f"{settings.app_id}-data")
+    datadir.mkdir(parents=True, exist_ok=True)
+    return datadir
 
 
 def create_app(settings: Settings, **overrides) -> faust.App:
@@ -29,6 +40,7 @@ def create_app(settings: Settings, **overrides) -> faust.App:
         stream_wait_empty=False,
         producer_linger_ms=5,
         logging_config=None,
+        datadir=_datadir(settings),
     )
     credentials = faust_credentials(settings)
     if credentials is not None:

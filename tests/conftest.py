@@ -38,27 +38,21 @@ def stack() -> None:
 def test_settings(stack) -> Settings:
     """Settings of this run: a fresh database with the schema, fresh topics."""
     from streams.admin import create_topics
-    from streams.db.migrate import migrate
+    from streams.db.scratch import scratch_database
 
     run = uuid.uuid4().hex[:8]
-    dbname = f"ioc_test_{run}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
-    dsn = ADMIN_DSN.rsplit("/", 1)[0] + f"/{dbname}"
-    settings = Settings(
-        database_url=dsn,
-        topic_prefix=f"t{run}.",
-        app_id=f"ioc-test-{run}",
-        metrics_port=0,
-        batch_within_s=0.2,
-        topic_partitions=2,
-        detect_interval_s=2,
-    )
-    migrate(settings.dsn, log=lambda *_: None)
-    create_topics(settings, log_fn=lambda *_: None)
-    yield settings
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    with scratch_database(ADMIN_DSN, f"ioc_test_{run}") as dsn:
+        settings = Settings(
+            database_url=dsn,
+            topic_prefix=f"t{run}.",
+            app_id=f"ioc-test-{run}",
+            metrics_port=0,
+            batch_within_s=0.2,
+            topic_partitions=2,
+            detect_interval_s=2,
+        )
+        create_topics(settings, log_fn=lambda *_: None)
+        yield settings
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from streams.settings import Settings
 
@@ -72,3 +72,31 @@ def wait_for(fn: Callable[[], T], *, timeout: float = 60, interval: float = 0.5,
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; last value {last!r}")
+
+
+DeadLetter = tuple[dict[str, str], bytes]  # (headers, value) of one record of the dead-letter topic
+
+
+def read_dead_letters(settings: Settings, enough: Callable[[list[DeadLetter]], bool], *, timeout: float, what: str,
+                      logs: Callable[[], str], **consumer: Any) -> list[DeadLetter]:
+    """The run's dead-letter topic read from the start until ``enough`` of what was read so far; on a
+    timeout the assertion names ``what``, the headers read and the ``logs`` of the processes."""
+    from kafka import KafkaConsumer
+
+    from streams.topics import topic_name
+
+    reader = KafkaConsumer(topic_name(settings, "deadletter"), bootstrap_servers=settings.bootstrap_servers,
+                           group_id=None, auto_offset_reset="earliest", consumer_timeout_ms=500, **consumer)
+    read: list[DeadLetter] = []
+
+    def poll() -> bool:
+        read.extend(({k: v.decode() for k, v in record.headers}, record.value) for record in reader)
+        return enough(read)
+
+    try:
+        wait_for(poll, timeout=timeout, what=what)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; read {[h for h, _ in read]}\n{logs()}") from None
+    finally:
+        reader.close()
+    return read

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 
-import psycopg
 import pytest
 
 from streams.settings import Settings
@@ -15,29 +15,25 @@ from tests.conftest import ADMIN_DSN
 def isolated(stack) -> Iterator:
     """``isolated(**overrides)`` -> Settings with a fresh database, topics and consumer group."""
     from streams.admin import create_topics, delete_topics
-    from streams.db.migrate import migrate
+    from streams.db.scratch import scratch_database
 
-    made: list[tuple[str, Settings]] = []
+    with ExitStack() as cleanup:
+        def make(**overrides) -> Settings:
+            run = uuid.uuid4().hex[:8]
+            dsn = cleanup.enter_context(scratch_database(ADMIN_DSN, f"ioc_deploy_{run}"))
+            base = dict(database_url=dsn, topic_prefix=f"d{run}.", app_id=f"ioc-deploy-{run}", metrics_port=0,
+                        batch_within_s=0.2, detect_interval_s=5)
+            settings = Settings(**{**base, **overrides})
+            cleanup.callback(_delete_topics, delete_topics, settings)
+            create_topics(settings, log_fn=lambda *_: None)
+            return settings
 
-    def make(**overrides) -> Settings:
-        run = uuid.uuid4().hex[:8]
-        dbname = f"ioc_deploy_{run}"
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{dbname}"')
-        base = dict(database_url=ADMIN_DSN.rsplit("/", 1)[0] + f"/{dbname}", topic_prefix=f"d{run}.",
-                    app_id=f"ioc-deploy-{run}", metrics_port=0, batch_within_s=0.2, detect_interval_s=5)
-        settings = Settings(**{**base, **overrides})
-        made.append((dbname, settings))
-        migrate(settings.dsn, log=lambda *_: None)
-        create_topics(settings, log_fn=lambda *_: None)
-        return settings
+        yield make
 
-    yield make
-    for dbname, settings in made:
-        try:
-            delete_topics(settings)
-        except Exception:  # noqa: BLE001 — cleanup must not hide the test's own failure
-            pass
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+def _delete_topics(delete_topics, settings: Settings) -> None:
+    try:
+        delete_topics(settings)
+    except Exception:  # noqa: BLE001 — cleanup must not hide the test's own failure
+        pass
 

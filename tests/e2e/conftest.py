@@ -8,9 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from streams.notify.testing import LocalReceiver
 from streams.settings import Settings
@@ -63,30 +61,25 @@ class Pipeline:
 @pytest.fixture(scope="module")
 def pipeline(stack, tmp_path_factory) -> Iterator[Pipeline]:
     from streams.admin import create_topics
-    from streams.db.migrate import migrate
+    from streams.db.scratch import scratch_database
 
     run = uuid.uuid4().hex[:8]
-    dbname = f"ioc_e2e_{run}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
     workdir = tmp_path_factory.mktemp("e2e")
     receiver = LocalReceiver().start()
     oncall = workdir / "oncall.yaml"
     oncall.write_text(ONCALL.format(ops=receiver.url("/oncall"), drill=receiver.url("/drill")))
-    settings = Settings(database_url=ADMIN_DSN.rsplit("/", 1)[0] + f"/{dbname}", topic_prefix=f"e{run}.",
-                        app_id=f"ioc-e2e-{run}", metrics_port=0, alerts_metrics_port=0, notify_metrics_port=0,
-                        batch_within_s=0.2, topic_partitions=2, detect_interval_s=5,
-                        alert_interval_s=ALERT_INTERVAL_S, oncall_file=oncall, run_dir=workdir)
-    migrate(settings.dsn, log=lambda *_: None)
-    create_topics(settings, log_fn=lambda *_: None)
-    pipe = Pipeline(settings, receiver, workdir)
-    try:
-        pipe.start("worker", "worker")
-        pipe.start("alerts", "alerts", "run")
-        pipe.start("notify", "notify", "run")
-        yield pipe
-    finally:
-        pipe.stop()
-        receiver.stop()
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+    with scratch_database(ADMIN_DSN, f"ioc_e2e_{run}") as dsn:
+        settings = Settings(database_url=dsn, topic_prefix=f"e{run}.", app_id=f"ioc-e2e-{run}", metrics_port=0,
+                            alerts_metrics_port=0, notify_metrics_port=0, batch_within_s=0.2, topic_partitions=2,
+                            detect_interval_s=5, alert_interval_s=ALERT_INTERVAL_S, oncall_file=oncall,
+                            run_dir=workdir)
+        create_topics(settings, log_fn=lambda *_: None)
+        pipe = Pipeline(settings, receiver, workdir)
+        try:
+            pipe.start("worker", "worker")
+            pipe.start("alerts", "alerts", "run")
+            pipe.start("notify", "notify", "run")
+            yield pipe
+        finally:
+            pipe.stop()
+            receiver.stop()

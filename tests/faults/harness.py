@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from simulators.province import load_province
 from streams.admin import create_topics
-from streams.db.migrate import migrate
+from streams.db.scratch import create_database, drop_database
 from streams.settings import Settings
 from tests.faults.feed import Feed, build_feed
 from tests.faults.reference import RAW_TABLES, Expected, expected, when
@@ -303,11 +303,9 @@ class FaultRun:
         self.stack = stack
         self.name = name
         self.database = f"faults_{name}_{uuid.uuid4().hex[:6]}"
-        with psycopg.connect(stack.dsn(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.database}"')
-        self.settings = base.model_copy(update={"database_url": SecretStr(stack.dsn(self.database)),
+        dsn = create_database(stack.dsn(), self.database)
+        self.settings = base.model_copy(update={"database_url": SecretStr(dsn),
                                                "app_id": f"faults-{name}-{uuid.uuid4().hex[:6]}"})
-        migrate(self.settings.dsn, log=lambda *_: None)
         self.logs = logs
         self.logs.mkdir(parents=True, exist_ok=True)
         self.worker_env = {**WORKER_ENV, "APP_DATADIR": str(logs / "faust-data"), **worker_env}
@@ -380,8 +378,7 @@ class FaultRun:
             w.stop()
         self.conn.close()
         try:
-            with psycopg.connect(self.stack.dsn(), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            drop_database(self.stack.dsn(), self.database)
         except psycopg.OperationalError:
             pass
 

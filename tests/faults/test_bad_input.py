@@ -17,12 +17,11 @@ from agents.workers import FEED_SPECS
 from streams.admin import create_topics
 from streams.metrics import WorkerMetrics
 from streams.sinks.base import MemorySink
-from streams.topics import topic_name
 from streams.validation import Decoder, Limits
 from tests.faults.corpus import HTML, OK, SQL, VIETNAMESE, Case, corpus, elements
 from tests.faults.harness import FaultRun, produce
 from tests.streams.test_contracts import BOUNDS
-from tests.support import wait_for
+from tests.support import read_dead_letters, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -89,8 +88,6 @@ def test_the_corpus_through_the_pipeline(fault_report):
 
 
 def test_the_corpus_through_the_worker(private_stack, fault_report, tmp_path):
-    from kafka import KafkaConsumer
-
     base = private_stack.settings(topic_prefix="corpus.", max_message_bytes=LIMIT)
     create_topics(base, log_fn=lambda *_: None)
     cases = corpus(datetime.now(timezone.utc), max_message_bytes=LIMIT)
@@ -106,24 +103,14 @@ def test_the_corpus_through_the_worker(private_stack, fault_report, tmp_path):
                     good.setdefault(SPECS[case.family].raw.name, []).append(ident)
                 else:
                     wanted[(where.topic, where.partition, where.offset, index)] = (outcome, case.name)
-        consumer = KafkaConsumer(topic_name(base, "deadletter"), bootstrap_servers=base.bootstrap_servers,
-                                 group_id=None, auto_offset_reset="earliest", consumer_timeout_ms=500,
+        def source(h: dict[str, str]) -> tuple[str, int, int, int | None]:
+            index = int(h["ioc-source-index"]) if "ioc-source-index" in h else None
+            return h["ioc-source-topic"], int(h["ioc-source-partition"]), int(h["ioc-source-offset"]), index
+
+        read = read_dead_letters(base, lambda letters: len({source(h) for h, _ in letters}) >= len(wanted), timeout=90,
+                                 what=f"{len(wanted)} dead letters", logs=run.log_tails,
                                  max_partition_fetch_bytes=2 * LIMIT)
-        found: dict[tuple[str, int, int, int | None], dict[str, str]] = {}
-
-        def poll() -> bool:
-            for record in consumer:
-                h = {k: v.decode() for k, v in record.headers}
-                index = int(h["ioc-source-index"]) if "ioc-source-index" in h else None
-                found[(h["ioc-source-topic"], int(h["ioc-source-partition"]), int(h["ioc-source-offset"]), index)] = h
-            return len(found) >= len(wanted)
-
-        try:
-            wait_for(poll, timeout=90, what=f"{len(wanted)} dead letters")
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}\n{run.log_tails()}") from None
-        finally:
-            consumer.close()
+        found = {source(h): h for h, _ in read}
         assert set(found) == set(wanted), (set(wanted) - set(found), set(found) - set(wanted))
         wrong = {wanted[k][1]: (wanted[k][0], h["ioc-reason"]) for k, h in found.items()
                  if h["ioc-reason"] != wanted[k][0]}

@@ -18,13 +18,12 @@ import uuid
 from datetime import datetime, timezone
 
 import orjson
-from kafka import KafkaConsumer
 
 from agents.workers import FEED_SPECS
-from streams.topics import FEEDS, topic_name
+from streams.topics import FEEDS
 from tests.faults.corpus import examples
 from tests.faults.harness import committed, produce
-from tests.support import wait_for
+from tests.support import read_dead_letters, wait_for
 
 OVER_LIMIT = 1_010_022  # the size seen in production
 NOT_JSON = 999_990
@@ -62,24 +61,12 @@ def test_messages_too_large_for_the_dead_letter_topic_never_stall_a_partition(wo
         where[(over.topic, over.partition, over.offset)] = (family, "too_large", big[family]["too_large"])
         where[(garbage.topic, garbage.partition, garbage.offset)] = (family, "not_json", big[family]["not_json"])
 
-    consumer = KafkaConsumer(topic_name(test_settings, "deadletter"), bootstrap_servers=test_settings.bootstrap_servers,
-                             group_id=None, auto_offset_reset="earliest", consumer_timeout_ms=500)
-    found: dict[tuple[str, int, int], tuple[dict, dict]] = {}
+    def source(h: dict[str, str]) -> tuple[str | None, int, int]:
+        return h.get("ioc-source-topic"), int(h.get("ioc-source-partition", -1)), int(h.get("ioc-source-offset", -1))
 
-    def poll() -> bool:
-        for record in consumer:
-            h = {k: v.decode() for k, v in record.headers}
-            at = (h.get("ioc-source-topic"), int(h.get("ioc-source-partition", -1)), int(h.get("ioc-source-offset", -1)))
-            if at in where:
-                found[at] = (h, orjson.loads(record.value))
-        return len(found) == len(where)
-
-    try:
-        wait_for(poll, timeout=120, what=f"{len(where)} dead letters of the big messages")
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}; found {sorted(found)}\n{worker.log_tail()}") from None
-    finally:
-        consumer.close()
+    read = read_dead_letters(test_settings, lambda letters: len({source(h) for h, _ in letters} & set(where)) == len(where),
+                             timeout=120, what=f"{len(where)} dead letters of the big messages", logs=worker.log_tail)
+    found = {source(h): (h, orjson.loads(value)) for h, value in read if source(h) in where}
     for at, (family, reason, original) in where.items():
         headers, doc = found[at]
         assert headers["ioc-reason"] == reason and headers["ioc-reference"] == "1", (family, headers)

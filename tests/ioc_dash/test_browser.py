@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from selenium.common.exceptions import WebDriverException
 
 from ioc_dash.auth.store import UserStore
-from streams.db.migrate import migrate
+from streams.db.scratch import scratch_database
 from streams.sinks.alertstore import AlertStore
 from tests.conftest import ADMIN_DSN
 from tests.ioc_dash.browser import Browser, DashServer
@@ -165,16 +165,8 @@ def test_a_wall_token_views_without_signing_in(server, browser, test_settings):
 def stale_db(test_settings):
     """A second database that only a fake worker writes to: its heartbeat stops when we say."""
     name = f"{test_settings.dsn.rsplit('/', 1)[1]}_stale"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        dsn = SecretStr(ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}")
-        settings = test_settings.model_copy(update={"database_url": dsn})
-        migrate(settings.dsn, log=lambda *_: None)
-        yield settings
-    finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(ADMIN_DSN, name) as dsn:
+        yield test_settings.model_copy(update={"database_url": SecretStr(dsn)})
 
 
 def _beat(dsn: str, stop: threading.Event) -> None:

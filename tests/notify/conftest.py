@@ -47,16 +47,10 @@ def alert_row(id_: int = 7, *, rule: str = "service_unavailable", entity: str = 
 @pytest.fixture(scope="module")
 def notify_dsn(stack):
     """A fresh, migrated database for one test module (the outbox is shared by every dispatcher)."""
-    from streams.db.migrate import migrate
+    from streams.db.scratch import scratch_database
 
-    name = f"ioc_test_notify_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    dsn = ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
-    migrate(dsn, log=lambda *_: None)
-    yield dsn
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(ADMIN_DSN, f"ioc_test_notify_{uuid.uuid4().hex[:8]}") as dsn:
+        yield dsn
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import psycopg
 import pytest
 
 from agents.alerts.evaluate import evaluate
 from agents.alerts.rules import parse_rule
 from agents.drill_score import score
+from streams.db.scratch import scratch_database
 from streams.errors import SinkUnavailable
 from streams.notify.oncall import parse_oncall
 from streams.sinks.alertstore import AlertStore
@@ -135,12 +135,6 @@ def test_a_run_left_running_by_a_dead_process_is_closed_by_the_next_one(test_set
 
 def test_a_database_without_the_drill_table_refuses_the_drill_in_one_line(test_settings):
     name = f"{test_settings.dsn.rsplit('/', 1)[1]}_nodrill"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        empty = DrillStore(ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}")
+    with scratch_database(ADMIN_DSN, name, migrate=False) as dsn:
         with pytest.raises(SinkUnavailable, match="cannot register the drill run: .*drill_run"):
-            register(empty, "dvc", datetime.now(timezone.utc))
-    finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            register(DrillStore(dsn), "dvc", datetime.now(timezone.utc))

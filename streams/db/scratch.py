@@ -1,0 +1,44 @@
+"""Throw-away databases for tests, benchmarks and calm runs: created, migrated, dropped.
+
+``scratch_database(admin_dsn, name)`` creates ``name`` next to the admin connection's database,
+applies the schema (``migrate=False`` leaves it empty) and yields its DSN; on leaving, the database
+is dropped, open connections and all, unless ``keep``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import sql
+
+from streams.db.migrate import migrate as apply_migrations
+
+
+def sibling_dsn(admin_dsn: str, name: str) -> str:
+    """The DSN of database ``name`` on the server of ``admin_dsn`` (same user, host and port)."""
+    return admin_dsn.rsplit("/", 1)[0] + f"/{name}"
+
+
+def create_database(admin_dsn: str, name: str, *, migrate: bool = True) -> str:
+    """Create database ``name`` (with the schema unless ``migrate=False``); return its DSN."""
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    dsn = sibling_dsn(admin_dsn, name)
+    if migrate:
+        apply_migrations(dsn, log=lambda *_: None)
+    return dsn
+
+
+def drop_database(admin_dsn: str, name: str) -> None:
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def scratch_database(admin_dsn: str, name: str, *, migrate: bool = True, keep: bool = False) -> Iterator[str]:
+    try:
+        yield create_database(admin_dsn, name, migrate=migrate)
+    finally:
+        if not keep:
+            drop_database(admin_dsn, name)
