@@ -16,36 +16,9 @@ from dash import html
 from agents.sensor_kpi import (LEVEL_METRICS, STATUS_RANK, ReadingStatus, SensorRules, rain_status, reading_status,
                                station_levels, station_staleness, worst)
 from ioc_dash.figures import LEVEL_BADGE, ago, badge, data_table, num
-from ioc_dash.i18n import register, t
+from ioc_dash.i18n import t
 from ioc_dash.repository import Snapshot
 from simulators.province import Province, Station
-
-register({
-    "env_water_level": {"vi": "Mực nước", "en": "Water level"},
-    "env_salinity": {"vi": "Độ mặn", "en": "Salinity"},
-    "env_rain": {"vi": "Mưa và thời tiết", "en": "Rain and weather"},
-    "env_air": {"vi": "Chất lượng không khí", "en": "Air quality"},
-    "station": {"vi": "Trạm", "en": "Station"},
-    "level_m": {"vi": "Mực nước (m)", "en": "Level (m)"},
-    "alert_danger_m": {"vi": "Báo động / nguy hiểm", "en": "Alert / danger"},
-    "rise_m_h": {"vi": "Tốc độ lên (m/giờ)", "en": "Rise (m/h)"},
-    "salinity_ppt": {"vi": "Độ mặn (‰)", "en": "Salinity (‰)"},
-    "rain_mm_1h": {"vi": "Mưa 1 giờ (mm)", "en": "Rain 1 h (mm)"},
-    "temperature_c": {"vi": "Nhiệt độ (°C)", "en": "Temperature (°C)"},
-    "vn_aqi": {"vi": "VN_AQI", "en": "VN_AQI"},
-    "aqi_band": {"vi": "Mức", "en": "Band"},
-    "pm25": {"vi": "PM2.5 (µg/m³)", "en": "PM2.5 (µg/m³)"},
-    "level_normal": {"vi": "Bình thường", "en": "Normal"},
-    "level_alert": {"vi": "Cảnh báo", "en": "Alert"},
-    "level_danger": {"vi": "Nguy hiểm", "en": "Danger"},
-    "level_stale": {"vi": "Mất dữ liệu", "en": "Stale"},
-    "band_good": {"vi": "Tốt", "en": "Good"},
-    "band_moderate": {"vi": "Trung bình", "en": "Moderate"},
-    "band_poor": {"vi": "Kém", "en": "Poor"},
-    "band_bad": {"vi": "Xấu", "en": "Bad"},
-    "band_very_bad": {"vi": "Rất xấu", "en": "Very bad"},
-    "band_hazardous": {"vi": "Nguy hại", "en": "Hazardous"},
-})
 
 KINDS = ("water_level", "salinity", "rain", "air")
 KIND_TITLES = {"water_level": "env_water_level", "salinity": "env_salinity", "rain": "env_rain", "air": "env_air"}

@@ -21,25 +21,8 @@ from ioc_dash.figures import COLORS, SEVERITIES, badge, figure_layout, rgba
 from ioc_dash.figures_alerts import SEVERITY_BADGE, attention, summary
 from ioc_dash.figures_env import StationView
 from ioc_dash.geo import LatLon, features, rings
-from ioc_dash.i18n import register, t
+from ioc_dash.i18n import t
 from simulators.province import Province
-
-register({
-    "camera_online": {"vi": "Camera hoạt động", "en": "Camera online"},
-    "camera_offline": {"vi": "Camera mất tín hiệu", "en": "Camera offline"},
-    "camera_flapping": {"vi": "Camera chập chờn", "en": "Camera flapping"},
-    "camera_unknown": {"vi": "Camera chưa rõ", "en": "Camera unknown"},
-    "sensor_normal": {"vi": "Trạm bình thường", "en": "Station normal"},
-    "sensor_alert": {"vi": "Trạm cảnh báo", "en": "Station alert"},
-    "sensor_danger": {"vi": "Trạm nguy hiểm", "en": "Station danger"},
-    "sensor_stale": {"vi": "Trạm mất dữ liệu", "en": "Station stale"},
-    "report_late": {"vi": "Phản ánh quá hạn", "en": "Report overdue"},
-    "report_due_soon": {"vi": "Phản ánh sắp hạn", "en": "Report due soon"},
-    "report_not_due": {"vi": "Phản ánh đang xử lý", "en": "Report open"},
-    "report_answered": {"vi": "Phản ánh đã trả lời", "en": "Report answered"},
-    "incidents_title": {"vi": "Sự cố trên bản đồ", "en": "Incidents on the map"},
-    "incident_severity": {"vi": "Sự cố: {severity}", "en": "Incident: {severity}"},
-})
 
 COS_LAT = math.cos(math.radians(10.0))  # the province lies around 10° N
 CAMERA_COLORS = {"online": COLORS["ok"], "offline": COLORS["down"], "flapping": COLORS["degraded"],

@@ -16,43 +16,7 @@ from dash import html
 from ioc_dash.figures import (COLORS, SEVERITIES, ago, badge, data_table, empty_figure, figure_layout, local_time,
                               num, tile)
 from ioc_dash.figures_alerts import SEVERITY_BADGE, TILE_SEVERITIES
-from ioc_dash.i18n import register, t
-
-register({
-    "sec_findings_title": {"vi": "Phát hiện trong 24 giờ theo mức độ", "en": "Findings in the last 24 h by severity"},
-    "sec_layers_title": {"vi": "Phát hiện theo lớp bảo vệ (Chỉ thị 14/CT-TTg)",
-                         "en": "Findings by protection layer (Directive 14/CT-TTg)"},
-    "sec_rate_title": {"vi": "Sự kiện tấn công mỗi phút (1 giờ)", "en": "Attack events per minute (last hour)"},
-    "sec_sources_title": {"vi": "Nguồn tấn công hàng đầu (1 giờ)", "en": "Top attacking sources (last hour)"},
-    "sec_recent_title": {"vi": "Phát hiện gần đây", "en": "Recent findings"},
-    "layer_1": {"vi": "Lớp 1: tại chỗ", "en": "Layer 1: on site"},
-    "layer_2": {"vi": "Lớp 2: giám sát, bảo vệ", "en": "Layer 2: monitoring"},
-    "layer_3": {"vi": "Lớp 3: kiểm tra độc lập", "en": "Layer 3: inspection"},
-    "layer_4": {"vi": "Lớp 4: giám sát quốc gia", "en": "Layer 4: national"},
-    "src_ip": {"vi": "Địa chỉ nguồn", "en": "Source address"},
-    "failed_logins": {"vi": "Đăng nhập lỗi", "en": "Failed logins"},
-    "targets": {"vi": "Mục tiêu", "en": "Targets"},
-    "findings": {"vi": "Phát hiện", "en": "Findings"},
-    "kind": {"vi": "Loại", "en": "Kind"},
-    "subject": {"vi": "Đối tượng", "en": "Subject"},
-    "severity": {"vi": "Mức độ", "en": "Severity"},
-    "layer": {"vi": "Lớp", "en": "Layer"},
-    "finding_brute_force": {"vi": "Dò mật khẩu", "en": "Brute force"},
-    "finding_request_spike": {"vi": "Đột biến truy cập (DDoS)", "en": "Request spike (DDoS)"},
-    "finding_port_scan": {"vi": "Quét cổng", "en": "Port scan"},
-    "finding_malware": {"vi": "Mã độc", "en": "Malware"},
-    "finding_ids": {"vi": "Cảnh báo IDS", "en": "IDS alert"},
-    "finding_national": {"vi": "Cảnh báo giám sát quốc gia", "en": "National monitoring alert"},
-    "times_seen": {"vi": "Số lần", "en": "Times"},
-    "first_seen": {"vi": "Lần đầu", "en": "First seen"},
-    "soc_link": {"vi": "Kết nối lớp 4 (giám sát quốc gia)", "en": "Layer-4 link (national monitoring)"},
-    "soc_up": {"vi": "Thông suốt", "en": "Up"},
-    "soc_down": {"vi": "Gián đoạn", "en": "Down"},
-    "soc_none": {"vi": "Chưa cấu hình", "en": "Not configured"},
-    "soc_last_success": {"vi": "Gửi thành công: {ago}", "en": "Last success: {ago}"},
-    "no_findings": {"vi": "Không có phát hiện nào", "en": "No findings"},
-    "no_attacks": {"vi": "Không có sự kiện tấn công trong 1 giờ qua", "en": "No attack events in the last hour"},
-})
+from ioc_dash.i18n import t
 
 LAYERS = (1, 2, 3, 4)
 

@@ -16,43 +16,9 @@ from agents.citizen_kpi import AgencyBacklog, AgencyService, agency_backlog, age
 from agents.dossier_kpi import DossierKpi, dossier_kpis, local_month_start, plan_values
 from agents.plan import Plan, TargetCheck, check_targets
 from ioc_dash.figures import badge, data_table, num, pct, tile
-from ioc_dash.i18n import register, t
+from ioc_dash.i18n import t
 from ioc_dash.repository import Snapshot
 from simulators.province import Province
-
-register({
-    "svc_kpi_title": {"vi": "Hồ sơ thủ tục hành chính trong tháng", "en": "Public-service dossiers this month"},
-    "svc_plan_title": {"vi": "Chỉ tiêu Kế hoạch {number} năm {year}", "en": "Targets of plan {number} for {year}"},
-    "svc_units_title": {"vi": "Đơn vị có hồ sơ sắp trễ hạn", "en": "Units with dossiers about to be late"},
-    "svc_citizen_title": {"vi": "Phản ánh hiện trường theo cơ quan", "en": "Citizen reports per agency"},
-    "received": {"vi": "Tiếp nhận", "en": "Received"},
-    "resolved": {"vi": "Đã giải quyết", "en": "Resolved"},
-    "on_time_rate": {"vi": "Đúng hạn", "en": "On time"},
-    "late_rate": {"vi": "Tỷ lệ trễ hạn", "en": "Late rate"},
-    "online_share": {"vi": "Trực tuyến", "en": "Online"},
-    "digitisation_rate": {"vi": "Số hóa hồ sơ", "en": "Digitised"},
-    "results_digitisation_rate": {"vi": "Số hóa kết quả", "en": "Results digitised"},
-    "satisfaction": {"vi": "Hài lòng", "en": "Satisfied"},
-    "in_progress": {"vi": "Đang xử lý", "en": "In progress"},
-    "due_soon": {"vi": "Sắp trễ hạn", "en": "About to be late"},
-    "late": {"vi": "Trễ hạn", "en": "Late"},
-    "unit": {"vi": "Đơn vị", "en": "Unit"},
-    "agency": {"vi": "Cơ quan", "en": "Agency"},
-    "open": {"vi": "Đang mở", "en": "Open"},
-    "awaiting": {"vi": "Chưa trả lời", "en": "Awaiting answer"},
-    "overdue": {"vi": "Quá hạn", "en": "Overdue"},
-    "target": {"vi": "Chỉ tiêu", "en": "Target"},
-    "plan_value": {"vi": "Kế hoạch", "en": "Plan"},
-    "live_value": {"vi": "Thực tế", "en": "Live"},
-    "met": {"vi": "Đánh giá", "en": "Assessment"},
-    "met_yes": {"vi": "Đạt", "en": "Met"},
-    "met_no": {"vi": "Chưa đạt", "en": "Not met"},
-    "met_unknown": {"vi": "Chưa đo", "en": "Not measured"},
-    "level_province": {"vi": "cấp tỉnh", "en": "province"},
-    "level_district": {"vi": "cấp huyện", "en": "district"},
-    "level_commune": {"vi": "cấp xã", "en": "commune"},
-    "no_agency": {"vi": "Chưa phân công", "en": "Not assigned"},
-})
 
 MEASURES = {"dossier.online_share": "online_share", "dossier.digitisation_rate": "digitisation_rate",
             "dossier.results_digitisation_rate": "results_digitisation_rate",

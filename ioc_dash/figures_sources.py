@@ -15,16 +15,7 @@ from agents.sources import SourceHealth
 from agents.windows import window_start
 from ioc_dash.figures import (SOURCE_BADGE, ago, badge, data_table, empty_figure, figure_layout, local_time, pct,
                               rate)
-from ioc_dash.i18n import register, t
-
-register({
-    "check_correct": {"vi": "Đúng", "en": "Correct"},
-    "check_complete": {"vi": "Đủ", "en": "Complete"},
-    "check_clean": {"vi": "Sạch", "en": "Clean"},
-    "check_live": {"vi": "Sống", "en": "Live"},
-    "sources_rate_title": {"vi": "Sự kiện nhận mỗi giây, theo phút (1 giờ)", "en": "Events received per second, per minute (last hour)"},
-    "no_arrivals": {"vi": "Chưa nhận sự kiện nào trong 1 giờ qua", "en": "No events in the last hour"},
-})
+from ioc_dash.i18n import t
 
 CHECKS = ("correct", "complete", "clean", "live")
 FEED_COLORS = {"health": "#4ea1f2", "security": "#f27b35", "camera": "#b07cf2", "sensor": "#2fbf71",

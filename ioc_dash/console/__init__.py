@@ -1,10 +1,11 @@
 """The operator console: pages under /console, merged into the wall's router.
 
-``PAGES`` maps a path to ``(title key, layout(lang))``.  Importing this package registers the
-console's strings and its callbacks as ``dash.hooks.callback``, which every Dash app created
-*afterwards* in the process gets; the router must allow callbacks for components not in the first
-layout (``suppress_callback_exceptions=True``).  Role checks happen on the server: in each layout (what
-is shown), before a guarded callback runs (``ioc_dash.auth.guard_outputs``) and inside it.
+``PAGES`` maps a path to ``(title key, layout(lang))``; the titles and every other text are in
+``ioc_dash/locale/console.yaml``.  Importing this package registers the console's callbacks as
+``dash.hooks.callback``, which every Dash app created *afterwards* in the process gets; the router
+must allow callbacks for components not in the first layout (``suppress_callback_exceptions=True``).
+Role checks happen on the server: in each layout (what is shown), before a guarded callback runs
+(``ioc_dash.auth.guard_outputs``) and inside it.
 
     path               title key    who
     /console           con_alerts   viewer, operator, admin, wall token (read-only)
@@ -15,7 +16,6 @@ is shown), before a guarded callback runs (``ioc_dash.auth.guard_outputs``) and 
     /console/drills/run   con_after_action  same  (?id=N; /console/drills/run.csv?id=N exports it)
     /console/users     con_users    admin
 """
-from ioc_dash.console import text  # noqa: F401  (registers the strings first)
 from ioc_dash.console import afteraction, alerts, detail, drills, users
 
 PAGES = {

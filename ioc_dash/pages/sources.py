@@ -8,17 +8,11 @@ from ioc_dash import figures
 from ioc_dash.context import WallContext
 from ioc_dash.figures_alerts import alert_list
 from ioc_dash.figures_sources import checks_table, rate_figure
-from ioc_dash.i18n import register, t
+from ioc_dash.i18n import t
 from ioc_dash.pages.common import graph, on_refresh, page, panel
 from ioc_dash.repository import Snapshot
 
 KEY, PATH, TITLE = "sources", "/sources", "page_sources"
-
-register({
-    "worker_degraded": {"vi": "Suy giảm", "en": "Degraded"},
-    "worker_crashed": {"vi": "{agents}: tác tử bị lỗi và được khởi động lại",
-                       "en": "{agents}: agent crashed and was restarted"},
-})
 
 
 def layout(lang: str) -> html.Div:

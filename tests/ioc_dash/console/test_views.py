@@ -4,7 +4,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ioc_dash.auth.roles import Principal
-from ioc_dash.console import text  # noqa: F401  (strings)
 from ioc_dash.console.detail import perform
 from ioc_dash.console.views import (AlertFilter, alerts_table, filter_alerts, fold, history_table, nav,
                                     parse_alert_id, parse_drill_list, parse_until)
