@@ -24,6 +24,7 @@ demo: setup
 
 ## Sets up what the tests need (stack included) and runs the whole suite.
 test: setup
+	@$(BIN)/lint-imports --no-cache
 	@deploy/stack.sh start
 	@deploy/browser.sh
 	@$(BIN)/pytest

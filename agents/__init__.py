@@ -1,1 +1,1 @@
-"""Faust agents (``agents.workers``) and the pure indicator logic they call."""
+"""Faust agents (``agents.worker.workers``) and the pure indicator logic they call."""

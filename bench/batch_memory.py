@@ -23,8 +23,8 @@ from bench.env import BenchEnv, start_stack
 from bench.feed import package, simulate_pool
 from bench.kafka_io import Ids, Producer
 from bench.procs import Proc, rss_mib
-from simulators.province import load_province
-from streams.topics import topic_name
+from streams.core.geography import load_province
+from streams.core.topics import topic_name
 
 UNCAPPED = 1_000_000_000
 

@@ -25,20 +25,20 @@ import psycopg
 from psycopg.rows import dict_row
 
 from bench.procs import settings_env
-from streams.settings import Settings
+from streams.core.settings import Settings
 
 ADMIN_DSN = os.environ.get("IOC_BENCH_ADMIN_DSN", "postgresql://ioc@127.0.0.1:5433/postgres")
 
 
 def _start(settings: Settings, workdir: Path, name: str, *args: str) -> subprocess.Popen:
     log = open(workdir / f"{name}.log", "ab")
-    return subprocess.Popen([sys.executable, "-m", "streams.cli", *args], env=settings_env(settings),
+    return subprocess.Popen([sys.executable, "-m", "streams.cli.main", *args], env=settings_env(settings),
                             stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
 
 
 def offline_now(conn: psycopg.Connection, province: Any) -> int:
     """Cameras the alert engine (and the wall) would call offline now."""
-    from agents.alerts.derived import camera_values
+    from agents.alerting.derived import camera_values
 
     rows = conn.execute("SELECT * FROM camera_state").fetchall()
     values = camera_values(rows, province, datetime.now(timezone.utc))["camera.offline"]
@@ -76,7 +76,7 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def run(minutes: float, rate: float, keep: bool) -> dict[str, Any]:
-    from streams.admin import create_topics
+    from streams.kafka.admin import create_topics
     from streams.db.scratch import scratch_database
 
     tag = uuid.uuid4().hex[:8]
@@ -89,7 +89,7 @@ def run(minutes: float, rate: float, keep: bool) -> dict[str, Any]:
 
 
 def _run(settings: Settings, dbname: str, minutes: float, rate: float) -> dict[str, Any]:
-    from simulators.province import load_province
+    from streams.core.geography import load_province
 
     province = load_province(settings.province_file)
     workdir = Path(os.environ.get("TMPDIR", "/tmp")) / settings.app_id

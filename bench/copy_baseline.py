@@ -15,10 +15,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from agents.workers import FEED_SPECS
+from agents.worker.workers import FEED_SPECS
 from bench.feed import Template, stamp
 from bench.kafka_io import utcnow
-from streams.validation import Decoder
+from streams.core.contracts.validation import Decoder
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from ioc_dash.app import create_app
-from streams.settings import Settings
+from streams.core.settings import Settings
 
 TICK = ("tick", "n_intervals")
 #: what a freshly opened wall screen holds in the inputs a tick callback may also read

@@ -12,10 +12,10 @@ from pathlib import Path
 import psycopg
 from pydantic import SecretStr
 
-from streams.admin import create_topics, delete_topics
+from streams.kafka.admin import create_topics, delete_topics
 from streams.db.scratch import create_database, drop_database, sibling_dsn
-from streams.settings import Settings
-from streams.topics import FEEDS, all_topics, topic_name
+from streams.core.settings import Settings
+from streams.core.topics import FEEDS, all_topics, topic_name
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_DSN = os.environ.get("IOC_BENCH_ADMIN_DSN", "postgresql://ioc@127.0.0.1:5433/postgres")

@@ -22,7 +22,7 @@ import orjson
 
 from simulators.base import Runner, iso
 from simulators.catalog import build_simulators
-from simulators.province import Province
+from streams.core.geography import Province
 
 HIGH_VOLUME = ("health", "security", "camera")
 

@@ -30,9 +30,9 @@ from bench.env import BenchEnv, code_version, describe_machine, now_iso, start_s
 from bench.feed import mix, package, simulate_pool
 from bench.kafka_io import Ids, LagProbe, Producer, bare_consume, partitions
 from bench.procs import CpuMeter, Proc, free_port, rss_mib, wait_http
-from simulators.province import load_province
-from streams.settings import Settings
-from streams.topics import FEEDS, topic_name
+from streams.core.geography import load_province
+from streams.core.settings import Settings
+from streams.core.topics import FEEDS, topic_name
 
 MODES = ("single", "batched")
 SCREENS = 30

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from pathlib import Path
 
-from streams.settings import Settings
+from streams.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")

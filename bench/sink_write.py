@@ -18,13 +18,13 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 
-from agents.health import HEALTH_FEED
-from agents.security import SECURITY_FEED
+from agents.indicators.health import HEALTH_FEED
+from agents.indicators.security import SECURITY_FEED
 from streams.db.scratch import scratch_database
-from streams.events.health import RequestLog
-from streams.events.security import FirewallLog
-from streams.sinks.base import SourceStats
-from streams.sinks.timescale import TimescaleSink
+from streams.core.contracts.health import RequestLog
+from streams.core.contracts.security import FirewallLog
+from streams.core.tables import SourceStats
+from agents.worker.sinks.timescale import TimescaleSink
 
 
 def health_batch(n: int, start: int, at: datetime) -> list[RequestLog]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from streams import metrics
+from streams.core import metrics
 
 BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0,
            1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 10.0, 30.0, 60.0, 300.0)
@@ -16,7 +16,7 @@ BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4,
 
 def main() -> int:
     metrics.LATENCY_BUCKETS = BUCKETS
-    from streams.cli import main as ioc
+    from streams.cli.main import main as ioc
 
     return ioc(["worker"])
 

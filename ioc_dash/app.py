@@ -20,10 +20,10 @@ from urllib.parse import parse_qsl, urlencode
 import dash
 from dash import Input, Output, State, dcc, html
 
-from agents.alerts.rules import load_rules
-from agents.health import StatusRules, load_status_rules
-from agents.plan import load_plan
-from agents.sensor_kpi import load_sensor_rules
+from agents.alerting.rules import load_rules
+from agents.indicators.health import StatusRules, load_status_rules
+from agents.indicators.plan import load_plan
+from agents.indicators.sensor_kpi import load_sensor_rules
 from ioc_dash import figures, headers
 from ioc_dash.context import WallContext
 from ioc_dash.figures_alerts import rule_pages
@@ -32,10 +32,10 @@ from ioc_dash.i18n import LANG_COOKIE, LANGS, pick_lang, query_lang, request_lan
 from ioc_dash.kiosk import parse_config
 from ioc_dash.pages import WALL_PAGES, wall
 from ioc_dash.repository import Repository, SnapshotCache
-from simulators.province import Province, load_province
-from streams.errors import ConfigError
-from streams.settings import Settings
-from streams.topics import FEEDS
+from streams.core.geography import Province, load_province
+from streams.core.errors import ConfigError
+from streams.core.settings import Settings
+from streams.core.topics import FEEDS
 
 log = logging.getLogger(__name__)
 FAMILIES = list(FEEDS)

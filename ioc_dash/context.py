@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from agents.health import HealthStatus, StatusRules
-from agents.plan import Plan
-from agents.sensor_kpi import SensorRules
+from agents.indicators.health import HealthStatus, StatusRules
+from agents.indicators.plan import Plan
+from agents.indicators.sensor_kpi import SensorRules
 from ioc_dash import figures, figures_map
 from ioc_dash.figures_env import StationView, station_views
 from ioc_dash.figures_services import ServicesView, services_view
 from ioc_dash.geo import LatLon
 from ioc_dash.repository import Snapshot, SnapshotCache
-from simulators.province import Province
+from streams.core.geography import Province
 
 T = TypeVar("T")
 

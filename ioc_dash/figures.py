@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 from dash import html
 
-from agents import health
-from agents.health import HealthStatus, StatusRules
-from agents.sources import SourceHealth, source_health
+from agents.indicators import health
+from agents.indicators.health import HealthStatus, StatusRules
+from agents.indicators.sources import SourceHealth, source_health
 from ioc_dash.i18n import t
 from ioc_dash.repository import Snapshot
-from simulators.province import Province
+from streams.core.geography import Province
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 STATUS_ORDER = {"down": 0, "degraded": 1, "stale": 2, "ok": 3}
@@ -145,7 +145,7 @@ def empty_figure(text: str, scale: float = 1.0) -> dict[str, Any]:
 
 def system_statuses(snapshot: Snapshot, province: Province, *, rules: StatusRules) -> list[HealthStatus]:
     """Every system of the province, with data or without; worst first.  The same statuses as the
-    alert engine's health.* indicators (``agents.alerts.derived.health_values``)."""
+    alert engine's health.* indicators (``agents.alerting.derived.health_values``)."""
     statuses = health.system_statuses(snapshot.systems, [s.code for s in province.systems],
                                       now=snapshot.taken_at, rules=rules)
     return sorted(statuses.values(), key=lambda s: (STATUS_ORDER[s.status], s.system))

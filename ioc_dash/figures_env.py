@@ -1,6 +1,6 @@
 """Environment: water level, salinity, rain and air per station, with their statuses.
 
-Statuses come from ``agents.sensor_kpi`` (thresholds in ``agents/data/sensor_rules.yaml`` and
+Statuses come from ``agents.indicators.sensor_kpi`` (thresholds in ``agents/indicators/data/sensor_rules.yaml`` and
 the province file): ``normal`` < ``alert`` < ``danger``; a station that has not reported within
 its expected interval is *stale* whatever its last values said.
 """
@@ -13,12 +13,12 @@ from typing import Any
 
 from dash import html
 
-from agents.sensor_kpi import (LEVEL_METRICS, STATUS_RANK, ReadingStatus, SensorRules, rain_status, reading_status,
+from agents.indicators.sensor_kpi import (LEVEL_METRICS, STATUS_RANK, ReadingStatus, SensorRules, rain_status, reading_status,
                                station_levels, station_staleness, worst)
 from ioc_dash.figures import LEVEL_BADGE, ago, badge, data_table, num
 from ioc_dash.i18n import t
 from ioc_dash.repository import Snapshot
-from simulators.province import Province, Station
+from streams.core.geography import Province, Station
 
 KINDS = ("water_level", "salinity", "rain", "air")
 KIND_TITLES = {"water_level": "env_water_level", "salinity": "env_salinity", "rain": "env_rain", "air": "env_air"}

@@ -15,14 +15,14 @@ from typing import Any
 
 from dash import html
 
-from agents.camera import camera_states
-from agents.deadlines import due_status
+from agents.indicators.camera import camera_states
+from agents.indicators.deadlines import due_status
 from ioc_dash.figures import COLORS, SEVERITIES, badge, figure_layout, rgba
 from ioc_dash.figures_alerts import SEVERITY_BADGE, attention, summary
 from ioc_dash.figures_env import StationView
 from ioc_dash.geo import LatLon, features, rings
 from ioc_dash.i18n import t
-from simulators.province import Province
+from streams.core.geography import Province
 
 COS_LAT = math.cos(math.radians(10.0))  # the province lies around 10° N
 CAMERA_COLORS = {"online": COLORS["ok"], "offline": COLORS["down"], "flapping": COLORS["degraded"],

@@ -1,8 +1,8 @@
 """Public services: dossier KPIs of the month against plan 274/KH-UBND, units with dossiers about
 to be late, and citizen reports open and overdue per agency.
 
-KPIs come from ``agents.dossier_kpi`` and ``agents.citizen_kpi`` over the snapshot's month rows;
-targets from ``agents.plan`` (``agents/data/plan_274_2023.yaml``).
+KPIs come from ``agents.indicators.dossier_kpi`` and ``agents.indicators.citizen_kpi`` over the snapshot's month rows;
+targets from ``agents.indicators.plan`` (``agents/indicators/data/plan_274_2023.yaml``).
 """
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from typing import Any
 
 from dash import html
 
-from agents.citizen_kpi import AgencyBacklog, AgencyService, agency_backlog, agency_service, satisfaction_share
-from agents.dossier_kpi import DossierKpi, dossier_kpis, local_month_start, plan_values
-from agents.plan import Plan, TargetCheck, check_targets
+from agents.indicators.citizen_kpi import AgencyBacklog, AgencyService, agency_backlog, agency_service, satisfaction_share
+from agents.indicators.dossier_kpi import DossierKpi, dossier_kpis, local_month_start, plan_values
+from agents.indicators.plan import Plan, TargetCheck, check_targets
 from ioc_dash.figures import badge, data_table, num, pct, tile
 from ioc_dash.i18n import t
 from ioc_dash.repository import Snapshot
-from simulators.province import Province
+from streams.core.geography import Province
 
 MEASURES = {"dossier.online_share": "online_share", "dossier.digitisation_rate": "digitisation_rate",
             "dossier.results_digitisation_rate": "results_digitisation_rate",

@@ -1,6 +1,6 @@
 """Sources: is each feed's data correct, complete, clean and live (Guidance 1709/BKHCN-CĐSQG)?
 
-The four checks per feed come from ``agents.sources.source_health`` (``figures.source_healths``);
+The four checks per feed come from ``agents.indicators.sources.source_health`` (``figures.source_healths``);
 the chart is what each feed delivered per minute over the last hour (``source_rate``).
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 from dash import html
 
-from agents.sources import SourceHealth
-from agents.windows import window_start
+from agents.indicators.sources import SourceHealth
+from streams.core.windows import window_start
 from ioc_dash.figures import (SOURCE_BADGE, ago, badge, data_table, empty_figure, figure_layout, local_time, pct,
                               rate)
 from ioc_dash.i18n import t

@@ -1,7 +1,7 @@
 """Information systems: the status table with sparklines, the status grid and the status timeline.
 
 Inputs are the snapshot's ``systems`` (recent window), ``history`` (60 s rows of the last hour)
-and ``uptime``; statuses per minute come from the same ``agents.health.health_status`` as the
+and ``uptime``; statuses per minute come from the same ``agents.indicators.health.health_status`` as the
 live status, so the timeline and the table never disagree about what "degraded" means.
 """
 from __future__ import annotations
@@ -12,13 +12,13 @@ from typing import Any
 
 from dash import dcc, html
 
-from agents import sketch
-from agents.health import HealthStatus, StatusRules, health_status
-from agents.windows import window_start
+from streams.core import sketch
+from agents.indicators.health import HealthStatus, StatusRules, health_status
+from streams.core.windows import window_start
 from ioc_dash.figures import (COLORS, STATUS_ORDER, ago, badge, data_table, figure_layout, local_time, ms, pct,
                               rgba, system_name)
 from ioc_dash.i18n import t
-from simulators.province import Province
+from streams.core.geography import Province
 
 HISTORY_MINUTES = 60
 #: heatmap value of each status (worst = 0), and the discrete colour scale that draws it

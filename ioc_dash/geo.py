@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulators.province import Province
-from streams.errors import ConfigError
+from streams.core.geography import Province
+from streams.core.errors import ConfigError
 
 LatLon = tuple[float, float]
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 import yaml
 
-from streams.errors import ConfigError
+from streams.core.errors import ConfigError
 
 LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"

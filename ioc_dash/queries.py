@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agents.health import STATUS_SQL
+from agents.indicators.health import STATUS_SQL
 
 #: periods of the slower parts, seconds (overridable per Repository)
 MEDIUM_S = 10.0

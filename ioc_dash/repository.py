@@ -21,9 +21,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from agents.dossier_kpi import local_month_start
+from agents.indicators.dossier_kpi import local_month_start
 from ioc_dash.queries import MEDIUM_S, PARTS, SLOW_S, Part
-from streams.errors import SinkUnavailable
+from streams.core.errors import SinkUnavailable
 
 Rows = list[dict[str, Any]]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from ioc_dash.app import create_app
-from streams.settings import Settings
+from streams.core.settings import Settings
 
 settings = Settings()
 logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -17,15 +17,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from agents.health import HEALTH_FEED
-from agents.security import SECURITY_FEED, DetectorConfig, detect_at
+from agents.indicators.health import HEALTH_FEED
+from agents.indicators.security import SECURITY_FEED, DetectorConfig, detect_at
 from simulators.base import Simulator
 from simulators.catalog import FAMILIES
 from simulators.health import HealthSimulator
-from simulators.province import Province
+from streams.core.geography import Province
 from simulators.security import SecuritySimulator
-from streams.events import adapter
-from streams.sinks.base import SourceStats
+from streams.core.contracts import adapter
+from streams.core.tables import SourceStats
 
 DEMO_RATE = 200.0  # events/s of ``ioc demo`` over every family
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from simulators.base import Event, iso
 from simulators.common import count, local_hour, night_factor, point, traffic_factor, within
-from simulators.province import Camera, Province
+from streams.core.geography import Camera, Province
 
 FORCED = ("offline", "flapping", "tamper", "signal_loss", "intrusion")
 OFFLINE_PER_HOUR = 0.01  # per camera

@@ -15,7 +15,7 @@ from simulators.camera import CameraSimulator
 from simulators.citizen import CitizenSimulator
 from simulators.dossier import DossierSimulator
 from simulators.health import HealthSimulator
-from simulators.province import Province
+from streams.core.geography import Province
 from simulators.security import SecuritySimulator
 from simulators.sensor import SensorSimulator
 
@@ -33,7 +33,7 @@ def build_simulators(province: Province, rng: random.Random, families: Sequence[
     names = list(families or FAMILIES)
     unknown = [n for n in names if n not in FAMILIES]
     if unknown:
-        from streams.errors import ConfigError
+        from streams.core.errors import ConfigError
 
         raise ConfigError(f"unknown feed families {unknown}; known: {', '.join(FAMILIES)}")
     # one child generator per family, so adding a family does not change another's feed

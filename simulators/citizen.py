@@ -18,7 +18,7 @@ from typing import Any
 from simulators.base import Event, iso
 from simulators.common import LOCAL, count, hex_id, point, traffic_factor, within
 from simulators.health import office_factor
-from simulators.province import Province
+from streams.core.geography import Province
 
 CATEGORY_WEIGHTS = {"environment": 15, "traffic": 12, "urban_order": 18, "infrastructure": 15, "electricity": 8,
                     "water_supply": 7, "flooding": 6, "security_order": 6, "land": 5, "health": 3, "education": 2,

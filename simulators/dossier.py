@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from simulators.base import Event, iso
 from simulators.common import LOCAL, Pool, count, hex_id, within
 from simulators.health import office_factor
-from simulators.province import Procedure, Province
-from streams.events.dossier import outcome_of
+from streams.core.geography import Procedure, Province
+from streams.core.contracts.dossier import outcome_of
 
 #: how a dossier arrives, by the procedure's online kind
 CHANNELS = {"full_process": {"online": 70, "in_person": 27, "postal": 3},

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from simulators.base import Event, iso
-from simulators.province import Province, System
+from streams.core.geography import Province, System
 
 LOCAL = timezone(timedelta(hours=7))
 

@@ -1,11 +1,11 @@
 """Producing simulated events to Kafka (kafka-python, batched with linger)."""
 from __future__ import annotations
 
-from streams.errors import BrokerError
-from streams.kafka_security import kafka_python_config
-from streams.metrics import SimulatorMetrics
-from streams.settings import Settings
-from streams.topics import topic_name
+from streams.core.errors import BrokerError
+from streams.kafka.security import kafka_python_config
+from streams.core.metrics import SimulatorMetrics
+from streams.core.settings import Settings
+from streams.core.topics import topic_name
 
 
 class KafkaSender:

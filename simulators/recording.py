@@ -27,8 +27,8 @@ from typing import IO, Any
 import orjson
 
 from simulators.base import Send, iso
-from streams.errors import IOCError
-from streams.topics import FEEDS
+from streams.core.errors import IOCError
+from streams.core.topics import FEEDS
 
 FORMAT = "ioc-recording"
 VERSION = 1

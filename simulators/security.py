@@ -15,8 +15,8 @@ from typing import Any
 from simulators.base import Event, iso
 from simulators.common import count, hex_id, night_factor, public_ip, within
 from simulators.health import office_factor
-from simulators.province import Province
-from streams.events.security import severity_from_cap, severity_from_priority
+from streams.core.geography import Province
+from streams.core.contracts.security import severity_from_cap, severity_from_priority
 
 BACKGROUND = {"firewall": 0.55, "waf": 0.12, "auth": 0.16, "ids": 0.10, "scan": 0.04, "camera_auth": 0.02}
 #: endpoint-protection detections across the province's computers, per hour in office hours, whatever

@@ -17,8 +17,8 @@ from typing import Any
 
 from simulators.base import Event, iso
 from simulators.common import local_hour, point, traffic_factor
-from simulators.province import Province, Station
-from streams.events.sensor import flood_status
+from streams.core.geography import Province, Station
+from streams.core.contracts.sensor import flood_status
 
 M2_H, K1_H = 12.42, 23.93
 INTERVAL_S = {"water_level": 300, "salinity": 600, "rain": 300, "air": 600, "weather": 600, "device": 900}

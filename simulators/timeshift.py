@@ -1,6 +1,6 @@
 """Moving every timestamp of recorded events by one offset, for ``ioc replay --shift-to-now``.
 
-Which fields are timestamps is read from the contract models (``streams.events.MODELS``): every
+Which fields are timestamps is read from the contract models (``streams.core.contracts.MODELS``): every
 field typed as a datetime or a date, in nested models and lists too (``dateObserved``,
 ``start_time``, ``end_time``, due dates …).  A message stays what it was: an array stays an
 array, an object an object; what is not JSON, or a value that is not a timestamp, is sent as
@@ -16,7 +16,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import orjson
 from pydantic import AwareDatetime, BaseModel, FutureDate, FutureDatetime, NaiveDatetime, PastDate, PastDatetime
 
-from streams.events import MODELS
+from streams.core.contracts import MODELS
 
 DATETIME_TYPES = (datetime, AwareDatetime, NaiveDatetime, PastDatetime, FutureDatetime)
 DATE_TYPES = (date, PastDate, FutureDate)  # after DATETIME_TYPES: a datetime is a date too

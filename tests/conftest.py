@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from streams.settings import Settings
+from streams.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_DSN = os.environ.get("IOC_TEST_ADMIN_DSN", "postgresql://ioc@127.0.0.1:5433/postgres")
@@ -37,7 +37,7 @@ def stack() -> None:
 @pytest.fixture(scope="session")
 def test_settings(stack) -> Settings:
     """Settings of this run: a fresh database with the schema, fresh topics."""
-    from streams.admin import create_topics
+    from streams.kafka.admin import create_topics
     from streams.db.scratch import scratch_database
 
     run = uuid.uuid4().hex[:8]

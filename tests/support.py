@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from streams.settings import Settings
+from streams.core.settings import Settings
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,7 @@ class WorkerProcess:
         self.log_path = log_path
         self._log = open(log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", *command],
+            [sys.executable, "-m", "streams.cli.main", *command],
             env=settings_env(settings, **env), stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT,
         )
 
@@ -83,7 +83,7 @@ def read_dead_letters(settings: Settings, enough: Callable[[list[DeadLetter]], b
     timeout the assertion names ``what``, the headers read and the ``logs`` of the processes."""
     from kafka import KafkaConsumer
 
-    from streams.topics import topic_name
+    from streams.core.topics import topic_name
 
     reader = KafkaConsumer(topic_name(settings, "deadletter"), bootstrap_servers=settings.bootstrap_servers,
                            group_id=None, auto_offset_reset="earliest", consumer_timeout_ms=500, **consumer)

@@ -6,7 +6,7 @@ import re
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from streams.errors import AuthError
+from streams.core.errors import AuthError
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")  # the same pattern guards the table
 MIN_LENGTH = 10

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streams.errors import AuthError, Forbidden
+from streams.core.errors import AuthError, Forbidden
 
 ROLES = ("viewer", "operator", "admin")
 

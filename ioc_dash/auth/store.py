@@ -20,8 +20,8 @@ from ioc_dash.auth.passwords import NAME, Passwords, check_name, check_password,
 from ioc_dash.auth.ratelimit import Limit, login_verdict
 from ioc_dash.auth.roles import Principal, check_role
 from ioc_dash.auth.tokens import new_token, wall_hash
-from streams.errors import AuthError, LoginRateLimited, SinkUnavailable
-from streams.inputs import check_all, recordable
+from streams.core.errors import AuthError, LoginRateLimited, SinkUnavailable
+from streams.core.inputs import check_all, recordable
 
 FAILED = ("bad_password", "unknown_user", "disabled")
 WRONG = "wrong user name or password"

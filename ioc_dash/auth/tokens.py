@@ -14,8 +14,8 @@ import secrets
 import time
 from pathlib import Path
 
-from streams.errors import ConfigError
-from streams.settings import Settings
+from streams.core.errors import ConfigError
+from streams.core.settings import Settings
 
 log = logging.getLogger("ioc.auth")
 KEY_FILE = "dash_session_key"

@@ -27,8 +27,8 @@ from ioc_dash.auth.roles import Principal, can
 from ioc_dash.auth.store import UserStore
 from ioc_dash.auth.tokens import new_token, session_hash, session_key, wall_hash
 from ioc_dash.i18n import LANG_COOKIE, LANG_PARAM, LANGS, request_lang
-from streams.errors import AuthError, Forbidden, LoginRateLimited, SinkUnavailable
-from streams.settings import Settings
+from streams.core.errors import AuthError, Forbidden, LoginRateLimited, SinkUnavailable
+from streams.core.settings import Settings
 
 log = logging.getLogger("ioc.auth")
 

@@ -1,6 +1,6 @@
 """/console/drills/runs and /console/drills/run?id=N: the drill runs and one run's after-action
 review — its timeline (steps and its alerts' events), its alerts with their times, the score
-(``agents.drill_score``) — and ``/console/drills/run.csv?id=N``, the same as CSV.
+(``agents.indicators.drill_score``) — and ``/console/drills/run.csv?id=N``, the same as CSV.
 
 Every role that may view the console may read them (they show alerts, which it sees anyway).
 """
@@ -11,14 +11,14 @@ from typing import Any
 from dash import Input, Output, State, dcc, hooks, html
 from flask import Response, request
 
-from agents.drill_score import DrillScore, TimelineEntry, duration_text, score, timeline, to_csv
+from agents.indicators.drill_score import DrillScore, TimelineEntry, duration_text, score, timeline, to_csv
 from ioc_dash.auth import can, current_principal, require
 from ioc_dash.console.common import LANG_STORE, lang_store, settings
 from ioc_dash.console.views import badge, forbidden, nav, parse_alert_id
 from ioc_dash.figures import local_time
 from ioc_dash.i18n import t
-from streams.errors import IOCError
-from streams.sinks.drillstore import DrillStore
+from streams.core.errors import IOCError
+from agents.alerting.drillstore import DrillStore
 
 RUNS_PATH, RUN_PATH = "/console/drills/runs", "/console/drills/run"
 CSV_ROUTE = "console/drills/run.csv"

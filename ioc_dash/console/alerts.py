@@ -8,8 +8,8 @@ from ioc_dash.console.common import LANG_STORE, alert_store, lang_store
 from ioc_dash.console.views import (OPEN_STATES, SEVERITIES, STATES, AlertFilter, alerts_table, filter_alerts,
                                     forbidden, nav, options)
 from ioc_dash.i18n import t
-from streams.errors import IOCError
-from streams.inputs import problem
+from streams.core.errors import IOCError
+from streams.core.inputs import problem
 
 PATH = "/console/alerts"
 REFRESH_MS = 5000

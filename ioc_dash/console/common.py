@@ -4,8 +4,8 @@ from __future__ import annotations
 from dash import dcc
 from flask import current_app
 
-from streams.settings import Settings
-from streams.sinks.alertstore import AlertStore
+from streams.core.settings import Settings
+from agents.alerting.store import AlertStore
 
 LANG_STORE = "console-lang"
 

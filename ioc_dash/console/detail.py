@@ -14,7 +14,7 @@ from ioc_dash.auth import can, current_principal, guard_outputs, require
 from ioc_dash.console.common import LANG_STORE, alert_store, lang_store
 from ioc_dash.console.views import alert_card, forbidden, history_table, nav, parse_alert_id, parse_until
 from ioc_dash.i18n import t
-from streams.errors import IOCError
+from streams.core.errors import IOCError
 
 PATH = "/console/alert"
 REFRESH_MS = 5000

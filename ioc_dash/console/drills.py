@@ -14,8 +14,8 @@ from ioc_dash.console.jobs import JobRunner
 from ioc_dash.console.views import forbidden, nav, parse_drill_list
 from ioc_dash.figures import local_time
 from ioc_dash.i18n import t
-from streams.errors import IOCError
-from streams.settings import PACKAGE_ROOT
+from streams.core.errors import IOCError
+from streams.core.settings import PACKAGE_ROOT
 
 PATH = "/console/drills"
 MESSAGE, STATUS, OUTPUT = "console-job-msg", "console-job-status", "console-job-output"

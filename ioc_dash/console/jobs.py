@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from streams.errors import IOCError
+from streams.core.errors import IOCError
 
-IOC = [sys.executable, "-m", "streams.cli"]
+IOC = [sys.executable, "-m", "streams.cli.main"]
 STOP_GRACE_S = 15.0  # SIGINT first: a drill releases its forced conditions before exiting
 
 

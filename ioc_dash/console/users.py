@@ -11,7 +11,7 @@ from ioc_dash.console.common import user_store
 from ioc_dash.console.views import forbidden, nav
 from ioc_dash.figures import local_time
 from ioc_dash.i18n import t
-from streams.errors import IOCError
+from streams.core.errors import IOCError
 
 PATH = "/console/users"
 

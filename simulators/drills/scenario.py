@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from simulators.drills.signals import predicate
 from simulators.drills.templates import Context, TemplateError, compile_template
 from simulators.timeshift import type_literal
-from streams.errors import ConfigError
-from streams.events import MODELS, adapter
-from streams.settings import PACKAGE_ROOT
-from streams.topics import FEEDS
+from streams.core.errors import ConfigError
+from streams.core.contracts import MODELS, adapter
+from streams.core.settings import PACKAGE_ROOT
+from streams.core.topics import FEEDS
 
 DRILLS_DIR = Path(__file__).resolve().parent
 RULES_GLOB = PACKAGE_ROOT / "deploy" / "rules"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from streams.errors import MigrationError, SinkUnavailable
+from streams.core.errors import MigrationError, SinkUnavailable
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")

@@ -1,6 +1,6 @@
 """Probe sequences of one system, and the counters the wall and the engine would read at a moment.
 
-``counters_at`` is ``agents.health.STATUS_SQL`` without a database: the worker's own increments
+``counters_at`` is ``agents.indicators.health.STATUS_SQL`` without a database: the worker's own increments
 (``health_increments``) of the events observed by ``now``, 60 s windows of the whole system since
 ``now - window_s``, added up the way the database adds them (``combine``).
 """
@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from agents.health import ALL_ENDPOINTS, HealthStatus, StatusRules, health_increments, health_status
-from streams.events.health import ServiceProbe
-from streams.sinks.base import combine
+from agents.indicators.health import ALL_ENDPOINTS, HealthStatus, StatusRules, health_increments, health_status
+from streams.core.contracts.health import ServiceProbe
+from streams.core.tables import combine
 
 T0 = datetime(2026, 11, 27, 2, 0, 0, tzinfo=timezone.utc)
 

@@ -5,8 +5,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from streams.events import Event
-from streams.sinks.base import SOURCE_WINDOW, FeedSpec, MemorySink, SourceStats
+from streams.core.contracts import Event
+from agents.worker.sinks.base import MemorySink
+from streams.core.tables import SOURCE_WINDOW, FeedSpec, SourceStats
 
 ARRIVAL = datetime(2026, 11, 27, tzinfo=timezone.utc)
 
@@ -42,8 +43,8 @@ def simulated_feed(start: datetime, seconds: int = 300, rate: float = 30.0, seed
 
     from simulators.base import Runner
     from simulators.catalog import build_simulators
-    from simulators.province import load_province
-    from streams.settings import DEFAULT_PROVINCE_FILE
+    from streams.core.geography import load_province
+    from streams.core.settings import DEFAULT_PROVINCE_FILE
 
     out: list[tuple[str, dict[str, Any]]] = []
 

@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta, timezone
 
-from agents.camera import CAMERA_WINDOW, DebounceConfig, apply, camera_increments, effective_state, new_state
-from streams.events.camera import CameraDetection, CameraHealth
+from agents.indicators.camera import CAMERA_WINDOW, DebounceConfig, apply, camera_increments, effective_state, new_state
+from streams.core.contracts.camera import CameraDetection, CameraHealth
 
 T0 = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)
 CFG = DebounceConfig()
@@ -92,7 +92,7 @@ def test_increments_count_new_tracks_per_zone_and_carry_state():
 def test_offline_counts_per_area_and_zone():
     from types import SimpleNamespace
 
-    from agents.camera import offline_counts
+    from agents.indicators.camera import offline_counts
 
     cams = [SimpleNamespace(code="c1", unit="914", zone="gt-border", heartbeat_s=300),
             SimpleNamespace(code="c2", unit="914", zone=None, heartbeat_s=240),
@@ -115,10 +115,10 @@ def test_a_calm_hour_of_the_camera_simulator_has_no_camera_offline():
     and the wall's reading: 0 cameras offline and 0 offline transitions, read every minute."""
     import random
 
-    from agents.camera import camera_states
+    from agents.indicators.camera import camera_states
     from simulators.camera import CameraSimulator
-    from simulators.province import load_province
-    from streams.settings import Settings
+    from streams.core.geography import load_province
+    from streams.core.settings import Settings
 
     province = load_province(Settings().province_file)
     assert {c.heartbeat_s for c in province.cameras} >= {300.0, 600.0}  # the file declares two intervals

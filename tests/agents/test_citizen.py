@@ -2,9 +2,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agents import sketch
-from agents.citizen import CITIZEN_AGENCY_DAY, CITIZEN_DAY, CITIZEN_FEED, citizen_increments
-from agents.citizen_kpi import (
+from streams.core import sketch
+from agents.indicators.citizen import CITIZEN_AGENCY_DAY, CITIZEN_DAY, CITIZEN_FEED, citizen_increments
+from agents.indicators.citizen_kpi import (
     agency_backlog,
     agency_service,
     cell_of,
@@ -12,7 +12,7 @@ from agents.citizen_kpi import (
     hot_spots,
     satisfaction_share,
 )
-from streams.events.citizen import ReportAssigned, ReportClosed, ReportCreated, ReportRated, ReportResponded
+from streams.core.contracts.citizen import ReportAssigned, ReportClosed, ReportCreated, ReportRated, ReportResponded
 from tests.agents.memory import store, stored
 
 DAY = datetime(2026, 11, 26, 17, 0, tzinfo=timezone.utc)  # 27/11 local midnight

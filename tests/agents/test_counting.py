@@ -6,14 +6,15 @@ from datetime import datetime, timedelta, timezone
 import orjson
 from prometheus_client import CollectorRegistry
 
-from agents.pipeline import Backoff, FeedPipeline, Message
-from agents.windows import window_start
-from agents.workers import FEED_SPECS
-from simulators.province import load_province
-from streams.metrics import WorkerMetrics
-from streams.settings import DEFAULT_PROVINCE_FILE
-from streams.sinks.base import SOURCE_WINDOW, SOURCE_WINDOW_S, MemorySink
-from streams.validation import Decoder
+from agents.worker.pipeline import Backoff, FeedPipeline, Message
+from streams.core.windows import window_start
+from agents.worker.workers import FEED_SPECS
+from streams.core.geography import load_province
+from streams.core.metrics import WorkerMetrics
+from streams.core.settings import DEFAULT_PROVINCE_FILE
+from agents.worker.sinks.base import MemorySink
+from streams.core.tables import SOURCE_WINDOW, SOURCE_WINDOW_S
+from streams.core.contracts.validation import Decoder
 from tests.agents.memory import cut_to_milliseconds, simulated_feed, stored, with_microseconds
 
 START = datetime(2026, 3, 2, 2, 30, tzinfo=timezone.utc)

@@ -10,10 +10,10 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from faust.exceptions import ProducerSendError
 from prometheus_client import CollectorRegistry
 
-from agents.deadletter import HEAD_BYTES, DeadLetterSender, record_of, record_size, reference
-from agents.pipeline import Backoff, DeadLetter
-from agents.workers import _too_large
-from streams.metrics import WorkerMetrics
+from agents.worker.deadletter import HEAD_BYTES, DeadLetterSender, record_of, record_size, reference
+from agents.worker.pipeline import Backoff, DeadLetter
+from agents.worker.workers import _too_large
+from streams.core.metrics import WorkerMetrics
 
 LIMIT = 1_000_000  # Faust's producer_max_request_size
 

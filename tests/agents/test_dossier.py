@@ -2,12 +2,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agents.deadlines import DueSoon, due_status
-from agents.dossier import DOSSIER_DAY, DOSSIER_FEED, dossier_increments
-from agents.dossier_kpi import dossier_kpis, local_month_start, plan_values
-from agents.plan import check_targets, load_plan
-from streams.errors import ConfigError
-from streams.events.dossier import (
+from agents.indicators.deadlines import DueSoon, due_status
+from agents.indicators.dossier import DOSSIER_DAY, DOSSIER_FEED, dossier_increments
+from agents.indicators.dossier_kpi import dossier_kpis, local_month_start, plan_values
+from agents.indicators.plan import check_targets, load_plan
+from streams.core.errors import ConfigError
+from streams.core.contracts.dossier import (
     DossierCarriedOver,
     DossierProcessed,
     DossierReceived,
@@ -202,7 +202,7 @@ async def test_replays_and_batching_change_nothing():
 
 def test_a_unit_late_rate_is_an_indicator_only_over_enough_dossiers():
     """One late dossier of three is 33 %: it pages nobody until the unit has 20 dossiers to process."""
-    from agents.dossier_kpi import LATE_RATE_MIN_DOSSIERS, DossierKpi, dossier_indicators
+    from agents.indicators.dossier_kpi import LATE_RATE_MIN_DOSSIERS, DossierKpi, dossier_indicators
 
     small = DossierKpi(carried_over=3, in_progress_late=1)
     big = DossierKpi(carried_over=LATE_RATE_MIN_DOSSIERS, in_progress_late=4)

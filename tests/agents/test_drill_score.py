@@ -5,7 +5,7 @@ import csv
 import io
 from datetime import datetime, timedelta, timezone
 
-from agents.drill_score import duration_text, score, timeline, to_csv
+from agents.indicators.drill_score import duration_text, score, timeline, to_csv
 
 T0 = datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc)
 

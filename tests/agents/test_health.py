@@ -2,12 +2,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agents import sketch
-from agents.health import (ALL_ENDPOINTS, STATUS_FILE, aggregate, health_increments, health_status,
+from streams.core import sketch
+from agents.indicators.health import (ALL_ENDPOINTS, STATUS_FILE, aggregate, health_increments, health_status,
                            load_status_rules)
-from streams.errors import ConfigError
-from agents.windows import window_start
-from streams.events.health import RequestLog, ServiceProbe
+from streams.core.errors import ConfigError
+from streams.core.windows import window_start
+from streams.core.contracts.health import RequestLog, ServiceProbe
 
 T0 = datetime(2026, 11, 27, 1, 0, 0, tzinfo=timezone.utc)
 

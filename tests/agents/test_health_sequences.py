@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from agents.health import load_status_rules
+from agents.indicators.health import load_status_rules
 from tests.agents.health_sequences import T0, probes, seconds, status_at
 
 RULES = load_status_rules()

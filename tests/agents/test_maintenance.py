@@ -2,9 +2,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agents.housekeeping import plan_occurrences
-from agents.maintenance import WeeklyRule, covered, occurrences, uptime
-from streams.errors import ConfigError
+from agents.indicators.housekeeping import plan_occurrences
+from agents.indicators.maintenance import WeeklyRule, covered, occurrences, uptime
+from streams.core.errors import ConfigError
 
 UTC = timezone.utc
 

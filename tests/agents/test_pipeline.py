@@ -4,12 +4,12 @@ import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
-from agents.health import HEALTH_FEED
-from agents.pipeline import Backoff, FeedPipeline, Message
-from streams.errors import SinkError, SinkUnavailable
-from streams.metrics import WorkerMetrics
-from streams.sinks.base import MemorySink
-from streams.validation import Decoder
+from agents.indicators.health import HEALTH_FEED
+from agents.worker.pipeline import Backoff, FeedPipeline, Message
+from streams.core.errors import SinkError, SinkUnavailable
+from streams.core.metrics import WorkerMetrics
+from agents.worker.sinks.base import MemorySink
+from streams.core.contracts.validation import Decoder
 
 NOW = datetime(2026, 11, 27, 1, 0, 30, tzinfo=timezone.utc)
 

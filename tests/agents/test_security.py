@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta, timezone
 
-from agents.security import (
+from agents.indicators.security import (
     AUTH_FAILURE_WINDOW,
     SECURITY_EVENT,
     SECURITY_WINDOW,
@@ -15,7 +15,7 @@ from agents.security import (
     security_increments,
     worst,
 )
-from streams.events.security import AuthFailure, WafHit
+from streams.core.contracts.security import AuthFailure, WafHit
 
 T0 = datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc)
 CFG = DetectorConfig()

@@ -4,8 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agents.sensor import SENSOR_FEED, SENSOR_WINDOW, readings, sensor_increments, smoothed_rise
-from agents.sensor_kpi import (
+from agents.indicators.sensor import SENSOR_FEED, SENSOR_WINDOW, readings, sensor_increments, smoothed_rise
+from agents.indicators.sensor_kpi import (
     aqi_band,
     load_sensor_rules,
     rain_status,
@@ -14,9 +14,9 @@ from agents.sensor_kpi import (
     sensor_indicators,
     station_staleness,
 )
-from simulators.province import Station
-from streams.errors import ConfigError
-from streams.events.sensor import Device, FloodMonitoring, WaterObserved, WaterQualityObserved, WeatherObserved
+from streams.core.geography import Station
+from streams.core.errors import ConfigError
+from streams.core.contracts.sensor import Device, FloodMonitoring, WaterObserved, WaterQualityObserved, WeatherObserved
 from tests.agents.memory import store, stored
 
 T0 = datetime(2026, 11, 27, 1, 0, tzinfo=timezone.utc)

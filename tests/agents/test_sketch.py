@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from agents import sketch
+from streams.core import sketch
 
 
 def test_bucket_bounds_and_representative_within_five_percent():

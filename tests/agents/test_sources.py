@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta, timezone
 
-from agents.sources import source_health
+from agents.indicators.sources import source_health
 
 NOW = datetime(2026, 11, 27, 5, 0, tzinfo=timezone.utc)
 W = timedelta(minutes=5)

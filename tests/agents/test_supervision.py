@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta, timezone
 
-from agents.supervision import AgentWatch
+from agents.worker.supervision import AgentWatch
 
 T0 = datetime(2026, 12, 2, 4, 0, tzinfo=timezone.utc)
 
@@ -28,8 +28,8 @@ async def test_a_crashing_ingest_agent_of_the_worker_is_counted_and_reraised():
     import pytest
     from prometheus_client import CollectorRegistry
 
-    from agents.workers import Worker
-    from streams.settings import Settings
+    from agents.worker.workers import Worker
+    from streams.core.settings import Settings
 
     registry = CollectorRegistry()
     worker = Worker(Settings(metrics_port=0, topic_prefix="unit-supervision."), registry=registry)

@@ -3,9 +3,9 @@ from datetime import datetime, timedelta, timezone
 import orjson
 
 from bench.feed import Template, mix, package, simulate_pool, stamp
-from simulators.province import load_province
-from streams.settings import Settings
-from streams.validation import Decoder
+from streams.core.geography import load_province
+from streams.core.settings import Settings
+from streams.core.contracts.validation import Decoder
 
 WHEN = datetime(2026, 11, 27, 3, 0, 0, 123000, tzinfo=timezone.utc)
 

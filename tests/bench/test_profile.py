@@ -9,16 +9,16 @@ from bench import profile
 from bench.report import render_markdown
 from tests.bench.test_report import results
 
-MAIN = ("<module> (bench/worker.py:24);main (streams/cli.py:90);cmd_worker (streams/cli.py:300);"
+MAIN = ("<module> (bench/worker.py:24);main (streams/cli/main.py:90);cmd_worker (streams/cli/main.py:300);"
         "BaseEventLoop._run_once (asyncio/base_events.py:1900)")
 RAW = [
-    f"{MAIN};Worker._register.<locals>.ingest (agents/workers.py:97);FeedPipeline.process (agents/pipeline.py:130);"
-    "FeedPipeline._decode (agents/pipeline.py:140);TypeAdapter.validate_python "
+    f"{MAIN};Worker._register.<locals>.ingest (agents/worker/workers.py:97);FeedPipeline.process (agents/worker/pipeline.py:130);"
+    "FeedPipeline._decode (agents/worker/pipeline.py:140);TypeAdapter.validate_python "
     "(/x/.venv/lib/python3.11/site-packages/pydantic/type_adapter.py:362) 30",
-    f"{MAIN};FeedPipeline._write (agents/pipeline.py:210);TimescaleSink.write (streams/sinks/timescale.py:140);"
-    "health_increments (agents/health.py:184);aggregate (agents/health.py:41) 10",
-    f"{MAIN};FeedPipeline._write (agents/pipeline.py:210);TimescaleSink.write (streams/sinks/timescale.py:125) 20",
-    f"{MAIN};Worker._register.<locals>.ingest (agents/workers.py:99);MetricWrapperBase.labels "
+    f"{MAIN};FeedPipeline._write (agents/worker/pipeline.py:210);TimescaleSink.write (agents/worker/sinks/timescale.py:140);"
+    "health_increments (agents/indicators/health.py:184);aggregate (agents/indicators/health.py:41) 10",
+    f"{MAIN};FeedPipeline._write (agents/worker/pipeline.py:210);TimescaleSink.write (agents/worker/sinks/timescale.py:125) 20",
+    f"{MAIN};Worker._register.<locals>.ingest (agents/worker/workers.py:99);MetricWrapperBase.labels "
     "(prometheus_client/metrics.py:138) 5",
     f"{MAIN};EpollSelector.select (selectors.py:468) 15",
     f"{MAIN};Consumer._drain_messages (faust/transport/consumer.py:1240);Service.wait_first (mode/services.py:700) 20",

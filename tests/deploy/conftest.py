@@ -7,14 +7,14 @@ from contextlib import ExitStack
 
 import pytest
 
-from streams.settings import Settings
+from streams.core.settings import Settings
 from tests.conftest import ADMIN_DSN
 
 
 @pytest.fixture
 def isolated(stack) -> Iterator:
     """``isolated(**overrides)`` -> Settings with a fresh database, topics and consumer group."""
-    from streams.admin import create_topics, delete_topics
+    from streams.kafka.admin import create_topics, delete_topics
     from streams.db.scratch import scratch_database
 
     with ExitStack() as cleanup:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.settings import Settings
+from streams.core.settings import Settings
 from tests.support import WorkerProcess
 
 
@@ -36,7 +36,7 @@ class Proc(WorkerProcess):
         workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = workdir / "process.log"
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "streams.cli", *args], env=env, cwd=workdir,
+        self.proc = subprocess.Popen([sys.executable, "-m", "streams.cli.main", *args], env=env, cwd=workdir,
                                      stdout=self._log, stderr=subprocess.STDOUT)
 
     def log(self) -> str:

@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from streams.settings import Settings
+from streams.core.settings import Settings
 from tests.conftest import ROOT
 
 PROD = ROOT / "deploy" / "production"
@@ -171,7 +171,7 @@ def test_the_installed_package_carries_its_data_files(tmp_path):
     (wheel,) = (tmp_path / "whl").glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("streams/db/migrations/001_core.sql", "simulators/data/kien_giang.yaml",
-                   "agents/data/sensor_rules.yaml", "ioc_dash/assets/wall.css", "ioc_dash/locale/console.yaml",
-                   "ioc_dash/wsgi.py", "streams/kafka_security.py"):
+                   "agents/indicators/data/sensor_rules.yaml", "ioc_dash/assets/wall.css", "ioc_dash/locale/console.yaml",
+                   "ioc_dash/wsgi.py", "streams/kafka/security.py"):
         assert needed in names, needed
     assert not [n for n in names if n.startswith(("deploy/", "tests/", ".run/"))]

@@ -81,7 +81,7 @@ def test_the_ioc_migrates_over_verified_tls_as_its_own_role(tls_database, tmp_pa
     (tmp_path / "url").write_text(url + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
     env["IOC_DATABASE_URL_FILE"] = str(tmp_path / "url")
-    out = subprocess.run([sys.executable, "-m", "streams.cli", "db", "migrate"], env=env, capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "streams.cli.main", "db", "migrate"], env=env, capture_output=True,
                          text=True, timeout=180)
     assert out.returncode == 0, out.stdout + out.stderr
     password = url.split("ioc:", 1)[1].split("@", 1)[0]

@@ -23,10 +23,10 @@ from aiokafka.errors import KafkaError
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
 from simulators.kafka import KafkaSender
-from streams.admin import create_topics
-from streams.app import create_app
-from streams.errors import BrokerError
-from streams.settings import Settings
+from streams.kafka.admin import create_topics
+from agents.worker.app import create_app
+from streams.core.errors import BrokerError
+from streams.core.settings import Settings
 from tests.conftest import ROOT
 from tests.support import free_port, wait_for
 

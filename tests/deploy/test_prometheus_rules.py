@@ -83,7 +83,7 @@ def test_every_meta_alert_is_labelled_and_has_a_runbook_section():
 
 def test_meta_alerts_use_metrics_the_processes_expose():
     """A renamed metric must not leave a rule that silently never fires."""
-    source = "".join(p.read_text() for p in [ROOT / "streams" / "metrics.py", ROOT / "streams" / "cli_alerts.py"])
+    source = "".join(p.read_text() for p in [ROOT / "streams" / "core" / "metrics.py", ROOT / "streams" / "cli" / "alerts.py"])
     exposed = set(re.findall(r'(?:Counter|Gauge|Histogram)\(\s*"(ioc_\w+)"', source))
     doc = yaml.safe_load((PROM / "rules" / "pipeline.yml").read_text())
     used = {m for g in doc["groups"] for r in g["rules"] for m in re.findall(r"\b(ioc_[a-z_]+)", r["expr"])}

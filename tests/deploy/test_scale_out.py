@@ -20,8 +20,8 @@ from kafka import KafkaAdminClient
 from simulators.base import Runner
 from simulators.catalog import build_simulators
 from simulators.kafka import KafkaSender
-from simulators.province import load_province
-from streams.topics import all_topics, topic_name
+from streams.core.geography import load_province
+from streams.core.topics import all_topics, topic_name
 from tests.deploy.support import Proc, env_of, scrape, total
 from tests.support import free_port, wait_for
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from streams.settings import Settings
+from streams.core.settings import Settings
 from tests.conftest import ROOT
 
 UNITS = ROOT / "deploy" / "systemd"

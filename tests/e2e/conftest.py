@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.notify.testing import LocalReceiver
-from streams.settings import Settings
+from agents.alerting.notify.testing import LocalReceiver
+from streams.core.settings import Settings
 from tests.conftest import ADMIN_DSN
 from tests.support import WorkerProcess
 
@@ -60,7 +60,7 @@ class Pipeline:
 
 @pytest.fixture(scope="module")
 def pipeline(stack, tmp_path_factory) -> Iterator[Pipeline]:
-    from streams.admin import create_topics
+    from streams.kafka.admin import create_topics
     from streams.db.scratch import scratch_database
 
     run = uuid.uuid4().hex[:8]

@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from simulators.province import load_province
-from streams.admin import create_topics
-from streams.settings import Settings
+from streams.core.geography import load_province
+from streams.kafka.admin import create_topics
+from streams.core.settings import Settings
 from tests.faults.feed import Feed, build_feed
 from tests.faults.harness import PrivateStack, Report, produce
 from tests.faults.reference import Expected, expected

@@ -22,7 +22,7 @@ import orjson
 from simulators.base import Runner
 from simulators.camera import CameraSimulator
 from simulators.health import HealthSimulator
-from simulators.province import Province
+from streams.core.geography import Province
 from simulators.security import SecuritySimulator
 from simulators.timeshift import TimeShifter
 

@@ -21,10 +21,10 @@ from typing import Any
 import psycopg
 from pydantic import SecretStr
 
-from simulators.province import load_province
-from streams.admin import create_topics
+from streams.core.geography import load_province
+from streams.kafka.admin import create_topics
 from streams.db.scratch import create_database, drop_database
-from streams.settings import Settings
+from streams.core.settings import Settings
 from tests.faults.feed import Feed, build_feed
 from tests.faults.reference import RAW_TABLES, Expected, expected, when
 from tests.faults.stored import Comparison, compare, read

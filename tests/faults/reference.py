@@ -4,7 +4,7 @@ Plain Python over the JSON the producer sent, written apart from the project's a
 (``agents/*``) and its sink, so a fault run compares the database with an independent answer:
 event counts per system and window, failed logins per source, security events per target,
 intrusion tracks per zone, and each camera's debounced state by a small reference of the
-debounce rules in ``agents/camera.py``'s docstring.  An event counts once per id and family, whatever
+debounce rules in ``agents/indicators/camera.py``'s docstring.  An event counts once per id and family, whatever
 its timestamp (docs/contracts.md): the first copy is the one stored.
 """
 from __future__ import annotations

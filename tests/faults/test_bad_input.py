@@ -12,12 +12,12 @@ import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
-from agents.pipeline import FeedPipeline, Message
-from agents.workers import FEED_SPECS
-from streams.admin import create_topics
-from streams.metrics import WorkerMetrics
-from streams.sinks.base import MemorySink
-from streams.validation import Decoder, Limits
+from agents.worker.pipeline import FeedPipeline, Message
+from agents.worker.workers import FEED_SPECS
+from streams.kafka.admin import create_topics
+from streams.core.metrics import WorkerMetrics
+from agents.worker.sinks.base import MemorySink
+from streams.core.contracts.validation import Decoder, Limits
 from tests.faults.corpus import HTML, OK, SQL, VIETNAMESE, Case, corpus, elements
 from tests.faults.harness import FaultRun, produce
 from tests.streams.test_contracts import BOUNDS

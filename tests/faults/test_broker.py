@@ -15,7 +15,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from simulators.kafka import KafkaSender
-from streams.metrics import SimulatorMetrics
+from streams.core.metrics import SimulatorMetrics
 from tests.faults.feed import Feed
 from tests.faults.harness import FaultRun, LiveFeed, live_feed
 from tests.faults.reference import when

@@ -20,12 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
-from agents.pipeline import FeedPipeline, Message
-from agents.workers import FEED_SPECS
-from streams.events import MODELS
-from streams.metrics import WorkerMetrics
-from streams.sinks.base import FeedSpec, MemorySink
-from streams.validation import Decoder, Limits
+from agents.worker.pipeline import FeedPipeline, Message
+from agents.worker.workers import FEED_SPECS
+from streams.core.contracts import MODELS
+from streams.core.metrics import WorkerMetrics
+from agents.worker.sinks.base import MemorySink
+from streams.core.tables import FeedSpec
+from streams.core.contracts.validation import Decoder, Limits
 from tests.faults.corpus import examples
 from tests.streams.test_contracts import BOUNDS
 

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
-from agents.alerts.derived import health_reader
-from agents.alerts.engine import AlertEngine, RuleSet
-from agents.health import load_status_rules
-from streams.notify.channels import build_channels
-from streams.notify.dispatcher import Dispatcher
-from streams.notify.oncall import load_oncall
-from streams.notify.testing import LocalReceiver
-from streams.sinks.alertstore import AlertStore
+from agents.alerting.derived import health_reader
+from agents.alerting.engine import AlertEngine, RuleSet
+from agents.indicators.health import load_status_rules
+from agents.alerting.notify.channels import build_channels
+from agents.alerting.notify.dispatcher import Dispatcher
+from agents.alerting.notify.oncall import load_oncall
+from agents.alerting.notify.testing import LocalReceiver
+from agents.alerting.store import AlertStore
 from tests.support import wait_for
 
 SYSTEM = "e2e-portal"

@@ -14,8 +14,8 @@ import pytest
 
 from simulators.calm import calm_hour
 from simulators.health import LOCAL
-from simulators.province import load_province
-from streams.sinks.timescale import TimescaleSink
+from streams.core.geography import load_province
+from agents.worker.sinks.timescale import TimescaleSink
 
 #: (kind, severity) -> most findings in the hour; anything not listed must be 0
 BOUNDS = {

@@ -41,7 +41,7 @@ def test_brute_force_campaign_becomes_counts_and_a_finding(worker, producer, db)
 
 def test_a_critical_national_alert_is_a_layer_4_finding_and_raises_the_critical_indicator(worker, producer, db,
                                                                                            test_settings):
-    from streams.sinks.alertstore import AlertStore
+    from agents.alerting.store import AlertStore
 
     alert = {"id": "ncsc-itest-1", "type": "IdsAlert", "dateObserved": _iso(datetime.now(timezone.utc)),
              "device": "ncsc-l4", "system": "itest-l4", "src_ip": "10.91.7.7", "dst_ip": "203.0.113.66",

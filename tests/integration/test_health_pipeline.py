@@ -9,11 +9,11 @@ import orjson
 import pytest
 from kafka import KafkaConsumer
 
-from agents import sketch
+from streams.core import sketch
 from simulators.base import Runner
 from simulators.health import HealthSimulator
-from simulators.province import load_province
-from streams.topics import topic_name
+from streams.core.geography import load_province
+from streams.core.topics import topic_name
 from tests.support import wait_for
 
 

@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 
 import orjson
 
-from agents.workers import FEED_SPECS
-from streams.topics import FEEDS
+from agents.worker.workers import FEED_SPECS
+from streams.core.topics import FEEDS
 from tests.faults.corpus import examples
 from tests.faults.harness import committed, produce
 from tests.support import read_dead_letters, wait_for

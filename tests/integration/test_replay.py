@@ -10,7 +10,7 @@ import orjson
 from kafka import KafkaConsumer, TopicPartition
 
 from simulators.recording import Recording
-from streams.topics import topic_name
+from streams.core.topics import topic_name
 from tests.support import ROOT, settings_env
 
 GAPS = [0.05, 0.2, 0.1, 0.3, 0.0, 0.15, 0.25, 0.05, 0.1, 0.4] * 2  # seconds between sends
@@ -19,7 +19,7 @@ TOLERANCE_S = 0.06
 
 
 def ioc(settings, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "streams.cli", *args], env=settings_env(settings),
+    return subprocess.Popen([sys.executable, "-m", "streams.cli.main", *args], env=settings_env(settings),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
 
 

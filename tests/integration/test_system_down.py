@@ -12,11 +12,11 @@ from pathlib import Path
 import orjson
 import yaml
 
-from agents.alerts.derived import health_reader
-from agents.alerts.engine import AlertEngine, RuleSet
-from agents.health import STATUS_SQL, load_status_rules, system_statuses
+from agents.alerting.derived import health_reader
+from agents.alerting.engine import AlertEngine, RuleSet
+from agents.indicators.health import STATUS_SQL, load_status_rules, system_statuses
 from ioc_dash.repository import Repository
-from streams.sinks.alertstore import AlertStore
+from agents.alerting.store import AlertStore
 from tests.support import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

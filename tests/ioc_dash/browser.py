@@ -14,7 +14,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from streams.settings import Settings
+from streams.core.settings import Settings
 from tests.support import ROOT, WorkerProcess, free_port, wait_for
 
 SCREENSHOTS = ROOT / ".run" / "screenshots"  # git-ignored with the rest of .run/

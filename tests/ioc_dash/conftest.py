@@ -13,12 +13,12 @@ from argon2 import PasswordHasher
 from dash import Input, Output, dcc, html
 from pydantic import SecretStr
 
-from agents.alerts.evaluate import evaluate
-from agents.alerts.rules import parse_rule
+from agents.alerting.evaluate import evaluate
+from agents.alerting.rules import parse_rule
 from ioc_dash import auth, headers, i18n
 from ioc_dash.auth.passwords import Passwords
 from ioc_dash.auth.store import UserStore
-from streams.sinks.alertstore import AlertStore
+from agents.alerting.store import AlertStore
 
 #: cheap parameters keep tests fast; production uses argon2-cffi's defaults (RFC 9106)
 FAST_PASSWORDS = Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
@@ -148,7 +148,7 @@ def ioc_runner(dsn: str, monkeypatch, capsys, *command: str):
     import io
 
     from ioc_dash.auth import store as store_module
-    from streams.cli import main
+    from streams.cli.main import main
 
     monkeypatch.setattr(store_module, "Passwords", lambda: FAST_PASSWORDS)
 

@@ -17,7 +17,7 @@ from selenium.common.exceptions import WebDriverException
 
 from ioc_dash.auth.store import UserStore
 from streams.db.scratch import scratch_database
-from streams.sinks.alertstore import AlertStore
+from agents.alerting.store import AlertStore
 from tests.conftest import ADMIN_DSN
 from tests.ioc_dash.browser import Browser, DashServer
 from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD

@@ -1,17 +1,17 @@
 """Pure figure functions of the shared pieces, systems, alerts and sources: no database."""
 from datetime import datetime, timedelta, timezone
 
-from agents import sketch
-from agents.alerts.rules import load_rules
-from agents.health import load_status_rules
+from streams.core import sketch
+from agents.alerting.rules import load_rules
+from agents.indicators.health import load_status_rules
 from ioc_dash import figures
 from ioc_dash.figures_alerts import (alert_list, critical_alerts, needs_attention, page_of, rule_pages,
                                      severity_counts)
 from ioc_dash.figures_sources import checks_table, rate_figure
 from ioc_dash.figures_systems import minute_status, minutes, series, sparkline, status_table, timeline
 from ioc_dash.repository import Snapshot
-from simulators.province import load_province
-from streams.settings import Settings
+from streams.core.geography import load_province
+from streams.core.settings import Settings
 from tests.ioc_dash.wall_support import text
 
 NOW = datetime(2026, 11, 27, 3, 0, 30, tzinfo=timezone.utc)  # 10:00:30 in Asia/Ho_Chi_Minh

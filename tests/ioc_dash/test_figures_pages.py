@@ -1,10 +1,10 @@
 """Pure figure functions of the security, map, environment and services pages: no database."""
 from datetime import datetime, timedelta, timezone
 
-from agents import sketch
-from agents.dossier_kpi import local_month_start
-from agents.plan import load_plan
-from agents.sensor_kpi import load_sensor_rules
+from streams.core import sketch
+from agents.indicators.dossier_kpi import local_month_start
+from agents.indicators.plan import load_plan
+from agents.indicators.sensor_kpi import load_sensor_rules
 from ioc_dash.figures_env import kind_table, kind_views, station_views, status_counts
 from ioc_dash.figures_map import (camera_points, incident_points, map_figure, outline_traces, point_traces,
                                   report_points)
@@ -13,8 +13,8 @@ from ioc_dash.figures_security import (attack_rate_figure, by_layer, findings_ta
 from ioc_dash.figures_services import agency_table, late_units_table, plan_rows, services_view
 from ioc_dash.geo import load_outline, locations, outline_path
 from ioc_dash.repository import Snapshot
-from simulators.province import load_province
-from streams.settings import Settings
+from streams.core.geography import load_province
+from streams.core.settings import Settings
 from tests.ioc_dash.wall_support import text
 
 NOW = datetime(2026, 11, 27, 3, 0, 30, tzinfo=timezone.utc)

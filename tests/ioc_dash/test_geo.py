@@ -2,9 +2,9 @@
 import pytest
 
 from ioc_dash.geo import features, load_outline, locations, outline_path, rings
-from simulators.province import load_province
-from streams.errors import ConfigError
-from streams.settings import Settings
+from streams.core.geography import load_province
+from streams.core.errors import ConfigError
+from streams.core.settings import Settings
 
 SETTINGS = Settings()
 PROVINCE = load_province(SETTINGS.province_file)

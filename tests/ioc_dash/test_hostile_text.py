@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from ioc_dash.app import create_app
 from ioc_dash.auth.store import UserStore
 from ioc_dash.pages import WALL_PAGES
-from streams.sinks.alertstore import AlertStore
+from agents.alerting.store import AlertStore
 from tests.ioc_dash import screens
 from tests.ioc_dash.browser import Browser
 from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD, delete_fired, fire_alert

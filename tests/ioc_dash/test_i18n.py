@@ -6,7 +6,7 @@ import string
 import pytest
 
 from ioc_dash import i18n
-from streams.errors import ConfigError
+from streams.core.errors import ConfigError
 
 
 def test_the_query_wins_then_the_cookie_then_vietnamese():

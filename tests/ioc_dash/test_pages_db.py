@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from agents import sketch
-from agents.dossier_kpi import local_month_start
+from streams.core import sketch
+from agents.indicators.dossier_kpi import local_month_start
 from ioc_dash.app import create_app
 from tests.ioc_dash.wall_support import call, text, wall_client
 

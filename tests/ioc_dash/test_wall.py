@@ -6,13 +6,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agents import sketch
+from streams.core import sketch
 from ioc_dash import figures
 from ioc_dash.app import create_app
 from ioc_dash.repository import Repository, Snapshot, SnapshotCache
-from simulators.province import load_province
-from streams.errors import SinkUnavailable
-from streams.settings import Settings
+from streams.core.geography import load_province
+from streams.core.errors import SinkUnavailable
+from streams.core.settings import Settings
 from tests.ioc_dash.wall_support import call, text, wall_client
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)

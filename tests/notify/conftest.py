@@ -10,7 +10,7 @@ import pytest
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from agents.alerts.payload import build_payload
+from agents.alerting.payload import build_payload
 from tests.conftest import ADMIN_DSN
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
-from agents.alerts.payload import build_payload
-from streams.notify.alertmanager import label_name, resend_batch, to_alertmanager
+from agents.alerting.payload import build_payload
+from agents.alerting.notify.alertmanager import label_name, resend_batch, to_alertmanager
 from tests.notify.conftest import T0, alert_row
 
 URL = "http://wall.ioc/alerts/{id}"

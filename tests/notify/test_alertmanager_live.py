@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from agents.alerts.payload import build_payload
-from streams.notify.channels import AlertmanagerChannel, utcnow
-from streams.notify.dispatcher import Dispatcher
-from streams.notify.oncall import Receiver, parse_oncall
-from streams.notify.testing import LocalReceiver
-from streams.settings import Settings
+from agents.alerting.payload import build_payload
+from agents.alerting.notify.channels import AlertmanagerChannel, utcnow
+from agents.alerting.notify.dispatcher import Dispatcher
+from agents.alerting.notify.oncall import Receiver, parse_oncall
+from agents.alerting.notify.testing import LocalReceiver
+from streams.core.settings import Settings
 from tests.notify.conftest import alert_row, insert_alert, queue
 from tests.support import free_port
 
@@ -96,7 +96,7 @@ def test_bad_alert_is_rejected_not_retried(stack):
     ch = AlertmanagerChannel(Settings())
     bad = ch.convert(build_payload(alert_row(rule="x"), "firing"))
     bad["labels"] = {}
-    from streams.errors import NotifyError
+    from streams.core.errors import NotifyError
 
     with pytest.raises(NotifyError) as err:
         ch.post_alerts(Receiver("am", "alertmanager", AM_URL), [bad])

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from streams.notify.backoff import Backoff
+from agents.alerting.notify.backoff import Backoff
 from tests.notify.conftest import T0
 
 

@@ -7,13 +7,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from agents.alerts.payload import build_payload
-from streams.errors import NotifyError
-from streams.notify.channels import AlertmanagerChannel, EmailChannel, TelegramChannel, WebhookChannel
-from streams.notify.oncall import Receiver
-from streams.notify.testing import LocalReceiver
-from streams.notify.transport import signature
-from streams.settings import Settings
+from agents.alerting.payload import build_payload
+from streams.core.errors import NotifyError
+from agents.alerting.notify.channels import AlertmanagerChannel, EmailChannel, TelegramChannel, WebhookChannel
+from agents.alerting.notify.oncall import Receiver
+from agents.alerting.notify.testing import LocalReceiver
+from agents.alerting.notify.transport import signature
+from streams.core.settings import Settings
 from tests.notify.conftest import alert_row
 from tests.support import free_port
 

@@ -5,9 +5,9 @@ import urllib.request
 import pytest
 import yaml
 
-from streams.cli import main
-from streams.notify.testing import LocalReceiver
-from streams.settings import Settings
+from streams.cli.main import main
+from agents.alerting.notify.testing import LocalReceiver
+from streams.core.settings import Settings
 from tests.notify.conftest import insert_alert, queue
 from tests.support import ROOT, free_port, settings_env, wait_for
 from tests.notify.test_soc import finding
@@ -49,7 +49,7 @@ def test_notify_run_delivers_and_exposes_metrics(notify_dsn, ndb, tmp_path):
                             soc_mode="webhook", soc_url=soc.url("/soc"), notify_poll_s=0.1)
         queue(ndb, insert_alert(ndb), "webhook", "hook", n=3)
         finding(ndb, "10.2.2.2")
-        proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "notify", "run"], env=settings_env(settings),
+        proc = subprocess.Popen([sys.executable, "-m", "streams.cli.main", "notify", "run"], env=settings_env(settings),
                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
             hook.wait_for(3)

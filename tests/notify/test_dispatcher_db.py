@@ -8,13 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from prometheus_client import CollectorRegistry
 
-from streams.metrics import NotifyMetrics
-from streams.notify.backoff import Backoff
-from streams.notify.channels import WebhookChannel
-from streams.notify.dispatcher import Dispatcher
-from streams.notify.oncall import parse_oncall
-from streams.notify.testing import LocalReceiver
-from streams.settings import Settings
+from streams.core.metrics import NotifyMetrics
+from agents.alerting.notify.backoff import Backoff
+from agents.alerting.notify.channels import WebhookChannel
+from agents.alerting.notify.dispatcher import Dispatcher
+from agents.alerting.notify.oncall import parse_oncall
+from agents.alerting.notify.testing import LocalReceiver
+from streams.core.settings import Settings
 from tests.notify.conftest import Clock, insert_alert, queue
 
 pytestmark = pytest.mark.integration
@@ -145,7 +145,7 @@ def test_down_then_up_delivers_every_row_exactly_once_with_two_dispatchers(notif
 
 
 def _real_clock():
-    from streams.notify.channels import utcnow
+    from agents.alerting.notify.channels import utcnow
 
     return utcnow
 
@@ -171,7 +171,7 @@ def test_a_new_row_wakes_an_idle_dispatcher(notify_dsn, ndb):
 
 
 def test_the_alertmanager_resend_keeps_drill_alerts_from_the_real_on_call(notify_dsn, ndb):
-    from streams.notify.channels import AlertmanagerChannel
+    from agents.alerting.notify.channels import AlertmanagerChannel
 
     run_id = ndb.execute(
         "INSERT INTO drill_run (scenario, run, started_at, ends_at, started_by, targets) "

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
-from agents.alerts.payload import build_payload
-from streams.notify.messages import TELEGRAM_MAX, email_message, telegram_text, vn_time
+from agents.alerting.payload import build_payload
+from agents.alerting.notify.messages import TELEGRAM_MAX, email_message, telegram_text, vn_time
 from tests.notify.conftest import T0, alert_row
 
 URL = "http://wall.ioc/alerts/{id}"

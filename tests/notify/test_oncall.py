@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from streams.errors import ConfigError
-from streams.notify.oncall import load_oncall, parse_oncall
+from streams.core.errors import ConfigError
+from agents.alerting.notify.oncall import load_oncall, parse_oncall
 
 ROOT = Path(__file__).resolve().parents[2]
 AM = "http://127.0.0.1:9193"

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from prometheus_client import CollectorRegistry
 
-from streams.metrics import NotifyMetrics
-from streams.notify.soc import KafkaSocSink, SocForwarder, WebhookSocSink, build_sink
-from streams.notify.testing import LocalReceiver
-from streams.notify.transport import signature
-from streams.settings import Settings
+from streams.core.metrics import NotifyMetrics
+from agents.alerting.notify.soc import KafkaSocSink, SocForwarder, WebhookSocSink, build_sink
+from agents.alerting.notify.testing import LocalReceiver
+from agents.alerting.notify.transport import signature
+from streams.core.settings import Settings
 from tests.notify.conftest import T0, Clock
 from tests.support import free_port
 
@@ -134,7 +134,7 @@ def test_kafka_down_is_a_link_failure(notify_dsn, ndb):
 def test_build_sink_from_settings():
     assert build_sink(Settings()) is None
     assert isinstance(build_sink(Settings(soc_mode="webhook", soc_url="https://soc.example/in")), WebhookSocSink)
-    from streams.errors import ConfigError
+    from streams.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="IOC_SOC_URL"):
         build_sink(Settings(soc_mode="webhook"))

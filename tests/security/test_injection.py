@@ -22,9 +22,9 @@ from pydantic import SecretStr
 from ioc_dash.app import create_app
 from ioc_dash.auth.passwords import normalise_name
 from ioc_dash.auth.store import UserStore
-from streams.errors import AuthError, InputError, IOCError
-from streams.inputs import recordable
-from streams.sinks.alertstore import AlertStore
+from streams.core.errors import AuthError, InputError, IOCError
+from streams.core.inputs import recordable
+from agents.alerting.store import AlertStore
 from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD, alert_maker, client_for, dash_call, ioc_runner, login
 from tests.support import ROOT, settings_env
 
@@ -338,7 +338,7 @@ def test_ioc_as_a_process(guard, settings, alerts):
     """The real command line: arguments reach the store as the shell passed them."""
     alert_id = alerts(f"inj-proc-{uuid.uuid4().hex[:6]}")
     text = HOSTILE[2]
-    done = subprocess.run([sys.executable, "-m", "streams.cli", "alerts", "ack", str(alert_id), "--by", text,
+    done = subprocess.run([sys.executable, "-m", "streams.cli.main", "alerts", "ack", str(alert_id), "--by", text,
                            "--comment", HOSTILE[0]], env=settings_env(settings), cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr

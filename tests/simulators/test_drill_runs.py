@@ -21,7 +21,7 @@ def runs(dsn: str, by: str) -> list[dict]:
 
 
 def drill(settings, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "streams.cli", "drill", *args], env=settings_env(settings),
+    return subprocess.Popen([sys.executable, "-m", "streams.cli.main", "drill", *args], env=settings_env(settings),
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

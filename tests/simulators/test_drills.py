@@ -17,10 +17,10 @@ from simulators.drills import (
 )
 from simulators.drills.scenario import parse_scenario
 from simulators.drills.templates import Context, compile_template
-from simulators.province import load_province
-from streams.cli import main
-from streams.settings import Settings
-from streams.validation import Decoder
+from streams.core.geography import load_province
+from streams.cli.main import main
+from streams.core.settings import Settings
+from streams.core.contracts.validation import Decoder
 
 #: a weekday at 09:30 local: office hours, when the background is busiest
 START = datetime(2023, 6, 1, 2, 30, tzinfo=timezone.utc)
@@ -270,10 +270,10 @@ def test_a_camera_forced_offline_is_offline_for_every_simulator_of_the_feed(tmp_
     second background (``ioc simulate``, another process) that follows the drill's shared forces:
     while the force holds no simulator reports the camera online, and the worker's pure logic
     shows it offline within its liveness threshold, then online again once the force ends."""
-    from agents.camera import DebounceConfig, apply, effective_state, new_state
+    from agents.indicators.camera import DebounceConfig, apply, effective_state, new_state
     from simulators.camera import CameraSimulator
     from simulators.drills.shared import ForceFollower, ForcePublisher, Following
-    from streams.events.camera import CameraHealth
+    from streams.core.contracts.camera import CameraHealth
 
     path, cam = tmp_path / "drill-forces-t.json", "cam-phumy-02"
     engine = DrillEngine(load_scenario("border-night-intrusion"), start=START, seed=3)
@@ -371,7 +371,7 @@ def test_a_system_forced_down_fails_every_probe_of_every_simulator_of_the_feed(t
 def test_several_drills_play_at_once_over_one_background(tmp_path, capsys):
     """``ioc drill a b --out FILE``: both timelines over one background, each with its own ids and
     promises."""
-    from streams.cli import main
+    from streams.cli.main import main
 
     out = tmp_path / "both.jsonl"
     code = main(["drill", "eoffice-bruteforce", "dossier-backlog", "--speed", "60", "--rate", "50", "--out", str(out)])

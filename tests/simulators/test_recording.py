@@ -11,9 +11,9 @@ from pydantic import BaseModel
 
 from simulators.recording import Message, Recording, RecordingError, RecordingWriter, parse_speed, replay
 from simulators.timeshift import TimeShifter, first_event_time, time_paths
-from streams.cli import main
-from streams.events.base import UtcDatetime
-from streams.validation import Decoder
+from streams.cli.main import main
+from streams.core.contracts.base import UtcDatetime
+from streams.core.contracts.validation import Decoder
 
 T0 = datetime(2023, 6, 1, 2, 30, tzinfo=timezone.utc)
 

@@ -13,11 +13,11 @@ from simulators.base import Runner
 from simulators.catalog import FAMILIES, build_simulators
 from simulators.common import LOCAL, Pool, local_hour
 from simulators.dossier import add_working_days
-from simulators.province import load_province
+from streams.core.geography import load_province
 from simulators.sensor import aqi_pm25, tide
-from streams.events import MODELS
-from streams.settings import Settings
-from streams.validation import Decoder
+from streams.core.contracts import MODELS
+from streams.core.settings import Settings
+from streams.core.contracts.validation import Decoder
 
 PROVINCE = load_province(Settings().province_file)
 ROOT = Path(__file__).resolve().parents[2]
@@ -266,7 +266,7 @@ def test_the_dossiers_carried_over_at_start_up_are_a_steady_desk_not_a_late_one(
 def test_each_camera_s_heartbeat_comes_from_its_site_or_model(tmp_path):
     import yaml
 
-    from streams.errors import ConfigError
+    from streams.core.errors import ConfigError
 
     doc = yaml.safe_load(Settings().province_file.read_text(encoding="utf-8"))
     sites = {s["code"]: s for s in doc["camera_sites"]}

@@ -1,7 +1,7 @@
 from kafka import KafkaAdminClient
 
-from streams.admin import create_topics
-from streams.topics import all_topics
+from streams.kafka.admin import create_topics
+from streams.core.topics import all_topics
 
 
 def test_topics_exist_with_their_partitions_and_creating_again_is_harmless(test_settings):

@@ -3,10 +3,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agents.alerts.evaluate import Topology, evaluate
-from agents.alerts.rules import parse_rule
-from streams.errors import IOCError
-from streams.sinks.alertstore import AlertStore
+from agents.alerting.evaluate import Topology, evaluate
+from agents.alerting.rules import parse_rule
+from streams.core.errors import IOCError
+from agents.alerting.store import AlertStore
 
 RULE = parse_rule({"name": "it_down", "indicator": "health.availability", "condition": "below", "fire": 0.5,
                    "clear": 0.9, "for": "30s", "summary": {"vi": "{entity} ngừng", "en": "{entity} down"}}, "t")
@@ -87,7 +87,7 @@ def test_silence_until_resolved_and_manual_resolve(test_settings, db):
 
 
 def test_summaries_carry_the_place_name_from_the_province_file(test_settings, db):
-    from simulators.province import load_province
+    from streams.core.geography import load_province
 
     named = parse_rule({"name": "it_named", "indicator": "health.availability", "condition": "below", "fire": 0.5,
                         "clear": 0.9, "summary": {"vi": "{place} ngừng", "en": "{place} down"}}, "t")

@@ -6,15 +6,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agents.alerts.derived import intrusion_values
-from agents.alerts.evaluate import evaluate
-from agents.alerts.rules import load_rules
-from agents.camera import CAMERA_FEED
-from simulators.province import load_province
-from streams.events.camera import CameraDetection
-from streams.sinks.alertstore import INTRUSION_ROWS, AlertStore
-from streams.sinks.base import SourceStats
-from streams.sinks.timescale import TimescaleSink
+from agents.alerting.derived import intrusion_values
+from agents.alerting.evaluate import evaluate
+from agents.alerting.rules import load_rules
+from agents.indicators.camera import CAMERA_FEED
+from streams.core.geography import load_province
+from streams.core.contracts.camera import CameraDetection
+from agents.alerting.store import INTRUSION_ROWS, AlertStore
+from streams.core.tables import SourceStats
+from agents.worker.sinks.timescale import TimescaleSink
 
 pytestmark = pytest.mark.integration
 

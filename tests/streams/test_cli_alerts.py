@@ -1,5 +1,5 @@
 """`ioc maintenance` and `ioc alerts` through the CLI entry point, against the run's database."""
-from streams.cli import main
+from streams.cli.main import main
 
 
 def test_maintenance_windows_from_the_cli(test_settings, db, capsys):

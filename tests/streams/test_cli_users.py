@@ -1,11 +1,11 @@
-"""``ioc users …`` through ``streams.cli.main`` against the real database."""
+"""``ioc users …`` through ``streams.cli.main.main`` against the real database."""
 import uuid
 
 import pytest
 
 from ioc_dash.auth.store import UserStore
-from streams import cli_users
-from streams.cli import main
+from streams.cli import users as cli_users
+from streams.cli.main import main
 from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD, ioc_runner
 
 

@@ -5,14 +5,14 @@ from pathlib import Path
 import orjson
 import pytest
 
-from simulators.province import load_province
-from streams.events import CONTRACTS, MODELS
-from streams.events.dossier import outcome_of
-from streams.events.security import severity_from_cap, severity_from_priority, severity_rank
-from streams.events.sensor import flood_status
-from streams.schemas import family_schema, render, write_schemas
-from streams.settings import Settings
-from streams.validation import Decoder
+from streams.core.geography import load_province
+from streams.core.contracts import CONTRACTS, MODELS
+from streams.core.contracts.dossier import outcome_of
+from streams.core.contracts.security import severity_from_cap, severity_from_priority, severity_rank
+from streams.core.contracts.sensor import flood_status
+from streams.core.contracts.schemas import family_schema, render, write_schemas
+from streams.core.settings import Settings
+from streams.core.contracts.validation import Decoder
 
 NOW = datetime(2026, 11, 27, 3, 0, 0, tzinfo=timezone.utc)
 BOUNDS = load_province(Settings().province_file).bounds
@@ -269,7 +269,7 @@ def test_schemas_are_written_for_every_family_and_published_up_to_date(tmp_path)
 
 
 def test_cli_writes_the_schemas(tmp_path, capsys):
-    from streams.cli import main
+    from streams.cli.main import main
 
     assert main(["schemas", "--out", str(tmp_path)]) == 0
     assert f"{len(CONTRACTS)} written" in capsys.readouterr().out

@@ -6,17 +6,17 @@ import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
-from agents.housekeeping import run_housekeeping
-from agents.pipeline import Backoff, FeedPipeline, Message
-from agents.windows import window_start
-from agents.workers import FEED_SPECS
-from simulators.province import load_province
-from streams.events.security import AuthFailure
-from streams.metrics import WorkerMetrics
-from streams.settings import DEFAULT_PROVINCE_FILE, DEFAULT_RETENTION_DAYS
-from streams.sinks.base import SOURCE_WINDOW, SOURCE_WINDOW_S, SourceStats
-from streams.sinks.timescale import LEDGER, TimescaleSink
-from streams.validation import Decoder
+from agents.indicators.housekeeping import run_housekeeping
+from agents.worker.pipeline import Backoff, FeedPipeline, Message
+from streams.core.windows import window_start
+from agents.worker.workers import FEED_SPECS
+from streams.core.geography import load_province
+from streams.core.contracts.security import AuthFailure
+from streams.core.metrics import WorkerMetrics
+from streams.core.settings import DEFAULT_PROVINCE_FILE, DEFAULT_RETENTION_DAYS
+from streams.core.tables import SOURCE_WINDOW, SOURCE_WINDOW_S, SourceStats
+from agents.worker.sinks.timescale import LEDGER, TimescaleSink
+from streams.core.contracts.validation import Decoder
 from tests.agents.memory import cut_to_milliseconds, simulated_feed, with_microseconds
 
 START = datetime(2026, 3, 2, 2, 30, tzinfo=timezone.utc)  # nobody else's windows

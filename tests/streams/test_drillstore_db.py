@@ -7,14 +7,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agents.alerts.evaluate import evaluate
-from agents.alerts.rules import parse_rule
-from agents.drill_score import score
+from agents.alerting.evaluate import evaluate
+from agents.alerting.rules import parse_rule
+from agents.indicators.drill_score import score
 from streams.db.scratch import scratch_database
-from streams.errors import SinkUnavailable
-from streams.notify.oncall import parse_oncall
-from streams.sinks.alertstore import AlertStore
-from streams.sinks.drillstore import GRACE_S, DrillStore
+from streams.core.errors import SinkUnavailable
+from agents.alerting.notify.oncall import parse_oncall
+from agents.alerting.store import AlertStore
+from agents.alerting.drillstore import GRACE_S, DrillStore
 from tests.conftest import ADMIN_DSN
 
 RULE = parse_rule({"name": "drill_test_down", "indicator": "health.availability", "condition": "below", "fire": 0.5,

@@ -9,15 +9,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agents import sketch
-from agents.citizen import CITIZEN_FEED
-from agents.dossier import DOSSIER_FEED
-from agents.sensor import SENSOR_FEED
-from streams.events.citizen import ReportAssigned, ReportCreated, ReportRated, ReportResponded
-from streams.events.dossier import DossierCarriedOver, DossierProcessed, DossierReceived, DossierResolved
-from streams.events.sensor import WaterObserved, WeatherObserved
-from streams.sinks.base import SourceStats
-from streams.sinks.timescale import TimescaleSink
+from streams.core import sketch
+from agents.indicators.citizen import CITIZEN_FEED
+from agents.indicators.dossier import DOSSIER_FEED
+from agents.indicators.sensor import SENSOR_FEED
+from streams.core.contracts.citizen import ReportAssigned, ReportCreated, ReportRated, ReportResponded
+from streams.core.contracts.dossier import DossierCarriedOver, DossierProcessed, DossierReceived, DossierResolved
+from streams.core.contracts.sensor import WaterObserved, WeatherObserved
+from streams.core.tables import SourceStats
+from agents.worker.sinks.timescale import TimescaleSink
 
 DAY = datetime(2026, 11, 26, 17, 0, tzinfo=timezone.utc)  # 27/11 local midnight
 T0 = DAY + timedelta(hours=3)

@@ -1,10 +1,10 @@
 from datetime import datetime, timedelta, timezone
 
-from agents.housekeeping import run_housekeeping
-from agents.health import HEALTH_FEED
-from streams.events.health import ServiceProbe
-from streams.sinks.base import SourceStats
-from streams.sinks.timescale import TimescaleSink
+from agents.indicators.housekeeping import run_housekeeping
+from agents.indicators.health import HEALTH_FEED
+from streams.core.contracts.health import ServiceProbe
+from streams.core.tables import SourceStats
+from agents.worker.sinks.timescale import TimescaleSink
 
 
 def probe(i, at, ok=True, system="gis"):
@@ -68,8 +68,8 @@ async def test_sign_in_attempts_older_than_their_retention_are_pruned(test_setti
 
 
 def test_the_retention_comes_from_the_settings(monkeypatch):
-    from agents.housekeeping import purge_before
-    from streams.settings import Settings
+    from agents.indicators.housekeeping import purge_before
+    from streams.core.settings import Settings
 
     assert Settings().login_attempt_retention_days == 30
     monkeypatch.setenv("IOC_LOGIN_ATTEMPT_RETENTION_DAYS", "7")
@@ -80,7 +80,7 @@ def test_the_retention_comes_from_the_settings(monkeypatch):
 
 
 def test_a_family_remembers_its_ids_as_long_as_its_raw_events():
-    from agents.housekeeping import ledger_before
+    from agents.indicators.housekeeping import ledger_before
 
     now = datetime(2026, 11, 28, tzinfo=timezone.utc)
     assert ledger_before({"health_event": 14, "security_event": 400, "health_window": 400},

@@ -9,10 +9,10 @@ import pytest
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from pydantic import ValidationError
 
-from streams.app import create_app
-from streams.errors import ConfigError
-from streams.kafka_security import describe, faust_credentials, kafka_python_config, ssl_context
-from streams.settings import Settings
+from agents.worker.app import create_app
+from streams.core.errors import ConfigError
+from streams.kafka.security import describe, faust_credentials, kafka_python_config, ssl_context
+from streams.core.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ import shutil
 import pytest
 
 from streams.db.migrate import MIGRATIONS_DIR, load_migrations, migrate
-from streams.errors import MigrationError
+from streams.core.errors import MigrationError
 
 
 def test_file_names_are_checked(tmp_path):

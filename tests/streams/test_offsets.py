@@ -1,4 +1,4 @@
-"""Only stored messages are committed (streams/offsets.py), driven without Kafka."""
+"""Only stored messages are committed (agents/worker/offsets.py), driven without Kafka."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
-from streams import offsets
+from agents.worker import offsets
 
 FEED = TP("t.health", 0)
 OTHER = TP("t.internal", 0)
@@ -88,7 +88,7 @@ def test_a_faust_release_without_the_changed_methods_stops_the_worker(monkeypatc
     import pytest
     from faust.transport.consumer import Consumer
 
-    from streams.errors import IOCError
+    from streams.core.errors import IOCError
 
     monkeypatch.setattr(offsets, "_installed", False)
     monkeypatch.delattr(Consumer, "_add_gap")

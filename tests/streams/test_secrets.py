@@ -9,10 +9,10 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from psycopg.conninfo import conninfo_to_dict
 
-from streams.errors import ConfigError
-from streams.kafka_security import describe, faust_credentials, kafka_python_config
-from streams.metrics import NotifyMetrics, WorkerMetrics
-from streams.settings import Settings
+from streams.core.errors import ConfigError
+from streams.kafka.security import describe, faust_credentials, kafka_python_config
+from streams.core.metrics import NotifyMetrics, WorkerMetrics
+from streams.core.settings import Settings
 
 SECRET = "S3cret-value-that-must-not-leak"
 
@@ -64,7 +64,7 @@ def test_no_setting_name_is_another_one_plus_file():
 
 def test_the_cli_reads_files_and_says_what_is_wrong_in_one_line(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "IOC_DATABASE_URL": "x", "IOC_DATABASE_URL_FILE": str(tmp_path / "x")}
-    out = subprocess.run([sys.executable, "-m", "streams.cli", "db", "migrate"], env=env, capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "streams.cli.main", "db", "migrate"], env=env, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 1
     assert out.stderr.strip() == "ConfigError: IOC_DATABASE_URL and IOC_DATABASE_URL_FILE are both set; keep one of them"
@@ -94,7 +94,7 @@ def test_secrets_never_show_in_repr_logs_cli_or_metrics(clean_env, tmp_path, cap
         metrics(registry)
         assert SECRET.encode() not in generate_latest(registry)
     (tmp_path / "pw").write_text(SECRET)
-    out = subprocess.run([sys.executable, "-m", "streams.cli", "settings"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "streams.cli.main", "settings"], capture_output=True, text=True,
                          timeout=60, env={"PATH": "/usr/bin:/bin", "IOC_KAFKA_SASL_PASSWORD_FILE": str(tmp_path / "pw"),
                                           "IOC_SMTP_PASSWORD": SECRET})
     assert out.returncode == 0 and SECRET not in out.stdout + out.stderr

@@ -3,7 +3,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from streams.settings import DEFAULT_RETENTION_DAYS, Settings, describe_settings
+from streams.core.settings import DEFAULT_RETENTION_DAYS, Settings, describe_settings
 
 
 def test_environment_with_prefix(monkeypatch):

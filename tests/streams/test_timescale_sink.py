@@ -2,12 +2,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agents import sketch
-from agents.health import HEALTH_FEED
-from streams.errors import SinkUnavailable
-from streams.events.health import RequestLog
-from streams.sinks.base import SourceStats
-from streams.sinks.timescale import TimescaleSink
+from streams.core import sketch
+from agents.indicators.health import HEALTH_FEED
+from streams.core.errors import SinkUnavailable
+from streams.core.contracts.health import RequestLog
+from streams.core.tables import SourceStats
+from agents.worker.sinks.timescale import TimescaleSink
 
 T0 = datetime(2026, 11, 27, 2, 0, 0, tzinfo=timezone.utc)
 

@@ -3,8 +3,8 @@ from datetime import datetime, timezone
 import orjson
 import pytest
 
-from streams.events.base import _ip
-from streams.validation import Bounds, Decoder, Limits, _Reject
+from streams.core.contracts.base import _ip
+from streams.core.contracts.validation import Bounds, Decoder, Limits, _Reject
 
 NOW = datetime(2026, 11, 27, 1, 0, 0, tzinfo=timezone.utc)
 

@@ -1,10 +1,10 @@
 from datetime import datetime, timedelta, timezone
 
-from agents.alerts.derived import camera_values, intrusion_values, topology_parents
-from agents.alerts.evaluate import Topology
-from agents.camera import new_state
-from simulators.province import load_province
-from streams.settings import Settings
+from agents.alerting.derived import camera_values, intrusion_values, topology_parents
+from agents.alerting.evaluate import Topology
+from agents.indicators.camera import new_state
+from streams.core.geography import load_province
+from streams.core.settings import Settings
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 PROVINCE = load_province(Settings().province_file)

@@ -2,8 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from agents.alerts.engine import AlertEngine, RuleSet
-from streams.errors import ConfigError
+from agents.alerting.engine import AlertEngine, RuleSet
+from streams.core.errors import ConfigError
 
 T0 = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
 RULE = """rules:

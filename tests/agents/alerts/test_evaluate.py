@@ -1,8 +1,8 @@
 from datetime import datetime, timedelta, timezone
 
-from agents.alerts.evaluate import Topology, evaluate, in_maintenance, suppressor
-from agents.alerts.rules import parse_rule
-from agents.alerts.state import FIRING, RESOLVED
+from agents.alerting.evaluate import Topology, evaluate, in_maintenance, suppressor
+from agents.alerting.rules import parse_rule
+from agents.alerting.state import FIRING, RESOLVED
 
 T0 = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)
 RULE = parse_rule({"name": "down", "indicator": "health.availability", "condition": "below", "fire": 0.5,

@@ -1,7 +1,7 @@
 import pytest
 
-from agents.alerts.rules import load_rules, parse_duration, parse_rule
-from streams.errors import ConfigError
+from agents.alerting.rules import load_rules, parse_duration, parse_rule
+from streams.core.errors import ConfigError
 
 GOOD = {"name": "ok_rule", "indicator": "health.availability", "condition": "below", "fire": 0.9, "clear": 0.95,
         "summary": {"vi": "a", "en": "b"}}

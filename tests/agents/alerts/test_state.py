@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta, timezone
 
-from agents.alerts.rules import parse_rule
-from agents.alerts.state import FIRING, INACTIVE, PENDING, RESOLVED, AlertState, step
+from agents.alerting.rules import parse_rule
+from agents.alerting.state import FIRING, INACTIVE, PENDING, RESOLVED, AlertState, step
 
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
 

@@ -1,4 +1,4 @@
-"""The wall and the pager judge a system with one definition (agents/data/status.yaml).
+"""The wall and the pager judge a system with one definition (agents/indicators/data/status.yaml).
 
 For counter fixtures, the wall's status (``ioc_dash.figures.system_statuses``) and the verdict of
 the engine (the health.* indicators of ``derived.health_values`` against the system rules of
@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from agents import sketch
-from agents.alerts.derived import health_values
-from agents.alerts.evaluate import evaluate
-from agents.alerts.rules import load_rules
-from agents.alerts.state import FIRING
-from agents.health import STATUSES, load_status_rules
+from streams.core import sketch
+from agents.alerting.derived import health_values
+from agents.alerting.evaluate import evaluate
+from agents.alerting.rules import load_rules
+from agents.alerting.state import FIRING
+from agents.indicators.health import STATUSES, load_status_rules
 from ioc_dash import figures
 from ioc_dash.repository import Snapshot
-from simulators.province import load_province
-from streams.settings import Settings
+from streams.core.geography import load_province
+from streams.core.settings import Settings
 from tests.agents.health_sequences import T0, counters_at, probes
 
 ROOT = Path(__file__).resolve().parents[3]

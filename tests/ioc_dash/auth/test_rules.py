@@ -8,8 +8,8 @@ from ioc_dash.auth.passwords import Passwords, check_name, check_password
 from ioc_dash.auth.ratelimit import Limit, Verdict, login_verdict, verdict
 from ioc_dash.auth.roles import ROLES, Principal, can, check_role, require
 from ioc_dash.auth.tokens import new_token, session_hash, session_key, wall_hash
-from streams.errors import AuthError, ConfigError, Forbidden
-from streams.settings import Settings
+from streams.core.errors import AuthError, ConfigError, Forbidden
+from streams.core.settings import Settings
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

@@ -5,7 +5,7 @@ import pytest
 
 from ioc_dash.auth.ratelimit import Limit
 from ioc_dash.auth.tokens import session_hash
-from streams.errors import AuthError, LoginRateLimited
+from streams.core.errors import AuthError, LoginRateLimited
 
 PASSWORD = "a long enough passphrase"
 KEY = b"k" * 32

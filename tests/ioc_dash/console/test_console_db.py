@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from ioc_dash.console import jobs
-from streams.sinks.alertstore import AlertStore
+from agents.alerting.store import AlertStore
 from tests.ioc_dash.conftest import PASSWORD, client_for, console_app, dash_call, login
 from tests.support import wait_for
 
@@ -122,7 +122,7 @@ def test_the_drill_page_has_the_recording_field_without_recordings(app, signed_i
 def test_drill_runs_and_the_after_action_review_with_its_csv(app, signed_in, test_settings, uniq):
     from datetime import datetime, timedelta, timezone
 
-    from streams.sinks.drillstore import DrillStore
+    from agents.alerting.drillstore import DrillStore
 
     drills = DrillStore(test_settings.dsn)
     t0 = datetime.now(timezone.utc) - timedelta(minutes=10)

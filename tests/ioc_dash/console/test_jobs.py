@@ -6,7 +6,7 @@ import pytest
 
 from ioc_dash.console import jobs
 from ioc_dash.console.jobs import JobRunner
-from streams.errors import IOCError
+from streams.core.errors import IOCError
 from tests.support import wait_for
 
 SCRIPT = ("import signal, sys, time\n"

@@ -1,0 +1,90 @@
+"""Indicators computed in Python from current-state rows (cameras, sensors, dossiers, reports).
+
+Each reader takes the rows the alert store fetched and the province, and returns
+``{indicator: {entity: value}}``; the SQL-only indicators are in ``agents/alerting/store.py``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from agents.indicators.camera import camera_states
+from agents.indicators.health import STATUS_SQL, StatusRules, system_statuses
+from agents.indicators.citizen_kpi import agency_backlog, citizen_indicators
+from agents.indicators.dossier_kpi import dossier_indicators, dossier_kpis, local_month_start
+from agents.indicators.sensor_kpi import SensorRules, sensor_indicators
+from streams.core.geography import Province
+
+Values = dict[str, dict[str, float | None]]
+
+
+def camera_values(rows: Iterable[Mapping[str, Any]], province: Province, now: datetime) -> Values:
+    """``camera.offline``: 1 for a camera offline (debounced, or silent past its missed heartbeats), 0 otherwise."""
+    known = {c.code for c in province.cameras}
+    states = camera_states([r for r in rows if not known or r["camera"] in known], province.cameras, now)
+    return {"camera.offline": {code: 1.0 if state == "offline" else 0.0 for code, state in states.items()}}
+
+
+def intrusion_values(rows: Iterable[Mapping[str, Any]], province: Province) -> Values:
+    """``camera.intrusions``: new intrusion tracks per border zone of the province file over the
+    last hour, from ``(camera, tracks)`` rows (the camera's 60-s windows of the last hour summed,
+    see ``INTRUSION_ROWS`` in ``agents/alerting/store.py``).  A camera belongs to its site's
+    ``zone``; every border zone has a value (0 when quiet) so that an alert can clear.  A track
+    seen in two analytics areas of one camera counts in each, as the windows do."""
+    zone_of = {c.code: c.zone for c in province.cameras if c.zone}
+    out: dict[str, float | None] = {z.code: 0.0 for z in province.border_zones}
+    for row in rows:
+        zone = zone_of.get(row["camera"])
+        if zone is not None:
+            out[zone] = (out.get(zone) or 0.0) + float(row["tracks"] or 0)
+    return {"camera.intrusions": out}
+
+
+def health_values(rows: Iterable[Mapping[str, Any]], systems: Iterable[str], now: datetime,
+                  rules: StatusRules) -> Values:
+    """The wall's status of every system, as indicators: ``health.down``, ``health.degraded`` and
+    ``health.stale`` are 1 when the system has that status (``agents.indicators.health.health_status``, from
+    the rows of ``STATUS_SQL``), else 0; down and degraded are "no data" while the system is stale.
+    ``health.availability``, ``.error_rate`` and ``.p95_ms`` are the values the wall shows.
+    Systems of the province file, and any other system that sends data."""
+    rows = list(rows)
+    codes = list(dict.fromkeys([*systems, *(r["system"] for r in rows)]))
+    out: Values = {k: {} for k in ("health.down", "health.degraded", "health.stale", "health.availability",
+                                   "health.error_rate", "health.p95_ms")}
+    for code, st in system_statuses(rows, codes, now=now, rules=rules).items():
+        stale = st.status == "stale"
+        out["health.stale"][code] = float(stale)
+        out["health.down"][code] = None if stale else float(st.status == "down")
+        out["health.degraded"][code] = None if stale else float(st.status == "degraded")
+        out["health.availability"][code] = st.availability
+        out["health.error_rate"][code] = st.error_rate
+        out["health.p95_ms"][code] = st.p95_ms
+    return out
+
+
+def health_reader(store, systems: Iterable[str], rules: StatusRules) -> Callable[[datetime], Values]:
+    """What the engine calls each round: the counters of ``STATUS_SQL`` read now, judged."""
+    codes = list(systems)
+    return lambda now: health_values(store.fetch(STATUS_SQL, {"window_s": rules.window_s}), codes, now, rules)
+
+
+def sensor_values(rows: Iterable[Mapping[str, Any]], province: Province, now: datetime, rules: SensorRules) -> Values:
+    return sensor_indicators(rows, province.stations, now, rules)
+
+
+def dossier_values(day_rows: Iterable[Mapping[str, Any]], open_rows: Iterable[Mapping[str, Any]],
+                   now: datetime) -> Values:
+    return dossier_indicators(dossier_kpis(day_rows, open_rows, start=local_month_start(now), now=now))
+
+
+def citizen_values(rows: Iterable[Mapping[str, Any]], now: datetime) -> Values:
+    return citizen_indicators(agency_backlog(rows, now))
+
+
+def topology_parents(province: Province) -> dict[str, str]:
+    """Entity -> parent: systems under the data centre or LGSP, network links, cameras behind links."""
+    parents = {s.code: s.parent for s in province.systems if s.parent}
+    parents.update({n.code: n.parent for n in province.networks if n.parent})
+    parents.update({c.code: c.parent for c in province.cameras if c.parent})
+    return parents

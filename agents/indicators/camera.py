@@ -1,0 +1,206 @@
+"""Camera indicators: debounced online/offline with flap detection, and tracks per zone.
+
+Raw online/offline reports flap (a weak 4G link sends dozens a minute).  ``apply`` turns them
+into a debounced state per camera: a new observation becomes the state only after it has held
+for ``offline_after`` / ``online_after``; a camera whose raw state changed ``flap_changes``
+times within ``flap_window`` is ``flapping`` (one change for operators, not hundreds) until it
+has been quiet for ``flap_window``.  Confirmation by time also happens at read time
+(``effective_state``), so a camera that goes offline and then falls silent is still shown
+offline: correctness never waits for a later event.
+
+Silence is measured against what the camera promises: each camera re-sends its status every
+``heartbeat_s`` seconds (its model's or site's, in the province file; 300 s by default), and it
+is taken as offline once it has missed ``missed_beats`` heartbeats plus ``grace`` (2 × 300 s +
+60 s = 11 minutes for the default).  An explicit offline report keeps its own debounce
+(``offline_after``).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+
+from streams.core.windows import window_start
+from streams.core.geography import DEFAULT_HEARTBEAT_S, Camera
+from streams.core.contracts import Event
+from streams.core.contracts.camera import CameraDetection, CameraHealth
+from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, StateTable
+
+TRACK_WINDOWS_S = (60, 3600)
+
+
+@dataclass(frozen=True, slots=True)
+class DebounceConfig:
+    offline_after: timedelta = timedelta(seconds=60)
+    online_after: timedelta = timedelta(seconds=30)
+    flap_window: timedelta = timedelta(minutes=10)
+    flap_changes: int = 6
+    missed_beats: int = 2  # heartbeats missed in a row ...
+    grace: timedelta = timedelta(seconds=60)  # ... plus this (transport and clock slack): silent, so offline
+
+    def silent_after(self, heartbeat_s: float = DEFAULT_HEARTBEAT_S) -> timedelta:
+        """No report at all for this long from a camera heartbeating every ``heartbeat_s``: offline."""
+        return self.missed_beats * timedelta(seconds=heartbeat_s) + self.grace
+
+
+def _ts(x: float | None) -> datetime | None:
+    return None if x is None else datetime.fromtimestamp(x, timezone.utc)
+
+
+def new_state(camera: str) -> dict[str, Any]:
+    return {"camera": camera, "state": "unknown", "since": None, "observed": None, "observed_since": None,
+            "transitions": [], "flapping_since": None, "last_seen": None, "conditions": [], "changes": 0}
+
+
+def _set(st: dict[str, Any], state: str, at: datetime) -> None:
+    if st["state"] != state:
+        st["state"] = state
+        st["since"] = at
+        st["changes"] += 1
+
+
+def apply(st: dict[str, Any], ev: CameraHealth, cfg: DebounceConfig = DebounceConfig()) -> dict[str, Any]:
+    """The camera's state after one health event (events of a camera come in event-time order)."""
+    at = ev.dateObserved
+    st = dict(st)
+    st["transitions"] = list(st["transitions"])
+    st["last_seen"] = max(at, st["last_seen"]) if st["last_seen"] else at
+    if ev.condition not in ("online", "offline"):  # signal loss and tamper are conditions, not states
+        conds = set(st["conditions"])
+        (conds.add if ev.active else conds.discard)(ev.condition)
+        st["conditions"] = sorted(conds)
+        return _confirm(st, at, cfg)
+    observed = ev.condition
+    if observed != st["observed"]:
+        if st["observed"] is not None:
+            st["transitions"].append(at.timestamp())
+        st["observed"] = observed
+        st["observed_since"] = at
+    horizon = (at - cfg.flap_window).timestamp()
+    st["transitions"] = [t for t in st["transitions"] if t > horizon]
+    if len(st["transitions"]) >= cfg.flap_changes:
+        if st["state"] != "flapping":
+            st["flapping_since"] = at
+        _set(st, "flapping", at)
+        return st
+    return _confirm(st, at, cfg)
+
+
+def _confirm(st: dict[str, Any], at: datetime, cfg: DebounceConfig) -> dict[str, Any]:
+    observed, since = st["observed"], st["observed_since"]
+    if st["state"] == "flapping":
+        last = _ts(st["transitions"][-1]) if st["transitions"] else st["flapping_since"]
+        if last is not None and at - last < cfg.flap_window:
+            return st  # still flapping
+        st["flapping_since"] = None
+        if observed is not None:
+            _set(st, observed, at)  # quiet for a whole flap window: take what it reports
+        return st
+    if observed is None:
+        return st
+    if st["state"] == "unknown":
+        _set(st, observed, since)  # the first report is taken as it is
+        return st
+    hold = cfg.offline_after if observed == "offline" else cfg.online_after
+    if observed != st["state"] and at - since >= hold:
+        _set(st, observed, since)
+    return st
+
+
+def effective_state(st: dict[str, Any], now: datetime, cfg: DebounceConfig = DebounceConfig(),
+                    heartbeat_s: float = DEFAULT_HEARTBEAT_S) -> str:
+    """What the wall shows now: confirmation by time, and silence past the camera's missed
+    heartbeats (``cfg.silent_after(heartbeat_s)``) counts as offline."""
+    if st.get("last_seen") is None:
+        return "unknown"
+    if now - st["last_seen"] >= cfg.silent_after(heartbeat_s):
+        return "offline"
+    if st["state"] == "flapping":
+        return "flapping"
+    observed, since = st.get("observed"), st.get("observed_since")
+    if observed and observed != st["state"] and since is not None:
+        hold = cfg.offline_after if observed == "offline" else cfg.online_after
+        if now - since >= hold:
+            return observed
+    return st["state"]
+
+
+# --- what the camera feed writes ----------------------------------------------------------------
+
+CAMERA_EVENT = RawTable(
+    "camera_event",
+    (("time", "timestamptz"), ("id", "text"), ("type", "text"), ("camera", "text"), ("event_id", "text"),
+     ("phase", "text"), ("rule", "text"), ("label", "text"), ("score", "real"), ("zones", "jsonb"),
+     ("condition", "text"), ("active", "boolean"), ("attrs", "jsonb")),
+    lambda e: (
+        e.dateObserved, e.id, e.type, e.camera, e.optional("event_id"), e.optional("phase"),
+        e.optional("rule"), e.optional("label"), e.optional("score"),
+        orjson.dumps(e.zones).decode() if isinstance(e, CameraDetection) else None,
+        e.optional("condition"), e.optional("active"),
+        e.model_dump_json(include={"start_time", "end_time", "snapshot", "reason", "location"}, exclude_none=True),
+    ),
+)
+
+CAMERA_WINDOW = CounterTable(
+    "camera_window", key=("camera", "zone", "rule", "window_s", "time"), sums=("tracks",), greatest=("last_event",)
+)
+
+CAMERA_STATE = StateTable(
+    "camera_state",
+    key=("camera",),
+    columns=("state", "since", "observed", "observed_since", "transitions", "flapping_since", "last_seen",
+             "conditions", "changes"),
+    keys_of=lambda fresh: {(e.camera,) for e in fresh if isinstance(e, CameraHealth)},
+)
+
+
+def camera_increments(fresh: Sequence[Event], states: States, cfg: DebounceConfig = DebounceConfig()) -> Increments:
+    incs = Increments()
+    tracks: dict[tuple, dict] = {}
+    for ev in fresh:
+        if isinstance(ev, CameraHealth):
+            key = (ev.camera,)
+            current = incs.states.get(key) or states.get(key) or new_state(ev.camera)
+            incs.states[key] = apply(current, ev, cfg)
+        elif isinstance(ev, CameraDetection) and ev.phase == "new":
+            for zone in ev.zones or ["-"]:
+                for size in TRACK_WINDOWS_S:
+                    k = (ev.camera, zone, ev.rule, size, window_start(ev.start_time, size))
+                    row = tracks.get(k)
+                    if row is None:
+                        row = tracks[k] = dict(zip(CAMERA_WINDOW.key, k), tracks=0, last_event=ev.dateObserved)
+                    row["tracks"] += 1
+                    row["last_event"] = max(row["last_event"], ev.dateObserved)
+    for row in tracks.values():
+        incs.add(CAMERA_WINDOW, row)
+    return incs
+
+
+CAMERA_FEED = FeedSpec("camera", CAMERA_EVENT, camera_increments, CAMERA_STATE)
+
+
+def camera_states(rows: Iterable[Mapping[str, Any]], cameras: Iterable[Camera], now: datetime,
+                  cfg: DebounceConfig = DebounceConfig()) -> dict[str, str]:
+    """Camera code -> its state now, each judged by its own heartbeat interval; a row of a camera
+    the province file does not list is judged by the default interval."""
+    beats = {c.code: c.heartbeat_s for c in cameras}
+    return {r["camera"]: effective_state(r, now, cfg, beats.get(r["camera"], DEFAULT_HEARTBEAT_S)) for r in rows}
+
+
+def offline_counts(rows: Iterable[dict[str, Any]], cameras: Iterable[Camera], now: datetime,
+                   cfg: DebounceConfig = DebounceConfig()) -> tuple[dict[str, int], dict[str, int]]:
+    """Cameras offline now per area (unit code) and per border zone; cameras without state are unknown."""
+    cameras = list(cameras)
+    state = camera_states(rows, cameras, now, cfg)
+    per_area: dict[str, int] = {}
+    per_zone: dict[str, int] = {}
+    for cam in cameras:
+        if state.get(cam.code) != "offline":
+            continue
+        per_area[cam.unit] = per_area.get(cam.unit, 0) + 1
+        if cam.zone:
+            per_zone[cam.zone] = per_zone.get(cam.zone, 0) + 1
+    return per_area, per_zone

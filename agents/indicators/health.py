@@ -1,0 +1,269 @@
+"""Service-health indicators: pure functions from events to window increments.
+
+A batch of fresh events (already de-duplicated by the sink) becomes one increment per
+(system, endpoint, window size, window start).  Increments add up in the database, so the
+result does not depend on how the stream was cut into batches, nor on which worker saw
+which partition.  Ratios and quantiles are computed when read: ``health_status`` is the one
+definition of ok / degraded / down / stale, used by the wall and by the alert engine, with the
+numbers of ``agents/indicators/data/status.yaml``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from streams.core import sketch
+from streams.core.windows import window_start
+from streams.core.errors import ConfigError
+from streams.core.contracts import Event
+from streams.core.contracts.health import RequestLog, ServiceProbe
+from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States
+from streams.core.yamlfile import read_yaml
+
+WINDOWS_S: tuple[int, ...] = (10, 60)
+ALL_ENDPOINTS = "*"
+
+@dataclass(slots=True)
+class HealthIncrement:
+    system: str
+    endpoint: str
+    window_s: int
+    bucket: datetime
+    probes: int = 0
+    probes_ok: int = 0
+    requests: int = 0
+    errors: int = 0
+    latency_hist: list[int] = field(default_factory=sketch.empty)
+    last_event: datetime | None = None
+    last_ok: datetime | None = None  # newest successful probe
+    last_failed: datetime | None = None  # newest failed probe
+
+    @property
+    def key(self) -> tuple[str, str, int, datetime]:
+        return (self.system, self.endpoint, self.window_s, self.bucket)
+
+
+def aggregate(
+    events: Iterable[ServiceProbe | RequestLog], windows_s: tuple[int, ...] = WINDOWS_S
+) -> list[HealthIncrement]:
+    """Window increments for a batch: per endpoint, and per system (endpoint ``*``)."""
+    acc: dict[tuple[str, str, int, datetime], HealthIncrement] = {}
+    for ev in events:
+        ts = ev.dateObserved
+        for size in windows_s:
+            start = window_start(ts, size)
+            for endpoint in (ev.endpoint, ALL_ENDPOINTS):
+                key = (ev.system, endpoint, size, start)
+                inc = acc.get(key)
+                if inc is None:
+                    inc = acc[key] = HealthIncrement(ev.system, endpoint, size, start)
+                if isinstance(ev, ServiceProbe):
+                    inc.probes += 1
+                    inc.probes_ok += ev.success
+                    if ev.success:
+                        inc.last_ok = ts if inc.last_ok is None else max(inc.last_ok, ts)
+                    else:
+                        inc.last_failed = ts if inc.last_failed is None else max(inc.last_failed, ts)
+                else:
+                    inc.requests += 1
+                    inc.errors += ev.status_code >= 500
+                sketch.add(inc.latency_hist, ev.latency_ms)
+                if inc.last_event is None or ts > inc.last_event:
+                    inc.last_event = ts
+    return list(acc.values())
+
+
+# --- reading: from counters to a status an operator understands -----------------------------
+#
+# One definition, for the wall and the alert engine alike: the thresholds and windows are in
+# agents/indicators/data/status.yaml, the counters come from STATUS_SQL, and ``health_status`` judges them.
+
+STATUS_FILE = Path(__file__).parent / "data" / "status.yaml"
+STATUSES = ("ok", "degraded", "down", "stale")
+
+#: the counters of each system over the last ``window_s`` seconds: what the wall shows and what
+#: the alert engine's health.* indicators are computed from (parameter ``window_s``)
+STATUS_SQL = """
+SELECT system,
+       sum(probes)::bigint    AS probes,
+       sum(probes_ok)::bigint AS probes_ok,
+       sum(requests)::bigint  AS requests,
+       sum(errors)::bigint    AS errors,
+       ioc_hist_sum(latency_hist) AS latency_hist,
+       max(last_event)        AS last_event,
+       max(last_ok)           AS last_ok,
+       max(last_failed)       AS last_failed
+FROM health_window
+WHERE window_s = 60 AND endpoint = '*' AND time >= now() - make_interval(secs => %(window_s)s)
+GROUP BY system
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRules:
+    """The numbers of agents/indicators/data/status.yaml (see that file for what each means)."""
+
+    window_s: int
+    stale_after_s: float
+    min_requests: int
+    down_no_success_s: float
+    degraded_availability: float
+    degraded_error_rate: float
+    degraded_p95_ms: float
+
+
+def load_status_rules(path: Path | str = STATUS_FILE) -> StatusRules:
+    doc = read_yaml(path, "status rules")
+    try:
+        rules = StatusRules(
+            window_s=int(doc["window_s"]), stale_after_s=float(doc["stale_after_s"]),
+            min_requests=int(doc["min_requests"]),
+            down_no_success_s=float(doc["down"]["no_success_s"]),
+            degraded_availability=float(doc["degraded"]["availability"]),
+            degraded_error_rate=float(doc["degraded"]["error_rate"]),
+            degraded_p95_ms=float(doc["degraded"]["p95_ms"]),
+        )
+    except (TypeError, KeyError, ValueError) as exc:
+        raise ConfigError(f"status rules {path}: bad or missing entry: {exc!r}") from None
+    if rules.window_s < 60 or rules.stale_after_s <= 0 or rules.down_no_success_s <= 0:
+        raise ConfigError(f"status rules {path}: window_s must be 60 or more, durations positive")
+    if not (0 <= rules.degraded_availability <= 1 and 0 <= rules.degraded_error_rate <= 1):
+        raise ConfigError(f"status rules {path}: degraded.availability and degraded.error_rate are shares (0-1)")
+    return rules
+
+
+@dataclass(frozen=True, slots=True)
+class HealthStatus:
+    system: str
+    status: str  # ok | degraded | down | stale
+    availability: float | None
+    error_rate: float | None
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    probes: int
+    requests: int
+    last_event: datetime | None
+    reasons: tuple[str, ...] = ()  # no_data | not_answering | error_rate | availability | latency
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def not_answering(counters: Mapping[str, Any], no_success: timedelta) -> bool:
+    """Probes have kept failing for ``no_success``: no probe of the window succeeded, or the newest
+    failed probe is that long after the last successful one."""
+    probes, probes_ok = counters.get("probes") or 0, counters.get("probes_ok") or 0
+    if probes and not probes_ok:
+        return True
+    last_ok, last_failed = counters.get("last_ok"), counters.get("last_failed")
+    return last_ok is not None and last_failed is not None and last_failed - last_ok >= no_success
+
+
+def health_status(system: str, counters: Mapping[str, Any], *, now: datetime, rules: StatusRules) -> HealthStatus:
+    """Status of a system from its counters over the recent window (a row of ``STATUS_SQL``;
+    missing counters are 0 / none)."""
+    probes, probes_ok = counters.get("probes") or 0, counters.get("probes_ok") or 0
+    requests, errors = counters.get("requests") or 0, counters.get("errors") or 0
+    hist, last_event = counters.get("latency_hist"), counters.get("last_event")
+    availability = ratio(probes_ok, probes)
+    error_rate = ratio(errors, requests)
+    judged_errors = error_rate if requests >= rules.min_requests else None
+    p50 = sketch.quantile(hist, 0.50)
+    p95 = sketch.quantile(hist, 0.95)
+    p99 = sketch.quantile(hist, 0.99)
+    reasons: list[str] = []
+    if last_event is None or (now - last_event).total_seconds() > rules.stale_after_s:
+        status = "stale"
+        reasons.append("no_data")
+    else:
+        dead = not_answering(counters, timedelta(seconds=rules.down_no_success_s))
+        if dead:
+            reasons.append("not_answering")
+        if judged_errors is not None and judged_errors >= rules.degraded_error_rate:
+            reasons.append("error_rate")
+        if availability is not None and availability <= rules.degraded_availability:
+            reasons.append("availability")
+        if p95 is not None and p95 >= rules.degraded_p95_ms:
+            reasons.append("latency")
+        status = "down" if dead else "degraded" if reasons else "ok"
+    return HealthStatus(system, status, availability, error_rate, p50, p95, p99, probes, requests, last_event,
+                        tuple(reasons))
+
+
+def system_statuses(rows: Iterable[Mapping[str, Any]], systems: Iterable[str], *, now: datetime,
+                    rules: StatusRules) -> dict[str, HealthStatus]:
+    """The status of each of ``systems`` from the rows of ``STATUS_SQL`` (stale without a row)."""
+    by_system = {r["system"]: r for r in rows}
+    return {code: health_status(code, by_system.get(code, {}), now=now, rules=rules) for code in systems}
+
+
+# --- what the health feed writes ---------------------------------------------------------------
+
+HEALTH_EVENT = RawTable(
+    "health_event",
+    (
+        ("time", "timestamptz"),
+        ("id", "text"),
+        ("kind", "text"),
+        ("system", "text"),
+        ("endpoint", "text"),
+        ("success", "boolean"),
+        ("status_code", "smallint"),
+        ("latency_ms", "double precision"),
+        ("method", "text"),
+        ("client_ip", "inet"),
+        ("error", "text"),
+    ),
+    lambda e: (
+        e.dateObserved,
+        e.id,
+        "probe" if isinstance(e, ServiceProbe) else "request",
+        e.system,
+        e.endpoint,
+        e.optional("success"),
+        e.status_code,
+        e.latency_ms,
+        e.optional("method"),
+        e.optional("client_ip"),
+        e.optional("error"),
+    ),
+)
+
+HEALTH_WINDOW = CounterTable(
+    "health_window",
+    key=("system", "endpoint", "window_s", "time"),
+    sums=("probes", "probes_ok", "requests", "errors"),
+    hists=("latency_hist",),
+    greatest=("last_event", "last_ok", "last_failed"),
+)
+
+
+def health_increments(fresh: Sequence[Event], states: States | None = None) -> Increments:
+    incs = Increments()
+    for inc in aggregate(fresh):  # type: ignore[arg-type]
+        incs.add(
+            HEALTH_WINDOW,
+            {
+                "system": inc.system,
+                "endpoint": inc.endpoint,
+                "window_s": inc.window_s,
+                "time": inc.bucket,
+                "probes": inc.probes,
+                "probes_ok": inc.probes_ok,
+                "requests": inc.requests,
+                "errors": inc.errors,
+                "latency_hist": inc.latency_hist,
+                "last_event": inc.last_event,
+                "last_ok": inc.last_ok,
+                "last_failed": inc.last_failed,
+            },
+        )
+    return incs
+
+
+HEALTH_FEED = FeedSpec("health", HEALTH_EVENT, health_increments)

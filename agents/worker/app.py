@@ -1,0 +1,49 @@
+"""The Faust application factory.  Topics are created up front (``ioc topics create``).
+
+TLS and SASL to the brokers come from the settings (``streams/kafka/security.py``).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import faust
+
+from agents.worker import offsets
+from streams.kafka.security import faust_credentials
+from streams.core.settings import Settings
+
+
+def _datadir(settings: Settings) -> Path:
+    """Faust keeps a directory per app even with a memory store: under the run directory, not the
+    working directory (``APP_DATADIR``, Faust's own variable, still wins)."""
+    datadir = Path(os.environ.get("APP_DATADIR") or settings.run_dir / "faust" / f"{settings.app_id}-data")
+    datadir.mkdir(parents=True, exist_ok=True)
+    return datadir
+
+
+def create_app(settings: Settings, **overrides) -> faust.App:
+    offsets.install()  # only stored messages are committed: agents/worker/offsets.py
+    conf = dict(
+        broker=[f"kafka://{s}" for s in settings.bootstrap_servers],
+        value_serializer="raw",
+        key_serializer="raw",
+        store="memory://",
+        web_enabled=False,
+        topic_allow_declare=False,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        broker_session_timeout=settings.kafka_session_timeout_s,  # Faust's default is 60 s
+        broker_heartbeat_interval=settings.kafka_session_timeout_s / 5,
+        stream_wait_empty=False,
+        producer_linger_ms=5,
+        logging_config=None,
+        datadir=_datadir(settings),
+    )
+    credentials = faust_credentials(settings)
+    if credentials is not None:
+        conf["broker_credentials"] = credentials
+    conf.update(overrides)
+    return faust.App(settings.app_id, **conf)

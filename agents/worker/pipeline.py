@@ -1,0 +1,325 @@
+"""One batch of Kafka messages of a feed family: decode, dead-letter, write — without Faust.
+
+The Faust agent (``agents.worker.workers``) hands each ``take_events`` batch to ``FeedPipeline.process``
+and acknowledges the messages only after it returns.  ``process`` returns only when the batch
+is stored: while the database is down it waits and retries (backpressure), so the worker never
+reads further than it can write.
+
+No input can make it raise: an exception while decoding a message's bytes dead-letters that
+message (reason ``internal_error``), an exception while writing events other than the database
+being unavailable dead-letters the events it is raised for, and anything else makes the batch
+go again message by message, a message that still fails being dead-lettered whole.  So an agent
+never crashes, restarts and crashes again on the same message while its partition stalls.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from streams.core.errors import SinkError, SinkUnavailable
+from streams.core.contracts import Event
+from streams.core.metrics import WorkerMetrics
+from agents.worker.sinks.base import Sink
+from streams.core.tables import FeedSpec, SourceStats
+from streams.core.contracts.validation import Decoder, Rejected, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+    key: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A rejected event: the original bytes, and where and why it was rejected."""
+
+    original: bytes
+    reason: str
+    detail: str
+    topic: str
+    partition: int
+    offset: int
+    index: int | None
+    key: bytes | None = None
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        h = [
+            ("ioc-reason", self.reason.encode()),
+            ("ioc-detail", self.detail.encode("utf-8", "replace")[:1000]),
+            ("ioc-source-topic", self.topic.encode()),
+            ("ioc-source-partition", str(self.partition).encode()),
+            ("ioc-source-offset", str(self.offset).encode()),
+        ]
+        if self.index is not None:
+            h.append(("ioc-source-index", str(self.index).encode()))
+        return h
+
+
+DeadLetterSend = Callable[[Sequence[DeadLetter]], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    messages: int = 0
+    events: int = 0
+    fresh: int = 0
+    duplicates: int = 0
+    rejected: list[DeadLetter] = field(default_factory=list)
+
+    def add(self, other: "BatchOutcome") -> None:
+        """Count another part of the same batch (its messages are already counted here)."""
+        self.events += other.events
+        self.fresh += other.fresh
+        self.duplicates += other.duplicates
+        self.rejected.extend(other.rejected)
+
+
+class Backoff:
+    def __init__(self, first_s: float = 0.5, max_s: float = 30.0) -> None:
+        self.first_s, self.max_s = first_s, max_s
+
+    def delays(self):
+        d = self.first_s
+        while True:
+            yield d
+            d = min(self.max_s, d * 2)
+
+
+class FeedPipeline:
+    def __init__(
+        self,
+        spec: FeedSpec,
+        decoder: Decoder,
+        sink: Sink,
+        dead_letter: DeadLetterSend,
+        metrics: WorkerMetrics,
+        *,
+        late_allowance: timedelta = timedelta(minutes=10),
+        backoff: Backoff | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_events: int = 10_000,
+    ) -> None:
+        self.spec = spec
+        self.max_events = max_events
+        self.decoder = decoder
+        self.sink = sink
+        self.dead_letter = dead_letter
+        self.metrics = metrics
+        self.late_allowance = late_allowance
+        self.backoff = backoff or Backoff()
+        self.clock = clock
+        self.sleep = sleep
+        self.watermark: dict[tuple[str, int], datetime] = {}
+        self.sink_up = True
+        self._late: list[tuple[Event, Message, datetime]] = []  # behind the watermark: sorted by _flush
+
+    async def process(self, messages: Sequence[Message]) -> BatchOutcome:
+        """Decode, dead-letter and store one batch of messages; return only once all is stored or
+        dead-lettered.  Should the batch fail in a way the per-message guards do not catch, its
+        messages go again one by one, and one that fails alone is dead-lettered whole."""
+        try:
+            return await self._process(messages)
+        except SinkUnavailable:  # never a dead letter: _write holds the batch while the database is down
+            raise
+        except Exception:
+            log.exception("a batch of %s messages failed; processing them one by one", len(messages))
+        self._late.clear()  # held from the failed batch: its messages are read again below
+        out = BatchOutcome(messages=len(messages))
+        for msg in messages:
+            try:
+                one = await self._process([msg])
+            except SinkUnavailable:
+                raise
+            except Exception as exc:
+                log.exception("%s[%s]@%s failed on its own: dead-lettered", msg.topic, msg.partition, msg.offset)
+                letter = self._failure(msg, exc)
+                await self.dead_letter([letter])
+                self.metrics.dead_letters.labels(msg.topic, letter.reason).inc()
+                one = BatchOutcome(messages=1, rejected=[letter])
+            out.add(one)
+        return out
+
+    async def _process(self, messages: Sequence[Message]) -> BatchOutcome:
+        """Decode, dead-letter and store one batch of messages; return only once all is stored.
+
+        A batch of many JSON arrays can hold hundreds of thousands of events: they are written in
+        transactions of at most ``max_events`` (whole messages, at least one), so the decoded events
+        held at once, and a transaction's size, stay bounded.  Writes are idempotent, so a batch
+        read again after a crash between two of its transactions changes nothing."""
+        out = BatchOutcome(messages=len(messages))
+        topic = messages[0].topic if messages else self.spec.family
+        events: list[Event] = []
+        rejected: list[DeadLetter] = []
+        first: Message | None = None
+        for name, n in Counter(m.topic for m in messages).items():  # one topic per agent: one label lookup
+            self.metrics.messages_in.labels(name).inc(n)
+        for msg in messages:
+            if first is None:
+                first = msg
+            held, dead, late = len(events), len(rejected), len(self._late)
+            try:
+                self._decode(msg, events, rejected)
+            except Exception as exc:  # a bug on some input must not stop the partition
+                log.exception("%s[%s]@%s could not be decoded: dead-lettered", msg.topic, msg.partition, msg.offset)
+                del events[held:], rejected[dead:], self._late[late:]
+                rejected.append(self._failure(msg, exc))
+            if len(events) + len(self._late) >= self.max_events:
+                await self._flush(topic, events, rejected, first, out)
+                events, rejected, first = [], [], None
+        if events or rejected or self._late or not out.events:
+            await self._flush(topic, events, rejected, first, out)
+        return out
+
+    def _decode(self, msg: Message, events: list[Event], rejected: list[DeadLetter]) -> None:
+        decoded = self.decoder.decode(msg.value)
+        for rej in decoded.rejected:
+            rejected.append(self._dead(msg, rej))
+        tp = (msg.topic, msg.partition)
+        mark = self.watermark.get(tp)
+        for ev in decoded.events:
+            ts = ev.event_time
+            if mark is not None and ts < mark - self.late_allowance:
+                self._late.append((ev, msg, mark))
+                continue
+            if mark is None or ts > mark:
+                mark = ts
+            events.append(ev)
+        if mark is not None:
+            self.watermark[tp] = mark
+
+    async def _flush(self, topic: str, events: list[Event], rejected: list[DeadLetter], first: Message | None,
+                     out: BatchOutcome) -> None:
+        m = self.metrics
+        if self._late:
+            await self._sort_late(topic, events, rejected)
+        m.events_in.labels(topic).inc(len(events) + len(rejected))
+        out.events += len(events)
+        if rejected:
+            await self.dead_letter(rejected)
+            for d in rejected:
+                m.dead_letters.labels(topic, d.reason).inc()
+            out.rejected.extend(rejected)
+        stats = SourceStats(self.spec.family, self.clock(), len(events) + len(rejected), len(rejected))
+        fresh, duplicates = await self._store(topic, events, stats, first)
+        out.fresh += fresh
+        out.duplicates += duplicates
+
+    async def _sort_late(self, topic: str, events: list[Event], rejected: list[DeadLetter]) -> None:
+        """Late events whose id is already stored are a replay: written on as duplicates (they change
+        nothing, and the source counts them as duplicates); only the others are rejected as late."""
+        late, self._late = self._late, []
+        delays = self.backoff.delays()
+        while True:
+            try:
+                known = await self.sink.known_ids(self.spec, [ev.id for ev, _, _ in late])
+                break
+            except SinkUnavailable as exc:
+                self.metrics.sink_errors.labels(topic, "unavailable").inc()
+                log.warning("cannot tell replayed events from late ones yet: %s", exc)
+                await self.sleep(next(delays))
+        for ev, msg, mark in late:
+            if ev.id in known:
+                events.append(ev)
+                continue
+            detail = (f"{ev.time_field} {ev.event_time.isoformat()} is more than "
+                      f"{self.late_allowance.total_seconds():.0f} s behind {mark.isoformat()}")
+            rejected.append(self._dead(msg, Rejected("late", detail, ev.model_dump_json().encode(), None)))
+
+    async def _store(
+        self, topic: str, events: list[Event], stats: SourceStats, first: Message | None
+    ) -> tuple[int, int]:
+        """Write the batch; if the database refuses it, write event by event and dead-letter the refused."""
+        result = await self._write(topic, events, stats)
+        if not isinstance(result, Exception):
+            return result
+        fresh = dups = 0
+        refused: list[DeadLetter] = []
+        for i, ev in enumerate(events):
+            one = SourceStats(stats.source, stats.arrival, 1 + (stats.rejected if i == 0 else 0),
+                              stats.rejected if i == 0 else 0)
+            single = await self._write(topic, [ev], one) if len(events) > 1 else result
+            if isinstance(single, Exception):
+                where = first or Message(topic, -1, -1, None)
+                if isinstance(single, SinkError):
+                    reason, detail = "sink_rejected", "the database refused this event"
+                else:
+                    reason, detail = "internal_error", f"writing it failed: {_describe(single)}"
+                refused.append(DeadLetter(ev.model_dump_json().encode(), reason, detail, where.topic,
+                                          where.partition, where.offset, None, where.key))
+                continue
+            fresh += single[0]
+            dups += single[1]
+        if refused:
+            await self.dead_letter(refused)
+            for d in refused:
+                self.metrics.dead_letters.labels(topic, d.reason).inc()
+        return fresh, dups
+
+    async def _write(self, topic: str, events: list[Event], stats: SourceStats) -> tuple[int, int] | Exception:
+        """Write, retrying while the database is unavailable; the exception when the database refuses
+        the batch (``SinkError``) or writing it fails otherwise (a bug on some event)."""
+        m = self.metrics
+        delays = self.backoff.delays()
+        while True:
+            started = asyncio.get_running_loop().time()
+            try:
+                result = await self.sink.write(self.spec, events, stats)
+            except SinkUnavailable as exc:
+                m.sink_errors.labels(topic, "unavailable").inc()
+                m.sink_up.set(0)
+                delay = next(delays)
+                if self.sink_up:
+                    log.error("database unavailable, holding %s events and retrying: %s", len(events), exc)
+                else:
+                    log.warning("database still unavailable, next try in %.1f s: %s", delay, exc)
+                self.sink_up = False
+                await self.sleep(delay)
+                continue
+            except SinkError as exc:
+                m.sink_errors.labels(topic, "rejected").inc()
+                log.error("the database refused a batch of %s events: %s", len(events), exc)
+                return exc
+            except Exception as exc:
+                m.sink_errors.labels(topic, "internal").inc()
+                log.exception("writing a batch of %s events failed", len(events))
+                return exc
+            if not self.sink_up:
+                log.warning("database reachable again; writing resumed")
+            self.sink_up = True
+            m.sink_up.set(1)
+            m.write_seconds.labels(topic).observe(asyncio.get_running_loop().time() - started)
+            for table, n in result.rows.items():
+                m.rows_written.labels(table).inc(n)
+            m.events_fresh.labels(topic).inc(result.fresh)
+            m.events_duplicate.labels(topic).inc(result.duplicates)
+            if events:
+                now = self.clock()
+                newest = max(e.event_time for e in events)
+                m.last_event_time.labels(topic).set(newest.timestamp())
+                observe = m.event_delay.labels(topic).observe
+                for e in events:
+                    observe(max(0.0, (now - e.event_time).total_seconds()))
+            return result.fresh, result.duplicates
+
+    def _failure(self, msg: Message, exc: Exception) -> DeadLetter:
+        """The whole message, dead-lettered because handling it raised ``exc``."""
+        return DeadLetter(msg.value or b"", "internal_error", f"processing failed: {_describe(exc)}", msg.topic,
+                          msg.partition, msg.offset, None, msg.key)
+
+    def _dead(self, msg: Message, rej: Rejected) -> DeadLetter:
+        return DeadLetter(rej.original, rej.reason, rej.detail, msg.topic, msg.partition, msg.offset, rej.index, msg.key)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:300]}"

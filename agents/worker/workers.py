@@ -1,0 +1,194 @@
+"""Faust agents: a short loop per feed family that hands batches to ``FeedPipeline``.
+
+Each batch from ``stream.take_events`` is stored (one database transaction) before the loop
+moves on; only then does Faust acknowledge its messages and, later, commit their offsets.
+Dead letters go through ``agents.worker.deadletter`` (a reference when the topic cannot take the
+original); an agent that crashes all the same is counted by ``agents.worker.supervision`` and shows as
+degraded in the heartbeat, the metrics and the meta-alerts.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Sequence
+from datetime import timedelta
+
+import faust
+from prometheus_client import CollectorRegistry
+
+from agents.indicators.camera import CAMERA_FEED
+from agents.indicators.citizen import CITIZEN_FEED
+from agents.indicators.dossier import DOSSIER_FEED
+from agents.indicators.health import HEALTH_FEED
+from agents.indicators.security import DetectorConfig, SECURITY_FEED, detect_at
+from agents.indicators.sensor import SENSOR_FEED
+from agents.indicators.housekeeping import run_housekeeping
+from agents.worker.deadletter import DeadLetterSender, Record
+from agents.worker.pipeline import Backoff, FeedPipeline, Message
+from agents.worker.supervision import AgentWatch
+from streams.core.geography import load_province
+from agents.worker import offsets
+from agents.worker.app import create_app
+from streams.core.errors import IOCError
+from streams.core.metrics import WorkerMetrics
+from streams.core.settings import Settings
+from streams.core.tables import FeedSpec
+from agents.worker.sinks.timescale import TimescaleSink
+from streams.core.topics import DEADLETTER, topic_name
+from streams.core.contracts.validation import Decoder, Limits, utcnow
+
+log = logging.getLogger(__name__)
+
+FEED_SPECS: tuple[FeedSpec, ...] = (HEALTH_FEED, SECURITY_FEED, CAMERA_FEED, SENSOR_FEED, DOSSIER_FEED,
+                                    CITIZEN_FEED)
+
+
+class Worker:
+    """The worker's parts: Faust app, sink, metrics, one pipeline per feed family."""
+
+    def __init__(self, settings: Settings, *, registry: CollectorRegistry | None = None,
+                 specs: Sequence[FeedSpec] = FEED_SPECS) -> None:
+        self.settings = settings
+        self.registry = registry or CollectorRegistry()
+        self.metrics = WorkerMetrics(self.registry)
+        self.app = create_app(settings)
+        self.sink = TimescaleSink(settings.dsn)
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.started = utcnow()
+        self.deadletter_topic = self.app.topic(topic_name(settings, DEADLETTER))
+        self.send_dead_letters = DeadLetterSender(
+            self._send_dead_letter, max_bytes=self.app.conf.producer_max_request_size, metrics=self.metrics,
+            too_large=_too_large, backoff=Backoff(0.5, settings.sink_retry_max_s))
+        self.watch = AgentWatch([spec.family for spec in specs],
+                                degraded_for=timedelta(seconds=settings.agent_degraded_s))
+        for spec in specs:
+            self.metrics.agent_crashes.labels(spec.family)  # a series at 0: increase() sees the first crash
+        self.metrics.degraded.set(0)
+        limits = Limits(
+            max_message_bytes=settings.max_message_bytes,
+            max_events_per_message=settings.max_events_per_message,
+            future_tolerance=timedelta(seconds=settings.future_tolerance_s),
+            max_age=timedelta(seconds=settings.max_event_age_s),
+        )
+        bounds = load_province(settings.province_file).bounds  # coordinates outside it are impossible
+        self.pipelines: dict[str, FeedPipeline] = {}
+        for spec in specs:
+            pipeline = FeedPipeline(
+                spec,
+                Decoder(spec.family, limits=limits, bounds=bounds),
+                self.sink,
+                self.send_dead_letters,
+                self.metrics,
+                late_allowance=timedelta(seconds=settings.late_allowance_s),
+                backoff=Backoff(0.5, settings.sink_retry_max_s),
+                max_events=settings.batch_max_events,
+            )
+            self.pipelines[spec.family] = pipeline
+            self._register(spec.family, pipeline)
+        self.app.timer(10.0, on_leader=False)(self.heartbeat)
+        self.app.timer(settings.housekeeping_interval_s, on_leader=False)(self.housekeeping)
+        self.detector_config = DetectorConfig()
+        # every worker may run them: findings are upserts keyed by kind, subject, target and bucket
+        self.app.timer(settings.detect_interval_s, on_leader=False)(self.detect)
+
+    def _register(self, family: str, pipeline: FeedPipeline) -> None:
+        settings = self.settings
+        name = topic_name(settings, family)
+        topic = self.app.topic(name)
+        offsets.guard([name])
+        metrics = self.metrics
+        watch = self.watch
+
+        async def ingest(stream: faust.StreamT) -> None:
+            watch.started(family)
+            try:
+                await consume(stream)
+            except Exception as exc:  # Faust restarts the agent; its unstored messages stay uncommitted
+                log.exception("ingest agent of %s crashed; Faust restarts it", family)
+                watch.crashed(family, exc)
+                metrics.agent_crashes.labels(family).inc()
+                metrics.degraded.set(1)
+                raise
+
+        async def consume(stream: faust.StreamT) -> None:
+            async for batch in stream.take_events(settings.batch_max, within=settings.batch_within_s):
+                started = asyncio.get_running_loop().time()
+                messages = [
+                    Message(e.message.topic, e.message.partition, e.message.offset, e.value, e.key)
+                    for e in batch
+                ]
+                await pipeline.process(messages)
+                offsets.stored(e.message for e in batch)  # committed: Faust may now acknowledge them
+                metrics.batch_seconds.labels(messages[0].topic).observe(
+                    asyncio.get_running_loop().time() - started
+                )
+                self._observe_lag(messages)
+
+        ingest.__name__ = f"ingest_{family}"
+        self.app.agent(topic, name=f"ioc.ingest.{family}")(ingest)
+
+    def _observe_lag(self, messages: Sequence[Message]) -> None:
+        consumer = self.app.consumer
+        last: dict[tuple[str, int], int] = {}
+        for m in messages:
+            last[(m.topic, m.partition)] = max(m.offset, last.get((m.topic, m.partition), -1))
+        for (topic, partition), offset in last.items():
+            try:
+                high = consumer.highwater(faust.types.TP(topic, partition))
+            except Exception:  # not known yet right after assignment
+                continue
+            if high is not None:
+                self.metrics.consumer_lag.labels(topic, str(partition)).set(max(0, high - offset - 1))
+
+    async def _send_dead_letter(self, record: Record) -> Awaitable:
+        """Enqueue one record on the dead-letter topic; the awaitable returned completes on delivery."""
+        return await self.deadletter_topic.send(key=record.key, value=record.value, headers=record.headers)
+
+    async def heartbeat(self) -> None:
+        info = {"families": sorted(self.pipelines), "sink_up": all(p.sink_up for p in self.pipelines.values()),
+                **self.watch.info()}
+        self.metrics.degraded.set(1 if info["status"] == "degraded" else 0)
+        try:
+            await self.sink.heartbeat(self.name, self.started, info)
+        except Exception as exc:  # the next heartbeat tries again; writes report their own errors
+            log.debug("heartbeat not written: %s", exc)
+
+
+    async def detect(self) -> None:
+        """Security detectors over the recent counters of the whole province."""
+        try:
+            findings = await detect_at(self.sink, utcnow(), self.detector_config)
+            await self.sink.save_findings(findings)
+            for f in findings:
+                self.metrics.findings.labels(f.kind, f.severity).inc()
+        except IOCError as exc:
+            log.warning("security detectors skipped: %s", exc)
+
+    async def housekeeping(self) -> None:
+        try:
+            await run_housekeeping(self.sink, self.settings.retention_days, utcnow(),
+                                   login_attempt_days=self.settings.login_attempt_retention_days,
+                                   raw_tables={f: p.spec.raw.name for f, p in self.pipelines.items()})
+        except IOCError as exc:
+            log.warning("housekeeping skipped, next try in %.0f s: %s", self.settings.housekeeping_interval_s, exc)
+
+
+def _too_large(exc: BaseException) -> bool:
+    """Whether a send failed because the record is too large (for the producer or the broker); Faust
+    wraps the producer's errors in ``ProducerSendError``."""
+    from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
+
+    seen: BaseException | None = exc
+    for _ in range(5):  # the error, and what it was raised from
+        if seen is None:
+            break
+        if isinstance(seen, (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def build_worker(settings: Settings, registry: CollectorRegistry | None = None) -> Worker:
+    return Worker(settings, registry=registry)

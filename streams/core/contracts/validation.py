@@ -1,0 +1,165 @@
+"""Validation where events enter: bytes from Kafka -> valid events + rejects.
+
+A Kafka message holds one JSON event or a JSON array of events.  Every element is checked on
+its own, so a bad event inside an array rejects that event alone.  A reject carries a reason
+code, a one-line detail and the original bytes, and goes to the dead-letter topic; nothing
+here raises for bad input.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+from pydantic import TypeAdapter, ValidationError
+
+from streams.core.contracts import Event, adapter
+
+Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """A longitude/latitude box; points outside it are impossible for this province."""
+
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+    def contains(self, lon: float, lat: float) -> bool:
+        return self.min_lon <= lon <= self.max_lon and self.min_lat <= lat <= self.max_lat
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    reason: str
+    detail: str
+    original: bytes
+    index: int | None = None  # position in the array, None for the whole message
+
+
+@dataclass(slots=True)
+class Decoded:
+    events: list[Event] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_message_bytes: int = 1_000_000
+    max_events_per_message: int = 10_000
+    future_tolerance: timedelta = timedelta(minutes=5)
+    max_age: timedelta = timedelta(days=400)
+
+
+def _first_error(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
+    parts = []
+    for err in errors[:3]:
+        loc = ".".join(str(p) for p in err["loc"]) or "event"
+        parts.append(f"{loc}: {err['msg']}")
+    more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+    return "; ".join(parts) + more
+
+
+class Decoder:
+    """Turns Kafka message values of one feed family into events and rejects."""
+
+    def __init__(
+        self,
+        family: str,
+        *,
+        limits: Limits | None = None,
+        bounds: Bounds | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.family = family
+        self.adapter: TypeAdapter = adapter(family)
+        self.limits = limits or Limits()
+        self.bounds = bounds
+        self.clock = clock
+
+    def decode(self, raw: bytes | None) -> Decoded:
+        out = Decoded()
+        if raw is None:
+            out.rejected.append(Rejected("empty", "message has no value", b""))
+            return out
+        if len(raw) > self.limits.max_message_bytes:
+            out.rejected.append(
+                Rejected(
+                    "too_large",
+                    f"message is {len(raw)} bytes, limit {self.limits.max_message_bytes}",
+                    raw,  # whole: the dead-letter sender replaces it by a reference when the topic cannot take it
+                )
+            )
+            return out
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            out.rejected.append(Rejected("not_json", str(exc)[:300], raw))
+            return out
+        if isinstance(doc, list):
+            if len(doc) > self.limits.max_events_per_message:
+                out.rejected.append(
+                    Rejected(
+                        "too_many_events",
+                        f"array holds {len(doc)} events, limit {self.limits.max_events_per_message}",
+                        raw,
+                    )
+                )
+                return out
+            items = list(enumerate(doc))
+            whole = False
+        else:
+            items = [(None, doc)]
+            whole = True
+        now = self.clock()
+        for index, item in items:
+            try:
+                out.events.append(self.check(item, now))
+            except _Reject as rej:
+                out.rejected.append(Rejected(rej.reason, rej.detail, raw if whole else orjson.dumps(item), index))
+        return out
+
+    def check(self, item: Any, now: datetime) -> Event:
+        if not isinstance(item, dict):
+            raise _Reject("not_an_object", f"expected a JSON object, got {type(item).__name__}")
+        try:
+            event: Event = self.adapter.validate_python(item)
+        except ValidationError as exc:
+            reason = "unknown_type" if any(e["type"] == "union_tag_invalid" for e in exc.errors()) else "invalid"
+            if any(e["type"] == "union_tag_not_found" for e in exc.errors()):
+                reason = "invalid"
+            raise _Reject(reason, _first_error(exc)) from None
+        except Exception as exc:  # a contract's own bug must not make one event stop the worker
+            log.warning("validation of a %s event failed unexpectedly: %r", self.family, exc)
+            raise _Reject("invalid", f"validation failed: {type(exc).__name__}: {str(exc)[:200]}") from None
+        ts = event.event_time
+        if ts > now + self.limits.future_tolerance:
+            raise _Reject("future_timestamp", f"{event.time_field} {ts.isoformat()} is ahead of now {now.isoformat()}")
+        if ts < now - self.limits.max_age:
+            raise _Reject("too_old", f"{event.time_field} {ts.isoformat()} is older than {self.limits.max_age.days} days")
+        point = event.location_point
+        if point is not None and self.bounds is not None and not self.bounds.contains(point.lon, point.lat):
+            raise _Reject("out_of_area", f"location {point.lon},{point.lat} is outside the province")
+        return event
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+
+
+def encode_events(events: list[dict[str, Any]]) -> bytes:
+    """One event as an object, several as a JSON array: what producers send."""
+    return orjson.dumps(events[0] if len(events) == 1 else events)

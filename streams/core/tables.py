@@ -1,0 +1,169 @@
+"""How a feed family's writes are described: raw, counter and state tables, and their increments.
+
+A feed family describes its writes with two kinds of table:
+
+* ``RawTable``: one row per event.  An event whose id the family has already stored (whatever
+  its timestamp: the sink keeps a ledger of ids per family) is not stored again, and the sink
+  reports which events were *fresh*.
+* ``CounterTable``: increments keyed by entity and window.  Sums add, histograms merge,
+  ``greatest`` columns keep the maximum, ``least`` the minimum, ``latest`` columns take the
+  newest value.
+
+Only fresh events reach the family's increment function, so a replayed or re-sent event
+changes nothing, whichever worker sees it and however the stream was batched.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from streams.core import sketch
+from streams.core.contracts import Event
+from streams.core.windows import window_start
+
+
+@cache
+def attr_fields(event_type: type[Event], among: frozenset[str] | None = None,
+                skip: frozenset[str] = frozenset()) -> set[str]:
+    """The fields of an event type that go into a raw row's ``attrs`` (those ``among``, less ``skip``),
+    computed once per type: row builders run once per event."""
+    names = set(event_type.model_fields)
+    return (names & among if among is not None else names) - skip
+
+
+@dataclass(frozen=True, slots=True)
+class RawTable:
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (column, postgres type); the first two are time, id
+    to_row: Callable[[Event], tuple[Any, ...]]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+
+@dataclass(frozen=True, slots=True)
+class CounterTable:
+    name: str
+    key: tuple[str, ...]
+    sums: tuple[str, ...] = ()
+    hists: tuple[str, ...] = ()
+    greatest: tuple[str, ...] = ()
+    latest: tuple[str, ...] = ()
+    least: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.key + self.sums + self.hists + self.greatest + self.least + self.latest
+
+
+@dataclass(frozen=True, slots=True)
+class StateTable:
+    """Current state per entity (a camera's debounced status, a dossier's stage …).
+
+    The sink loads the rows of the entities a batch touches (``FOR UPDATE``, inside the batch's
+    transaction), hands them to the family's pure function, and writes back what it returns:
+    state stays consistent with the stored events whatever crashes or rebalances happen.
+    """
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]  # the other columns
+    keys_of: Callable[[Sequence[Event]], set[tuple[Any, ...]]]
+
+    @property
+    def all_columns(self) -> tuple[str, ...]:
+        return self.key + self.columns
+
+
+States = dict[tuple[Any, ...], dict[str, Any]]
+
+
+@dataclass(slots=True)
+class Increments:
+    """Rows to add, per counter table (dicts of the table's columns); and state rows to save."""
+
+    rows: dict[CounterTable, list[dict[str, Any]]] = field(default_factory=dict)
+    states: States = field(default_factory=dict)
+
+    def add(self, table: CounterTable, row: dict[str, Any]) -> None:
+        self.rows.setdefault(table, []).append(row)
+
+    def extend(self, other: Increments) -> None:
+        for table, rows in other.rows.items():
+            self.rows.setdefault(table, []).extend(rows)
+
+    def count(self) -> int:
+        return sum(len(r) for r in self.rows.values())
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """What a feed family writes: raw events, and increments computed from fresh events.
+
+    ``increments(fresh, states)`` gets the fresh events in event-time order and, when the family
+    keeps a ``state`` table, the current state rows of the entities they touch (missing ones
+    absent); it returns counter increments and the state rows to save.
+    """
+
+    family: str
+    raw: RawTable
+    increments: Callable[[Sequence[Event], States], Increments]
+    state: StateTable | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStats:
+    """What one batch says about its source, for the 'is the data live and clean' indicators."""
+
+    source: str
+    arrival: datetime
+    received: int
+    rejected: int
+
+
+SOURCE_WINDOW = CounterTable(
+    "source_window",
+    key=("source", "time"),
+    sums=("received", "accepted", "duplicates", "rejected"),
+    greatest=("last_event", "last_arrival"),
+)
+SOURCE_WINDOW_S = 10
+
+
+def source_increment(spec: FeedSpec, stats: SourceStats, fresh: Sequence[Event], duplicates: int) -> dict[str, Any]:
+    last_event = max((e.event_time for e in fresh), default=None)
+    return {
+        "source": stats.source,
+        "time": window_start(stats.arrival, SOURCE_WINDOW_S),
+        "received": stats.received,
+        "accepted": len(fresh),
+        "duplicates": duplicates,
+        "rejected": stats.rejected,
+        "last_event": last_event,
+        "last_arrival": stats.arrival,
+    }
+
+
+def combine(table: CounterTable, old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """What the database does on conflict, in Python: the in-memory sink and tests use it."""
+    if old is None:
+        return dict(new)
+    out = dict(old)
+    for c in table.sums:
+        out[c] = (old.get(c) or 0) + (new.get(c) or 0)
+    for c in table.hists:
+        out[c] = sketch.merge(old.get(c), new.get(c))
+    for c in table.greatest:
+        vals = [v for v in (old.get(c), new.get(c)) if v is not None]
+        out[c] = max(vals) if vals else None
+    for c in table.least:
+        vals = [v for v in (old.get(c), new.get(c)) if v is not None]
+        out[c] = min(vals) if vals else None
+    for c in table.latest:
+        if new.get(c) is not None:
+            out[c] = new[c]
+    return out
