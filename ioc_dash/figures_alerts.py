@@ -15,9 +15,9 @@ from dash import html
 
 from ioc_dash.figures import SEVERITIES, ago, badge, tile
 from ioc_dash.i18n import t
+from streams.core.families import FAMILIES
 
-INDICATOR_PAGES = {"health": "systems", "security": "security", "camera": "map", "sensor": "environment",
-                   "dossier": "services", "citizen": "services", "source": "sources"}
+INDICATOR_PAGES = {**{f.name: f.page for f in FAMILIES}, "source": "sources"}
 SEVERITY_BADGE = {"critical": "down", "high": "high", "medium": "degraded", "low": "low", "informational": "unknown"}
 TILE_SEVERITIES = ("critical", "high", "medium", "low")
 

@@ -12,14 +12,14 @@ from typing import Any
 from dash import html
 
 from agents.indicators.sources import SourceHealth
+from streams.core.families import FAMILIES
 from streams.core.windows import window_start
 from ioc_dash.figures import (SOURCE_BADGE, ago, badge, data_table, empty_figure, figure_layout, local_time, pct,
                               rate)
 from ioc_dash.i18n import t
 
 CHECKS = ("correct", "complete", "clean", "live")
-FEED_COLORS = {"health": "#4ea1f2", "security": "#f27b35", "camera": "#b07cf2", "sensor": "#2fbf71",
-               "dossier": "#f2b134", "citizen": "#e86fa6"}
+FEED_COLORS = {f.name: f.colour for f in FAMILIES}
 
 
 def check_badge(ok: bool | None) -> html.Span:

@@ -24,7 +24,7 @@ from simulators.catalog import FAMILIES
 from simulators.health import HealthSimulator
 from streams.core.geography import Province
 from simulators.security import SecuritySimulator
-from streams.core.contracts import adapter
+from streams.core.families import adapter
 from streams.core.tables import SourceStats
 
 DEMO_RATE = 200.0  # events/s of ``ioc demo`` over every family

@@ -11,22 +11,10 @@ import random
 from collections.abc import Sequence
 
 from simulators.base import Simulator
-from simulators.camera import CameraSimulator
-from simulators.citizen import CitizenSimulator
-from simulators.dossier import DossierSimulator
-from simulators.health import HealthSimulator
+from streams.core.families import FAMILIES as DECLARED
 from streams.core.geography import Province
-from simulators.security import SecuritySimulator
-from simulators.sensor import SensorSimulator
 
-FAMILIES: dict[str, type] = {
-    "health": HealthSimulator,
-    "security": SecuritySimulator,
-    "camera": CameraSimulator,
-    "sensor": SensorSimulator,
-    "dossier": DossierSimulator,
-    "citizen": CitizenSimulator,
-}
+FAMILIES: dict[str, type] = {f.name: f.load("simulator") for f in DECLARED}
 
 
 def build_simulators(province: Province, rng: random.Random, families: Sequence[str] | None = None) -> list[Simulator]:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import orjson
 from pydantic import AwareDatetime, BaseModel, FutureDate, FutureDatetime, NaiveDatetime, PastDate, PastDatetime
 
-from streams.core.contracts import MODELS
+from streams.core.families import MODELS
 
 DATETIME_TYPES = (datetime, AwareDatetime, NaiveDatetime, PastDatetime, FutureDatetime)
 DATE_TYPES = (date, PastDate, FutureDate)  # after DATETIME_TYPES: a datetime is a date too

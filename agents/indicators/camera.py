@@ -154,6 +154,7 @@ CAMERA_STATE = StateTable(
     columns=("state", "since", "observed", "observed_since", "transitions", "flapping_since", "last_seen",
              "conditions", "changes"),
     keys_of=lambda fresh: {(e.camera,) for e in fresh if isinstance(e, CameraHealth)},
+    updated_at=True,
 )
 
 
@@ -179,7 +180,7 @@ def camera_increments(fresh: Sequence[Event], states: States, cfg: DebounceConfi
     return incs
 
 
-CAMERA_FEED = FeedSpec("camera", CAMERA_EVENT, camera_increments, CAMERA_STATE)
+CAMERA_FEED = FeedSpec("camera", CAMERA_EVENT, camera_increments, CAMERA_STATE, (CAMERA_WINDOW,))
 
 
 def camera_states(rows: Iterable[Mapping[str, Any]], cameras: Iterable[Camera], now: datetime,

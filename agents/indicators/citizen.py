@@ -134,4 +134,5 @@ def citizen_increments(fresh: Sequence[Event], states: States) -> Increments:
     return fold(fresh, states, lambda ev: (ev.report_id,), apply, (CITIZEN_DAY, CITIZEN_AGENCY_DAY))
 
 
-CITIZEN_FEED = FeedSpec("citizen", CITIZEN_EVENT, citizen_increments, CITIZEN_REPORT)
+CITIZEN_FEED = FeedSpec("citizen", CITIZEN_EVENT, citizen_increments, CITIZEN_REPORT,
+                        (CITIZEN_DAY, CITIZEN_AGENCY_DAY))

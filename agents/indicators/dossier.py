@@ -125,4 +125,4 @@ def dossier_increments(fresh: Sequence[Event], states: States) -> Increments:
     return fold(fresh, states, lambda ev: (ev.dossier_id,), apply, (DOSSIER_DAY,))
 
 
-DOSSIER_FEED = FeedSpec("dossier", DOSSIER_EVENT, dossier_increments, DOSSIER_STATE)
+DOSSIER_FEED = FeedSpec("dossier", DOSSIER_EVENT, dossier_increments, DOSSIER_STATE, (DOSSIER_DAY,))

@@ -26,24 +26,14 @@ from streams.core.yamlfile import read_yaml
 WINDOWS_S: tuple[int, ...] = (10, 60)
 ALL_ENDPOINTS = "*"
 
-@dataclass(slots=True)
-class HealthIncrement:
-    system: str
-    endpoint: str
-    window_s: int
-    bucket: datetime
-    probes: int = 0
-    probes_ok: int = 0
-    requests: int = 0
-    errors: int = 0
-    latency_hist: list[int] = field(default_factory=sketch.empty)
-    last_event: datetime | None = None
-    last_ok: datetime | None = None  # newest successful probe
-    last_failed: datetime | None = None  # newest failed probe
-
-    @property
-    def key(self) -> tuple[str, str, int, datetime]:
-        return (self.system, self.endpoint, self.window_s, self.bucket)
+HEALTH_WINDOW = CounterTable(
+    "health_window",
+    key=("system", "endpoint", "window_s", "time"),
+    sums=("probes", "probes_ok", "requests", "errors"),
+    hists=("latency_hist",),
+    greatest=("last_event", "last_ok", "last_failed"),
+)
+HealthIncrement = HEALTH_WINDOW.row_type("HealthIncrement")
 
 
 def aggregate(
@@ -234,36 +224,13 @@ HEALTH_EVENT = RawTable(
     ),
 )
 
-HEALTH_WINDOW = CounterTable(
-    "health_window",
-    key=("system", "endpoint", "window_s", "time"),
-    sums=("probes", "probes_ok", "requests", "errors"),
-    hists=("latency_hist",),
-    greatest=("last_event", "last_ok", "last_failed"),
-)
 
 
 def health_increments(fresh: Sequence[Event], states: States | None = None) -> Increments:
     incs = Increments()
     for inc in aggregate(fresh):  # type: ignore[arg-type]
-        incs.add(
-            HEALTH_WINDOW,
-            {
-                "system": inc.system,
-                "endpoint": inc.endpoint,
-                "window_s": inc.window_s,
-                "time": inc.bucket,
-                "probes": inc.probes,
-                "probes_ok": inc.probes_ok,
-                "requests": inc.requests,
-                "errors": inc.errors,
-                "latency_hist": inc.latency_hist,
-                "last_event": inc.last_event,
-                "last_ok": inc.last_ok,
-                "last_failed": inc.last_failed,
-            },
-        )
+        incs.add(HEALTH_WINDOW, HEALTH_WINDOW.row_of(inc))
     return incs
 
 
-HEALTH_FEED = FeedSpec("health", HEALTH_EVENT, health_increments)
+HEALTH_FEED = FeedSpec("health", HEALTH_EVENT, health_increments, counters=(HEALTH_WINDOW,))

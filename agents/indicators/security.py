@@ -87,7 +87,8 @@ def security_increments(fresh: Sequence[Event], states: States | None = None) ->
     return incs
 
 
-SECURITY_FEED = FeedSpec("security", SECURITY_EVENT, security_increments)
+SECURITY_FEED = FeedSpec("security", SECURITY_EVENT, security_increments,
+                         counters=(SECURITY_WINDOW, AUTH_FAILURE_WINDOW))
 
 
 # --- detectors -----------------------------------------------------------------------------------

@@ -147,4 +147,4 @@ def sensor_increments(fresh: Sequence[Event], states: States) -> Increments:
     return windows.into(incs)
 
 
-SENSOR_FEED = FeedSpec("sensor", SENSOR_OBSERVATION, sensor_increments, SENSOR_LATEST)
+SENSOR_FEED = FeedSpec("sensor", SENSOR_OBSERVATION, sensor_increments, SENSOR_LATEST, (SENSOR_WINDOW,))

@@ -25,7 +25,7 @@ from streams.core.contracts import Event
 from streams.core.metrics import WorkerMetrics
 from agents.worker.sinks.base import Sink
 from streams.core.tables import FeedSpec, SourceStats
-from streams.core.contracts.validation import Decoder, Rejected, utcnow
+from streams.core.validation import Decoder, Rejected, utcnow
 
 log = logging.getLogger(__name__)
 

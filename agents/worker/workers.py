@@ -18,12 +18,7 @@ from datetime import timedelta
 import faust
 from prometheus_client import CollectorRegistry
 
-from agents.indicators.camera import CAMERA_FEED
-from agents.indicators.citizen import CITIZEN_FEED
-from agents.indicators.dossier import DOSSIER_FEED
-from agents.indicators.health import HEALTH_FEED
-from agents.indicators.security import DetectorConfig, SECURITY_FEED, detect_at
-from agents.indicators.sensor import SENSOR_FEED
+from agents.indicators.security import DetectorConfig, detect_at
 from agents.indicators.housekeeping import run_housekeeping
 from agents.worker.deadletter import DeadLetterSender, Record
 from agents.worker.pipeline import Backoff, FeedPipeline, Message
@@ -32,17 +27,17 @@ from streams.core.geography import load_province
 from agents.worker import offsets
 from agents.worker.app import create_app
 from streams.core.errors import IOCError
+from streams.core.families import FAMILIES
 from streams.core.metrics import WorkerMetrics
 from streams.core.settings import Settings
 from streams.core.tables import FeedSpec
 from agents.worker.sinks.timescale import TimescaleSink
 from streams.core.topics import DEADLETTER, topic_name
-from streams.core.contracts.validation import Decoder, Limits, utcnow
+from streams.core.validation import Decoder, Limits, utcnow
 
 log = logging.getLogger(__name__)
 
-FEED_SPECS: tuple[FeedSpec, ...] = (HEALTH_FEED, SECURITY_FEED, CAMERA_FEED, SENSOR_FEED, DOSSIER_FEED,
-                                    CITIZEN_FEED)
+FEED_SPECS: tuple[FeedSpec, ...] = tuple(f.load("feed") for f in FAMILIES)
 
 
 class Worker:

@@ -21,7 +21,7 @@ from simulators.drills.signals import predicate
 from simulators.drills.templates import Context, TemplateError, compile_template
 from simulators.timeshift import type_literal
 from streams.core.errors import ConfigError
-from streams.core.contracts import MODELS, adapter
+from streams.core.families import MODELS, adapter
 from streams.core.settings import PACKAGE_ROOT
 from streams.core.topics import FEEDS
 

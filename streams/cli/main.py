@@ -11,6 +11,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -121,7 +122,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
 def cmd_schemas(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from streams.core.contracts.schemas import write_schemas
+    from streams.core.schemas import write_schemas
 
     paths = write_schemas(Path(args.out))
     print(f"schemas: {len(paths)} written to {args.out} ({', '.join(p.name for p in paths)})")
@@ -266,6 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Ctrl-C and the console's "stop" interrupt a command, which then releases what it holds (a drill
+    # its forced conditions): also when its parent started it with SIGINT ignored, as a shell does
+    # for a background job (nohup, &) and as every child of such a process inherits
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

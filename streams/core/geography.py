@@ -14,7 +14,7 @@ from typing import Any
 
 from streams.core.errors import ConfigError
 from streams.core.yamlfile import read_yaml
-from streams.core.contracts.validation import Bounds
+from streams.core.validation import Bounds
 
 
 @dataclass(frozen=True, slots=True)

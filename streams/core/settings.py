@@ -19,6 +19,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from streams.core.errors import ConfigError
+from streams.core.families import DEFAULT_RETENTION_DAYS
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PROVINCE_FILE = PACKAGE_ROOT / "simulators" / "data" / "kien_giang.yaml"
@@ -26,24 +27,6 @@ DEFAULT_PROVINCE_FILE = PACKAGE_ROOT / "simulators" / "data" / "kien_giang.yaml"
 #: days each hypertable keeps (why each figure: docs/operations.md, "Retention"); a family's id
 #: ledger (event_id_ledger) keeps its ids as long as the family's raw table keeps events.
 #: raw security logs are evidence: Decree 53/2022/NĐ-CP keeps system logs at least 12 months
-DEFAULT_RETENTION_DAYS: dict[str, int] = {
-    "health_event": 14,
-    "health_window": 400,
-    "source_window": 90,
-    "security_event": 400,
-    "security_window": 400,
-    "auth_failure_window": 400,
-    "security_finding": 1100,
-    "camera_event": 90,
-    "camera_window": 400,
-    "sensor_observation": 30,
-    "sensor_window": 400,
-    "dossier_event": 400,
-    "dossier_day": 1100,
-    "citizen_event": 400,
-    "citizen_day": 1100,
-    "citizen_agency_day": 1100,
-}
 
 
 KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")

@@ -15,7 +15,7 @@ changes nothing, whichever worker sees it and however the stream was batched.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -32,6 +32,11 @@ def attr_fields(event_type: type[Event], among: frozenset[str] | None = None,
     computed once per type: row builders run once per event."""
     names = set(event_type.model_fields)
     return (names & among if among is not None else names) - skip
+
+
+#: the column every counter and state table keeps besides its declared ones: when a row last changed
+#: (``now()`` on insert and on every update)
+UPDATED_AT = "updated_at"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +59,26 @@ class CounterTable:
     greatest: tuple[str, ...] = ()
     latest: tuple[str, ...] = ()
     least: tuple[str, ...] = ()
+    updated_at: bool = True  # keeps UPDATED_AT
 
     @property
     def columns(self) -> tuple[str, ...]:
         return self.key + self.sums + self.hists + self.greatest + self.least + self.latest
+
+    def row_type(self, name: str) -> type:
+        """A mutable row to accumulate a batch's increments in, its fields the table's columns: the key
+        columns first (positional), sums at 0, histograms empty, the others ``None``; ``row.key`` is
+        the key's values.  ``row_of`` turns one into the dict the sink writes."""
+        key = self.key
+        fields: list[Any] = [(c, Any) for c in key]
+        fields += [(c, int, field(default=0)) for c in self.sums]
+        fields += [(c, list, field(default_factory=sketch.empty)) for c in self.hists]
+        fields += [(c, Any, field(default=None)) for c in self.greatest + self.least + self.latest]
+        return make_dataclass(name, fields, slots=True,
+                              namespace={"key": property(lambda row: tuple(getattr(row, c) for c in key))})
+
+    def row_of(self, row: Any) -> dict[str, Any]:
+        return {c: getattr(row, c) for c in self.columns}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +94,7 @@ class StateTable:
     key: tuple[str, ...]
     columns: tuple[str, ...]  # the other columns
     keys_of: Callable[[Sequence[Event]], set[tuple[Any, ...]]]
+    updated_at: bool = False  # keeps UPDATED_AT
 
     @property
     def all_columns(self) -> tuple[str, ...]:
@@ -113,6 +135,11 @@ class FeedSpec:
     raw: RawTable
     increments: Callable[[Sequence[Event], States], Increments]
     state: StateTable | None = None
+    counters: tuple[CounterTable, ...] = ()  # every counter table its increments write
+
+    @property
+    def tables(self) -> tuple[RawTable | CounterTable | StateTable, ...]:
+        return (self.raw, *self.counters, *((self.state,) if self.state else ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +157,7 @@ SOURCE_WINDOW = CounterTable(
     key=("source", "time"),
     sums=("received", "accepted", "duplicates", "rejected"),
     greatest=("last_event", "last_arrival"),
+    updated_at=False,
 )
 SOURCE_WINDOW_S = 10
 

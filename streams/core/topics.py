@@ -1,4 +1,4 @@
-"""Every Kafka topic of the project, defined in one place.
+"""Every Kafka topic of the project: one per feed family (``streams.core.families``) and the dead letters.
 
 Feed topics carry JSON: one event per message, or a JSON array of events (high-volume
 feeds batch).  Keys are the entity (system, camera, station, unit) so that a worker owns
@@ -6,29 +6,11 @@ an entity's whole history.  ``deadletter`` receives what validation rejects.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from streams.core.families import FAMILIES, Family
 from streams.core.settings import Settings
 
 
-@dataclass(frozen=True, slots=True)
-class TopicSpec:
-    family: str
-    description: str
-    partitions_factor: int = 1  # multiplies Settings.topic_partitions for high-volume feeds
-
-
-FEEDS: dict[str, TopicSpec] = {
-    spec.family: spec
-    for spec in (
-        TopicSpec("health", "information-system probes and request logs", 2),
-        TopicSpec("security", "authentication failures, WAF/IDS hits, malware, scans, firewall logs", 2),
-        TopicSpec("camera", "camera analytics and camera health", 2),
-        TopicSpec("sensor", "water level, salinity, rainfall, air quality, weather observations"),
-        TopicSpec("dossier", "public-service dossier events"),
-        TopicSpec("citizen", "citizen field reports (phản ánh hiện trường)"),
-    )
-}
+FEEDS: dict[str, Family] = {f.name: f for f in FAMILIES}  # name, description, partitions_factor
 DEADLETTER = "deadletter"
 
 

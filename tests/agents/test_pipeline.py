@@ -9,7 +9,7 @@ from agents.worker.pipeline import Backoff, FeedPipeline, Message
 from streams.core.errors import SinkError, SinkUnavailable
 from streams.core.metrics import WorkerMetrics
 from agents.worker.sinks.base import MemorySink
-from streams.core.contracts.validation import Decoder
+from streams.core.validation import Decoder
 
 NOW = datetime(2026, 11, 27, 1, 0, 30, tzinfo=timezone.utc)
 

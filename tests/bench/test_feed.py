@@ -5,7 +5,7 @@ import orjson
 from bench.feed import Template, mix, package, simulate_pool, stamp
 from streams.core.geography import load_province
 from streams.core.settings import Settings
-from streams.core.contracts.validation import Decoder
+from streams.core.validation import Decoder
 
 WHEN = datetime(2026, 11, 27, 3, 0, 0, 123000, tzinfo=timezone.utc)
 

@@ -17,7 +17,7 @@ from agents.worker.workers import FEED_SPECS
 from streams.kafka.admin import create_topics
 from streams.core.metrics import WorkerMetrics
 from agents.worker.sinks.base import MemorySink
-from streams.core.contracts.validation import Decoder, Limits
+from streams.core.validation import Decoder, Limits
 from tests.faults.corpus import HTML, OK, SQL, VIETNAMESE, Case, corpus, elements
 from tests.faults.harness import FaultRun, produce
 from tests.streams.test_contracts import BOUNDS

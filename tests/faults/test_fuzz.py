@@ -22,11 +22,11 @@ from prometheus_client import CollectorRegistry
 
 from agents.worker.pipeline import FeedPipeline, Message
 from agents.worker.workers import FEED_SPECS
-from streams.core.contracts import MODELS
+from streams.core.families import MODELS
 from streams.core.metrics import WorkerMetrics
 from agents.worker.sinks.base import MemorySink
 from streams.core.tables import FeedSpec
-from streams.core.contracts.validation import Decoder, Limits
+from streams.core.validation import Decoder, Limits
 from tests.faults.corpus import examples
 from tests.streams.test_contracts import BOUNDS
 

@@ -20,9 +20,13 @@ def runs(dsn: str, by: str) -> list[dict]:
         return conn.execute("SELECT * FROM drill_run WHERE started_by = %s ORDER BY id", (by,)).fetchall()
 
 
-def drill(settings, *args: str) -> subprocess.Popen:
+def drill(settings, *args: str, sigint_ignored: bool = False) -> subprocess.Popen:
+    """``ioc drill ARGS``; ``sigint_ignored``: started as a shell starts a background job (nohup, &),
+    which every child of such a job inherits."""
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
     return subprocess.Popen([sys.executable, "-m", "streams.cli.main", "drill", *args], env=settings_env(settings),
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=ignore)
 
 
 def test_a_drill_registers_its_run_and_closes_it_with_the_signals(test_settings):
@@ -43,7 +47,7 @@ def test_a_drill_registers_its_run_and_closes_it_with_the_signals(test_settings)
 
 
 def test_an_interrupted_drill_closes_its_run_as_stopped(test_settings):
-    proc = drill(test_settings, "lgsp-ndxp-outage", "--rate", "20", "--by", "tester-stop")
+    proc = drill(test_settings, "lgsp-ndxp-outage", "--rate", "20", "--by", "tester-stop", sigint_ignored=True)
     try:
         wait_for(lambda: runs(test_settings.dsn, "tester-stop"), timeout=60, what="the run to be registered")
         (run,) = runs(test_settings.dsn, "tester-stop")

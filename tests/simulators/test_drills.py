@@ -20,7 +20,7 @@ from simulators.drills.templates import Context, compile_template
 from streams.core.geography import load_province
 from streams.cli.main import main
 from streams.core.settings import Settings
-from streams.core.contracts.validation import Decoder
+from streams.core.validation import Decoder
 
 #: a weekday at 09:30 local: office hours, when the background is busiest
 START = datetime(2023, 6, 1, 2, 30, tzinfo=timezone.utc)

@@ -13,7 +13,7 @@ from simulators.recording import Message, Recording, RecordingError, RecordingWr
 from simulators.timeshift import TimeShifter, first_event_time, time_paths
 from streams.cli.main import main
 from streams.core.contracts.base import UtcDatetime
-from streams.core.contracts.validation import Decoder
+from streams.core.validation import Decoder
 
 T0 = datetime(2023, 6, 1, 2, 30, tzinfo=timezone.utc)
 

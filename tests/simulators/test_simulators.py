@@ -15,9 +15,9 @@ from simulators.common import LOCAL, Pool, local_hour
 from simulators.dossier import add_working_days
 from streams.core.geography import load_province
 from simulators.sensor import aqi_pm25, tide
-from streams.core.contracts import MODELS
+from streams.core.families import MODELS
 from streams.core.settings import Settings
-from streams.core.contracts.validation import Decoder
+from streams.core.validation import Decoder
 
 PROVINCE = load_province(Settings().province_file)
 ROOT = Path(__file__).resolve().parents[2]

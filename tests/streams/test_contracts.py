@@ -6,13 +6,13 @@ import orjson
 import pytest
 
 from streams.core.geography import load_province
-from streams.core.contracts import CONTRACTS, MODELS
+from streams.core.families import CONTRACTS, MODELS
 from streams.core.contracts.dossier import outcome_of
 from streams.core.contracts.security import severity_from_cap, severity_from_priority, severity_rank
 from streams.core.contracts.sensor import flood_status
-from streams.core.contracts.schemas import family_schema, render, write_schemas
+from streams.core.schemas import family_schema, render, write_schemas
 from streams.core.settings import Settings
-from streams.core.contracts.validation import Decoder
+from streams.core.validation import Decoder
 
 NOW = datetime(2026, 11, 27, 3, 0, 0, tzinfo=timezone.utc)
 BOUNDS = load_province(Settings().province_file).bounds

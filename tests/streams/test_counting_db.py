@@ -16,7 +16,7 @@ from streams.core.metrics import WorkerMetrics
 from streams.core.settings import DEFAULT_PROVINCE_FILE, DEFAULT_RETENTION_DAYS
 from streams.core.tables import SOURCE_WINDOW, SOURCE_WINDOW_S, SourceStats
 from agents.worker.sinks.timescale import LEDGER, TimescaleSink
-from streams.core.contracts.validation import Decoder
+from streams.core.validation import Decoder
 from tests.agents.memory import cut_to_milliseconds, simulated_feed, with_microseconds
 
 START = datetime(2026, 3, 2, 2, 30, tzinfo=timezone.utc)  # nobody else's windows

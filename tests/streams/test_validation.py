@@ -4,7 +4,7 @@ import orjson
 import pytest
 
 from streams.core.contracts.base import _ip
-from streams.core.contracts.validation import Bounds, Decoder, Limits, _Reject
+from streams.core.validation import Bounds, Decoder, Limits, _Reject
 
 NOW = datetime(2026, 11, 27, 1, 0, 0, tzinfo=timezone.utc)
 

@@ -29,7 +29,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from streams.core.errors import SinkError, SinkUnavailable
 from streams.core.contracts import Event
 from agents.worker.sinks.base import WriteResult
-from streams.core.tables import SOURCE_WINDOW, CounterTable, FeedSpec, RawTable, SourceStats, States, StateTable, source_increment
+from streams.core.tables import SOURCE_WINDOW, UPDATED_AT, CounterTable, FeedSpec, RawTable, SourceStats, States, StateTable, source_increment
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,8 @@ def counter_upsert_sql(table: CounterTable) -> sql.Composed:
         sets.append(sql.SQL("{c} = least({t}.{c}, EXCLUDED.{c})").format(c=sql.Identifier(c), t=t))
     for c in table.latest:
         sets.append(sql.SQL("{c} = coalesce(EXCLUDED.{c}, {t}.{c})").format(c=sql.Identifier(c), t=t))
-    if table.name != SOURCE_WINDOW.name:
-        sets.append(sql.SQL("updated_at = now()"))
+    if table.updated_at:
+        sets.append(sql.SQL("{} = now()").format(sql.Identifier(UPDATED_AT)))
     return sql.SQL("INSERT INTO {t} ({cols}) VALUES ({vals}) ON CONFLICT ({key}) DO UPDATE SET {sets}").format(
         t=t,
         cols=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
@@ -189,7 +189,8 @@ class TimescaleSink:
             cols=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
             vals=sql.SQL(", ").join(sql.Placeholder() for _ in cols),
             key=sql.SQL(", ").join(sql.Identifier(c) for c in state.key),
-            sets=sql.SQL(", ").join(sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in state.columns),
+            sets=sql.SQL(", ").join([*(sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in state.columns),
+                                     *([sql.SQL("{} = now()").format(sql.Identifier(UPDATED_AT))] if state.updated_at else [])]),
         )
         values = [tuple(_adapt(row.get(c)) for c in cols) for _, row in sorted(rows.items(), key=lambda kv: tuple(
             str(v) for v in kv[0]))]

@@ -10,6 +10,7 @@ from streams.core.errors import IOCError
 from tests.support import wait_for
 
 SCRIPT = ("import signal, sys, time\n"
+          "signal.signal(signal.SIGINT, signal.default_int_handler)\n"  # as ioc does (streams/cli/main.py)
           "print('started', *sys.argv[1:], flush=True)\n"
           "try:\n    time.sleep(float(sys.argv[-1]))\nexcept KeyboardInterrupt:\n"
           "    print('interrupted: releasing forced conditions', flush=True); sys.exit(130)\n"

@@ -12,7 +12,7 @@ from typing import Any, Union
 
 from pydantic import TypeAdapter
 
-from streams.core.contracts import CONTRACTS, MODELS
+from streams.core.families import CONTRACTS, MODELS
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

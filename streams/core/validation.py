@@ -16,7 +16,8 @@ from typing import Any
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from streams.core.contracts import Event, adapter
+from streams.core.contracts import Event
+from streams.core.families import adapter
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)

@@ -1,0 +1,110 @@
+"""The feed families, each declared once: every list of families in the project derives from ``FAMILIES``.
+
+A family is what one Kafka topic carries: its event contracts, how its events are stored and
+counted, how it is simulated, how long its tables are kept, and where it shows on the wall.  Parts
+that live in higher layers (the stored tables and increments in ``agents/indicators``, the simulator
+in ``simulators``) are named here by reference (``"module:attribute"``) and loaded by the layer that
+uses them, so the base imports nothing above it; ``tests/streams/test_families.py`` checks that every
+reference resolves, and ``tests/streams/test_families_db.py`` that every declared table and column
+exists in the migrated database with the declared types.
+
+Adding a family: docs/architecture.md, "Adding a feed family".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from streams.core.contracts import Event
+from streams.core.contracts.camera import CAMERA_MODELS, CameraEvent
+from streams.core.contracts.citizen import CITIZEN_MODELS, CitizenEvent
+from streams.core.contracts.dossier import DOSSIER_MODELS, DossierEvent
+from streams.core.contracts.health import HealthEvent, RequestLog, ServiceProbe
+from streams.core.contracts.security import SECURITY_MODELS, SecurityEvent
+from streams.core.contracts.sensor import SENSOR_MODELS, SensorEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    name: str
+    description: str  # of its topic
+    contract: Any  # the (discriminated) union of its event models
+    models: tuple[type[Event], ...]  # the concrete models, for docs and JSON Schemas
+    retention_days: dict[str, int]  # hypertable -> days kept by default (IOC_RETENTION_DAYS overrides)
+    feed: str  # "module:attribute" of its FeedSpec: raw table and row builder, increments, state
+    simulator: str  # "module:attribute" of its simulator class
+    colour: str  # its line on the wall's charts
+    page: str  # the wall page of its data and of alerts on its indicators (``<name>.*``)
+    partitions_factor: int = 1  # multiplies IOC_TOPIC_PARTITIONS for high-volume feeds
+
+    @property
+    def family(self) -> str:  # a topic's family, as Kafka code calls it
+        return self.name
+
+    def load(self, part: str) -> Any:
+        """The object a reference names: ``load("feed")``, ``load("simulator")``."""
+        return resolve(getattr(self, part))
+
+
+@cache
+def resolve(reference: str) -> Any:
+    module, _, attribute = reference.partition(":")
+    return getattr(import_module(module), attribute)
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family("health", "information-system probes and request logs", HealthEvent, (ServiceProbe, RequestLog),
+           {"health_event": 14, "health_window": 400},
+           feed="agents.indicators.health:HEALTH_FEED", simulator="simulators.health:HealthSimulator",
+           colour="#4ea1f2", page="systems", partitions_factor=2),
+    Family("security", "authentication failures, WAF/IDS hits, malware, scans, firewall logs", SecurityEvent,
+           SECURITY_MODELS,
+           {"security_event": 400, "security_window": 400, "auth_failure_window": 400, "security_finding": 1100},
+           feed="agents.indicators.security:SECURITY_FEED", simulator="simulators.security:SecuritySimulator",
+           colour="#f27b35", page="security", partitions_factor=2),
+    Family("camera", "camera analytics and camera health", CameraEvent, CAMERA_MODELS,
+           {"camera_event": 90, "camera_window": 400},
+           feed="agents.indicators.camera:CAMERA_FEED", simulator="simulators.camera:CameraSimulator",
+           colour="#b07cf2", page="map", partitions_factor=2),
+    Family("sensor", "water level, salinity, rainfall, air quality, weather observations", SensorEvent,
+           SENSOR_MODELS, {"sensor_observation": 30, "sensor_window": 400},
+           feed="agents.indicators.sensor:SENSOR_FEED", simulator="simulators.sensor:SensorSimulator",
+           colour="#2fbf71", page="environment"),
+    Family("dossier", "public-service dossier events", DossierEvent, DOSSIER_MODELS,
+           {"dossier_event": 400, "dossier_day": 1100},
+           feed="agents.indicators.dossier:DOSSIER_FEED", simulator="simulators.dossier:DossierSimulator",
+           colour="#f2b134", page="services"),
+    Family("citizen", "citizen field reports (phản ánh hiện trường)", CitizenEvent, CITIZEN_MODELS,
+           {"citizen_event": 400, "citizen_day": 1100, "citizen_agency_day": 1100},
+           feed="agents.indicators.citizen:CITIZEN_FEED", simulator="simulators.citizen:CitizenSimulator",
+           colour="#e86fa6", page="services"),
+)
+BY_NAME: dict[str, Family] = {f.name: f for f in FAMILIES}
+
+#: tables of no one family: the sources' own counters
+SHARED_RETENTION_DAYS: dict[str, int] = {"source_window": 90}
+#: hypertable -> days kept by default
+DEFAULT_RETENTION_DAYS: dict[str, int] = {
+    **{table: days for f in FAMILIES for table, days in f.retention_days.items()}, **SHARED_RETENTION_DAYS}
+#: family -> the (discriminated) union of its contracts
+CONTRACTS: dict[str, Any] = {f.name: f.contract for f in FAMILIES}
+#: family -> the concrete models, for docs and schemas
+MODELS: dict[str, tuple[type[Event], ...]] = {f.name: f.models for f in FAMILIES}
+
+
+def family(name: str) -> Family:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown feed family {name!r}; known: {', '.join(BY_NAME)}") from None
+
+
+def adapter(name: str) -> TypeAdapter:
+    try:
+        return TypeAdapter(BY_NAME[name].contract)
+    except KeyError:
+        raise KeyError(f"no contract for feed family {name!r}; known: {', '.join(CONTRACTS)}") from None
