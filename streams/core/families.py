@@ -104,7 +104,5 @@ def family(name: str) -> Family:
 
 
 def adapter(name: str) -> TypeAdapter:
-    try:
-        return TypeAdapter(BY_NAME[name].contract)
-    except KeyError:
-        raise KeyError(f"no contract for feed family {name!r}; known: {', '.join(CONTRACTS)}") from None
+    """The validator of a family's events (``KeyError`` naming the known families for another name)."""
+    return TypeAdapter(family(name).contract)
