@@ -91,6 +91,7 @@ SELECT station, metric, type, value, text_value, observed_at, rise_per_h, alert_
 FROM sensor_latest
 """
 
+NETWORK = "SELECT * FROM network_state"
 SOC_LINK = "SELECT link, up, failures, last_attempt_at, last_success_at, last_error, forwarded FROM soc_link"
 
 HISTORY = """
@@ -203,6 +204,7 @@ PARTS: tuple[Part, ...] = (
     Part("drills", DRILLS),
     Part("cameras", CAMERAS),
     Part("sensors", SENSORS),
+    Part("network", NETWORK),
     Part("soc_links", SOC_LINK),
     Part("history", HISTORY, "medium"),
     Part("source_rate", SOURCE_RATE, "medium"),

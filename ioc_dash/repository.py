@@ -40,6 +40,7 @@ class Snapshot:
     drills: Rows = field(default_factory=list)  # drill runs in progress (the DIỄN TẬP banner)
     cameras: Rows = field(default_factory=list)  # camera_state rows
     sensors: Rows = field(default_factory=list)  # sensor_latest rows
+    network: Rows = field(default_factory=list)  # network_state rows: links and systems' IPv6
     soc_links: Rows = field(default_factory=list)  # layer-4 link health
     history: Rows = field(default_factory=list)  # health_window 60 s rows of the last hour, per system
     source_rate: Rows = field(default_factory=list)  # per minute and source, last hour: received, rejected

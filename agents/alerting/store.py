@@ -21,6 +21,7 @@ from agents.alerting.state import FIRING, INACTIVE, PENDING, RESOLVED, AlertStat
 from streams.core.errors import IOCError, SinkUnavailable
 from streams.core.inputs import check_all
 from agents.alerting.drillstore import active_drills, routes_for
+from agents.indicators.registry import FAMILY_SQL
 
 # escalation level -> [(channel, receiver)]; called with drill=<scenario> for an alert of a drill
 Receivers = Callable[..., Sequence[tuple[str, str]]]
@@ -40,6 +41,7 @@ INDICATOR_SQL: dict[str, str] = {
     "source.rejected_share": """
         SELECT source, sum(rejected)::float8 / nullif(sum(received), 0) FROM source_window
         WHERE time >= now() - interval '5 minutes' GROUP BY source""",
+    **FAMILY_SQL,
 }
 
 #: rows for the derived ``camera.intrusions`` (``agents.alerting.derived.intrusion_values``), with

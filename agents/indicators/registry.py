@@ -5,6 +5,8 @@ registry is what rule files are validated against.
 """
 from __future__ import annotations
 
+from streams.core.families import FAMILIES
+
 INDICATORS: dict[str, str] = {
     # the wall's status of each system (agents/indicators/data/status.yaml, agents.indicators.health.health_status)
     "health.down": "system: 1 when down (its probes have kept failing: it does not answer), else 0",
@@ -34,3 +36,10 @@ INDICATORS: dict[str, str] = {
     "source.age_s": "feed: seconds since the last arrival",
     "source.rejected_share": "feed: share of events rejected over the last 5 minutes (0–1)",
 }
+
+#: indicators a family declares with its SQL (``Family.alerts``): indicator -> SQL giving (entity, value)
+FAMILY_SQL: dict[str, str] = {}
+for _family in FAMILIES:
+    if _family.alerts:
+        for _name, (_meaning, _sql) in _family.load("alerts").items():
+            INDICATORS[_name], FAMILY_SQL[_name] = _meaning, _sql

@@ -24,6 +24,7 @@ from streams.core.contracts.camera import CAMERA_MODELS, CameraEvent
 from streams.core.contracts.citizen import CITIZEN_MODELS, CitizenEvent
 from streams.core.contracts.dossier import DOSSIER_MODELS, DossierEvent
 from streams.core.contracts.health import HealthEvent, RequestLog, ServiceProbe
+from streams.core.contracts.network import NETWORK_MODELS, NetworkEvent
 from streams.core.contracts.security import SECURITY_MODELS, SecurityEvent
 from streams.core.contracts.sensor import SENSOR_MODELS, SensorEvent
 
@@ -40,6 +41,10 @@ class Family:
     colour: str  # its line on the wall's charts
     page: str  # the wall page of its data and of alerts on its indicators (``<name>.*``)
     partitions_factor: int = 1  # multiplies IOC_TOPIC_PARTITIONS for high-volume feeds
+    #: "module:attribute" of {indicator: (meaning, SQL giving (entity, value))}: what rules may watch,
+    #: read straight from its tables (families declared before this existed keep theirs in
+    #: ``agents/indicators/registry.py``)
+    alerts: str | None = None
 
     @property
     def family(self) -> str:  # a topic's family, as Kafka code calls it
@@ -82,6 +87,10 @@ FAMILIES: tuple[Family, ...] = (
            {"citizen_event": 400, "citizen_day": 1100, "citizen_agency_day": 1100},
            feed="agents.indicators.citizen:CITIZEN_FEED", simulator="simulators.citizen:CitizenSimulator",
            colour="#e86fa6", page="services"),
+    Family("network", "link polls of the dedicated data network and camera networks, IPv6 checks of systems",
+           NetworkEvent, NETWORK_MODELS, {"network_event": 30, "network_window": 400},
+           feed="agents.indicators.network:NETWORK_FEED", simulator="simulators.network:NetworkSimulator",
+           colour="#3fc1c9", page="network", alerts="agents.indicators.network:ALERT_INDICATORS"),
 )
 BY_NAME: dict[str, Family] = {f.name: f for f in FAMILIES}
 

@@ -313,8 +313,15 @@ def _check_parts(parts: dict[str, Any], where: str, bounds: Bounds, unit_codes: 
     zones = {z.code for z in parts["border_zones"]}
     agencies = {a.code for a in parts["agencies"] if a.dossiers}
     for n in parts["networks"]:
-        if n.parent and n.parent not in system_codes:
-            fail(f"network {n.code} has unknown parent system {n.parent!r}")
+        if n.parent and n.parent not in system_codes and n.parent not in networks:
+            fail(f"network {n.code} has unknown parent {n.parent!r}: a system or another network")
+    for n in parts["networks"]:  # a link hangs on a system through its parents, never on itself
+        seen, at = {n.code}, n.parent
+        while at in networks:
+            if at in seen:
+                fail(f"network {n.code}: its parents loop back to {at}")
+            seen.add(at)
+            at = next(m.parent for m in parts["networks"] if m.code == at)
     for c in parts["cameras"]:
         if c.parent not in networks:
             fail(f"camera {c.code} has unknown parent network {c.parent!r}")

@@ -1,6 +1,6 @@
 """Every drill's "what an operator should see", through the real product.
 
-The seven scenarios play over the background simulators in two ``ioc drill`` processes (one for
+The eight scenarios play over the background simulators in two ``ioc drill`` processes (one for
 the sensor family, at twice the speed, so the twelve-minute flood fits in six; one for every
 other family), into Kafka → worker → TimescaleDB → alert engine → notifier → a webhook receiver,
 and the wall in headless Chromium.  Each promised alert must reach the drill's own receiver (never
@@ -25,7 +25,7 @@ from tests.support import ROOT
 pytestmark = pytest.mark.integration
 
 FAST = ("dvc-ddos", "lgsp-ndxp-outage", "eoffice-bruteforce", "storm-citizen-reports", "border-night-intrusion",
-        "dossier-backlog")
+        "dossier-backlog", "network-fibre-cut")
 SLOW = ("flood-salinity",)  # sensor family only, at speed 2
 SPEED = {name: 1.0 for name in FAST} | {name: 2.0 for name in SLOW}
 RESULTS = ROOT / ".run" / "drill-e2e.json"
@@ -74,6 +74,8 @@ class Promise:
 def wall_promises() -> list[Promise]:
     return [
         Promise("dvc-ddos", "dvc red (down) on the overview", 90, 180, "/", cell("dvc", "down")),
+        Promise("network-fibre-cut", "the Kiên Lương town link red (down) on the network page", 30, 330, "/network",
+                "return !!document.querySelector('#net-link-tsl-30787 .badge-down');"),
         Promise("lgsp-ndxp-outage", "NDXP red (down) on the overview", 30, 330, "/", cell("ndxp", "down")),
         Promise("lgsp-ndxp-outage", "LGSP amber (degraded) on the overview", 45, 315, "/", cell("lgsp", "degraded")),
         Promise("eoffice-bruteforce", "198.51.100.23 among the top sources of failed logins", 30, 270, "/security",
@@ -124,7 +126,7 @@ def test_every_drill_shows_what_it_promises(pipeline):
     browser = Browser("drills")
     browser.get(f"{dash.base}/wall?token={token}")
     wall, alerts = wall_promises(), alert_promises()
-    fast = pipeline.start("drill-fast", "drill", *FAST, "--families", "health,security,camera,dossier,citizen")
+    fast = pipeline.start("drill-fast", "drill", *FAST, "--families", "health,security,camera,dossier,citizen,network")
     slow = pipeline.start("drill-slow", "drill", *SLOW, "--speed", str(SPEED[SLOW[0]]), "--families", "sensor")
     t0: dict[str, float] = {}
     deadline = time.monotonic() + 60 + max(load_scenario(n).duration_s / SPEED[n] for n in SPEED)

@@ -95,7 +95,7 @@ def test_a_bad_line_is_an_error_with_its_line_number_or_is_skipped_and_counted(t
         errors.append(str(exc.value))
     assert errors[0].startswith(f"{tmp_path / 'only3.jsonl'}:2: not JSON (")
     assert [e.split(": ", 1)[1] for e in errors[1:]] == [
-        "unknown family 'weather'; known: health, security, camera, sensor, dossier, citizen",
+        "unknown family 'weather'; known: health, security, camera, sensor, dossier, citizen, network",
         "`at` is not an ISO 8601 time: 'yesterday'",
         "`value` is flagged b64 but is not base64",
         "missing at",

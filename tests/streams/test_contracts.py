@@ -109,12 +109,21 @@ GOOD = {
         {"id": "r5", "type": "ReportClosed", "dateObserved": AT, "report_id": "PAHT-261127-000001",
          "category": "flooding", "unit_code": "899", "reported_at": AT, "resolution": "resolved"},
     ],
+    "network": [
+        {"id": "n1", "type": "LinkStatus", "link": "tsl-902", "dateObserved": AT, "up": True, "utilisation": 0.42,
+         "packet_loss": 0.001, "latency_ms": 6.5, "capacity_mbps": 200.0},
+        {"id": "n2", "type": "Ipv6Check", "system": "dvc", "dateObserved": AT, "aaaa": True, "reachable": True},
+    ],
 }
 
 OUTSIDE = {"type": "Point", "coordinates": [106.70, 10.78]}  # Hồ Chí Minh City
 
 #: (family, index of the GOOD example, fields to change, the reason it is rejected)
 BAD = [
+    ("network", 0, {"up": False}, "invalid"),  # a link down carries no traffic nor latency
+    ("network", 0, {"utilisation": 1.5}, "invalid"),
+    ("network", 0, {"link": "TSL 902"}, "invalid"),
+    ("network", 1, {"aaaa": False}, "invalid"),  # reachable over IPv6 without an AAAA record
     ("security", 0, {"src_ip": "999.1.1.1"}, "invalid"),
     ("security", 0, {"severity": "Severe"}, "invalid"),  # CAP words must be mapped first
     ("security", 0, {"layer": 5}, "invalid"),
