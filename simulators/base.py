@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import orjson
@@ -38,6 +38,7 @@ def iso(ts: datetime) -> str:
 
 
 def encode(events: Sequence[Event]) -> bytes:
+    """One event as an object, several as a JSON array: what producers send."""
     return orjson.dumps(events[0] if len(events) == 1 else list(events))
 
 
@@ -141,7 +142,3 @@ class Runner:
                 self.on_progress(self.stats)
         self.stats.seconds = self.monotonic() - start
         return self.stats
-
-
-def shifted(ts: datetime, delta: timedelta) -> datetime:
-    return ts + delta

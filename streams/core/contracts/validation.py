@@ -158,8 +158,3 @@ class _Reject(Exception):
     def __init__(self, reason: str, detail: str) -> None:
         self.reason = reason
         self.detail = detail
-
-
-def encode_events(events: list[dict[str, Any]]) -> bytes:
-    """One event as an object, several as a JSON array: what producers send."""
-    return orjson.dumps(events[0] if len(events) == 1 else events)
