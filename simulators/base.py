@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from streams.core.clock import utcnow
+
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
@@ -81,7 +83,7 @@ class Runner:
         tick_s: float = 0.1,
         batch_above: float = 200.0,
         max_batch: int = 500,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         on_progress: Callable[[RunStats], None] | None = None,

@@ -25,7 +25,8 @@ from streams.core.contracts import Event
 from streams.core.metrics import WorkerMetrics
 from agents.worker.sinks.base import Sink
 from streams.core.tables import FeedSpec, SourceStats
-from streams.core.contracts.validation import Decoder, Rejected, utcnow
+from streams.core.clock import utcnow
+from streams.core.contracts.validation import Decoder, Rejected
 
 log = logging.getLogger(__name__)
 

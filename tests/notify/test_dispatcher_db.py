@@ -145,7 +145,7 @@ def test_down_then_up_delivers_every_row_exactly_once_with_two_dispatchers(notif
 
 
 def _real_clock():
-    from agents.alerting.notify.channels import utcnow
+    from streams.core.clock import utcnow
 
     return utcnow
 

@@ -10,20 +10,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
+from streams.core.clock import utcnow
 from streams.core.contracts import Event, adapter
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)
