@@ -23,7 +23,8 @@ from typing import Any
 
 import orjson
 
-from agents.worker.pipeline import Backoff, DeadLetter
+from agents.worker.pipeline import DeadLetter
+from streams.core.backoff import Backoff
 from streams.core.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from streams.core.backoff import Backoff
 from streams.core.errors import SinkError, SinkUnavailable
 from streams.core.contracts import Event
 from streams.core.metrics import WorkerMetrics
@@ -85,17 +86,6 @@ class BatchOutcome:
         self.rejected.extend(other.rejected)
 
 
-class Backoff:
-    def __init__(self, first_s: float = 0.5, max_s: float = 30.0) -> None:
-        self.first_s, self.max_s = first_s, max_s
-
-    def delays(self):
-        d = self.first_s
-        while True:
-            yield d
-            d = min(self.max_s, d * 2)
-
-
 class FeedPipeline:
     def __init__(
         self,
@@ -118,7 +108,7 @@ class FeedPipeline:
         self.dead_letter = dead_letter
         self.metrics = metrics
         self.late_allowance = late_allowance
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or Backoff(0.5, 30)
         self.clock = clock
         self.sleep = sleep
         self.watermark: dict[tuple[str, int], datetime] = {}
