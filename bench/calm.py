@@ -23,9 +23,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from bench.procs import settings_env
 from streams.core.settings import Settings
 from streams.core.clock import utcnow
+from tests.support import settings_env
 
 ADMIN_DSN = os.environ.get("IOC_BENCH_ADMIN_DSN", "postgresql://ioc@127.0.0.1:5433/postgres")
 
