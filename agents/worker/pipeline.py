@@ -30,6 +30,8 @@ from streams.core.clock import utcnow
 from streams.core.contracts.validation import Decoder, Rejected
 
 log = logging.getLogger(__name__)
+#: how the worker retries a write or a dead letter when it is given no other backoff
+WRITE_RETRY = Backoff(0.5, 30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,7 @@ class FeedPipeline:
         self.dead_letter = dead_letter
         self.metrics = metrics
         self.late_allowance = late_allowance
-        self.backoff = backoff or Backoff(0.5, 30)
+        self.backoff = backoff or WRITE_RETRY
         self.clock = clock
         self.sleep = sleep
         self.watermark: dict[tuple[str, int], datetime] = {}
