@@ -17,15 +17,15 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
-from bench.procs import settings_env
 from streams.core.settings import Settings
+from streams.core.clock import utcnow
+from tests.support import settings_env
 
 ADMIN_DSN = os.environ.get("IOC_BENCH_ADMIN_DSN", "postgresql://ioc@127.0.0.1:5433/postgres")
 
@@ -41,7 +41,7 @@ def offline_now(conn: psycopg.Connection, province: Any) -> int:
     from agents.alerting.derived import camera_values
 
     rows = conn.execute("SELECT * FROM camera_state").fetchall()
-    values = camera_values(rows, province, datetime.now(timezone.utc))["camera.offline"]
+    values = camera_values(rows, province, utcnow())["camera.offline"]
     return sum(1 for v in values.values() if v)
 
 
@@ -97,7 +97,7 @@ def _run(settings: Settings, dbname: str, minutes: float, rate: float) -> dict[s
     procs = [_start(settings, workdir, "worker", "worker"),
              _start(settings, workdir, "simulate", "simulate", "--rate", str(rate)),
              _start(settings, workdir, "alerts", "alerts", "run")]
-    started = datetime.now(timezone.utc)
+    started = utcnow()
     offline: list[int] = []
     print(f"calm: {minutes:g} min at {rate:g} events/s, database {dbname}, logs in {workdir}", flush=True)
     try:
@@ -113,7 +113,7 @@ def _run(settings: Settings, dbname: str, minutes: float, rate: float) -> dict[s
                 print(f"calm: {len(offline)} min, cameras offline {offline[-1]}, alerts fired so far {fired}",
                       flush=True)
             result = {"minutes": minutes, "rate": rate, "started": started.isoformat(timespec="seconds"),
-                      "ended": datetime.now(timezone.utc).isoformat(timespec="seconds"), "offline": offline,
+                      "ended": utcnow().isoformat(timespec="seconds"), "offline": offline,
                       "alerts": alert_table(conn), "findings": finding_table(conn)}
     finally:
         for p in procs:

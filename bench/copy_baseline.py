@@ -17,7 +17,7 @@ from psycopg import sql
 
 from agents.worker.workers import FEED_SPECS
 from bench.feed import Template, stamp
-from bench.kafka_io import utcnow
+from streams.core.clock import utcnow
 from streams.core.validation import Decoder
 
 

@@ -5,7 +5,6 @@ import os
 import platform
 import subprocess
 import uuid
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from streams.kafka.admin import create_topics, delete_topics
 from streams.db.scratch import create_database, drop_database, sibling_dsn
 from streams.core.settings import Settings
 from streams.core.topics import FEEDS, all_topics, topic_name
+from streams.core.clock import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_DSN = os.environ.get("IOC_BENCH_ADMIN_DSN", "postgresql://ioc@127.0.0.1:5433/postgres")
@@ -132,7 +132,7 @@ def describe_machine(dsn: str) -> dict:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return utcnow().isoformat(timespec="seconds")
 
 
 def code_version() -> dict:

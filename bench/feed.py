@@ -15,7 +15,7 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -23,6 +23,7 @@ import orjson
 from simulators.base import Runner, iso
 from simulators.catalog import build_simulators
 from streams.core.geography import Province
+from streams.core.clock import utcnow
 
 HIGH_VOLUME = ("health", "security", "camera")
 
@@ -38,7 +39,7 @@ class Template:
 def simulate_pool(province: Province, n_events: int, *, seed: int = 2023,
                   end: datetime | None = None) -> list[tuple[str, str, dict[str, Any]]]:
     """About ``n_events`` (family, key, event) from every simulator, over ten simulated seconds."""
-    end = end or datetime.now(timezone.utc) - timedelta(minutes=5)
+    end = end or utcnow() - timedelta(minutes=5)
     sims = build_simulators(province, random.Random(seed))
     pool: list[tuple[str, str, dict[str, Any]]] = []
     runner = Runner(sims, lambda fam, key, value: pool.append((fam, key, orjson.loads(value))),

@@ -5,19 +5,15 @@ import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.calc import due
 from bench.feed import Template, stamp
+from streams.core.clock import utcnow
 
 Offsets = dict[TopicPartition, int]
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Ids:

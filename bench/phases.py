@@ -29,10 +29,11 @@ from bench.copy_baseline import bare_copy, rows_of
 from bench.env import BenchEnv, code_version, describe_machine, now_iso, start_stack
 from bench.feed import mix, package, simulate_pool
 from bench.kafka_io import Ids, LagProbe, Producer, bare_consume, partitions
-from bench.procs import CpuMeter, Proc, free_port, rss_mib, wait_http
+from bench.procs import CpuMeter, Proc, rss_mib, wait_http
 from streams.core.geography import load_province
 from streams.core.settings import Settings
 from streams.core.topics import FEEDS, topic_name
+from tests.support import free_port
 
 MODES = ("single", "batched")
 SCREENS = 30

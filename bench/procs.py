@@ -1,11 +1,7 @@
 """Processes under test (worker, wall) and what /proc says about them and the machine."""
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -14,27 +10,10 @@ from typing import Any
 from pathlib import Path
 
 from streams.core.settings import Settings
+from tests.support import LoggedProcess, settings_env
 
 ROOT = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in Settings.model_fields:
-        value = getattr(settings, name)
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env[f"IOC_{name.upper()}"] = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    env.update(extra)
-    return env
 
 
 def cpu_seconds(pid: int) -> float:
@@ -127,37 +106,17 @@ class CpuMeter:
         return out
 
 
-class Proc:
+class Proc(LoggedProcess):
     """A Python entry point of ours in a subprocess, its output kept in a log file."""
+
+    tail_lines = 20
 
     def __init__(self, name: str, module: str, settings: Settings, workdir: Path, **env: str) -> None:
         self.name = name
         workdir.mkdir(parents=True, exist_ok=True)
-        self.log_path = workdir / f"{name}.log"
-        self._log = open(self.log_path, "ab")
         # cwd is the run's work dir: Faust keeps its data dir (<app id>-data) there
-        self.proc = subprocess.Popen([sys.executable, "-m", module], env=settings_env(settings, **env),
-                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=workdir)
-        self.pid = self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def log_tail(self, n: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return ""
-
-    def stop(self, timeout: float = 30) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
+        super().__init__([sys.executable, "-m", module], env=settings_env(settings, **env),
+                         log_path=workdir / f"{name}.log", cwd=workdir)
 
 
 def wait_http(url: str, timeout: float, proc: Proc) -> None:

@@ -15,7 +15,7 @@ import asyncio
 import statistics
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 
 from agents.indicators.health import HEALTH_FEED
@@ -25,6 +25,7 @@ from streams.core.contracts.health import RequestLog
 from streams.core.contracts.security import FirewallLog
 from streams.core.tables import SourceStats
 from agents.worker.sinks.timescale import TimescaleSink
+from streams.core.clock import utcnow
 
 
 def health_batch(n: int, start: int, at: datetime) -> list[RequestLog]:
@@ -45,7 +46,7 @@ def security_batch(n: int, start: int, at: datetime) -> list[FirewallLog]:
 async def run(dsn: str, batches: int, size: int) -> dict[str, list[float]]:
     sink = TimescaleSink(dsn)
     out: dict[str, list[float]] = {}
-    now = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5)
+    now = utcnow().replace(microsecond=0) - timedelta(minutes=5)
     try:
         for family, spec, make in (("health", HEALTH_FEED, health_batch), ("security", SECURITY_FEED, security_batch)):
             made = [make(size, b * size, now + timedelta(seconds=b)) for b in range(batches + 1)]

@@ -56,8 +56,9 @@ PGBIN=/usr/lib/postgresql/$PGV/bin
 # ---------------------------------------------------------------- helpers
 alive() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $s != Z* ]]; }  # zombies count as dead
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-stop_pid() { # name pid pidfile seconds: SIGTERM, wait up to that long, then SIGKILL
-  local name=$1 pid=$2 pidfile=$3 secs=$4 i
+stop_service() { # name pid-function pidfile seconds: SIGTERM, wait up to that long, then SIGKILL (none running: a stale pid file goes)
+  local name=$1 pidfile=$3 secs=$4 pid i
+  if ! pid=$("$2"); then rm -f "$pidfile"; say "$name not running"; return 0; fi
   say "stopping $name (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < secs * 5; i++)); do alive "$pid" || break; sleep 0.2; done
@@ -66,6 +67,15 @@ stop_pid() { # name pid pidfile seconds: SIGTERM, wait up to that long, then SIG
     kill -KILL "$pid" 2>/dev/null || true; sleep 1
   fi
   rm -f "$pidfile"; say "$name stopped"
+}
+status_service() { # name pid-function ready-function url width: running, or starting / stopped (3); the state padded to width
+  local name=$1 url=$4 state pid
+  if pid=$("$2") && "$3"; then state=running
+  elif [[ -n ${pid:-} ]]; then state=starting
+  else state=stopped; fi
+  state=$(printf "%-${5}s" "$state")
+  if [[ -n ${pid:-} ]]; then say "$name $state pid $pid  $url"; else say "$name $state $url"; fi
+  [[ $state == running* ]] || return 3
 }
 render() { # template output KEY=value...  (replaces @KEY@)
   local tpl=$1 out=$2 kv args=(-e ""); shift 2
@@ -175,11 +185,7 @@ start_kafka() {
   say "kafka ready on 127.0.0.1:$KAFKA_PORT (pid $pid, $((SECONDS - t0)) s)"
 }
 
-stop_kafka() {
-  local pid
-  if ! pid=$(kafka_pid); then rm -f "$KDIR/kafka.pid"; say "kafka not running"; return 0; fi
-  stop_pid kafka "$pid" "$KDIR/kafka.pid" 30
-}
+stop_kafka() { stop_service kafka kafka_pid "$KDIR/kafka.pid" 30; }
 
 status_kafka() {
   local pid
@@ -377,18 +383,9 @@ start_alertmanager() {
   wait_ready alertmanager "$pid" am_ready "$AMDIR/alertmanager.log" "$AM_URL" "$t0"
 }
 
-stop_alertmanager() {
-  local pid
-  if ! pid=$(am_pid); then rm -f "$AMDIR/alertmanager.pid"; say "alertmanager not running"; return 0; fi
-  stop_pid alertmanager "$pid" "$AMDIR/alertmanager.pid" 10
-}
+stop_alertmanager() { stop_service alertmanager am_pid "$AMDIR/alertmanager.pid" 10; }
 
-status_alertmanager() {
-  local pid
-  if pid=$(am_pid) && am_ready; then say "alertmanager running pid $pid  $AM_URL"
-  elif [[ -n ${pid:-} ]]; then say "alertmanager starting pid $pid  $AM_URL"; return 3
-  else say "alertmanager stopped $AM_URL"; return 3; fi
-}
+status_alertmanager() { status_service alertmanager am_pid am_ready "$AM_URL" 0; }
 
 # ------------------------------------------------------------- prometheus
 PROM_URL=http://127.0.0.1:$PROM_PORT
@@ -439,18 +436,9 @@ start_prometheus() {
   wait_ready prometheus "$pid" prom_ready "$PROMDIR/prometheus.log" "$PROM_URL" "$t0"
 }
 
-stop_prometheus() {
-  local pid
-  if ! pid=$(prom_pid); then rm -f "$PROMDIR/prometheus.pid"; say "prometheus not running"; return 0; fi
-  stop_pid prometheus "$pid" "$PROMDIR/prometheus.pid" 20
-}
+stop_prometheus() { stop_service prometheus prom_pid "$PROMDIR/prometheus.pid" 20; }
 
-status_prometheus() {
-  local pid
-  if pid=$(prom_pid) && prom_ready; then say "prometheus running   pid $pid  $PROM_URL"
-  elif [[ -n ${pid:-} ]]; then say "prometheus starting  pid $pid  $PROM_URL"; return 3
-  else say "prometheus stopped   $PROM_URL"; return 3; fi
-}
+status_prometheus() { status_service prometheus prom_pid prom_ready "$PROM_URL" 9; }
 
 # ------------------------------------------------------------------- main
 usage() { echo "usage: deploy/stack.sh {install|start|stop|status} [kafka|postgres|alertmanager|prometheus|all] | env" >&2; exit 2; }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -36,6 +36,7 @@ from streams.core.geography import Province, load_province
 from streams.core.errors import ConfigError
 from streams.core.settings import Settings
 from streams.core.topics import FEEDS
+from streams.core.clock import utcnow
 
 log = logging.getLogger(__name__)
 FAMILIES = list(FEEDS)
@@ -183,7 +184,7 @@ def register_shell(app: dash.Dash, ctx: WallContext, routes: Routes) -> None:
         lang = pick_lang(lang)
         snap = ctx.cache.get()
         fresh = figures.freshness(snap, stale_after=ctx.stale_after)
-        now = datetime.now(timezone.utc)
+        now = utcnow()
         return ([figures.stale_banner(fresh, lang), figures.drill_banner(snap.drills, now, lang)],
                 clock_text(now))
 

@@ -10,7 +10,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dash import html
 
@@ -19,9 +18,9 @@ from agents.indicators.health import HealthStatus, StatusRules
 from agents.indicators.sources import SourceHealth, source_health
 from ioc_dash.i18n import t
 from ioc_dash.repository import Snapshot
+from streams.core.clock import LOCAL_TZ
 from streams.core.geography import Province
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 STATUS_ORDER = {"down": 0, "degraded": 1, "stale": 2, "ok": 3}
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
 #: colours of the wall (the same as assets/wall.css), for plotly figures

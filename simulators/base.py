@@ -10,10 +10,12 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import orjson
+
+from streams.core.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ def iso(ts: datetime) -> str:
 
 
 def encode(events: Sequence[Event]) -> bytes:
+    """One event as an object, several as a JSON array: what producers send."""
     return orjson.dumps(events[0] if len(events) == 1 else list(events))
 
 
@@ -80,7 +83,7 @@ class Runner:
         tick_s: float = 0.1,
         batch_above: float = 200.0,
         max_batch: int = 500,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         on_progress: Callable[[RunStats], None] | None = None,
@@ -141,7 +144,3 @@ class Runner:
                 self.on_progress(self.stats)
         self.stats.seconds = self.monotonic() - start
         return self.stats
-
-
-def shifted(ts: datetime, delta: timedelta) -> datetime:
-    return ts + delta

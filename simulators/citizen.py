@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from simulators.base import Event, iso
-from simulators.common import LOCAL, count, hex_id, point, traffic_factor, within
+from simulators.common import count, hex_id, point, traffic_factor, within
 from simulators.health import office_factor
+from streams.core.clock import LOCAL_TZ
 from streams.core.geography import Province
 
 CATEGORY_WEIGHTS = {"environment": 15, "traffic": 12, "urban_order": 18, "infrastructure": 15, "electricity": 8,
@@ -129,9 +130,9 @@ class CitizenSimulator:
         else:
             location = self._place(unit, 0.02)
         self._seq += 1
-        r = Report(f"PAHT-{ts.astimezone(LOCAL):%y%m%d}-{self._seq:06d}-{hex_id(rng, 16)}", category, unit, location, ts)
+        r = Report(f"PAHT-{ts.astimezone(LOCAL_TZ):%y%m%d}-{self._seq:06d}-{hex_id(rng, 16)}", category, unit, location, ts)
         self._later(ts + timedelta(hours=rng.lognormvariate(0.4, 0.8)), "assign", r)
-        day = ts.astimezone(LOCAL)
+        day = ts.astimezone(LOCAL_TZ)
         photos = [f"pakn/{day:%Y/%m/%d}/{hex_id(rng, 64)}.jpg" for _ in range(rng.choice((0, 1, 1, 2, 3)))]
         title = rng.choice(TITLES[category])
         return self._event(r, "ReportCreated", ts, title=title, photos=photos,

@@ -7,16 +7,16 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-LOCAL = timezone(timedelta(hours=7))  # Vietnam has no daylight saving time
+from streams.core.clock import LOCAL_TZ
 
 T = TypeVar("T")
 
 
 def local_hour(now: datetime) -> float:
-    local = now.astimezone(LOCAL)
+    local = now.astimezone(LOCAL_TZ)
     return local.hour + local.minute / 60 + local.second / 3600
 
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from simulators.base import Event, iso
-from simulators.common import LOCAL, Pool, count, hex_id, within
+from simulators.common import Pool, count, hex_id, within
 from simulators.health import office_factor
+from streams.core.clock import LOCAL_TZ
 from streams.core.geography import Procedure, Province
 from streams.core.contracts.dossier import outcome_of
 
@@ -38,12 +39,12 @@ FORCED = ("backlog", "surge")
 
 def add_working_days(start: datetime, days: int) -> datetime:
     """17:00 local on the ``days``-th working day (Monday–Friday) after ``start``."""
-    day = start.astimezone(LOCAL).date()
+    day = start.astimezone(LOCAL_TZ).date()
     left = max(1, days)
     while left:
         day += timedelta(days=1)
         left -= day.weekday() < 5
-    return datetime(day.year, day.month, day.day, 17, 0, tzinfo=LOCAL)
+    return datetime(day.year, day.month, day.day, 17, 0, tzinfo=LOCAL_TZ)
 
 
 @dataclass(slots=True)
@@ -114,7 +115,7 @@ class DossierSimulator:
         channels = {"online": 1} if online_only else CHANNELS[proc.online]
         channel = rng.choices(list(channels), weights=list(channels.values()))[0]
         self._seq += 1
-        local = received.astimezone(LOCAL)
+        local = received.astimezone(LOCAL_TZ)
         dossier_id = f"{unit.upper()}-{local:%y%m%d}-{self._seq:06d}-{hex_id(rng, 16)}"
         return Dossier(dossier_id, proc, unit, channel, received, add_working_days(received, proc.days),
                        rng.random() < DIGITISED[proc.level])
@@ -186,14 +187,14 @@ class DossierSimulator:
             received = now - timedelta(days=self.rng.uniform(0.05, max(0.1, d.proc.days * 0.9)))
             if add_working_days(received, d.proc.days) > now:
                 d.received, d.due = received, add_working_days(received, d.proc.days)
-                d.id = f"{d.unit.upper()}-{received.astimezone(LOCAL):%y%m%d}-{'-'.join(d.id.rsplit('-', 2)[1:])}"
+                d.id = f"{d.unit.upper()}-{received.astimezone(LOCAL_TZ):%y%m%d}-{'-'.join(d.id.rsplit('-', 2)[1:])}"
                 break
         return d
 
     def tick(self, now: datetime, dt: float, n: int) -> list[Event]:
         rng = self.rng
         events: list[Event] = []
-        today = now.astimezone(LOCAL).date()
+        today = now.astimezone(LOCAL_TZ).date()
         if self._day is None:
             events.extend(self._backlog(now, None, self.open_target))
         elif today != self._day:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from simulators.base import Event, iso
+from streams.core.clock import LOCAL_TZ
 from streams.core.geography import Province, System
-
-LOCAL = timezone(timedelta(hours=7))
 
 CONDITIONS = {
     # name: (probe success probability, latency multiplier, 5xx share)
@@ -30,7 +29,7 @@ BASE_LATENCY_MS = {"ndxp": 180.0, "lgsp": 60.0, "gis": 120.0}
 
 
 def office_factor(now: datetime) -> float:
-    local = now.astimezone(LOCAL)
+    local = now.astimezone(LOCAL_TZ)
     if local.weekday() >= 5:
         return 0.1
     hour = local.hour + local.minute / 60

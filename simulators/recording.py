@@ -20,13 +20,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
 from simulators.base import Send, iso
+from streams.core.clock import utcnow
 from streams.core.errors import IOCError
 from streams.core.topics import FEEDS
 
@@ -84,7 +85,7 @@ class RecordingWriter:
     """Writes a recording; also a ``send(family, key, value)`` callable stamping arrival by ``clock``."""
 
     def __init__(self, target: str | Path | IO[bytes], *, province: str, source: str,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self._own = not hasattr(target, "write")
         self.file: IO[bytes] = _open(target, "wb") if self._own else target  # type: ignore[arg-type]
         self.clock = clock

@@ -1,4 +1,5 @@
-"""Helpers for integration tests: run the real worker as a process, wait for conditions."""
+"""Helpers for integration tests and the benchmarks: run our processes (the real worker, the wall …)
+with their logs kept, free ports, wait for conditions."""
 from __future__ import annotations
 
 import os
@@ -25,24 +26,39 @@ def free_port() -> int:
 
 
 def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
-    return {**os.environ, **settings.to_env(), **extra}
+    """The environment of a child process of ours: this one's, the settings as ``IOC_*`` variables,
+    this checkout first on ``PYTHONPATH`` (whatever the child's working directory), then ``extra``."""
+    env = {**os.environ, **settings.to_env()}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return {**env, **extra}
 
 
-class WorkerProcess:
-    """``ioc worker`` (or another ``ioc`` command) in a subprocess, with its log kept for failure messages."""
+def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+    """Signal a child that still runs and wait for it; killed when it does not end within ``timeout``."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
-    def __init__(self, settings: Settings, log_path: Path, *, command: tuple[str, ...] = ("worker",),
-                 **env: str) -> None:
+
+class LoggedProcess:
+    """A child process with its output kept in a log file, for failure messages."""
+
+    #: lines of the log that ``log_tail`` shows by default
+    tail_lines = 40
+
+    def __init__(self, argv: list[str], *, env: dict[str, str], log_path: Path, cwd: Path = ROOT) -> None:
         self.log_path = log_path
         self._log = open(log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli.main", *command],
-            env=settings_env(settings, **env), stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT,
-        )
+        self.proc = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd)
+        self.pid = self.proc.pid
 
-    def log_tail(self, n: int = 40) -> str:
+    def log_tail(self, n: int | None = None) -> str:
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-(n or self.tail_lines):])
         except OSError:
             return ""
 
@@ -50,17 +66,20 @@ class WorkerProcess:
         return self.proc.poll() is None
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, sig, timeout)
         self._log.close()
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
+
+
+class WorkerProcess(LoggedProcess):
+    """``ioc worker`` (or another ``ioc`` command) in a subprocess, with its log kept for failure messages."""
+
+    def __init__(self, settings: Settings, log_path: Path, *, command: tuple[str, ...] = ("worker",),
+                 **env: str) -> None:
+        super().__init__([sys.executable, "-m", "streams.cli.main", *command], env=settings_env(settings, **env),
+                         log_path=log_path)
 
 
 def wait_for(fn: Callable[[], T], *, timeout: float = 60, interval: float = 0.5, what: str = "condition") -> T:

@@ -23,7 +23,8 @@ from typing import Any
 
 from agents.indicators.deadlines import DueSoon, due_status
 from agents.indicators.dossier import DOSSIER_DAY
-from streams.core.windows import LOCAL_TZ, local_day_start
+from streams.core.clock import LOCAL_TZ
+from streams.core.windows import local_day_start
 
 SUMS = tuple(c for c in DOSSIER_DAY.sums if c != "carried_over")
 

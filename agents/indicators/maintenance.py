@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from streams.core.clock import LOCAL_TZ_NAME
 from streams.core.errors import ConfigError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -20,7 +21,7 @@ class WeeklyRule:
     days: tuple[str, ...]
     start: time
     minutes: int
-    tz: str = "Asia/Ho_Chi_Minh"
+    tz: str = LOCAL_TZ_NAME
 
     @classmethod
     def parse(cls, doc: dict) -> WeeklyRule:
@@ -28,7 +29,7 @@ class WeeklyRule:
             days = tuple(d.lower()[:3] for d in doc["days"])
             hh, mm = (int(x) for x in str(doc["start"]).split(":"))
             minutes = int(doc["minutes"])
-            rule = cls(days, time(hh, mm), minutes, doc.get("tz", "Asia/Ho_Chi_Minh"))
+            rule = cls(days, time(hh, mm), minutes, doc.get("tz", LOCAL_TZ_NAME))
             ZoneInfo(rule.tz)
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(f"maintenance rule {doc!r}: expected days, start 'HH:MM', minutes ({exc})") from None

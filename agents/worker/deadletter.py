@@ -23,7 +23,8 @@ from typing import Any
 
 import orjson
 
-from agents.worker.pipeline import Backoff, DeadLetter
+from agents.worker.pipeline import WRITE_RETRY, DeadLetter
+from streams.core.backoff import Backoff
 from streams.core.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class DeadLetterSender:
         self.max_bytes = max_bytes
         self.metrics = metrics
         self.too_large = too_large
-        self.backoff = backoff or Backoff(0.5, 30)
+        self.backoff = backoff or WRITE_RETRY
         self.sleep = sleep
 
     async def __call__(self, letters: Sequence[DeadLetter]) -> None:

@@ -20,14 +20,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from streams.core.backoff import Backoff
 from streams.core.errors import SinkError, SinkUnavailable
 from streams.core.contracts import Event
 from streams.core.metrics import WorkerMetrics
 from agents.worker.sinks.base import Sink
 from streams.core.tables import FeedSpec, SourceStats
-from streams.core.validation import Decoder, Rejected, utcnow
+from streams.core.clock import utcnow
+from streams.core.validation import Decoder, Rejected
 
 log = logging.getLogger(__name__)
+#: how the worker retries a write or a dead letter when it is given no other backoff
+WRITE_RETRY = Backoff(0.5, 30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +88,6 @@ class BatchOutcome:
         self.rejected.extend(other.rejected)
 
 
-class Backoff:
-    def __init__(self, first_s: float = 0.5, max_s: float = 30.0) -> None:
-        self.first_s, self.max_s = first_s, max_s
-
-    def delays(self):
-        d = self.first_s
-        while True:
-            yield d
-            d = min(self.max_s, d * 2)
-
-
 class FeedPipeline:
     def __init__(
         self,
@@ -117,7 +110,7 @@ class FeedPipeline:
         self.dead_letter = dead_letter
         self.metrics = metrics
         self.late_allowance = late_allowance
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or WRITE_RETRY
         self.clock = clock
         self.sleep = sleep
         self.watermark: dict[tuple[str, int], datetime] = {}

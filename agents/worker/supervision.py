@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from streams.core.validation import utcnow
+from streams.core.clock import utcnow
 
 OK, DEGRADED = "ok", "degraded"
 

@@ -21,7 +21,8 @@ from prometheus_client import CollectorRegistry
 from agents.indicators.security import DetectorConfig, detect_at
 from agents.indicators.housekeeping import run_housekeeping
 from agents.worker.deadletter import DeadLetterSender, Record
-from agents.worker.pipeline import Backoff, FeedPipeline, Message
+from agents.worker.pipeline import FeedPipeline, Message
+from streams.core.backoff import Backoff
 from agents.worker.supervision import AgentWatch
 from streams.core.geography import load_province
 from agents.worker import offsets
@@ -33,7 +34,8 @@ from streams.core.settings import Settings
 from streams.core.tables import FeedSpec
 from agents.worker.sinks.timescale import TimescaleSink
 from streams.core.topics import DEADLETTER, topic_name
-from streams.core.validation import Decoder, Limits, utcnow
+from streams.core.clock import utcnow
+from streams.core.validation import Decoder, Limits
 
 log = logging.getLogger(__name__)
 

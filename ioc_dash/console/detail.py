@@ -6,7 +6,7 @@ it runs for any other (``guard_outputs``) and checks again itself.  Every action
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from dash import Input, Output, State, ctx, dcc, hooks, html, no_update
 
@@ -15,6 +15,7 @@ from ioc_dash.console.common import LANG_STORE, alert_store, lang_store
 from ioc_dash.console.views import alert_card, forbidden, history_table, nav, parse_alert_id, parse_until
 from ioc_dash.i18n import t
 from streams.core.errors import IOCError
+from streams.core.clock import utcnow
 
 PATH = "/console/alert"
 REFRESH_MS = 5000
@@ -45,7 +46,7 @@ def perform(store, action: str, alert_id: int, actor: str, *, comment: str = "",
             raise ValueError("con_need_comment")
         return store.comment(alert_id, actor, comment)
     if action == "silence":
-        return store.silence(alert_id, actor, until=parse_until(until, now or datetime.now(timezone.utc)),
+        return store.silence(alert_id, actor, until=parse_until(until, now or utcnow()),
                              comment=comment)
     if action == "silence_resolved":
         return store.silence(alert_id, actor, until_resolved=True, comment=comment)

@@ -14,10 +14,11 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from streams.core.errors import IOCError
+from streams.core.clock import utcnow
 
 IOC = [sys.executable, "-m", "streams.cli.main"]
 STOP_GRACE_S = 15.0  # SIGINT first: a drill releases its forced conditions before exiting
@@ -30,7 +31,7 @@ class Job:
     argv: list[str]
     started_by: str
     proc: subprocess.Popen
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started_at: datetime = field(default_factory=utcnow)
     lines: deque = field(default_factory=lambda: deque(maxlen=400))
 
     @property

@@ -16,8 +16,9 @@ from urllib.parse import parse_qs
 from dash import html
 
 from ioc_dash.auth.roles import Principal, can
-from ioc_dash.figures import LOCAL_TZ, local_time
+from ioc_dash.figures import local_time
 from ioc_dash.i18n import t
+from streams.core.clock import LOCAL_TZ
 
 STATES = ("pending", "firing", "resolved", "cancelled")
 OPEN_STATES = ("pending", "firing")

@@ -2,7 +2,6 @@
 
     IOCError
      ├── ConfigError            bad settings or data files (province, rules)
-     ├── ContractError          an event that breaks its contract (carries reason, detail)
      ├── SinkError              a write to TimescaleDB failed (carries table)
      │    └── SinkUnavailable   the database cannot be reached; retry later
      ├── BrokerError            Kafka could not be reached or refused a request (carries topic)
@@ -26,20 +25,6 @@ class IOCError(Exception):
 
 class ConfigError(IOCError):
     """Settings or a data file are wrong; the message says which and how to fix it."""
-
-
-class ContractError(IOCError):
-    """An event breaks its contract.
-
-    ``reason`` is a short machine-readable code (``not_json``, ``invalid``, ``too_large``,
-    ``future_timestamp``, ``too_old``, ``late``, ``unknown_type``, ``not_an_object``,
-    ``too_deep``); ``detail`` says exactly what was wrong.
-    """
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 class SinkError(IOCError):

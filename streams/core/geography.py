@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 
+from streams.core.clock import LOCAL_TZ_NAME
 from streams.core.errors import ConfigError
 from streams.core.yamlfile import read_yaml
 from streams.core.validation import Bounds
@@ -197,7 +198,7 @@ def load_province(path: Path) -> Province:
     if len(codes) != len(systems):
         raise ConfigError(f"{where}: two systems share a code")
     return Province(
-        code=str(prov["code"]), name=prov["name"], timezone=prov.get("timezone", "Asia/Ho_Chi_Minh"),
+        code=str(prov["code"]), name=prov["name"], timezone=prov.get("timezone", LOCAL_TZ_NAME),
         bounds=bounds, units=units, systems=systems,
         **_load_parts(doc, where, bounds, {u.code for u in units}, codes),
         extra={k: v for k, v in doc.items() if k not in ("province", "units", "systems", *PARTS)},

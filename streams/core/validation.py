@@ -10,21 +10,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
+from streams.core.clock import utcnow
 from streams.core.contracts import Event
 from streams.core.families import adapter
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +156,3 @@ class _Reject(Exception):
     def __init__(self, reason: str, detail: str) -> None:
         self.reason = reason
         self.detail = detail
-
-
-def encode_events(events: list[dict[str, Any]]) -> bytes:
-    """One event as an object, several as a JSON array: what producers send."""
-    return orjson.dumps(events[0] if len(events) == 1 else events)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo
+
+from streams.core.clock import LOCAL_TZ
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -11,9 +12,6 @@ def window_start(ts: datetime, size_s: int) -> datetime:
     """Start of the ``size_s``-second window that holds ``ts``."""
     seconds = (ts - EPOCH) // timedelta(seconds=1)
     return EPOCH + timedelta(seconds=seconds - seconds % size_s)
-
-
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def local_day_start(ts: datetime, tz: tzinfo = LOCAL_TZ) -> datetime:

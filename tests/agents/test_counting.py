@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 import orjson
 from prometheus_client import CollectorRegistry
 
-from agents.worker.pipeline import Backoff, FeedPipeline, Message
+from agents.worker.pipeline import FeedPipeline, Message
+from streams.core.backoff import Backoff
 from streams.core.windows import window_start
 from agents.worker.workers import FEED_SPECS
 from streams.core.geography import load_province

@@ -11,7 +11,8 @@ from faust.exceptions import ProducerSendError
 from prometheus_client import CollectorRegistry
 
 from agents.worker.deadletter import HEAD_BYTES, DeadLetterSender, record_of, record_size, reference
-from agents.worker.pipeline import Backoff, DeadLetter
+from agents.worker.pipeline import DeadLetter
+from streams.core.backoff import Backoff
 from agents.worker.workers import _too_large
 from streams.core.metrics import WorkerMetrics
 

@@ -5,7 +5,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from agents.indicators.health import HEALTH_FEED
-from agents.worker.pipeline import Backoff, FeedPipeline, Message
+from agents.worker.pipeline import FeedPipeline, Message
+from streams.core.backoff import Backoff
 from streams.core.errors import SinkError, SinkUnavailable
 from streams.core.metrics import WorkerMetrics
 from agents.worker.sinks.base import MemorySink

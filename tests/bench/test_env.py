@@ -1,5 +1,5 @@
 from bench.env import BenchEnv
-from bench.procs import settings_env
+from tests.support import settings_env
 
 
 def test_phase_settings_point_at_the_runs_own_database_and_topics():

@@ -2,9 +2,7 @@
 Prometheus metrics read over HTTP."""
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -12,32 +10,24 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.core.settings import Settings
-from tests.support import WorkerProcess
+from tests.support import LoggedProcess
 
 
 def env_of(settings: Settings, *, drop: tuple[str, ...] = (), **extra: str) -> dict[str, str]:
     """The environment of a child process: ours without any IOC_*, then the settings, then ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
-    for name in Settings.model_fields:
-        value = getattr(settings, name)
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        if value is None or f"IOC_{name.upper()}" in drop:
-            continue
-        env[f"IOC_{name.upper()}"] = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+    env.update((k, v) for k, v in settings.to_env().items() if k not in drop)
     env.update(extra)
     return env
 
 
-class Proc(WorkerProcess):
+class Proc(LoggedProcess):
     """``ioc <args>`` in a subprocess with its own working directory (Faust's data dir) and log."""
 
-    def __init__(self, args: list[str], env: dict[str, str], workdir: Path) -> None:  # another command and folder
+    def __init__(self, args: list[str], env: dict[str, str], workdir: Path) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
-        self.log_path = workdir / "process.log"
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "streams.cli.main", *args], env=env, cwd=workdir,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
+        super().__init__([sys.executable, "-m", "streams.cli.main", *args], env=env, log_path=workdir / "process.log",
+                         cwd=workdir)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

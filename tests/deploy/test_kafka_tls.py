@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
 import subprocess
 import uuid
 from pathlib import Path
@@ -28,7 +27,7 @@ from agents.worker.app import create_app
 from streams.core.errors import BrokerError
 from streams.core.settings import Settings
 from tests.conftest import ROOT
-from tests.support import free_port, wait_for
+from tests.support import free_port, stop_process, wait_for
 
 pytestmark = pytest.mark.integration
 LIBS = Path(os.environ.get("IOC_RUN_DIR") or ROOT / ".run") / "kafka" / "libs"  # as deploy/stack.sh
@@ -95,12 +94,7 @@ def tls_broker(tmp_path_factory, stack):
         wait_for(up, timeout=90, interval=1, what="the TLS broker to accept the IOC's admin client")
         yield settings, secrets
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
 
 

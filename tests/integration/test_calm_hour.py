@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 import pytest
 
 from simulators.calm import calm_hour
-from simulators.health import LOCAL
+from streams.core.clock import LOCAL_TZ
 from streams.core.geography import load_province
 from agents.worker.sinks.timescale import TimescaleSink
 
@@ -27,9 +27,9 @@ BOUNDS = {
 
 def last_weeks_tuesday(at: time) -> datetime:
     """A Tuesday of last week at ``at`` local time (the simulators depend on the weekday and hour, not the date)."""
-    today = datetime.now(LOCAL).date()
+    today = datetime.now(LOCAL_TZ).date()
     tuesday = today - timedelta(days=today.weekday() - 1 + 7)
-    return datetime.combine(tuesday, at, tzinfo=LOCAL)
+    return datetime.combine(tuesday, at, tzinfo=LOCAL_TZ)
 
 
 @pytest.mark.parametrize("hour", [time(9, 0), time(2, 0)], ids=["office-09h", "night-02h"])

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from agents.alerting.payload import build_payload
-from agents.alerting.notify.channels import AlertmanagerChannel, utcnow
+from agents.alerting.notify.channels import AlertmanagerChannel
+from streams.core.clock import utcnow
 from agents.alerting.notify.dispatcher import Dispatcher
 from agents.alerting.notify.oncall import Receiver, parse_oncall
 from agents.alerting.notify.testing import LocalReceiver

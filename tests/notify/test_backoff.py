@@ -1,6 +1,7 @@
 from datetime import timedelta
+from itertools import islice
 
-from agents.alerting.notify.backoff import Backoff
+from streams.core.backoff import Backoff
 from tests.notify.conftest import T0
 
 
@@ -36,3 +37,8 @@ def test_retry_after_lengthens_never_shortens():
 
 def test_never_gives_up_without_limits():
     assert Backoff(base_s=5, max_s=60).next_attempt(10_000, T0, T0 + timedelta(days=30)) is not None
+
+
+def test_delays_for_retrying_until_it_works_double_then_stay_at_the_longest():
+    assert list(islice(Backoff(0.5, 4).delays(), 7)) == [0.5, 1, 2, 4, 4, 4, 4]
+    assert list(islice(Backoff(0.01, 0.01).delays(), 3)) == [0.01, 0.01, 0.01]

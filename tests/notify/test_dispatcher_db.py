@@ -9,7 +9,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from streams.core.metrics import NotifyMetrics
-from agents.alerting.notify.backoff import Backoff
+from streams.core.backoff import Backoff
 from agents.alerting.notify.channels import WebhookChannel
 from agents.alerting.notify.dispatcher import Dispatcher
 from agents.alerting.notify.oncall import parse_oncall
@@ -145,7 +145,7 @@ def test_down_then_up_delivers_every_row_exactly_once_with_two_dispatchers(notif
 
 
 def _real_clock():
-    from agents.alerting.notify.channels import utcnow
+    from streams.core.clock import utcnow
 
     return utcnow
 

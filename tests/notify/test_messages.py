@@ -40,6 +40,11 @@ def test_vn_time_of_nothing():
     assert vn_time(None) == "—"
 
 
+def test_vn_time_is_utc_plus_7_whatever_the_offset_given():
+    assert vn_time("2025-12-31T20:30:00+00:00") == "03:30:00 01/01/2026 (giờ VN)"
+    assert vn_time("2025-06-01T08:00:00+02:00") == "13:00:00 01/06/2025 (giờ VN)"
+
+
 def test_a_drill_alert_says_so_first():
     payload = build_payload(alert_row(7, drill="dvc-ddos", drill_run=3), "firing")
     assert payload["alert"]["drill"] == "dvc-ddos"

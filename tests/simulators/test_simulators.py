@@ -11,8 +11,9 @@ import pytest
 
 from simulators.base import Runner
 from simulators.catalog import FAMILIES, build_simulators
-from simulators.common import LOCAL, Pool, local_hour
+from simulators.common import Pool, local_hour
 from simulators.dossier import add_working_days
+from streams.core.clock import LOCAL_TZ as LOCAL  # the assertions below say LOCAL
 from streams.core.geography import load_province
 from simulators.sensor import aqi_pm25, tide
 from streams.core.families import MODELS

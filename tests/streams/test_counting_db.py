@@ -7,7 +7,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from agents.indicators.housekeeping import run_housekeeping
-from agents.worker.pipeline import Backoff, FeedPipeline, Message
+from agents.worker.pipeline import FeedPipeline, Message
+from streams.core.backoff import Backoff
 from streams.core.windows import window_start
 from agents.worker.workers import FEED_SPECS
 from streams.core.geography import load_province

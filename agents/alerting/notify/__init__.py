@@ -1,7 +1,6 @@
 """Delivery of alert notifications and the layer-4 link to the upstream SOC.
 
     oncall.py        deploy/oncall.yaml: receivers and escalation levels, validated
-    backoff.py       retry schedule (pure)
     alertmanager.py  outbox payload / alert rows -> Alertmanager v2 alerts (pure)
     messages.py      e-mail and Telegram texts in Vietnamese with the English summary (pure)
     transport.py     HTTP POST with urllib, errors translated to NotifyError

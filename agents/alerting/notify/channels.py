@@ -9,11 +9,12 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 
+from streams.core.clock import utcnow
 from streams.core.errors import NotifyError
 from agents.alerting.notify import messages
 from agents.alerting.notify.alertmanager import to_alertmanager
@@ -22,10 +23,6 @@ from agents.alerting.notify.transport import SIGNATURE_HEADER, json_body, post, 
 from streams.core.settings import Settings
 
 Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Channel(Protocol):

@@ -22,11 +22,12 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from streams.core.clock import utcnow
 from streams.core.errors import ConfigError, NotifyError, SinkUnavailable
 from streams.core.metrics import NotifyMetrics
 from agents.alerting.notify.alertmanager import resend_batch
-from agents.alerting.notify.backoff import Backoff
-from agents.alerting.notify.channels import AlertmanagerChannel, Channel, Clock, build_channels, utcnow
+from streams.core.backoff import Backoff
+from agents.alerting.notify.channels import AlertmanagerChannel, Channel, Clock, build_channels
 from agents.alerting.notify.oncall import OnCall, load_oncall
 from agents.alerting.notify.wakeup import Wakeup, run_loop
 from streams.core.settings import Settings

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from agents.alerting.notify.alertmanager import page_url
+from streams.core.clock import LOCAL_TZ
 
-VN_TIME = timezone(timedelta(hours=7), "ICT")  # Vietnam keeps no daylight saving
 SEVERITY_VI = {"critical": "Nghiêm trọng", "high": "Cao", "medium": "Trung bình", "low": "Thấp",
                "informational": "Thông tin"}
 EVENT_VI = {"firing": "CẢNH BÁO", "resolved": "ĐÃ KHẮC PHỤC", "escalated": "CHUYỂN CẤP",
@@ -20,7 +20,7 @@ TELEGRAM_MAX = 4096
 def vn_time(iso: str | None) -> str:
     if not iso:
         return "—"
-    return datetime.fromisoformat(iso).astimezone(VN_TIME).strftime("%H:%M:%S %d/%m/%Y (giờ VN)")
+    return datetime.fromisoformat(iso).astimezone(LOCAL_TZ).strftime("%H:%M:%S %d/%m/%Y (giờ VN)")
 
 
 def _event(payload: Mapping[str, Any]) -> tuple[str, str]:

@@ -21,10 +21,11 @@ from typing import Any, Protocol
 import psycopg
 from psycopg.rows import dict_row
 
+from streams.core.clock import utcnow
 from streams.core.errors import ConfigError, NotifyError, SinkUnavailable
 from streams.core.metrics import NotifyMetrics
-from agents.alerting.notify.backoff import Backoff
-from agents.alerting.notify.channels import Clock, utcnow
+from streams.core.backoff import Backoff
+from agents.alerting.notify.channels import Clock
 from agents.alerting.notify.transport import SIGNATURE_HEADER, json_body, post, signature
 from agents.alerting.notify.wakeup import Wakeup, run_loop
 from streams.core.settings import Settings

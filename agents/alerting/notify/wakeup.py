@@ -11,7 +11,7 @@ import psycopg
 from psycopg import sql
 
 from streams.core.errors import SinkUnavailable
-from agents.alerting.notify.backoff import Backoff
+from streams.core.backoff import Backoff
 
 log = logging.getLogger("ioc.notify")
 

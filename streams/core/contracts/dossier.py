@@ -14,15 +14,14 @@ that starts at midnight, local time.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from streams.core.clock import LOCAL_TZ
 from streams.core.contracts.base import Code, UtcDatetime
 from streams.core.contracts.common import Detail, FeedEvent, Name, Reference, text
-
-LOCAL = timezone(timedelta(hours=7))
 
 AdminLevel = Literal["province", "district", "commune"]
 Channel = Literal["in_person", "online", "postal"]
@@ -35,7 +34,7 @@ def outcome_of(resolved: datetime, due: datetime) -> str:
     """late after the due time; on_time on the due day (local); early on an earlier day."""
     if resolved > due:
         return "late"
-    return "on_time" if resolved.astimezone(LOCAL).date() == due.astimezone(LOCAL).date() else "early"
+    return "on_time" if resolved.astimezone(LOCAL_TZ).date() == due.astimezone(LOCAL_TZ).date() else "early"
 
 
 class DossierBase(FeedEvent):

@@ -1,8 +1,14 @@
-"""When to try a failed delivery again, and when to give up (pure)."""
+"""When to try again after a failure, and when to give up (pure).
+
+One schedule for every retry: the worker's writes and dead letters wait ``delays()`` in turn until
+they succeed; notifications and the SOC link put their next attempt at ``next_attempt`` / ``delay``.
+"""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import count
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,11 +24,20 @@ class Backoff:
     max_attempts: int | None = None
     max_age: timedelta | None = None
 
-    def delay(self, attempts: int) -> timedelta:
-        """Wait after the ``attempts``-th consecutive failure (1 -> base, 2 -> 2·base, …)."""
+    def seconds(self, attempts: int) -> float:
+        """Seconds to wait after the ``attempts``-th consecutive failure (1 -> base, 2 -> 2·base, …)."""
         if attempts < 1:
-            return timedelta(0)
-        return timedelta(seconds=min(self.max_s, self.base_s * 2.0 ** min(attempts - 1, 62)))
+            return 0.0
+        return min(self.max_s, self.base_s * 2.0 ** min(attempts - 1, 62))
+
+    def delay(self, attempts: int) -> timedelta:
+        """``seconds(attempts)`` as a ``timedelta``."""
+        return timedelta(seconds=self.seconds(attempts))
+
+    def delays(self) -> Iterator[float]:
+        """The waits after one failure after another, in seconds, without end: base, 2·base, … max."""
+        for attempts in count(1):
+            yield self.seconds(attempts)
 
     def next_attempt(self, attempts: int, created_at: datetime, now: datetime,
                      retry_after: float | None = None) -> datetime | None:
