@@ -10,17 +10,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from agents.alerting.evaluate import States, Topology, in_maintenance, suppressor
 from agents.alerting.payload import build_payload
 from agents.alerting.rules import Rule
 from agents.alerting.state import FIRING, INACTIVE, PENDING, RESOLVED, AlertState, Transition
-from streams.core.errors import IOCError, SinkUnavailable
+from streams.core.errors import IOCError
 from streams.core.inputs import check_all
 from agents.alerting.drillstore import active_drills, routes_for
+from streams.db.connect import Connection, connect
 
 # escalation level -> [(channel, receiver)]; called with drill=<scenario> for an alert of a drill
 Receivers = Callable[..., Sequence[tuple[str, str]]]
@@ -67,11 +66,8 @@ class AlertStore:
         place = f"{name} ({t.entity})" if name and name != t.entity else t.entity
         return rule.text(lang, entity=t.entity, value=t.value, place=place)
 
-    def _connect(self) -> psycopg.Connection:
-        try:
-            return psycopg.connect(self.dsn, connect_timeout=5, row_factory=dict_row)
-        except psycopg.OperationalError as exc:
-            raise SinkUnavailable(f"alert store unavailable: {str(exc).strip()}", table="alert") from exc
+    def _connect(self) -> Connection:
+        return connect(self.dsn, what="alert store unavailable", table="alert", role="alerts", dict_rows=True)
 
     # --- evaluator side ----------------------------------------------------------------------
 

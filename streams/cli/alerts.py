@@ -13,8 +13,6 @@ import signal
 import time
 from datetime import datetime, timezone
 
-import psycopg
-
 from streams.core.errors import ConfigError, IOCError, SinkUnavailable
 
 log = logging.getLogger("ioc.alerts")
@@ -68,7 +66,9 @@ def cmd_run(args: argparse.Namespace, settings) -> int:
     next_resend = 0.0
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-    lock = psycopg.connect(settings.dsn, autocommit=True)
+    from streams.db.connect import connect
+
+    lock = connect(settings.dsn, what="alert engine lock", role="alerts", autocommit=True)
     log.info("alert engine waiting for its lock (another engine may be active)")
     while not stop and not lock.execute("SELECT pg_try_advisory_lock(%s)", (_ENGINE_LOCK,)).fetchone()[0]:
         time.sleep(settings.alert_interval_s)

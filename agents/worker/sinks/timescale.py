@@ -21,15 +21,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from streams.core.errors import SinkError, SinkUnavailable
+from streams.core.errors import SinkError
 from streams.core.contracts import Event
 from agents.worker.sinks.base import WriteResult
 from streams.core.tables import SOURCE_WINDOW, CounterTable, FeedSpec, RawTable, SourceStats, States, StateTable, source_increment
+from streams.db.connect import AsyncPool
+from streams.db.errors import translated
 
 log = logging.getLogger(__name__)
 
@@ -96,37 +96,22 @@ class TimescaleSink:
     """Writes feed batches to TimescaleDB through a small async connection pool."""
 
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 4) -> None:
-        self._new_pool = lambda: AsyncConnectionPool(
-            dsn, min_size=min_size, max_size=max_size, open=False, kwargs={"connect_timeout": 5}
-        )
-        self._pool = self._new_pool()
-        self._opened = False
+        self.pool = AsyncPool(dsn, role="worker", min_size=min_size, max_size=max_size)
         self._raw_sql: dict[str, sql.Composed] = {}
         self._counter_sql: dict[str, sql.Composed] = {}
 
     async def open(self, wait_s: float = 30) -> None:
-        pool = self._pool
-        if not self._opened:
-            await pool.open(wait=False)
-            self._opened = True
-        try:
-            await pool.wait(timeout=wait_s)
-        except (PoolTimeout, psycopg.OperationalError) as exc:  # PoolClosed: another caller's wait timed out
-            if self._pool is pool:  # psycopg_pool closes a pool whose wait timed out: start afresh next time
-                self._pool, self._opened = self._new_pool(), False
-            raise SinkUnavailable(f"database not reachable within {wait_s:.0f} s: {exc}") from exc
+        """Wait for the pool's first connection; ``SinkUnavailable`` after ``wait_s``."""
+        await self.pool.open(wait_s)
 
     async def close(self) -> None:
-        if self._opened:
-            await self._pool.close()
-            self._opened = False
+        await self.pool.close()
 
     async def write(self, spec: FeedSpec, events: Sequence[Event], stats: SourceStats) -> WriteResult:
-        if not self._opened:
-            await self.open()
-        table = spec.raw.name
-        try:
-            async with self._pool.connection(timeout=10) as conn:
+        await self.pool.ensure_open()
+        with translated("database unavailable", table=spec.raw.name, refused=SinkError,
+                        refused_what="write failed") as where:
+            async with self.pool.connection(timeout=10) as conn:
                 async with conn.transaction():
                     fresh: list[Event] = []
                     if events:
@@ -143,23 +128,17 @@ class TimescaleSink:
                     states = await self._load_states(conn, spec.state, fresh) if spec.state else {}
                     incs = spec.increments(fresh, states)
                     if spec.state and incs.states:
-                        table = spec.state.name
+                        where.table = spec.state.name
                         await self._save_states(conn, spec.state, incs.states)
                     incs.add(SOURCE_WINDOW, source_increment(spec, stats, fresh, len(events) - len(fresh)))
                     written = {spec.raw.name: len(fresh)}
                     for ctable, crows in incs.rows.items():
-                        table = ctable.name
+                        where.table = ctable.name
                         values = [tuple(r[c] for c in ctable.columns) for r in crows]
                         values.sort(key=lambda v, n=len(ctable.key): _sort_key(v, n))
                         async with conn.cursor() as cur:
                             await cur.executemany(self._counter(ctable), values)
                         written[ctable.name] = written.get(ctable.name, 0) + len(values)
-        except psycopg.OperationalError as exc:
-            raise SinkUnavailable(f"database unavailable: {str(exc).strip()}", table=table) from exc
-        except PoolTimeout as exc:
-            raise SinkUnavailable(f"no database connection: {exc}", table=table) from exc
-        except psycopg.Error as exc:
-            raise SinkError(f"write failed: {str(exc).strip().splitlines()[0]}", table=table) from exc
         return WriteResult(len(fresh), len(events) - len(fresh), written)
 
     async def _load_states(self, conn, state: StateTable, fresh: Sequence[Event]) -> States:
@@ -273,15 +252,12 @@ class TimescaleSink:
                    GROUP BY 1, 2""", p),
         }
         out: dict[str, list[tuple]] = {}
-        try:
-            if not self._opened:
-                await self.open(wait_s=5)
-            async with self._pool.connection(timeout=10) as conn:
+        with translated("security detectors cannot read"):
+            await self.pool.ensure_open(wait_s=5)
+            async with self.pool.connection(timeout=10) as conn:
                 for name, (query, params) in queries.items():
                     cur = await conn.execute(query, params)
                     out[name] = await cur.fetchall()
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"security detectors cannot read: {str(exc).strip()}") from exc
         return out
 
     async def save_findings(self, findings: Sequence[Any]) -> int:
@@ -290,8 +266,8 @@ class TimescaleSink:
         rows = sorted(
             ((f.bucket, f.kind, f.subject, f.target, f.severity, f.layer, f.value, f.threshold, f.detail, f.seen)
              for f in findings), key=lambda r: (r[1], r[2], r[3], r[0]))
-        try:
-            async with self._pool.connection(timeout=10) as conn:
+        with translated("findings not saved", table="security_finding"):
+            async with self.pool.connection(timeout=10) as conn:
                 async with conn.cursor() as cur:
                     await cur.executemany(
                         """INSERT INTO security_finding (time, kind, subject, target, severity, layer, value,
@@ -303,39 +279,33 @@ class TimescaleSink:
                              last_seen = greatest(security_finding.last_seen, EXCLUDED.last_seen)""",
                         [(*r, r[-1]) for r in rows],
                     )
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"findings not saved: {exc}", table="security_finding") from exc
         return len(rows)
 
     async def heartbeat(self, worker: str, started: datetime, info: dict[str, Any]) -> None:
         """Record that ``worker`` is alive; the wall tells a stopped pipeline from a quiet feed."""
-        try:
-            if not self._opened:
-                await self.open(wait_s=5)
-            async with self._pool.connection(timeout=5) as conn:
+        with translated("heartbeat not written", table="worker_heartbeat"):
+            await self.pool.ensure_open(wait_s=5)
+            async with self.pool.connection(timeout=5) as conn:
                 await conn.execute(
                     """INSERT INTO worker_heartbeat (worker, started_at, last_seen, info)
                        VALUES (%s, %s, now(), %s)
                        ON CONFLICT (worker) DO UPDATE SET last_seen = now(), info = EXCLUDED.info""",
                     (worker, started, Jsonb(info)),
                 )
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"heartbeat not written: {exc}", table="worker_heartbeat") from exc
 
     async def drop_old_chunks(self, retention: dict[str, timedelta], now: datetime) -> dict[str, int]:
         """``drop_chunks`` per hypertable; returns how many chunks each lost."""
         dropped: dict[str, int] = {}
-        table = None  # named in the error: the table being cut, or none yet (no connection)
-        try:
-            async with self._pool.connection(timeout=10) as conn:
+        # named in the error: the table being cut, or none yet (no connection)
+        with translated("retention failed") as where:
+            async with self.pool.connection(timeout=10) as conn:
                 for table, keep in sorted(retention.items()):
+                    where.table = table
                     cur = await conn.execute(
                         "SELECT count(*) FROM drop_chunks(%s::regclass, older_than => %s::timestamptz)",
                         (table, now - keep),
                     )
                     dropped[table] = (await cur.fetchone())[0]
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"retention failed: {str(exc).strip()}", table=table) from exc
         return dropped
 
     async def purge_expired(self, older_than: dict[str, datetime]) -> dict[str, int]:
@@ -347,62 +317,55 @@ class TimescaleSink:
             "login_attempt": "DELETE FROM login_attempt WHERE at < %s",
         }
         out: dict[str, int] = {}
-        table = next(iter(queries))
-        try:
-            async with self._pool.connection(timeout=10) as conn:
+        with translated("purge failed", table=next(iter(queries))) as where:
+            async with self.pool.connection(timeout=10) as conn:
                 for table, query in queries.items():
+                    where.table = table
                     if table in older_than:
                         cur = await conn.execute(query, (older_than[table],))
                         out[table] = cur.rowcount
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"purge failed: {str(exc).strip()}", table=table) from exc
         return out
 
     async def known_ids(self, spec: FeedSpec, ids: Sequence[str]) -> set[str]:
         """Which of these ids the family's ledger holds: events already stored and counted."""
-        try:
-            if not self._opened:
-                await self.open()
-            async with self._pool.connection(timeout=10) as conn:
+        with translated("id ledger not readable", table=LEDGER):
+            await self.pool.ensure_open()
+            async with self.pool.connection(timeout=10) as conn:
                 cur = await conn.execute(sql.SQL("SELECT id FROM {} WHERE family = %s AND id = ANY(%s)").format(
                     sql.Identifier(LEDGER)), (spec.family, list(ids)))
                 return {r[0] for r in await cur.fetchall()}
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"id ledger not readable: {str(exc).strip()}", table=LEDGER) from exc
 
     async def prune_ledger(self, arrived_before: dict[str, datetime]) -> dict[str, int]:
         """Forget, per family, the ids that arrived before the given instant; returns how many went."""
         out: dict[str, int] = {}
-        try:
+        with translated("id ledger not pruned", table=LEDGER):
             query = sql.SQL("DELETE FROM {} WHERE family = %s AND arrived < %s").format(sql.Identifier(LEDGER))
-            async with self._pool.connection(timeout=10) as conn:
+            async with self.pool.connection(timeout=10) as conn:
                 for family, before in sorted(arrived_before.items()):
                     cur = await conn.execute(query, (family, before))
                     out[family] = cur.rowcount
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"id ledger not pruned: {str(exc).strip()}", table=LEDGER) from exc
         return out
 
     async def maintenance_rules(self) -> list[tuple[int, str | None, datetime | None, datetime | None, Any]]:
-        async with self._pool.connection(timeout=10) as conn:
-            cur = await conn.execute(
-                "SELECT id, system, starts_at, ends_at, recurrence FROM maintenance_window ORDER BY id"
-            )
-            return await cur.fetchall()
+        """Every maintenance window: (id, system, starts_at, ends_at, recurrence)."""
+        with translated("maintenance windows not readable", table="maintenance_window"):
+            async with self.pool.connection(timeout=10) as conn:
+                cur = await conn.execute(
+                    "SELECT id, system, starts_at, ends_at, recurrence FROM maintenance_window ORDER BY id"
+                )
+                return await cur.fetchall()
 
     async def save_occurrences(self, rows: list[tuple[int, str | None, datetime, datetime]]) -> int:
         if not rows:
             return 0
-        try:
-            async with self._pool.connection(timeout=10) as conn:
+        with translated("maintenance expansion failed", table="maintenance_occurrence"):
+            async with self.pool.connection(timeout=10) as conn:
                 async with conn.cursor() as cur:
                     await cur.executemany(
                         """INSERT INTO maintenance_occurrence (window_id, system, starts_at, ends_at)
                            VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING""",
                         rows,
                     )
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"maintenance expansion failed: {exc}", table="maintenance_occurrence") from exc
         return len(rows)
 
     def _raw(self, spec: FeedSpec) -> sql.Composed:
