@@ -26,6 +26,8 @@ from agents.indicators.security import DetectorConfig, SECURITY_FEED, detect_at
 from agents.indicators.sensor import SENSOR_FEED
 from agents.indicators.housekeeping import run_housekeeping
 from agents.worker.deadletter import DeadLetterSender, Record
+from agents.worker.detectors import DetectorStore
+from agents.worker.housekeeping import HousekeepingStore
 from agents.worker.pipeline import Backoff, FeedPipeline, Message
 from agents.worker.supervision import AgentWatch
 from streams.core.geography import load_province
@@ -38,6 +40,7 @@ from streams.core.tables import FeedSpec
 from agents.worker.sinks.timescale import TimescaleSink
 from streams.core.topics import DEADLETTER, topic_name
 from streams.core.contracts.validation import Decoder, Limits, utcnow
+from streams.db.connect import AsyncPool
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,8 @@ FEED_SPECS: tuple[FeedSpec, ...] = (HEALTH_FEED, SECURITY_FEED, CAMERA_FEED, SEN
 
 
 class Worker:
-    """The worker's parts: Faust app, sink, metrics, one pipeline per feed family."""
+    """The worker's parts: Faust app, one database pool for the feed writer (sink), the housekeeping and
+    the detectors' store, metrics, one pipeline per feed family."""
 
     def __init__(self, settings: Settings, *, registry: CollectorRegistry | None = None,
                  specs: Sequence[FeedSpec] = FEED_SPECS) -> None:
@@ -54,7 +58,10 @@ class Worker:
         self.registry = registry or CollectorRegistry()
         self.metrics = WorkerMetrics(self.registry)
         self.app = create_app(settings)
-        self.sink = TimescaleSink(settings.dsn)
+        pool = AsyncPool(settings.dsn, role="worker")
+        self.sink = TimescaleSink(pool)
+        self.housekeeping_store = HousekeepingStore(pool)
+        self.detector_store = DetectorStore(pool)
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.started = utcnow()
         self.deadletter_topic = self.app.topic(topic_name(settings, DEADLETTER))
@@ -151,7 +158,7 @@ class Worker:
                 **self.watch.info()}
         self.metrics.degraded.set(1 if info["status"] == "degraded" else 0)
         try:
-            await self.sink.heartbeat(self.name, self.started, info)
+            await self.housekeeping_store.heartbeat(self.name, self.started, info)
         except Exception as exc:  # the next heartbeat tries again; writes report their own errors
             log.debug("heartbeat not written: %s", exc)
 
@@ -159,8 +166,8 @@ class Worker:
     async def detect(self) -> None:
         """Security detectors over the recent counters of the whole province."""
         try:
-            findings = await detect_at(self.sink, utcnow(), self.detector_config)
-            await self.sink.save_findings(findings)
+            findings = await detect_at(self.detector_store, utcnow(), self.detector_config)
+            await self.detector_store.save_findings(findings)
             for f in findings:
                 self.metrics.findings.labels(f.kind, f.severity).inc()
         except IOCError as exc:
@@ -168,7 +175,7 @@ class Worker:
 
     async def housekeeping(self) -> None:
         try:
-            await run_housekeeping(self.sink, self.settings.retention_days, utcnow(),
+            await run_housekeeping(self.housekeeping_store, self.settings.retention_days, utcnow(),
                                    login_attempt_days=self.settings.login_attempt_retention_days,
                                    raw_tables={f: p.spec.raw.name for f, p in self.pipelines.items()})
         except IOCError as exc:
