@@ -19,36 +19,21 @@ from agents.alerting.state import FIRING, INACTIVE, PENDING, RESOLVED, AlertStat
 from streams.core.errors import IOCError
 from streams.core.inputs import check_all
 from agents.alerting.drillstore import active_drills, routes_for
+from agents.indicators.queries import security as security_sql, sources as sources_sql
 from streams.db.connect import Connection, connect
 
 # escalation level -> [(channel, receiver)]; called with drill=<scenario> for an alert of a drill
 Receivers = Callable[..., Sequence[tuple[str, str]]]
 
-#: indicators read straight from SQL; the health.* ones are the wall's statuses, computed in
-#: Python from ``agents.indicators.health.STATUS_SQL`` (``agents.alerting.derived.health_reader``)
+#: indicators read straight from SQL (``agents/indicators/queries/``); the health.* ones are the
+#: wall's statuses, computed in Python from ``agents.indicators.queries.health.STATUS_SQL``
+#: (``agents.alerting.derived.health_reader``)
 INDICATOR_SQL: dict[str, str] = {
-    "security.auth_failures": """
-        SELECT src_ip, sum(failures)::float8 FROM auth_failure_window
-        WHERE time >= now() - interval '5 minutes' GROUP BY src_ip""",
-    "security.findings_critical": """
-        SELECT target, count(*)::float8 FROM security_finding
-        WHERE severity = 'critical' AND last_seen >= now() - interval '15 minutes' GROUP BY target""",
-    "source.age_s": """
-        SELECT source, extract(epoch FROM now() - max(last_arrival))::float8 FROM source_window
-        WHERE time >= now() - interval '1 day' GROUP BY source""",
-    "source.rejected_share": """
-        SELECT source, sum(rejected)::float8 / nullif(sum(received), 0) FROM source_window
-        WHERE time >= now() - interval '5 minutes' GROUP BY source""",
+    "security.auth_failures": security_sql.AUTH_FAILURES,
+    "security.findings_critical": security_sql.FINDINGS_CRITICAL,
+    "source.age_s": sources_sql.AGE_S,
+    "source.rejected_share": sources_sql.REJECTED_SHARE,
 }
-
-#: rows for the derived ``camera.intrusions`` (``agents.alerting.derived.intrusion_values``), with
-#: (now, now) as parameters: new intrusion tracks per camera in the 60 one-minute windows that
-#: started within the hour before now (a rolling hour, to the minute; never the clock hour)
-INTRUSION_ROWS = """
-    SELECT camera, sum(tracks)::float8 AS tracks FROM camera_window
-    WHERE window_s = 60 AND rule = 'FieldDetector/ObjectsInside'
-      AND time > %s - interval '60 minutes' AND time <= %s
-    GROUP BY camera"""
 
 
 def _state_row(st: AlertState) -> tuple:

@@ -26,20 +26,20 @@ def _engine(settings):
     from agents.indicators.health import load_status_rules
     from agents.indicators.sensor_kpi import load_sensor_rules
     from streams.core.geography import load_province
-    from agents.alerting.store import INTRUSION_ROWS, AlertStore
+    from agents.alerting.store import AlertStore
+    from agents.indicators.queries import camera, citizen, dossier, sensor
 
     province = load_province(settings.province_file)
     store = AlertStore(settings.dsn, names=province.names())
     sensor_rules = load_sensor_rules()
     readers = [
         derived.health_reader(store, [s.code for s in province.systems], load_status_rules()),
-        lambda now: derived.camera_values(store.fetch("SELECT * FROM camera_state"), province, now),
-        lambda now: derived.intrusion_values(store.fetch(INTRUSION_ROWS, (now, now)), province),
-        lambda now: derived.sensor_values(store.fetch("SELECT * FROM sensor_latest"), province, now, sensor_rules),
-        lambda now: derived.dossier_values(
-            store.fetch("SELECT * FROM dossier_day WHERE time >= now() - interval '32 days'"),
-            store.fetch("SELECT * FROM dossier_state WHERE status = 'in_progress'"), now),
-        lambda now: derived.citizen_values(store.fetch("SELECT * FROM citizen_report WHERE status <> 'closed'"), now),
+        lambda now: derived.camera_values(store.fetch(camera.CAMERA_STATES), province, now),
+        lambda now: derived.intrusion_values(store.fetch(camera.INTRUSION_ROWS, (now, now)), province),
+        lambda now: derived.sensor_values(store.fetch(sensor.SENSOR_LATEST), province, now, sensor_rules),
+        lambda now: derived.dossier_values(store.fetch(dossier.DOSSIER_RECENT_DAYS),
+                                           store.fetch(dossier.DOSSIERS_IN_PROGRESS), now),
+        lambda now: derived.citizen_values(store.fetch(citizen.REPORTS_NOT_CLOSED), now),
     ]
     from agents.alerting.notify.oncall import load_oncall
 
