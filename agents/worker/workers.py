@@ -34,7 +34,7 @@ from streams.core.geography import load_province
 from agents.worker import offsets
 from agents.worker.app import create_app
 from streams.core.errors import IOCError
-from streams.core.metrics import WorkerMetrics
+from streams.core.metrics import WorkerMetrics, serve
 from streams.core.settings import Settings
 from streams.core.tables import FeedSpec
 from agents.worker.sinks.timescale import TimescaleSink
@@ -199,3 +199,15 @@ def _too_large(exc: BaseException) -> bool:
 
 def build_worker(settings: Settings, registry: CollectorRegistry | None = None) -> Worker:
     return Worker(settings, registry=registry)
+
+
+def run_worker(settings: Settings) -> int:
+    """The worker as a process (``ioc worker``): metrics on ``IOC_METRICS_PORT``, then Faust's own
+    worker (signals, start and stop of the agents) until it is stopped."""
+    worker = build_worker(settings)
+    serve(worker.registry, settings.metrics_port, settings.metrics_host)
+    logging.getLogger("ioc").info("worker %s: metrics on http://%s:%s/metrics", worker.name, settings.metrics_host,
+                                  settings.metrics_port)
+    faust.Worker(worker.app, loglevel=settings.log_level.lower(), quiet=True,
+                 redirect_stdouts=False).execute_from_commandline()
+    return 0

@@ -1,8 +1,7 @@
-"""The feed tools of the ``ioc`` command: ``record``, ``replay``, ``drill`` and ``simulate --out``.
+"""The feed tools of the ``ioc`` command: ``simulate``, ``record``, ``replay`` and ``drill``.
 
-Registered by ``streams/cli/main.py``; kept here so that each module stays small.  The logic is in
-``simulators/recording.py``, ``simulators/timeshift.py`` and ``simulators/drills/``; what is
-here reads options, opens Kafka or a file, and prints progress (a line every few seconds).
+The logic is in ``simulators/`` (``base.py``, ``recording.py``, ``timeshift.py``, ``drills/``); what
+is here reads options, opens Kafka or a file, and prints progress (a line every few seconds).
 """
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ from typing import Any
 from streams.core.errors import BrokerError, ConfigError, IOCError
 from streams.core.settings import Settings
 from streams.core.topics import FEEDS, topic_name
-from streams.cli.common import option, settings_from, setup_logging
+from streams.cli.common import command, option, settings_from, setup_logging
 
 PROGRESS_EVERY_S = 5.0
 BATCH_ABOVE = 200.0  # events/s above which a drill's feed goes as JSON arrays, as in ioc simulate
@@ -81,6 +80,50 @@ def open_sender(settings: Settings, out: str | None, source: str, metrics: Any =
     from simulators.kafka import KafkaSender
 
     return KafkaSender(settings, metrics)
+
+
+# --- simulate ---------------------------------------------------------------------------------
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from prometheus_client import CollectorRegistry
+
+    from simulators.base import Runner
+    from simulators.catalog import build_simulators
+    from streams.core.geography import load_province
+    from streams.core.metrics import SimulatorMetrics, serve
+
+    settings = settings_from(args)
+    setup_logging(settings)
+    province = load_province(settings.province_file)
+    rng = random.Random(args.seed)
+    sims = build_simulators(province, rng, families=args.families.split(",") if args.families else None)
+    if not args.out:  # a drill playing on the same topics overrides the entities it forces
+        from simulators.drills.shared import ForceFollower, Following, forces_file
+
+        follower = ForceFollower(forces_file(settings.run_dir, settings.topic_prefix), sims)
+        sims = [Following(s, follower) for s in sims]
+    registry = CollectorRegistry()
+    metrics = SimulatorMetrics(registry)
+    if args.metrics_port:
+        serve(registry, args.metrics_port, settings.metrics_host)
+    sender = open_sender(settings, args.out, "simulate", metrics)
+
+    def progress(stats) -> None:
+        print(f"simulate: {stats.events} events in {stats.messages} messages, {stats.rate:.0f} events/s", flush=True)
+
+    runner = Runner(sims, sender, rate=args.rate, batch_above=args.batch_above, on_progress=progress)
+    try:
+        stats = runner.run(args.duration, max_events=args.count)
+    except KeyboardInterrupt:
+        stats = runner.stats
+    finally:
+        sender.close()
+    for sim in sims:
+        metrics.events_sent.labels(sim.family)
+    print(f"simulate: done, {stats.events} events, {stats.messages} messages, {stats.rate:.0f} events/s, "
+          f"{sender.errors} send errors")
+    return 1 if sender.errors else 0
 
 
 # --- record -----------------------------------------------------------------------------------
@@ -376,8 +419,26 @@ def cmd_drill(args: argparse.Namespace) -> int:
 # --- registration -----------------------------------------------------------------------------
 
 
-def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
-    """Adds ``record``, ``replay`` and ``drill`` through ``streams.cli.main``'s ``add`` helper."""
+def register(sub: argparse._SubParsersAction) -> None:
+    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str, **kw: bool) -> argparse.ArgumentParser:
+        return command(sub, name, fn, help_, **kw)
+
+    s = add("simulate", cmd_simulate, "produce simulated feeds to Kafka", kafka=True)
+    s.add_argument("--rate", type=float, default=float(os.environ.get("IOC_SIM_RATE", 200)),
+                   help="events per second, 1 to 50000 [env IOC_SIM_RATE, default 200]")
+    s.add_argument("--seed", type=int, default=int(os.environ.get("IOC_SIM_SEED", 2023)),
+                   help="random seed: the same seed gives the same feed [env IOC_SIM_SEED, default 2023]")
+    s.add_argument("--duration", type=float, default=None, help="stop after this many seconds (default: run until Ctrl-C)")
+    s.add_argument("--count", type=int, default=None, help="stop after this many events")
+    s.add_argument("--families", default=os.environ.get("IOC_SIM_FAMILIES"),
+                   help="comma-separated feed families (default: all) [env IOC_SIM_FAMILIES]")
+    s.add_argument("--batch-above", type=float, default=float(os.environ.get("IOC_SIM_BATCH_ABOVE", 200)),
+                   help="above this rate events go as JSON arrays [env IOC_SIM_BATCH_ABOVE, default 200]")
+    s.add_argument("--metrics-port", type=int, default=int(os.environ.get("IOC_SIM_METRICS_PORT", 0)),
+                   help="Prometheus /metrics port, 0 = off [env IOC_SIM_METRICS_PORT, default 0]")
+    option(s, "--province-file", "province_file", "province description")
+    s.add_argument("--out", default=None, help="write a recording file (.gz to compress) instead of producing to Kafka")
+
     fams = ", ".join(FEEDS)
     r = add("record", cmd_record, "record the feed topics to a JSON-lines file (.gz to compress)", kafka=True)
     r.add_argument("--out", required=True, help="file to write; gzip when it ends in .gz")
