@@ -49,7 +49,8 @@ def option(parser: argparse.ArgumentParser, flag: str, field: str, help_: str, *
     default = Settings.model_fields[field].default
     if hasattr(default, "get_secret_value"):
         default = "(secret)"
-    parser.add_argument(flag, dest=field, default=None, help=f"{help_} [env {env}, default {default}]", **kw)
+    shown = "" if default in ("", None) else f", default {default}"
+    parser.add_argument(flag, dest=field, default=None, help=f"{help_} [env {env}{shown}]", **kw)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

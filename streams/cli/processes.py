@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -49,7 +48,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     exe = [sys.executable, "-m", "streams.cli.main"]
     procs = {
         "worker": subprocess.Popen([*exe, "worker"]),
-        "simulate": subprocess.Popen([*exe, "simulate", "--rate", str(args.rate), "--metrics-port", "9465"]),
+        "simulate": subprocess.Popen([*exe, "simulate", "--rate", str(settings.sim_rate), "--metrics-port", "9465"]),
         "dash": subprocess.Popen([*exe, "dash"]),
         "alerts": subprocess.Popen([*exe, "alerts", "run"]),
         "notify": subprocess.Popen([*exe, "notify", "run"]),
@@ -100,5 +99,4 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     demo = command(sub, "demo", cmd_demo, "run simulator, worker and dashboard together (Ctrl-C stops)", kafka=True,
                    db=True)
-    demo.add_argument("--rate", type=float, default=float(os.environ.get("IOC_SIM_RATE", 200)),
-                      help="simulated events per second [env IOC_SIM_RATE, default 200]")
+    option(demo, "--rate", "sim_rate", "simulated events per second", type=float, metavar="RATE")

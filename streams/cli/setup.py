@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from streams.cli.common import command, group, option, settings_from
 from streams.core.settings import describe_settings
@@ -33,12 +32,11 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_schemas(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from streams.core.contracts.schemas import write_schemas
 
-    paths = write_schemas(Path(args.out))
-    print(f"schemas: {len(paths)} written to {args.out} ({', '.join(p.name for p in paths)})")
+    out = settings_from(args).schemas_out
+    paths = write_schemas(out)
+    print(f"schemas: {len(paths)} written to {out} ({', '.join(p.name for p in paths)})")
     return 0
 
 
@@ -53,8 +51,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     command(sub, "settings", cmd_settings, "list every IOC_* setting with its default")
 
-    sc = sub.add_parser("schemas", help="write the JSON Schema of every feed family",
-                        description="write <family>.schema.json for every feed family (one event or an array)")
-    sc.set_defaults(fn=cmd_schemas)
-    sc.add_argument("--out", default=os.environ.get("IOC_SCHEMAS_OUT", "docs/schemas"),
-                    help="output folder [env IOC_SCHEMAS_OUT, default docs/schemas]")
+    sc = command(sub, "schemas", cmd_schemas, "write the JSON Schema of every feed family", log_level=False,
+                 description="write <family>.schema.json for every feed family (one event or an array)")
+    option(sc, "--out", "schemas_out", "output folder", metavar="OUT")
