@@ -34,7 +34,8 @@ async def test_retention_drops_old_chunks_and_uptime_skips_maintenance(test_sett
         db.execute(state, ("hk-old-open", long_ago, long_ago, "in_progress", None))
         db.execute(state, ("hk-recent-closed", recent, recent, "resolved", recent))
         result = await run_housekeeping(
-            HousekeepingStore(sink.pool), {"health_event": 30, "health_window": 400, "source_window": 90, "dossier_event": 400}, now,
+            HousekeepingStore(sink.pool),
+            {"health_event": 30, "health_window": 400, "source_window": 90, "dossier_event": 400}, now,
             login_attempt_days=30, raw_tables={"health": "health_event"})
     finally:
         await sink.close()
