@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 PARTS = ("decode and validate", "indicators", "database", "pipeline, other", "idle", "Faust, aiokafka, asyncio")
-MAIN_THREAD = "cmd_worker (streams/cli/main.py"
+MAIN_THREAD = "cmd_worker (streams/cli/processes.py"
 _FRAME = re.compile(r"^(?P<fn>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 

@@ -1,6 +1,6 @@
 """Reads for the dashboard: one snapshot per refresh period, shared by every screen.
 
-This and the worker's sink are the only modules that talk to the database.  ``SnapshotCache``
+Its connections come from a pool of ``streams.db.connect`` (two at most).  ``SnapshotCache``
 makes thirty wall screens cost the database what one does: the first request in a period
 reads, the others (in any thread) get the same snapshot.  Inside a read, ``Repository`` runs
 the queries of ``ioc_dash.queries`` whose tier is due — the fast ones every time, the hour of
@@ -17,13 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool, PoolTimeout
-
 from agents.indicators.dossier_kpi import local_month_start
 from ioc_dash.queries import MEDIUM_S, PARTS, SLOW_S, Part
 from streams.core.errors import SinkUnavailable
+from streams.db.connect import Pool
+from streams.db.errors import translated
 
 Rows = list[dict[str, Any]]
 
@@ -72,17 +70,9 @@ class Repository:
         self.clock = clock
         self._values: dict[str, Any] = {}
         self._read_at: dict[str, float] = {}
-        self.pool = ConnectionPool(dsn, min_size=0, max_size=2, open=False, kwargs={"connect_timeout": 3})
-        self._opened = False
-        self._lock = threading.Lock()
+        self.pool = Pool(dsn, role="dash", max_size=2, timeout_s=3, dict_rows=True)
         self.queries = 0  # database round trips this process made (benchmarks read it)
         self.reads = 0  # snapshots read
-
-    def _open(self) -> None:
-        with self._lock:
-            if not self._opened:
-                self.pool.open(wait=False)
-                self._opened = True
 
     def due(self) -> list[Part]:
         now = self.clock()
@@ -90,21 +80,16 @@ class Repository:
                 if p.name not in self._read_at or now - self._read_at[p.name] >= self.every[p.tier]]
 
     def snapshot(self) -> Snapshot:
-        self._open()
         now = datetime.now(timezone.utc)
         params = {"window_s": self.window_s, "systems": self.systems, "month_start": local_month_start(now)}
         values: dict[str, Any] = {}
         due = self.due()
-        try:
-            with self.pool.connection(timeout=3) as conn:
-                conn.row_factory = dict_row
-                with conn.transaction():
-                    for part in due:
-                        rows = conn.execute(part.sql, params if "%(" in part.sql else None).fetchall()
-                        self.queries += 1
-                        values[part.name] = part.shape(rows)
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"dashboard cannot read the database: {str(exc).strip()[:200]}") from exc
+        with translated("dashboard cannot read the database", limit=200), self.pool.connection() as conn, \
+                conn.transaction():
+            for part in due:
+                rows = conn.execute(part.sql, params if "%(" in part.sql else None).fetchall()
+                self.queries += 1
+                values[part.name] = part.shape(rows)
         at = self.clock()
         for part in due:
             self._read_at[part.name] = at
@@ -115,8 +100,7 @@ class Repository:
         return Snapshot(now, **self._values)
 
     def close(self) -> None:
-        if self._opened:
-            self.pool.close()
+        self.pool.close()
 
 
 class SnapshotCache:

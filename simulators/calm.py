@@ -56,10 +56,12 @@ class CalmHour:
         return "\n".join(lines)
 
 
-async def calm_hour(sink, province: Province, start: datetime, *, seed: int = 13, minutes: int = 60,
+async def calm_hour(sink, detectors, province: Province, start: datetime, *, seed: int = 13, minutes: int = 60,
                     warmup_minutes: int = 20, step_s: float = 15.0, tick_s: float = 1.0,
                     cfg: DetectorConfig = DetectorConfig()) -> CalmHour:
-    """Simulate ``minutes`` from ``start`` (after a health-only warm-up) and run the detectors every ``step_s``."""
+    """Simulate ``minutes`` from ``start`` (after a health-only warm-up) and run the detectors every ``step_s``:
+    events written through ``sink`` (the worker's ``TimescaleSink``), detectors reading through
+    ``detectors`` (its ``DetectorStore``)."""
     rng = random.Random(seed)
     health = HealthSimulator(province, random.Random(f"{rng.random()}:health"))
     security = SecuritySimulator(province, random.Random(f"{rng.random()}:security"), campaigns=False)
@@ -91,6 +93,6 @@ async def calm_hour(sink, province: Province, start: datetime, *, seed: int = 13
                 pending[i] = []
         if t > start:
             out.runs += 1
-            for f in await detect_at(sink, t, cfg):
+            for f in await detect_at(detectors, t, cfg):
                 out.rows[(f.kind, f.subject, f.target, f.bucket)] = f.severity
     return out

@@ -1,7 +1,8 @@
 """Indicators computed in Python from current-state rows (cameras, sensors, dossiers, reports).
 
 Each reader takes the rows the alert store fetched and the province, and returns
-``{indicator: {entity: value}}``; the SQL-only indicators are in ``agents/alerting/store.py``.
+``{indicator: {entity: value}}``; the SQL-only indicators are in ``agents/alerting/store.py``, every
+query in ``agents/indicators/queries/``.
 """
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from agents.indicators.camera import camera_states
-from agents.indicators.health import STATUS_SQL, StatusRules, system_statuses
+from agents.indicators.health import StatusRules, system_statuses
+from agents.indicators.queries.health import STATUS_SQL
 from agents.indicators.citizen_kpi import agency_backlog, citizen_indicators
 from agents.indicators.dossier_kpi import dossier_indicators, dossier_kpis, local_month_start
 from agents.indicators.sensor_kpi import SensorRules, sensor_indicators
@@ -29,7 +31,7 @@ def camera_values(rows: Iterable[Mapping[str, Any]], province: Province, now: da
 def intrusion_values(rows: Iterable[Mapping[str, Any]], province: Province) -> Values:
     """``camera.intrusions``: new intrusion tracks per border zone of the province file over the
     last hour, from ``(camera, tracks)`` rows (the camera's 60-s windows of the last hour summed,
-    see ``INTRUSION_ROWS`` in ``agents/alerting/store.py``).  A camera belongs to its site's
+    see ``INTRUSION_ROWS`` in ``agents/indicators/queries/camera.py``).  A camera belongs to its site's
     ``zone``; every border zone has a value (0 when quiet) so that an alert can clear.  A track
     seen in two analytics areas of one camera counts in each, as the windows do."""
     zone_of = {c.code: c.zone for c in province.cameras if c.zone}

@@ -8,16 +8,16 @@ makes alerts fire a little after the condition that caused them.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from streams.core.errors import IOCError, SinkUnavailable
+from streams.core.errors import IOCError
+from streams.db.connect import Connection, connect
+from streams.db.errors import translated
 
 GRACE_S = 120  # an alert this long after a drill's end is still the drill's
 STATUSES = ("done", "stopped", "failed")
@@ -28,7 +28,7 @@ ACTIVE = """SELECT id, scenario, targets FROM drill_run
             ORDER BY id DESC"""
 
 
-def active_drills(conn: psycopg.Connection, now: datetime) -> dict[str, tuple[int, str]]:
+def active_drills(conn: Connection, now: datetime) -> dict[str, tuple[int, str]]:
     """Entity -> (run id, scenario) of the drills active at ``now`` (the newest run wins);
     ``conn`` returns rows as dicts."""
     out: dict[str, tuple[int, str]] = {}
@@ -46,24 +46,17 @@ def routes_for(receivers_for: Callable[..., Sequence[tuple[str, str]]], alert: M
     return receivers_for(level)
 
 
-@contextmanager
-def _stored(what: str) -> Iterator[None]:
-    """psycopg errors (a database without migration 035, a lost connection) as ``SinkUnavailable``."""
-    try:
-        yield
-    except psycopg.Error as exc:
-        raise SinkUnavailable(f"cannot {what}: {str(exc).strip()[:200]} (ioc db migrate?)", table="drill_run") from exc
+def _stored(what: str) -> AbstractContextManager:
+    """The driver's errors (a database without migration 035, a lost connection) as ``SinkUnavailable``."""
+    return translated(f"cannot {what}", table="drill_run", limit=200, hint=" (ioc db migrate?)")
 
 
 class DrillStore:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
 
-    def _connect(self) -> psycopg.Connection:
-        try:
-            return psycopg.connect(self.dsn, connect_timeout=5, row_factory=dict_row)
-        except psycopg.OperationalError as exc:
-            raise SinkUnavailable(f"drill runs unavailable: {str(exc).strip()}", table="drill_run") from exc
+    def _connect(self) -> Connection:
+        return connect(self.dsn, what="drill runs unavailable", table="drill_run", role="drills", dict_rows=True)
 
     def register(self, *, scenario: str, run: str, title_vi: str, title_en: str, started_at: datetime,
                  ends_at: datetime, started_by: str, speed: float, expected: Sequence[Mapping[str, str]],

@@ -10,48 +10,32 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from agents.alerting.evaluate import States, Topology, in_maintenance, suppressor
 from agents.alerting.payload import build_payload
 from agents.alerting.rules import Rule
 from agents.alerting.state import FIRING, INACTIVE, PENDING, RESOLVED, AlertState, Transition
-from streams.core.errors import IOCError, SinkUnavailable
+from streams.core.errors import IOCError
 from streams.core.inputs import check_all
 from agents.alerting.drillstore import active_drills, routes_for
+from agents.indicators.queries import security as security_sql, sources as sources_sql
 from agents.indicators.registry import FAMILY_SQL
+from streams.db.connect import Connection, connect
 
 # escalation level -> [(channel, receiver)]; called with drill=<scenario> for an alert of a drill
 Receivers = Callable[..., Sequence[tuple[str, str]]]
 
-#: indicators read straight from SQL; the health.* ones are the wall's statuses, computed in
-#: Python from ``agents.indicators.health.STATUS_SQL`` (``agents.alerting.derived.health_reader``)
+#: indicators read straight from SQL (``agents/indicators/queries/``); the health.* ones are the
+#: wall's statuses, computed in Python from ``agents.indicators.queries.health.STATUS_SQL``
+#: (``agents.alerting.derived.health_reader``)
 INDICATOR_SQL: dict[str, str] = {
-    "security.auth_failures": """
-        SELECT src_ip, sum(failures)::float8 FROM auth_failure_window
-        WHERE time >= now() - interval '5 minutes' GROUP BY src_ip""",
-    "security.findings_critical": """
-        SELECT target, count(*)::float8 FROM security_finding
-        WHERE severity = 'critical' AND last_seen >= now() - interval '15 minutes' GROUP BY target""",
-    "source.age_s": """
-        SELECT source, extract(epoch FROM now() - max(last_arrival))::float8 FROM source_window
-        WHERE time >= now() - interval '1 day' GROUP BY source""",
-    "source.rejected_share": """
-        SELECT source, sum(rejected)::float8 / nullif(sum(received), 0) FROM source_window
-        WHERE time >= now() - interval '5 minutes' GROUP BY source""",
+    "security.auth_failures": security_sql.AUTH_FAILURES,
+    "security.findings_critical": security_sql.FINDINGS_CRITICAL,
+    "source.age_s": sources_sql.AGE_S,
+    "source.rejected_share": sources_sql.REJECTED_SHARE,
     **FAMILY_SQL,
 }
-
-#: rows for the derived ``camera.intrusions`` (``agents.alerting.derived.intrusion_values``), with
-#: (now, now) as parameters: new intrusion tracks per camera in the 60 one-minute windows that
-#: started within the hour before now (a rolling hour, to the minute; never the clock hour)
-INTRUSION_ROWS = """
-    SELECT camera, sum(tracks)::float8 AS tracks FROM camera_window
-    WHERE window_s = 60 AND rule = 'FieldDetector/ObjectsInside'
-      AND time > %s - interval '60 minutes' AND time <= %s
-    GROUP BY camera"""
 
 
 def _state_row(st: AlertState) -> tuple:
@@ -69,11 +53,8 @@ class AlertStore:
         place = f"{name} ({t.entity})" if name and name != t.entity else t.entity
         return rule.text(lang, entity=t.entity, value=t.value, place=place)
 
-    def _connect(self) -> psycopg.Connection:
-        try:
-            return psycopg.connect(self.dsn, connect_timeout=5, row_factory=dict_row)
-        except psycopg.OperationalError as exc:
-            raise SinkUnavailable(f"alert store unavailable: {str(exc).strip()}", table="alert") from exc
+    def _connect(self) -> Connection:
+        return connect(self.dsn, what="alert store unavailable", table="alert", role="alerts", dict_rows=True)
 
     # --- evaluator side ----------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ numbers of ``agents/indicators/data/status.yaml``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,27 +69,11 @@ def aggregate(
 # --- reading: from counters to a status an operator understands -----------------------------
 #
 # One definition, for the wall and the alert engine alike: the thresholds and windows are in
-# agents/indicators/data/status.yaml, the counters come from STATUS_SQL, and ``health_status`` judges them.
+# agents/indicators/data/status.yaml, the counters come from STATUS_SQL (agents/indicators/queries/health.py),
+# and ``health_status`` judges them.
 
 STATUS_FILE = Path(__file__).parent / "data" / "status.yaml"
 STATUSES = ("ok", "degraded", "down", "stale")
-
-#: the counters of each system over the last ``window_s`` seconds: what the wall shows and what
-#: the alert engine's health.* indicators are computed from (parameter ``window_s``)
-STATUS_SQL = """
-SELECT system,
-       sum(probes)::bigint    AS probes,
-       sum(probes_ok)::bigint AS probes_ok,
-       sum(requests)::bigint  AS requests,
-       sum(errors)::bigint    AS errors,
-       ioc_hist_sum(latency_hist) AS latency_hist,
-       max(last_event)        AS last_event,
-       max(last_ok)           AS last_ok,
-       max(last_failed)       AS last_failed
-FROM health_window
-WHERE window_s = 60 AND endpoint = '*' AND time >= now() - make_interval(secs => %(window_s)s)
-GROUP BY system
-"""
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,13 +49,14 @@ def ledger_before(retention_days: dict[str, int], raw_tables: Mapping[str, str],
             if raw in retention_days}
 
 
-async def run_housekeeping(sink, retention_days: dict[str, int], now: datetime, *, login_attempt_days: int,
+async def run_housekeeping(store, retention_days: dict[str, int], now: datetime, *, login_attempt_days: int,
                            raw_tables: Mapping[str, str]) -> dict:
-    """``raw_tables``: feed family -> its raw table, whose retention bounds the family's id ledger."""
-    dropped = await sink.drop_old_chunks({t: timedelta(days=d) for t, d in retention_days.items()}, now)
-    expanded = await sink.save_occurrences(plan_occurrences(await sink.maintenance_rules(), now))
-    purged = await sink.purge_expired(purge_before(retention_days, now, login_attempt_days))
-    forgotten = await sink.prune_ledger(ledger_before(retention_days, raw_tables, now))
+    """Every job through ``store`` (the worker's ``HousekeepingStore``).  ``raw_tables``: feed family ->
+    its raw table, whose retention bounds the family's id ledger."""
+    dropped = await store.drop_old_chunks({t: timedelta(days=d) for t, d in retention_days.items()}, now)
+    expanded = await store.save_occurrences(plan_occurrences(await store.maintenance_rules(), now))
+    purged = await store.purge_expired(purge_before(retention_days, now, login_attempt_days))
+    forgotten = await store.prune_ledger(ledger_before(retention_days, raw_tables, now))
     if any(dropped.values()):
         log.info("retention: dropped chunks %s", {t: n for t, n in dropped.items() if n})
     return {"dropped": dropped, "occurrences": expanded, "purged": purged, "ledger": forgotten}

@@ -246,15 +246,15 @@ def worst(findings: Iterable[Finding]) -> str | None:
     return max(sevs, key=severity_rank) if sevs else None
 
 
-async def detect_at(sink, now: datetime, cfg: DetectorConfig = DetectorConfig()) -> list[Finding]:
-    """Run every detector on what ``sink`` (a ``TimescaleSink``) holds for the window ending at ``now``."""
-    inputs = await sink.security_inputs(now, cfg.window_minutes, min_fanout=cfg.scan_min_fanout,
+async def detect_at(store, now: datetime, cfg: DetectorConfig = DetectorConfig()) -> list[Finding]:
+    """Run every detector on what ``store`` (the worker's ``DetectorStore``) reads for the window ending at ``now``."""
+    inputs = await store.security_inputs(now, cfg.window_minutes, min_fanout=cfg.scan_min_fanout,
                                         weeks=cfg.spike_weeks, week_minutes=cfg.spike_week_minutes)
     return findings_from(inputs, cfg)
 
 
 def findings_from(inputs: dict[str, list[tuple]], cfg: DetectorConfig = DetectorConfig()) -> list[Finding]:
-    """Every finding from what ``TimescaleSink.security_inputs`` read."""
+    """Every finding from what ``DetectorStore.security_inputs`` read."""
     out = brute_force(inputs.get("auth", []), cfg)
     current = {system: (float(n), minute) for system, n, minute in inputs.get("requests", [])}
     baseline = {system: Baseline(mean, spread, False) for system, mean, spread in inputs.get("baseline_recent", [])}

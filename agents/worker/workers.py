@@ -21,6 +21,8 @@ from prometheus_client import CollectorRegistry
 from agents.indicators.security import DetectorConfig, detect_at
 from agents.indicators.housekeeping import run_housekeeping
 from agents.worker.deadletter import DeadLetterSender, Record
+from agents.worker.detectors import DetectorStore
+from agents.worker.housekeeping import HousekeepingStore
 from agents.worker.pipeline import FeedPipeline, Message
 from streams.core.backoff import Backoff
 from agents.worker.supervision import AgentWatch
@@ -29,13 +31,14 @@ from agents.worker import offsets
 from agents.worker.app import create_app
 from streams.core.errors import IOCError
 from streams.core.families import FAMILIES
-from streams.core.metrics import WorkerMetrics
+from streams.core.metrics import WorkerMetrics, serve
 from streams.core.settings import Settings
 from streams.core.tables import FeedSpec
 from agents.worker.sinks.timescale import TimescaleSink
 from streams.core.topics import DEADLETTER, topic_name
 from streams.core.clock import utcnow
 from streams.core.validation import Decoder, Limits
+from streams.db.connect import AsyncPool
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,8 @@ FEED_SPECS: tuple[FeedSpec, ...] = tuple(f.load("feed") for f in FAMILIES)
 
 
 class Worker:
-    """The worker's parts: Faust app, sink, metrics, one pipeline per feed family."""
+    """The worker's parts: Faust app, one database pool for the feed writer (sink), the housekeeping and
+    the detectors' store, metrics, one pipeline per feed family."""
 
     def __init__(self, settings: Settings, *, registry: CollectorRegistry | None = None,
                  specs: Sequence[FeedSpec] = FEED_SPECS) -> None:
@@ -51,7 +55,10 @@ class Worker:
         self.registry = registry or CollectorRegistry()
         self.metrics = WorkerMetrics(self.registry)
         self.app = create_app(settings)
-        self.sink = TimescaleSink(settings.dsn)
+        pool = AsyncPool(settings.dsn, role="worker")
+        self.sink = TimescaleSink(pool)
+        self.housekeeping_store = HousekeepingStore(pool)
+        self.detector_store = DetectorStore(pool)
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.started = utcnow()
         self.deadletter_topic = self.app.topic(topic_name(settings, DEADLETTER))
@@ -148,7 +155,7 @@ class Worker:
                 **self.watch.info()}
         self.metrics.degraded.set(1 if info["status"] == "degraded" else 0)
         try:
-            await self.sink.heartbeat(self.name, self.started, info)
+            await self.housekeeping_store.heartbeat(self.name, self.started, info)
         except Exception as exc:  # the next heartbeat tries again; writes report their own errors
             log.debug("heartbeat not written: %s", exc)
 
@@ -156,8 +163,8 @@ class Worker:
     async def detect(self) -> None:
         """Security detectors over the recent counters of the whole province."""
         try:
-            findings = await detect_at(self.sink, utcnow(), self.detector_config)
-            await self.sink.save_findings(findings)
+            findings = await detect_at(self.detector_store, utcnow(), self.detector_config)
+            await self.detector_store.save_findings(findings)
             for f in findings:
                 self.metrics.findings.labels(f.kind, f.severity).inc()
         except IOCError as exc:
@@ -165,7 +172,7 @@ class Worker:
 
     async def housekeeping(self) -> None:
         try:
-            await run_housekeeping(self.sink, self.settings.retention_days, utcnow(),
+            await run_housekeeping(self.housekeeping_store, self.settings.retention_days, utcnow(),
                                    login_attempt_days=self.settings.login_attempt_retention_days,
                                    raw_tables={f: p.spec.raw.name for f, p in self.pipelines.items()})
         except IOCError as exc:
@@ -189,3 +196,15 @@ def _too_large(exc: BaseException) -> bool:
 
 def build_worker(settings: Settings, registry: CollectorRegistry | None = None) -> Worker:
     return Worker(settings, registry=registry)
+
+
+def run_worker(settings: Settings) -> int:
+    """The worker as a process (``ioc worker``): metrics on ``IOC_METRICS_PORT``, then Faust's own
+    worker (signals, start and stop of the agents) until it is stopped."""
+    worker = build_worker(settings)
+    serve(worker.registry, settings.metrics_port, settings.metrics_host)
+    logging.getLogger("ioc").info("worker %s: metrics on http://%s:%s/metrics", worker.name, settings.metrics_host,
+                                  settings.metrics_port)
+    faust.Worker(worker.app, loglevel=settings.log_level.lower(), quiet=True,
+                 redirect_stdouts=False).execute_from_commandline()
+    return 0

@@ -6,22 +6,20 @@ what the rate limit counts.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ioc_dash.auth.passwords import NAME, Passwords, check_name, check_password, normalise_name
 from ioc_dash.auth.ratelimit import Limit, login_verdict
 from ioc_dash.auth.roles import Principal, check_role
 from ioc_dash.auth.tokens import new_token, wall_hash
-from streams.core.errors import AuthError, LoginRateLimited, SinkUnavailable
+from streams.core.errors import AuthError, LoginRateLimited
 from streams.core.inputs import check_all, recordable
+from streams.db.connect import Connection, Pool
+from streams.db.errors import translated
 
 FAILED = ("bad_password", "unknown_user", "disabled")
 WRONG = "wrong user name or password"
@@ -29,11 +27,8 @@ WRONG = "wrong user name or password"
 
 class UserStore:
     def __init__(self, dsn: str, passwords: Passwords | None = None, *, max_connections: int = 4) -> None:
-        self.pool = ConnectionPool(dsn, min_size=0, max_size=max_connections, open=False,
-                                   kwargs={"connect_timeout": 5, "row_factory": dict_row})
+        self.pool = Pool(dsn, role="users", max_size=max_connections, timeout_s=5, dict_rows=True)
         self._passwords = passwords
-        self._opened = False
-        self._lock = threading.Lock()
 
     @property
     def passwords(self) -> Passwords:
@@ -42,20 +37,13 @@ class UserStore:
         return self._passwords
 
     @contextmanager
-    def _conn(self) -> Iterator[psycopg.Connection]:
-        with self._lock:
-            if not self._opened:
-                self.pool.open(wait=False)
-                self._opened = True
-        try:
-            with self.pool.connection(timeout=5) as conn:
-                yield conn
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise SinkUnavailable(f"user store unavailable: {str(exc).strip()[:200]}", table="users") from exc
+    def _conn(self) -> Iterator[Connection]:
+        with translated("user store unavailable", table="users", refused=None, limit=200), \
+                self.pool.connection() as conn:
+            yield conn
 
     def close(self) -> None:
-        if self._opened:
-            self.pool.close()
+        self.pool.close()
 
     @staticmethod
     def _audit(conn, actor: str, kind: str, subject: str, detail: dict[str, Any] | None = None) -> None:

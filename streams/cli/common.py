@@ -1,9 +1,16 @@
-"""What every command group shares: options that fall back to ``IOC_*`` variables, the settings
-they make, and logging."""
+"""What every command group shares: subcommands, options that fall back to ``IOC_*`` variables,
+the settings they make, logging, and the stop of long-running commands.
+
+Each command group is a module of ``streams/cli`` with ``register(subparsers)``, which adds its
+commands; ``streams/cli/main.py`` calls it for every module of ``GROUPS``.  A command parses its
+options, makes ``Settings`` and calls the part that does the work.
+"""
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import threading
 from collections.abc import Callable
 
 from pydantic import ValidationError
@@ -12,12 +19,38 @@ from streams.core.errors import ConfigError
 from streams.core.settings import Settings
 
 
+def command(sub: argparse._SubParsersAction, name: str, fn: Callable[[argparse.Namespace], int], help_: str, *,
+            kafka: bool = False, db: bool = False, log_level: bool = True,
+            description: str | None = None) -> argparse.ArgumentParser:
+    """Subcommand ``name`` running ``fn(args)``, with the Kafka and database options it needs and
+    ``--log-level`` (unless ``log_level=False``)."""
+    p = sub.add_parser(name, help=help_, description=description or help_)
+    p.set_defaults(fn=fn)
+    if kafka:
+        option(p, "--bootstrap", "kafka_bootstrap", "Kafka bootstrap servers")
+        option(p, "--topic-prefix", "topic_prefix", "topic name prefix")
+    if db:
+        option(p, "--database-url", "database_url", "TimescaleDB URL")
+    if log_level:
+        option(p, "--log-level", "log_level", "log level")
+    return p
+
+
+def group(sub: argparse._SubParsersAction, name: str, help_: str, *, dest: str | None = None,
+          description: str | None = None) -> argparse._SubParsersAction:
+    """Command ``name`` made of actions (``ioc <name> <action>``); add them with ``command``.  The
+    action chosen is ``args.<name>_command`` (or ``args.<dest>``)."""
+    p = sub.add_parser(name, help=help_, description=description)
+    return p.add_subparsers(dest=dest or f"{name}_command", required=True, metavar="ACTION")
+
+
 def option(parser: argparse.ArgumentParser, flag: str, field: str, help_: str, **kw) -> None:
     env = f"IOC_{field.upper()}"
     default = Settings.model_fields[field].default
     if hasattr(default, "get_secret_value"):
         default = "(secret)"
-    parser.add_argument(flag, dest=field, default=None, help=f"{help_} [env {env}, default {default}]", **kw)
+    shown = "" if default in ("", None) else f", default {default}"
+    parser.add_argument(flag, dest=field, default=None, help=f"{help_} [env {env}{shown}]", **kw)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -42,6 +75,14 @@ def with_settings(fn: Callable, logs: bool = False) -> Callable[[argparse.Namesp
         return fn(args, settings)
 
     return run
+
+
+def stop_on_sigterm() -> threading.Event:
+    """An event that SIGTERM (a service manager stopping the process) sets; long-running commands
+    run until it is set."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    return stop
 
 
 def setup_logging(settings: Settings) -> None:

@@ -1,8 +1,7 @@
-"""The feed tools of the ``ioc`` command: ``record``, ``replay``, ``drill`` and ``simulate --out``.
+"""The feed tools of the ``ioc`` command: ``simulate``, ``record``, ``replay`` and ``drill``.
 
-Registered by ``streams/cli/main.py``; kept here so that each module stays small.  The logic is in
-``simulators/recording.py``, ``simulators/timeshift.py`` and ``simulators/drills/``; what is
-here reads options, opens Kafka or a file, and prints progress (a line every few seconds).
+The logic is in ``simulators/`` (``base.py``, ``recording.py``, ``timeshift.py``, ``drills/``); what
+is here reads options, opens Kafka or a file, and prints progress (a line every few seconds).
 """
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ from typing import Any
 from streams.core.errors import BrokerError, ConfigError, IOCError
 from streams.core.settings import Settings
 from streams.core.topics import FEEDS, topic_name
-from streams.cli.common import option, settings_from, setup_logging
+from streams.cli.common import command, option, settings_from, setup_logging
 
 PROGRESS_EVERY_S = 5.0
 BATCH_ABOVE = 200.0  # events/s above which a drill's feed goes as JSON arrays, as in ioc simulate
@@ -81,6 +80,50 @@ def open_sender(settings: Settings, out: str | None, source: str, metrics: Any =
     from simulators.kafka import KafkaSender
 
     return KafkaSender(settings, metrics)
+
+
+# --- simulate ---------------------------------------------------------------------------------
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from prometheus_client import CollectorRegistry
+
+    from simulators.base import Runner
+    from simulators.catalog import build_simulators
+    from streams.core.geography import load_province
+    from streams.core.metrics import SimulatorMetrics, serve
+
+    settings = settings_from(args)
+    setup_logging(settings)
+    province = load_province(settings.province_file)
+    rng = random.Random(settings.sim_seed)
+    sims = build_simulators(province, rng, families=settings.sim_families.split(",") if settings.sim_families else None)
+    if not args.out:  # a drill playing on the same topics overrides the entities it forces
+        from simulators.drills.shared import ForceFollower, Following, forces_file
+
+        follower = ForceFollower(forces_file(settings.run_dir, settings.topic_prefix), sims)
+        sims = [Following(s, follower) for s in sims]
+    registry = CollectorRegistry()
+    metrics = SimulatorMetrics(registry)
+    if settings.sim_metrics_port:
+        serve(registry, settings.sim_metrics_port, settings.metrics_host)
+    sender = open_sender(settings, args.out, "simulate", metrics)
+
+    def progress(stats) -> None:
+        print(f"simulate: {stats.events} events in {stats.messages} messages, {stats.rate:.0f} events/s", flush=True)
+
+    runner = Runner(sims, sender, rate=settings.sim_rate, batch_above=settings.sim_batch_above, on_progress=progress)
+    try:
+        stats = runner.run(args.duration, max_events=args.count)
+    except KeyboardInterrupt:
+        stats = runner.stats
+    finally:
+        sender.close()
+    for sim in sims:
+        metrics.events_sent.labels(sim.family)
+    print(f"simulate: done, {stats.events} events, {stats.messages} messages, {stats.rate:.0f} events/s, "
+          f"{sender.errors} send errors")
+    return 1 if sender.errors else 0
 
 
 # --- record -----------------------------------------------------------------------------------
@@ -303,23 +346,24 @@ def cmd_drill(args: argparse.Namespace) -> int:
         raise ConfigError("name a drill (ioc drill --list shows them)")
     if args.speed <= 0:
         raise ConfigError(f"--speed must be positive, got {args.speed}")
-    if args.rate <= 0:
-        raise ConfigError(f"--rate must be positive (background events/s), got {args.rate:g}")
+    settings = _setup(args)
+    rate, seed = settings.sim_rate, settings.sim_seed
+    if rate <= 0:
+        raise ConfigError(f"--rate must be positive (background events/s), got {rate:g}")
     if len(set(args.name)) != len(args.name):
         raise ConfigError(f"a scenario is named twice: {' '.join(args.name)}")
     scenarios = [load_scenario(name) for name in args.name]
-    settings = _setup(args)
     province = load_province(settings.province_file)
-    background = set(_families(args.families) or FAMILIES)
+    background = set(_families(settings.sim_families) or FAMILIES)
     forced = {s.force.family for sc in scenarios for s in sc.steps if s.force}
-    sims = build_simulators(province, random.Random(args.seed), families=sorted((background | forced) & set(FAMILIES)))
-    scale = max(1.0, args.rate / REFERENCE_RATE)
+    sims = build_simulators(province, random.Random(seed), families=sorted((background | forced) & set(FAMILIES)))
+    scale = max(1.0, rate / REFERENCE_RATE)
     start = datetime.now(timezone.utc)
     # to Kafka, the forces that set an entity's state hold for the feed's other simulators too (ioc simulate)
     publisher = None if args.out else ForcePublisher(forces_file(settings.run_dir, settings.topic_prefix))
     conductors, feeds = [], list(sims)
     for sc in scenarios:  # each conductor wraps the feeds of the one before
-        engine = DrillEngine(sc, start=start, seed=args.seed, speed=args.speed, scale=scale)
+        engine = DrillEngine(sc, start=start, seed=seed, speed=args.speed, scale=scale)
         conductors.append(DrillConductor(engine, feeds, publisher))
         conductors[-1].check_hooks()
         feeds = conductors[-1].feeds
@@ -331,14 +375,14 @@ def cmd_drill(args: argparse.Namespace) -> int:
         done = min(1.0, stats.seconds / duration)
         print(progress_line(f"drill {label}", stats.messages, stats.events, stats.seconds, done), flush=True)
 
-    peak = args.rate + sum(sc.peak_rate() for sc in scenarios) * scale * args.speed
-    runner = Runner(feeds, sender, rate=args.rate, on_progress=progress,
+    peak = rate + sum(sc.peak_rate() for sc in scenarios) * scale * args.speed
+    runner = Runner(feeds, sender, rate=rate, on_progress=progress,
                     batch_above=BATCH_ABOVE if peak <= BATCH_ABOVE else 0.0)
     records = []
     for sc, conductor in zip(scenarios, conductors):
         engine = conductor.engine
         print(f"drill {sc.name}: {sc.title.en} / {sc.title.vi}; {engine.duration_s:.0f} s at speed {args.speed:g}, "
-              f"background {args.rate:g} events/s, event ids drill-{sc.name}-{engine.run}-…", flush=True)
+              f"background {rate:g} events/s, event ids drill-{sc.name}-{engine.run}-…", flush=True)
         steps = drill_steps(sc, args.speed, scale)
         for step in steps:
             print(f"  +{step['at']:.0f} s for {step['for']:.0f} s: {step['what']}"
@@ -376,8 +420,23 @@ def cmd_drill(args: argparse.Namespace) -> int:
 # --- registration -----------------------------------------------------------------------------
 
 
-def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
-    """Adds ``record``, ``replay`` and ``drill`` through ``streams.cli.main``'s ``add`` helper."""
+def register(sub: argparse._SubParsersAction) -> None:
+    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str, **kw: bool) -> argparse.ArgumentParser:
+        return command(sub, name, fn, help_, **kw)
+
+    s = add("simulate", cmd_simulate, "produce simulated feeds to Kafka", kafka=True)
+    option(s, "--rate", "sim_rate", "events per second, 1 to 50000", type=float, metavar="RATE")
+    option(s, "--seed", "sim_seed", "random seed: the same seed gives the same feed", type=int, metavar="SEED")
+    s.add_argument("--duration", type=float, default=None, help="stop after this many seconds (default: run until Ctrl-C)")
+    s.add_argument("--count", type=int, default=None, help="stop after this many events")
+    option(s, "--families", "sim_families", "comma-separated feed families (default: all)", metavar="FAMILIES")
+    option(s, "--batch-above", "sim_batch_above", "above this rate events go as JSON arrays", type=float,
+           metavar="BATCH_ABOVE")
+    option(s, "--metrics-port", "sim_metrics_port", "Prometheus /metrics port, 0 = off", type=int,
+           metavar="METRICS_PORT")
+    option(s, "--province-file", "province_file", "province description")
+    s.add_argument("--out", default=None, help="write a recording file (.gz to compress) instead of producing to Kafka")
+
     fams = ", ".join(FEEDS)
     r = add("record", cmd_record, "record the feed topics to a JSON-lines file (.gz to compress)", kafka=True)
     r.add_argument("--out", required=True, help="file to write; gzip when it ends in .gz")
@@ -398,9 +457,9 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     d.add_argument("name", nargs="*", help="scenario name (see --list); several play at once over one background")
     d.add_argument("--list", action="store_true", help="list the scenarios, in Vietnamese and English")
     _env_arg(d, "--speed", "IOC_DRILL_SPEED", 1.0, "play the timeline this many times faster", type=float)
-    _env_arg(d, "--rate", "IOC_SIM_RATE", 200.0, "background events/s (drill rates scale up above 200)", type=float)
-    _env_arg(d, "--seed", "IOC_SIM_SEED", 2023, "random seed", type=int)
-    _env_arg(d, "--families", "IOC_SIM_FAMILIES", None, "background families (default: all)")
+    option(d, "--rate", "sim_rate", "background events/s (drill rates scale up above 200)", type=float, metavar="RATE")
+    option(d, "--seed", "sim_seed", "random seed", type=int, metavar="SEED")
+    option(d, "--families", "sim_families", "background families (default: all)", metavar="FAMILIES")
     d.add_argument("--out", default=None, help="write to this recording file instead of Kafka (no run is recorded)")
     d.add_argument("--by", default=os.environ.get("IOC_DRILL_BY") or _user(),
                    help="who runs the drill, recorded with the run [env IOC_DRILL_BY, default: the login name]")

@@ -17,6 +17,7 @@ import getpass
 import os
 import sys
 
+from streams.cli.common import command, group, option, with_settings
 from streams.core.errors import AuthError
 
 ROLES = ("viewer", "operator", "admin")
@@ -131,14 +132,13 @@ def cmd_audit(args: argparse.Namespace, settings) -> int:
     return 0
 
 
-def add_parser(sub, opt, run_with_settings) -> None:
-    us = sub.add_parser("users", help="console users, roles and wall-screen tokens",
-                        description="console users, roles and wall-screen tokens (no default password)")
-    usub = us.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+def register(sub: argparse._SubParsersAction) -> None:
+    usub = group(sub, "users", "console users, roles and wall-screen tokens",
+                 description="console users, roles and wall-screen tokens (no default password)")
 
     def action(parent, name: str, fn, help_: str, *, name_arg: bool = True, password: bool = False,
                role: bool = False) -> argparse.ArgumentParser:
-        p = parent.add_parser(name, help=help_, description=help_)
+        p = command(parent, name, with_settings(fn), help_, db=True, log_level=False)
         if name_arg:
             p.add_argument("--name", required=True, help="user (or token) name: 2-64 of a-z 0-9 . _ @ -")
         if role:
@@ -146,8 +146,6 @@ def add_parser(sub, opt, run_with_settings) -> None:
         if password:
             p.add_argument("--password-stdin", action="store_true",
                            help="read the password from one line of stdin instead of asking twice")
-        opt(p, "--database-url", "database_url", "TimescaleDB URL")
-        p.set_defaults(fn=run_with_settings(fn))
         return p
 
     action(usub, "create-admin", cmd_add, "create an admin (the first one after installing)", password=True)
@@ -160,9 +158,8 @@ def add_parser(sub, opt, run_with_settings) -> None:
     au = action(usub, "audit", cmd_audit, "recent user changes and sign-in attempts", name_arg=False)
     au.add_argument("--limit", type=int, default=50, help="rows of each kind (default 50)")
 
-    wt = usub.add_parser("wall-token", help="read-only tokens for wall screens (never sign out)")
-    wsub = wt.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    wsub = group(usub, "wall-token", "read-only tokens for wall screens (never sign out)", dest="token_command")
     c = action(wsub, "create", cmd_token_create, "create a wall token and print it once")
-    opt(c, "--port", "dash_port", "dashboard port shown in the URL", type=int)
+    option(c, "--port", "dash_port", "dashboard port shown in the URL", type=int)
     action(wsub, "list", cmd_token_list, "list wall tokens", name_arg=False)
     action(wsub, "revoke", cmd_token_revoke, "revoke a wall token: its screens sign out within seconds")

@@ -14,7 +14,8 @@
           └── LoginRateLimited  too many failed logins (carries retry_after)
 
 Errors from psycopg, aiokafka/kafka-python, HTTP clients and smtplib are translated where they
-enter the project, so callers catch ``IOCError`` and print one line.
+enter the project, so callers catch ``IOCError`` and print one line; the database driver's in one
+place, ``streams.db.errors.translated``.
 """
 from __future__ import annotations
 

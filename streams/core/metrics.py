@@ -1,7 +1,7 @@
 """Prometheus metrics, defined in one place and bound to a registry.
 
-Entry points (``ioc worker``, ``ioc simulate``, ``ioc dash``) create the registry and start
-the HTTP server; tests pass a fresh ``CollectorRegistry()`` and read ``get_sample_value``.
+Entry points (``ioc worker``, ``ioc simulate``, ``ioc alerts run``, ``ioc notify run``) create the
+registry and start the HTTP server; tests pass a fresh ``CollectorRegistry()`` and read ``get_sample_value``.
 """
 from __future__ import annotations
 
@@ -76,6 +76,17 @@ class SimulatorMetrics:
         self.events_sent = Counter("ioc_sim_events_sent", "events produced", ["family"], registry=registry)
         self.messages_sent = Counter("ioc_sim_messages_sent", "Kafka messages produced", ["family"], registry=registry)
         self.send_errors = Counter("ioc_sim_send_errors", "failed sends", ["family"], registry=registry)
+
+
+class AlertMetrics:
+    """The alert engine's rounds (``ioc alerts run``)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.rounds = Counter("ioc_alert_rounds", "evaluation rounds", ["outcome"], registry=registry)
+        self.firing = Gauge("ioc_alerts_firing", "alerts firing after the last round", registry=registry)
+        self.rules_valid = Gauge("ioc_alert_rules_valid", "1 when the rule files loaded without error",
+                                 registry=registry)
 
 
 class NotifyMetrics:

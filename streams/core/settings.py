@@ -167,6 +167,13 @@ class Settings(BaseSettings):
 
     # --- Data files and simulators ------------------------------------------------
     province_file: Path = Field(DEFAULT_PROVINCE_FILE, description="province description (YAML)")
+    sim_rate: float = Field(200, description="events/s of `ioc simulate`, and of the background of `ioc demo` "
+                            "and `ioc drill`")
+    sim_seed: int = Field(2023, description="random seed of the simulators: the same seed gives the same feed")
+    sim_families: str = Field("", description="feed families simulated, comma separated (empty = all)")
+    sim_batch_above: float = Field(200, description="above this rate `ioc simulate` sends events as JSON arrays")
+    sim_metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port of `ioc simulate` (0 = off)")
+    schemas_out: Path = Field(Path("docs/schemas"), description="folder `ioc schemas` writes the JSON Schemas to")
     run_dir: Path = Field(PACKAGE_ROOT / ".run", description="state of the local stack and generated keys")
     log_level: str = Field("INFO", description="log level of every process")
 

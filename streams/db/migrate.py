@@ -13,7 +13,8 @@ from pathlib import Path
 
 import psycopg
 
-from streams.core.errors import MigrationError, SinkUnavailable
+from streams.core.errors import MigrationError
+from streams.db.connect import connect
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
@@ -47,10 +48,8 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 def migrate(dsn: str, *, directory: Path = MIGRATIONS_DIR, log=print) -> list[str]:
     """Apply pending migrations; returns the versions applied now."""
     migrations = load_migrations(directory)
-    try:
-        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
-    except psycopg.OperationalError as exc:
-        raise SinkUnavailable(f"cannot connect to the database to migrate: {exc}".strip()) from exc
+    conn = connect(dsn, what="cannot connect to the database to migrate", role="migrate", timeout_s=10,
+                   autocommit=True)
     applied_now: list[str] = []
     with conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_ID,))

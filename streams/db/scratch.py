@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg
 from psycopg import sql
 
+from streams.db.connect import Connection, connect
 from streams.db.migrate import migrate as apply_migrations
 
 
@@ -20,9 +20,14 @@ def sibling_dsn(admin_dsn: str, name: str) -> str:
     return admin_dsn.rsplit("/", 1)[0] + f"/{name}"
 
 
+def _admin(admin_dsn: str) -> Connection:
+    return connect(admin_dsn, what="cannot reach the database server", role="scratch", timeout_s=10,
+                   autocommit=True)
+
+
 def create_database(admin_dsn: str, name: str, *, migrate: bool = True) -> str:
     """Create database ``name`` (with the schema unless ``migrate=False``); return its DSN."""
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+    with _admin(admin_dsn) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     dsn = sibling_dsn(admin_dsn, name)
     if migrate:
@@ -31,7 +36,7 @@ def create_database(admin_dsn: str, name: str, *, migrate: bool = True) -> str:
 
 
 def drop_database(admin_dsn: str, name: str) -> None:
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+    with _admin(admin_dsn) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 

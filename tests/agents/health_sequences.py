@@ -1,8 +1,8 @@
 """Probe sequences of one system, and the counters the wall and the engine would read at a moment.
 
-``counters_at`` is ``agents.indicators.health.STATUS_SQL`` without a database: the worker's own increments
-(``health_increments``) of the events observed by ``now``, 60 s windows of the whole system since
-``now - window_s``, added up the way the database adds them (``combine``).
+``counters_at`` is ``agents.indicators.queries.health.STATUS_SQL`` without a database: the worker's
+own increments (``health_increments``) of the events observed by ``now``, 60 s windows of the whole
+system since ``now - window_s``, added up the way the database adds them (``combine``).
 """
 from __future__ import annotations
 

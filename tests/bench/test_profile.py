@@ -9,7 +9,7 @@ from bench import profile
 from bench.report import render_markdown
 from tests.bench.test_report import results
 
-MAIN = ("<module> (bench/worker.py:24);main (streams/cli/main.py:90);cmd_worker (streams/cli/main.py:300);"
+MAIN = ("<module> (bench/worker.py:24);main (streams/cli/main.py:33);cmd_worker (streams/cli/processes.py:26);"
         "BaseEventLoop._run_once (asyncio/base_events.py:1900)")
 RAW = [
     f"{MAIN};Worker._register.<locals>.ingest (agents/worker/workers.py:97);FeedPipeline.process (agents/worker/pipeline.py:130);"

@@ -15,6 +15,7 @@ import pytest
 from simulators.calm import calm_hour
 from streams.core.clock import LOCAL_TZ
 from streams.core.geography import load_province
+from agents.worker.detectors import DetectorStore
 from agents.worker.sinks.timescale import TimescaleSink
 
 #: (kind, severity) -> most findings in the hour; anything not listed must be 0
@@ -41,7 +42,7 @@ def test_a_calm_hour_has_no_high_or_critical_finding(test_settings, hour):
         sink = TimescaleSink(test_settings.dsn)
         await sink.open()
         try:
-            return await calm_hour(sink, province, start, seed=13)
+            return await calm_hour(sink, DetectorStore(sink.pool), province, start, seed=13)
         finally:
             await sink.close()
 

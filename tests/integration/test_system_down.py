@@ -14,7 +14,8 @@ import yaml
 
 from agents.alerting.derived import health_reader
 from agents.alerting.engine import AlertEngine, RuleSet
-from agents.indicators.health import STATUS_SQL, load_status_rules, system_statuses
+from agents.indicators.health import load_status_rules, system_statuses
+from agents.indicators.queries.health import STATUS_SQL
 from ioc_dash.repository import Repository
 from agents.alerting.store import AlertStore
 from tests.support import wait_for

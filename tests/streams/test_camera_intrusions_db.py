@@ -12,7 +12,8 @@ from agents.alerting.rules import load_rules
 from agents.indicators.camera import CAMERA_FEED
 from streams.core.geography import load_province
 from streams.core.contracts.camera import CameraDetection
-from agents.alerting.store import INTRUSION_ROWS, AlertStore
+from agents.alerting.store import AlertStore
+from agents.indicators.queries.camera import INTRUSION_ROWS
 from streams.core.tables import SourceStats
 from agents.worker.sinks.timescale import TimescaleSink
 

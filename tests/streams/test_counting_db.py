@@ -16,6 +16,7 @@ from streams.core.contracts.security import AuthFailure
 from streams.core.metrics import WorkerMetrics
 from streams.core.settings import DEFAULT_PROVINCE_FILE, DEFAULT_RETENTION_DAYS
 from streams.core.tables import SOURCE_WINDOW, SOURCE_WINDOW_S, SourceStats
+from agents.worker.housekeeping import HousekeepingStore
 from agents.worker.sinks.timescale import LEDGER, TimescaleSink
 from streams.core.validation import Decoder
 from tests.agents.memory import cut_to_milliseconds, simulated_feed, with_microseconds
@@ -149,7 +150,7 @@ async def test_housekeeping_drops_an_old_chunk_of_a_security_table_and_forgets_i
         await sink.write(FEED_SPECS[1], [old, recent], SourceStats("security", now, 2, 0))
         db.execute(f"UPDATE {LEDGER} SET arrived = %s WHERE family = 'security' AND id = %s",
                    (now - timedelta(days=keep + 29), old.id))  # it arrived when it happened
-        result = await run_housekeeping(sink, {table: keep}, now, login_attempt_days=30,
+        result = await run_housekeeping(HousekeepingStore(sink.pool), {table: keep}, now, login_attempt_days=30,
                                         raw_tables={"security": table})
     finally:
         await sink.close()

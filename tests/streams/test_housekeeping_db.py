@@ -4,6 +4,7 @@ from agents.indicators.housekeeping import run_housekeeping
 from agents.indicators.health import HEALTH_FEED
 from streams.core.contracts.health import ServiceProbe
 from streams.core.tables import SourceStats
+from agents.worker.housekeeping import HousekeepingStore
 from agents.worker.sinks.timescale import TimescaleSink
 
 
@@ -33,7 +34,8 @@ async def test_retention_drops_old_chunks_and_uptime_skips_maintenance(test_sett
         db.execute(state, ("hk-old-open", long_ago, long_ago, "in_progress", None))
         db.execute(state, ("hk-recent-closed", recent, recent, "resolved", recent))
         result = await run_housekeeping(
-            sink, {"health_event": 30, "health_window": 400, "source_window": 90, "dossier_event": 400}, now,
+            HousekeepingStore(sink.pool),
+            {"health_event": 30, "health_window": 400, "source_window": 90, "dossier_event": 400}, now,
             login_attempt_days=30, raw_tables={"health": "health_event"})
     finally:
         await sink.close()
@@ -57,11 +59,11 @@ async def test_sign_in_attempts_older_than_their_retention_are_pruned(test_setti
     sink = TimescaleSink(test_settings.dsn)
     try:
         await sink.open()
-        result = await run_housekeeping(sink, {}, now, login_attempt_days=30, raw_tables={})
+        result = await run_housekeeping(HousekeepingStore(sink.pool), {}, now, login_attempt_days=30, raw_tables={})
         ages = sorted(r[0] for r in db.execute("SELECT now() - at FROM login_attempt WHERE username = %s", (name,)))
         assert result["purged"]["login_attempt"] >= 2
         assert len(ages) == 2 and ages[-1] < timedelta(days=30)  # the 45- and 31-day-old attempts went
-        await run_housekeeping(sink, {}, now, login_attempt_days=1, raw_tables={})
+        await run_housekeeping(HousekeepingStore(sink.pool), {}, now, login_attempt_days=1, raw_tables={})
         assert db.execute("SELECT count(*) FROM login_attempt WHERE username = %s", (name,)).fetchone()[0] == 1
     finally:
         await sink.close()

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -37,3 +38,47 @@ def test_settings_built_by_a_factory_show_their_default():
     rows = {env: default for env, default, _ in describe_settings()}
     assert not [env for env, default in rows.items() if "PydanticUndefined" in default]
     assert json.loads(rows["IOC_RETENTION_DAYS"]) == DEFAULT_RETENTION_DAYS
+
+
+SIMULATOR_SETTINGS = {"IOC_SIM_RATE": ("200", "50", 50.0), "IOC_SIM_SEED": ("2023", "7", 7),
+                      "IOC_SIM_FAMILIES": ("", "health,camera", "health,camera"),
+                      "IOC_SIM_BATCH_ABOVE": ("200", "10", 10.0), "IOC_SIM_METRICS_PORT": ("0", "9999", 9999),
+                      "IOC_SCHEMAS_OUT": ("docs/schemas", "/tmp/schemas", Path("/tmp/schemas"))}
+
+
+def test_the_simulators_options_are_settings_with_their_old_names_and_defaults(monkeypatch):
+    rows = {env: default for env, default, _ in describe_settings()}
+    assert {env: rows.get(env) for env in SIMULATOR_SETTINGS} == {e: d for e, (d, _, _) in SIMULATOR_SETTINGS.items()}
+    for env, (_, value, _) in SIMULATOR_SETTINGS.items():
+        monkeypatch.setenv(env, value)
+    s = Settings()
+    assert [getattr(s, env[4:].lower()) for env in SIMULATOR_SETTINGS] == [v for _, _, v in SIMULATOR_SETTINGS.values()]
+    with pytest.raises(ValidationError, match="sim_metrics_port"):
+        Settings(sim_metrics_port=70000)
+
+
+def test_simulate_demo_and_drill_options_fall_back_to_the_settings(monkeypatch):
+    from streams.cli.common import settings_from
+    from streams.cli.main import build_parser
+
+    monkeypatch.setenv("IOC_SIM_RATE", "50")
+    monkeypatch.setenv("IOC_SIM_SEED", "7")
+    parser = build_parser()
+    for command in (["simulate"], ["demo"], ["drill", "dvc-ddos"]):
+        s = settings_from(parser.parse_args(command))
+        assert (s.sim_rate, s.sim_seed) == (50.0, 7), command
+        assert settings_from(parser.parse_args([*command, "--rate", "70"])).sim_rate == 70.0  # the option wins
+    for command in (["simulate"], ["drill", "dvc-ddos"]):
+        assert settings_from(parser.parse_args([*command, "--seed", "8"])).sim_seed == 8
+    s = settings_from(parser.parse_args(["simulate", "--families", "sensor", "--batch-above", "5",
+                                         "--metrics-port", "9470"]))
+    assert (s.sim_families, s.sim_batch_above, s.sim_metrics_port) == ("sensor", 5.0, 9470)
+
+
+def test_schemas_go_where_the_setting_says(monkeypatch, tmp_path, capsys):
+    from streams.cli.main import main
+
+    monkeypatch.setenv("IOC_SCHEMAS_OUT", str(tmp_path / "from-env"))
+    assert main(["schemas"]) == 0
+    assert (tmp_path / "from-env" / "camera.schema.json").exists()
+    assert f"written to {tmp_path / 'from-env'}" in capsys.readouterr().out

@@ -19,11 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
-
 from streams.core.clock import utcnow
-from streams.core.errors import ConfigError, NotifyError, SinkUnavailable
+from streams.core.errors import ConfigError, NotifyError
 from streams.core.metrics import NotifyMetrics
 from agents.alerting.notify.alertmanager import resend_batch
 from streams.core.backoff import Backoff
@@ -31,6 +28,8 @@ from agents.alerting.notify.channels import AlertmanagerChannel, Channel, Clock,
 from agents.alerting.notify.oncall import OnCall, load_oncall
 from agents.alerting.notify.wakeup import Wakeup, run_loop
 from streams.core.settings import Settings
+from streams.db.connect import Connection, connect
+from streams.db.errors import translated
 
 log = logging.getLogger("ioc.notify")
 
@@ -82,12 +81,9 @@ class Dispatcher:
                    batch=settings.notify_batch, resolved_for=timedelta(seconds=settings.alertmanager_resolved_for_s),
                    metrics=metrics, clock=clock)
 
-    def _connect(self) -> psycopg.Connection:
-        try:
-            return psycopg.connect(self.dsn, connect_timeout=5, row_factory=dict_row)
-        except psycopg.OperationalError as exc:
-            raise SinkUnavailable(f"notification outbox unavailable: {str(exc).strip()}",
-                                  table="notification_outbox") from exc
+    def _connect(self) -> Connection:
+        return connect(self.dsn, what="notification outbox unavailable", table="notification_outbox", role="notify",
+                       dict_rows=True)
 
     # --- one round --------------------------------------------------------------------------
 
@@ -113,24 +109,22 @@ class Dispatcher:
         """Claim the due rows, send them, record the outcome; one transaction."""
         result = RoundResult()
         now = self.clock()
-        try:
-            with self._connect() as conn, conn.transaction():
-                rows = conn.execute(CLAIM, (now, self.batch)).fetchall()
-                waiting: dict[str, datetime] = {}  # receiver -> when its failed row is retried
-                for row in rows:
-                    if row["receiver"] in waiting:
-                        conn.execute("UPDATE notification_outbox SET next_attempt_at = %s WHERE id = %s",
-                                     (waiting[row["receiver"]], row["id"]))
-                        result.deferred += 1
-                        continue
-                    self._deliver(conn, row, result, waiting)
-        except psycopg.Error as exc:
-            raise SinkUnavailable(f"notification outbox: {str(exc).strip()}", table="notification_outbox") from exc
+        with translated("notification outbox", table="notification_outbox"), self._connect() as conn, \
+                conn.transaction():
+            rows = conn.execute(CLAIM, (now, self.batch)).fetchall()
+            waiting: dict[str, datetime] = {}  # receiver -> when its failed row is retried
+            for row in rows:
+                if row["receiver"] in waiting:
+                    conn.execute("UPDATE notification_outbox SET next_attempt_at = %s WHERE id = %s",
+                                 (waiting[row["receiver"]], row["id"]))
+                    result.deferred += 1
+                    continue
+                self._deliver(conn, row, result, waiting)
         if self.metrics:
             self.update_backlog()
         return result
 
-    def _deliver(self, conn: psycopg.Connection, row: Mapping[str, Any], result: RoundResult,
+    def _deliver(self, conn: Connection, row: Mapping[str, Any], result: RoundResult,
                  waiting: dict[str, datetime]) -> None:
         channel = row["channel"]
         try:
@@ -201,11 +195,8 @@ class Dispatcher:
         if not isinstance(am, AlertmanagerChannel) or not receivers:
             return 0
         now = self.clock()
-        try:
-            with self._connect() as conn:
-                rows = conn.execute(RESEND, {"now": now, "since": now - self.resolved_for}).fetchall()
-        except psycopg.Error as exc:
-            raise SinkUnavailable(f"alerts to re-send: {str(exc).strip()}", table="alert") from exc
+        with translated("alerts to re-send", table="alert"), self._connect() as conn:
+            rows = conn.execute(RESEND, {"now": now, "since": now - self.resolved_for}).fetchall()
         alerts = resend_batch(rows, now=now, resolved_within=self.resolved_for, margin=am.margin,
                               url_template=am.url_template)
         quiet = resend_batch([r for r in rows if r.get("drill_run") is None], now=now,

@@ -18,17 +18,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-import psycopg
-from psycopg.rows import dict_row
-
 from streams.core.clock import utcnow
-from streams.core.errors import ConfigError, NotifyError, SinkUnavailable
+from streams.core.errors import ConfigError, NotifyError
 from streams.core.metrics import NotifyMetrics
 from streams.core.backoff import Backoff
 from agents.alerting.notify.channels import Clock
 from agents.alerting.notify.transport import SIGNATURE_HEADER, json_body, post, signature
 from agents.alerting.notify.wakeup import Wakeup, run_loop
 from streams.core.settings import Settings
+from streams.db.connect import Connection, connect
+from streams.db.errors import translated
 
 log = logging.getLogger("ioc.soc")
 LINK = "soc"
@@ -181,25 +180,19 @@ class SocForwarder:
                    heartbeat_every=timedelta(seconds=settings.soc_heartbeat_s),
                    backoff=Backoff(5, settings.soc_retry_max_s), metrics=metrics, clock=clock)
 
-    def _connect(self) -> psycopg.Connection:
-        try:
-            return psycopg.connect(self.dsn, connect_timeout=5, row_factory=dict_row)
-        except psycopg.OperationalError as exc:
-            raise SinkUnavailable(f"SOC outbox unavailable: {str(exc).strip()}", table="soc_outbox") from exc
+    def _connect(self) -> Connection:
+        return connect(self.dsn, what="SOC outbox unavailable", table="soc_outbox", role="soc", dict_rows=True)
 
     def run_once(self) -> int:
         """Forward one batch (or a heartbeat when idle); returns the findings forwarded."""
         now = self.clock()
-        try:
-            with self._connect() as conn:
-                with conn.transaction():
-                    sent = self._round(conn, now)
-                self._observe(conn)
-        except psycopg.Error as exc:
-            raise SinkUnavailable(f"SOC outbox: {str(exc).strip()}", table="soc_outbox") from exc
+        with translated("SOC outbox", table="soc_outbox"), self._connect() as conn:
+            with conn.transaction():
+                sent = self._round(conn, now)
+            self._observe(conn)
         return sent
 
-    def _round(self, conn: psycopg.Connection, now: datetime) -> int:
+    def _round(self, conn: Connection, now: datetime) -> int:
         conn.execute("INSERT INTO soc_link (link, target) VALUES (%s, %s) ON CONFLICT (link) DO NOTHING",
                      (LINK, self.sink.target))
         link = conn.execute("SELECT * FROM soc_link WHERE link = %s FOR UPDATE SKIP LOCKED", (LINK,)).fetchone()
@@ -238,7 +231,7 @@ class SocForwarder:
             self.metrics.soc_forwarded.inc(len(rows))
         return len(rows)
 
-    def _observe(self, conn: psycopg.Connection) -> LinkHealth:
+    def _observe(self, conn: Connection) -> LinkHealth:
         link = conn.execute("SELECT * FROM soc_link WHERE link = %s", (LINK,)).fetchone() or {}
         backlog = conn.execute("SELECT count(*) AS n FROM soc_outbox WHERE sent_at IS NULL").fetchone()["n"]
         health = LinkHealth(bool(link.get("up")), backlog, link.get("last_success_at"), link.get("last_attempt_at"),
@@ -252,11 +245,8 @@ class SocForwarder:
 
     def health(self) -> LinkHealth:
         """The link as the wall and the rules see it (also refreshes the metrics)."""
-        try:
-            with self._connect() as conn:
-                return self._observe(conn)
-        except psycopg.Error as exc:
-            raise SinkUnavailable(f"SOC link health: {str(exc).strip()}", table="soc_link") from exc
+        with translated("SOC link health", table="soc_link"), self._connect() as conn:
+            return self._observe(conn)
 
     def prune(self, keep: timedelta = timedelta(days=7)) -> int:
         """Delete rows sent more than ``keep`` ago; unsent rows are never deleted."""

@@ -7,11 +7,12 @@ import logging
 import threading
 from collections.abc import Callable
 
-import psycopg
 from psycopg import sql
 
 from streams.core.errors import SinkUnavailable
 from streams.core.backoff import Backoff
+from streams.db.connect import Connection, connect
+from streams.db.errors import translated
 
 log = logging.getLogger("ioc.notify")
 
@@ -19,14 +20,16 @@ log = logging.getLogger("ioc.notify")
 class Wakeup:
     def __init__(self, dsn: str, channel: str, stop: threading.Event) -> None:
         self.dsn, self.channel, self.stop = dsn, channel, stop
-        self._conn: psycopg.Connection | None = None
+        self._conn: Connection | None = None
 
-    def _listen(self) -> psycopg.Connection | None:
+    def _listen(self) -> Connection | None:
         if self._conn is None or self._conn.closed:
             try:
-                self._conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=5)
-                self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
-            except psycopg.Error:
+                with translated(f"cannot listen on {self.channel}"):
+                    self._conn = connect(self.dsn, what=f"cannot listen on {self.channel}", role="notify",
+                                         autocommit=True)
+                    self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+            except SinkUnavailable:
                 self.close()
         return self._conn
 
@@ -39,9 +42,10 @@ class Wakeup:
             self.stop.wait(timeout)
             return
         try:
-            for _ in conn.notifies(timeout=timeout, stop_after=1):
-                pass
-        except psycopg.Error:
+            with translated(f"listening on {self.channel}"):
+                for _ in conn.notifies(timeout=timeout, stop_after=1):
+                    pass
+        except SinkUnavailable:
             self.close()
 
     def close(self) -> None:

@@ -1,5 +1,6 @@
 """Sinks: where validated, de-duplicated batches are written.
 
 ``base`` holds the table descriptions (pure data) and the in-memory sink used by tests;
-``timescale`` is the only module that talks to TimescaleDB from the worker.
+``timescale`` writes them to TimescaleDB (the worker's housekeeping and detectors have their own
+modules, ``agents.worker.housekeeping`` and ``agents.worker.detectors``, on the same pool).
 """

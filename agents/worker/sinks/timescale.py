@@ -13,23 +13,27 @@ For each batch:
 The agent acknowledges the Kafka messages only after ``write`` returns, so a crash at any
 point either loses the whole transaction (and the messages are read again) or keeps it (and
 the re-read events are duplicates, which change nothing).
+
+This is the feed writer only; the worker's other work on the database goes through the same
+pool (``streams.db.connect.AsyncPool``): heartbeat, retention and purges in
+``agents.worker.housekeeping``, the security detectors' reads and findings in
+``agents.worker.detectors``.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from streams.core.errors import SinkError, SinkUnavailable
+from streams.core.errors import SinkError
 from streams.core.contracts import Event
 from agents.worker.sinks.base import WriteResult
 from streams.core.tables import SOURCE_WINDOW, UPDATED_AT, CounterTable, FeedSpec, RawTable, SourceStats, States, StateTable, source_increment
+from streams.db.connect import AsyncPool
+from streams.db.errors import translated
 
 log = logging.getLogger(__name__)
 
@@ -93,40 +97,27 @@ def _sort_key(row: tuple[Any, ...], nkey: int) -> tuple[str, ...]:
 
 
 class TimescaleSink:
-    """Writes feed batches to TimescaleDB through a small async connection pool."""
+    """Writes feed batches to TimescaleDB through a small async connection pool: its own, made
+    from a DSN, or the worker's (``AsyncPool``), which the worker's other parts share."""
 
-    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 4) -> None:
-        self._new_pool = lambda: AsyncConnectionPool(
-            dsn, min_size=min_size, max_size=max_size, open=False, kwargs={"connect_timeout": 5}
-        )
-        self._pool = self._new_pool()
-        self._opened = False
+    def __init__(self, db: str | AsyncPool, *, min_size: int = 1, max_size: int = 4) -> None:
+        self.pool = db if isinstance(db, AsyncPool) else AsyncPool(db, role="worker", min_size=min_size,
+                                                                    max_size=max_size)
         self._raw_sql: dict[str, sql.Composed] = {}
         self._counter_sql: dict[str, sql.Composed] = {}
 
     async def open(self, wait_s: float = 30) -> None:
-        pool = self._pool
-        if not self._opened:
-            await pool.open(wait=False)
-            self._opened = True
-        try:
-            await pool.wait(timeout=wait_s)
-        except (PoolTimeout, psycopg.OperationalError) as exc:  # PoolClosed: another caller's wait timed out
-            if self._pool is pool:  # psycopg_pool closes a pool whose wait timed out: start afresh next time
-                self._pool, self._opened = self._new_pool(), False
-            raise SinkUnavailable(f"database not reachable within {wait_s:.0f} s: {exc}") from exc
+        """Wait for the pool's first connection; ``SinkUnavailable`` after ``wait_s``."""
+        await self.pool.open(wait_s)
 
     async def close(self) -> None:
-        if self._opened:
-            await self._pool.close()
-            self._opened = False
+        await self.pool.close()
 
     async def write(self, spec: FeedSpec, events: Sequence[Event], stats: SourceStats) -> WriteResult:
-        if not self._opened:
-            await self.open()
-        table = spec.raw.name
-        try:
-            async with self._pool.connection(timeout=10) as conn:
+        await self.pool.ensure_open()
+        with translated("database unavailable", table=spec.raw.name, refused=SinkError,
+                        refused_what="write failed") as where:
+            async with self.pool.connection(timeout=10) as conn:
                 async with conn.transaction():
                     fresh: list[Event] = []
                     if events:
@@ -143,23 +134,17 @@ class TimescaleSink:
                     states = await self._load_states(conn, spec.state, fresh) if spec.state else {}
                     incs = spec.increments(fresh, states)
                     if spec.state and incs.states:
-                        table = spec.state.name
+                        where.table = spec.state.name
                         await self._save_states(conn, spec.state, incs.states)
                     incs.add(SOURCE_WINDOW, source_increment(spec, stats, fresh, len(events) - len(fresh)))
                     written = {spec.raw.name: len(fresh)}
                     for ctable, crows in incs.rows.items():
-                        table = ctable.name
+                        where.table = ctable.name
                         values = [tuple(r[c] for c in ctable.columns) for r in crows]
                         values.sort(key=lambda v, n=len(ctable.key): _sort_key(v, n))
                         async with conn.cursor() as cur:
                             await cur.executemany(self._counter(ctable), values)
                         written[ctable.name] = written.get(ctable.name, 0) + len(values)
-        except psycopg.OperationalError as exc:
-            raise SinkUnavailable(f"database unavailable: {str(exc).strip()}", table=table) from exc
-        except PoolTimeout as exc:
-            raise SinkUnavailable(f"no database connection: {exc}", table=table) from exc
-        except psycopg.Error as exc:
-            raise SinkError(f"write failed: {str(exc).strip().splitlines()[0]}", table=table) from exc
         return WriteResult(len(fresh), len(events) - len(fresh), written)
 
     async def _load_states(self, conn, state: StateTable, fresh: Sequence[Event]) -> States:
@@ -197,214 +182,14 @@ class TimescaleSink:
         async with conn.cursor() as cur:
             await cur.executemany(query, values)
 
-    async def security_inputs(self, now: datetime, window_minutes: int, *, min_fanout: int = 10,
-                              weeks: int = 4, week_minutes: int = 30) -> dict[str, list[tuple]]:
-        """What the security detectors read at ``now``: failed logins, request rates and their baselines,
-        firewall fan-out, sensor scans, malware and national alerts of the window ending at ``now``.
-
-        ``now`` is a parameter, not the database's clock, so a simulated hour can be evaluated.
-        Only sources with ``min_fanout`` distinct (host, port) targets are returned as fan-out.
-        """
-        win = timedelta(minutes=window_minutes)
-        minute = now.replace(second=0, microsecond=0)
-        hour = minute.replace(minute=0)
-        window = "time > %(now)s - %(win)s AND time <= %(now)s"
-        worst = ("(ARRAY['informational','low','medium','high','critical'])[max(array_position("
-                 "ARRAY['informational','low','medium','high','critical'], severity))]")
-        p = {"now": now, "win": win}
-        queries = {
-            "auth": (
-                """SELECT src_ip, target, sum(failures)::bigint, max(last_event) FROM auth_failure_window
-                   WHERE time > %(now)s - %(win)s AND time <= %(now)s GROUP BY src_ip, target""", p),
-            "requests": (
-                """SELECT system, requests, time FROM health_window
-                   WHERE window_s = 60 AND endpoint = '*' AND time = %(last)s""", {"last": minute - timedelta(minutes=1)}),
-            # the same clock hour of the same weekday, over the last ``weeks`` weeks
-            "baseline_week": (
-                """SELECT w.system, avg(w.requests)::float8, coalesce(stddev_pop(w.requests), 0)::float8
-                   FROM generate_series(1, %(weeks)s) k
-                   JOIN health_window w ON w.time >= %(hour)s - k * interval '1 week'
-                                       AND w.time < %(hour)s - k * interval '1 week' + interval '1 hour'
-                   WHERE w.window_s = 60 AND w.endpoint = '*'
-                   GROUP BY w.system HAVING count(*) >= %(enough)s""",
-                {"weeks": weeks, "hour": hour, "enough": week_minutes}),
-            "baseline_recent": (
-                """SELECT system, avg(requests)::float8, coalesce(stddev_pop(requests), 0)::float8 FROM health_window
-                   WHERE window_s = 60 AND endpoint = '*'
-                     AND time >= %(from)s AND time < %(to)s
-                   GROUP BY system HAVING count(*) >= 10""",
-                {"from": minute - timedelta(minutes=70), "to": minute - timedelta(minutes=10)}),
-            # inbound firewall logs per source: the host probed on most ports, the port probed on most
-            # hosts, and how many (host, port) the firewall let through
-            "fanout": (
-                f"""WITH fw AS (
-                      SELECT host(src_ip) AS src, coalesce(system, host(dst_ip)) AS tgt, dst_ip, dst_port,
-                             action, time
-                      FROM security_event
-                      WHERE type = 'FirewallLog' AND {window} AND src_ip IS NOT NULL AND dst_ip IS NOT NULL
-                        AND attrs->>'direction' IS DISTINCT FROM 'outbound'),
-                    cand AS (
-                      SELECT src, count(DISTINCT (dst_ip, dst_port)) FILTER (WHERE action = 'allowed') AS answered,
-                             max(time) AS last
-                      FROM fw GROUP BY src HAVING count(DISTINCT (dst_ip, dst_port)) >= %(min_fanout)s),
-                    per_host AS (
-                      SELECT DISTINCT ON (src) src, tgt, n FROM (
-                        SELECT fw.src, tgt, count(DISTINCT dst_port)::int AS n FROM fw JOIN cand USING (src)
-                        GROUP BY fw.src, tgt) h ORDER BY src, n DESC, tgt),
-                    per_port AS (
-                      SELECT DISTINCT ON (src) src, dst_port, n FROM (
-                        SELECT fw.src, dst_port, count(DISTINCT dst_ip)::int AS n FROM fw JOIN cand USING (src)
-                        GROUP BY fw.src, dst_port) q ORDER BY src, n DESC, dst_port)
-                    SELECT c.src, h.tgt, h.n, pp.dst_port, pp.n, c.answered::int, c.last
-                    FROM cand c JOIN per_host h USING (src) JOIN per_port pp USING (src)""",
-                {**p, "min_fanout": min_fanout}),
-            "sensor_scans": (
-                f"""SELECT host(src_ip), coalesce(system, host(dst_ip)), max((attrs->>'ports_scanned')::int),
-                          {worst}, max(time)
-                   FROM security_event WHERE type = 'PortScan' AND {window}
-                     AND severity IN ('medium', 'high', 'critical')
-                   GROUP BY 1, 2""", p),
-            "malware": (
-                f"""SELECT coalesce(device, system), attrs->>'malware', severity, action, layer, time
-                   FROM security_event WHERE type = 'MalwareDetection' AND {window}""", p),
-            "national": (
-                f"""SELECT host(src_ip), coalesce(system, device), {worst}, count(*)::int, max(time),
-                          (array_agg(rule ORDER BY time DESC))[1]
-                   FROM security_event WHERE type = 'IdsAlert' AND layer = 4 AND {window}
-                   GROUP BY 1, 2""", p),
-        }
-        out: dict[str, list[tuple]] = {}
-        try:
-            if not self._opened:
-                await self.open(wait_s=5)
-            async with self._pool.connection(timeout=10) as conn:
-                for name, (query, params) in queries.items():
-                    cur = await conn.execute(query, params)
-                    out[name] = await cur.fetchall()
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"security detectors cannot read: {str(exc).strip()}") from exc
-        return out
-
-    async def save_findings(self, findings: Sequence[Any]) -> int:
-        if not findings:
-            return 0
-        rows = sorted(
-            ((f.bucket, f.kind, f.subject, f.target, f.severity, f.layer, f.value, f.threshold, f.detail, f.seen)
-             for f in findings), key=lambda r: (r[1], r[2], r[3], r[0]))
-        try:
-            async with self._pool.connection(timeout=10) as conn:
-                async with conn.cursor() as cur:
-                    await cur.executemany(
-                        """INSERT INTO security_finding (time, kind, subject, target, severity, layer, value,
-                                                         threshold, detail, first_seen, last_seen)
-                           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                           ON CONFLICT (kind, subject, target, time) DO UPDATE SET
-                             value = greatest(security_finding.value, EXCLUDED.value),
-                             severity = EXCLUDED.severity, detail = EXCLUDED.detail,
-                             last_seen = greatest(security_finding.last_seen, EXCLUDED.last_seen)""",
-                        [(*r, r[-1]) for r in rows],
-                    )
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"findings not saved: {exc}", table="security_finding") from exc
-        return len(rows)
-
-    async def heartbeat(self, worker: str, started: datetime, info: dict[str, Any]) -> None:
-        """Record that ``worker`` is alive; the wall tells a stopped pipeline from a quiet feed."""
-        try:
-            if not self._opened:
-                await self.open(wait_s=5)
-            async with self._pool.connection(timeout=5) as conn:
-                await conn.execute(
-                    """INSERT INTO worker_heartbeat (worker, started_at, last_seen, info)
-                       VALUES (%s, %s, now(), %s)
-                       ON CONFLICT (worker) DO UPDATE SET last_seen = now(), info = EXCLUDED.info""",
-                    (worker, started, Jsonb(info)),
-                )
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"heartbeat not written: {exc}", table="worker_heartbeat") from exc
-
-    async def drop_old_chunks(self, retention: dict[str, timedelta], now: datetime) -> dict[str, int]:
-        """``drop_chunks`` per hypertable; returns how many chunks each lost."""
-        dropped: dict[str, int] = {}
-        table = None  # named in the error: the table being cut, or none yet (no connection)
-        try:
-            async with self._pool.connection(timeout=10) as conn:
-                for table, keep in sorted(retention.items()):
-                    cur = await conn.execute(
-                        "SELECT count(*) FROM drop_chunks(%s::regclass, older_than => %s::timestamptz)",
-                        (table, now - keep),
-                    )
-                    dropped[table] = (await cur.fetchone())[0]
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"retention failed: {str(exc).strip()}", table=table) from exc
-        return dropped
-
-    async def purge_expired(self, older_than: dict[str, datetime]) -> dict[str, int]:
-        """Delete closed dossiers and reports whose events are past retention (so no replay revives them),
-        and sign-in attempts past theirs."""
-        queries = {
-            "dossier_state": "DELETE FROM dossier_state WHERE status <> 'in_progress' AND closed_at < %s",
-            "citizen_report": "DELETE FROM citizen_report WHERE status = 'closed' AND closed_at < %s",
-            "login_attempt": "DELETE FROM login_attempt WHERE at < %s",
-        }
-        out: dict[str, int] = {}
-        table = next(iter(queries))
-        try:
-            async with self._pool.connection(timeout=10) as conn:
-                for table, query in queries.items():
-                    if table in older_than:
-                        cur = await conn.execute(query, (older_than[table],))
-                        out[table] = cur.rowcount
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"purge failed: {str(exc).strip()}", table=table) from exc
-        return out
-
     async def known_ids(self, spec: FeedSpec, ids: Sequence[str]) -> set[str]:
         """Which of these ids the family's ledger holds: events already stored and counted."""
-        try:
-            if not self._opened:
-                await self.open()
-            async with self._pool.connection(timeout=10) as conn:
+        with translated("id ledger not readable", table=LEDGER):
+            await self.pool.ensure_open()
+            async with self.pool.connection(timeout=10) as conn:
                 cur = await conn.execute(sql.SQL("SELECT id FROM {} WHERE family = %s AND id = ANY(%s)").format(
                     sql.Identifier(LEDGER)), (spec.family, list(ids)))
                 return {r[0] for r in await cur.fetchall()}
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"id ledger not readable: {str(exc).strip()}", table=LEDGER) from exc
-
-    async def prune_ledger(self, arrived_before: dict[str, datetime]) -> dict[str, int]:
-        """Forget, per family, the ids that arrived before the given instant; returns how many went."""
-        out: dict[str, int] = {}
-        try:
-            query = sql.SQL("DELETE FROM {} WHERE family = %s AND arrived < %s").format(sql.Identifier(LEDGER))
-            async with self._pool.connection(timeout=10) as conn:
-                for family, before in sorted(arrived_before.items()):
-                    cur = await conn.execute(query, (family, before))
-                    out[family] = cur.rowcount
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"id ledger not pruned: {str(exc).strip()}", table=LEDGER) from exc
-        return out
-
-    async def maintenance_rules(self) -> list[tuple[int, str | None, datetime | None, datetime | None, Any]]:
-        async with self._pool.connection(timeout=10) as conn:
-            cur = await conn.execute(
-                "SELECT id, system, starts_at, ends_at, recurrence FROM maintenance_window ORDER BY id"
-            )
-            return await cur.fetchall()
-
-    async def save_occurrences(self, rows: list[tuple[int, str | None, datetime, datetime]]) -> int:
-        if not rows:
-            return 0
-        try:
-            async with self._pool.connection(timeout=10) as conn:
-                async with conn.cursor() as cur:
-                    await cur.executemany(
-                        """INSERT INTO maintenance_occurrence (window_id, system, starts_at, ends_at)
-                           VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-                        rows,
-                    )
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise SinkUnavailable(f"maintenance expansion failed: {exc}", table="maintenance_occurrence") from exc
-        return len(rows)
 
     def _raw(self, spec: FeedSpec) -> sql.Composed:
         q = self._raw_sql.get(spec.family)

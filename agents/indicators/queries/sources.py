@@ -1,0 +1,41 @@
+"""Feed sources, read side: each source's own counters (``source_window``), for the wall and the
+``source.*`` alert indicators."""
+
+#: per source: counts of the last 5 minutes, newest event and arrival, and the rate it usually has
+SOURCES = """
+SELECT source,
+       coalesce(sum(received)   FILTER (WHERE time >= now() - interval '5 minutes'), 0)::bigint AS received,
+       coalesce(sum(accepted)   FILTER (WHERE time >= now() - interval '5 minutes'), 0)::bigint AS accepted,
+       coalesce(sum(rejected)   FILTER (WHERE time >= now() - interval '5 minutes'), 0)::bigint AS rejected,
+       coalesce(sum(duplicates) FILTER (WHERE time >= now() - interval '5 minutes'), 0)::bigint AS duplicates,
+       max(last_event)   AS last_event,
+       max(last_arrival) AS last_arrival,
+       CASE WHEN min(time) FILTER (WHERE time < now() - interval '10 minutes') <= now() - interval '70 minutes'
+            THEN (sum(received) FILTER (WHERE time < now() - interval '10 minutes'))::float8
+                 / extract(epoch FROM (now() - interval '10 minutes'
+                                       - min(time) FILTER (WHERE time < now() - interval '10 minutes')))
+       END AS expected_per_s
+FROM source_window
+WHERE time >= now() - interval '24 hours'
+GROUP BY source
+"""
+
+#: per minute and source over the last hour: received, rejected
+SOURCE_RATE = """
+SELECT time_bucket('1 minute', time) AS minute, source,
+       sum(received)::bigint AS received, sum(rejected)::bigint AS rejected
+FROM source_window
+WHERE time >= now() - interval '1 hour'
+GROUP BY 1, 2
+ORDER BY 1
+"""
+
+#: ``source.age_s``: seconds since each source's newest arrival (rows: source, value)
+AGE_S = """
+        SELECT source, extract(epoch FROM now() - max(last_arrival))::float8 FROM source_window
+        WHERE time >= now() - interval '1 day' GROUP BY source"""
+
+#: ``source.rejected_share``: rejected / received over the last 5 minutes (rows: source, value)
+REJECTED_SHARE = """
+        SELECT source, sum(rejected)::float8 / nullif(sum(received), 0) FROM source_window
+        WHERE time >= now() - interval '5 minutes' GROUP BY source"""

@@ -1,0 +1,128 @@
+"""The security detectors' side of the database: what they read at a given time, and the findings
+they write (``security_finding``, one row per kind, subject, target and 5-minute bucket, upserted,
+so every worker may run the detectors).  The detectors themselves are pure:
+``agents.indicators.security.detect_at`` takes a ``DetectorStore``.
+
+It works through the worker's pool (``streams.db.connect.AsyncPool``), shared with the feed writer.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from streams.db.connect import AsyncPool
+from streams.db.errors import translated
+
+
+class DetectorStore:
+    """Reads of the security detectors and their findings, through the worker's pool."""
+
+    def __init__(self, pool: AsyncPool) -> None:
+        self.pool = pool
+
+    async def security_inputs(self, now: datetime, window_minutes: int, *, min_fanout: int = 10,
+                              weeks: int = 4, week_minutes: int = 30) -> dict[str, list[tuple]]:
+        """What the security detectors read at ``now``: failed logins, request rates and their baselines,
+        firewall fan-out, sensor scans, malware and national alerts of the window ending at ``now``.
+
+        ``now`` is a parameter, not the database's clock, so a simulated hour can be evaluated.
+        Only sources with ``min_fanout`` distinct (host, port) targets are returned as fan-out.
+        """
+        win = timedelta(minutes=window_minutes)
+        minute = now.replace(second=0, microsecond=0)
+        hour = minute.replace(minute=0)
+        window = "time > %(now)s - %(win)s AND time <= %(now)s"
+        worst = ("(ARRAY['informational','low','medium','high','critical'])[max(array_position("
+                 "ARRAY['informational','low','medium','high','critical'], severity))]")
+        p = {"now": now, "win": win}
+        queries = {
+            "auth": (
+                """SELECT src_ip, target, sum(failures)::bigint, max(last_event) FROM auth_failure_window
+                   WHERE time > %(now)s - %(win)s AND time <= %(now)s GROUP BY src_ip, target""", p),
+            "requests": (
+                """SELECT system, requests, time FROM health_window
+                   WHERE window_s = 60 AND endpoint = '*' AND time = %(last)s""", {"last": minute - timedelta(minutes=1)}),
+            # the same clock hour of the same weekday, over the last ``weeks`` weeks
+            "baseline_week": (
+                """SELECT w.system, avg(w.requests)::float8, coalesce(stddev_pop(w.requests), 0)::float8
+                   FROM generate_series(1, %(weeks)s) k
+                   JOIN health_window w ON w.time >= %(hour)s - k * interval '1 week'
+                                       AND w.time < %(hour)s - k * interval '1 week' + interval '1 hour'
+                   WHERE w.window_s = 60 AND w.endpoint = '*'
+                   GROUP BY w.system HAVING count(*) >= %(enough)s""",
+                {"weeks": weeks, "hour": hour, "enough": week_minutes}),
+            "baseline_recent": (
+                """SELECT system, avg(requests)::float8, coalesce(stddev_pop(requests), 0)::float8 FROM health_window
+                   WHERE window_s = 60 AND endpoint = '*'
+                     AND time >= %(from)s AND time < %(to)s
+                   GROUP BY system HAVING count(*) >= 10""",
+                {"from": minute - timedelta(minutes=70), "to": minute - timedelta(minutes=10)}),
+            # inbound firewall logs per source: the host probed on most ports, the port probed on most
+            # hosts, and how many (host, port) the firewall let through
+            "fanout": (
+                f"""WITH fw AS (
+                      SELECT host(src_ip) AS src, coalesce(system, host(dst_ip)) AS tgt, dst_ip, dst_port,
+                             action, time
+                      FROM security_event
+                      WHERE type = 'FirewallLog' AND {window} AND src_ip IS NOT NULL AND dst_ip IS NOT NULL
+                        AND attrs->>'direction' IS DISTINCT FROM 'outbound'),
+                    cand AS (
+                      SELECT src, count(DISTINCT (dst_ip, dst_port)) FILTER (WHERE action = 'allowed') AS answered,
+                             max(time) AS last
+                      FROM fw GROUP BY src HAVING count(DISTINCT (dst_ip, dst_port)) >= %(min_fanout)s),
+                    per_host AS (
+                      SELECT DISTINCT ON (src) src, tgt, n FROM (
+                        SELECT fw.src, tgt, count(DISTINCT dst_port)::int AS n FROM fw JOIN cand USING (src)
+                        GROUP BY fw.src, tgt) h ORDER BY src, n DESC, tgt),
+                    per_port AS (
+                      SELECT DISTINCT ON (src) src, dst_port, n FROM (
+                        SELECT fw.src, dst_port, count(DISTINCT dst_ip)::int AS n FROM fw JOIN cand USING (src)
+                        GROUP BY fw.src, dst_port) q ORDER BY src, n DESC, dst_port)
+                    SELECT c.src, h.tgt, h.n, pp.dst_port, pp.n, c.answered::int, c.last
+                    FROM cand c JOIN per_host h USING (src) JOIN per_port pp USING (src)""",
+                {**p, "min_fanout": min_fanout}),
+            "sensor_scans": (
+                f"""SELECT host(src_ip), coalesce(system, host(dst_ip)), max((attrs->>'ports_scanned')::int),
+                          {worst}, max(time)
+                   FROM security_event WHERE type = 'PortScan' AND {window}
+                     AND severity IN ('medium', 'high', 'critical')
+                   GROUP BY 1, 2""", p),
+            "malware": (
+                f"""SELECT coalesce(device, system), attrs->>'malware', severity, action, layer, time
+                   FROM security_event WHERE type = 'MalwareDetection' AND {window}""", p),
+            "national": (
+                f"""SELECT host(src_ip), coalesce(system, device), {worst}, count(*)::int, max(time),
+                          (array_agg(rule ORDER BY time DESC))[1]
+                   FROM security_event WHERE type = 'IdsAlert' AND layer = 4 AND {window}
+                   GROUP BY 1, 2""", p),
+        }
+        out: dict[str, list[tuple]] = {}
+        with translated("security detectors cannot read"):
+            await self.pool.ensure_open(wait_s=5)
+            async with self.pool.connection(timeout=10) as conn:
+                for name, (query, params) in queries.items():
+                    cur = await conn.execute(query, params)
+                    out[name] = await cur.fetchall()
+        return out
+
+    async def save_findings(self, findings: Sequence[Any]) -> int:
+        if not findings:
+            return 0
+        rows = sorted(
+            ((f.bucket, f.kind, f.subject, f.target, f.severity, f.layer, f.value, f.threshold, f.detail, f.seen)
+             for f in findings), key=lambda r: (r[1], r[2], r[3], r[0]))
+        with translated("findings not saved", table="security_finding"):
+            async with self.pool.connection(timeout=10) as conn:
+                async with conn.cursor() as cur:
+                    await cur.executemany(
+                        """INSERT INTO security_finding (time, kind, subject, target, severity, layer, value,
+                                                         threshold, detail, first_seen, last_seen)
+                           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                           ON CONFLICT (kind, subject, target, time) DO UPDATE SET
+                             value = greatest(security_finding.value, EXCLUDED.value),
+                             severity = EXCLUDED.severity, detail = EXCLUDED.detail,
+                             last_seen = greatest(security_finding.last_seen, EXCLUDED.last_seen)""",
+                        [(*r, r[-1]) for r in rows],
+                    )
+        return len(rows)

@@ -1,0 +1,56 @@
+"""Setting up: ``ioc db migrate``, ``ioc topics create``, ``ioc settings`` and ``ioc schemas``."""
+from __future__ import annotations
+
+import argparse
+
+from streams.cli.common import command, group, option, settings_from
+from streams.core.settings import describe_settings
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from streams.db.migrate import migrate
+
+    settings = settings_from(args)
+    applied = migrate(settings.dsn)
+    print(f"migrate: {len(applied)} applied, schema up to date")
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from streams.kafka.admin import create_topics
+
+    settings = settings_from(args)
+    topics = create_topics(settings)
+    print(f"topics: {len(topics)} present ({', '.join(sorted(topics))})")
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    for env, default, desc in describe_settings():
+        print(f"{env:28} {default:42} {desc}")
+    return 0
+
+
+def cmd_schemas(args: argparse.Namespace) -> int:
+    from streams.core.contracts.schemas import write_schemas
+
+    out = settings_from(args).schemas_out
+    paths = write_schemas(out)
+    print(f"schemas: {len(paths)} written to {out} ({', '.join(p.name for p in paths)})")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    db = group(sub, "db", "database schema")
+    command(db, "migrate", cmd_migrate, "apply pending migrations (idempotent)", db=True, log_level=False)
+
+    topics = group(sub, "topics", "Kafka topics")
+    tc = command(topics, "create", cmd_topics, "create the project's topics with their partitions (idempotent)",
+                 kafka=True, log_level=False)
+    option(tc, "--partitions", "topic_partitions", "partitions per feed topic", type=int)
+
+    command(sub, "settings", cmd_settings, "list every IOC_* setting with its default")
+
+    sc = command(sub, "schemas", cmd_schemas, "write the JSON Schema of every feed family", log_level=False,
+                 description="write <family>.schema.json for every feed family (one event or an array)")
+    option(sc, "--out", "schemas_out", "output folder", metavar="OUT")

@@ -1,0 +1,32 @@
+"""The read side's SQL of the indicator families (``agents/indicators/queries/``): one module per
+family, the only place the wall and the alert engine take it from, and every query runs on the schema."""
+from datetime import datetime, timezone
+
+import pytest
+
+from agents.alerting.store import INDICATOR_SQL
+from agents.indicators.queries import camera, citizen, dossier, health, security, sensor, sources
+from ioc_dash.queries import PARTS
+
+FAMILIES = (health, sources, security, camera, sensor, dossier, citizen)
+QUERIES = {f"{m.__name__.rsplit('.', 1)[1]}.{name}": value for m in FAMILIES
+           for name, value in vars(m).items() if name.isupper() and isinstance(value, str)}
+WALL_OWN = {"workers", "alerts", "drills", "soc_links"}  # not an indicator's: the wall's own queries
+
+
+def test_the_wall_and_the_engine_read_the_families_sql():
+    family_parts = [p for p in PARTS if p.name not in WALL_OWN]
+    assert len(family_parts) == 16
+    assert not [p.name for p in family_parts if p.sql not in QUERIES.values()]
+    assert set(INDICATOR_SQL.values()) <= set(QUERIES.values())
+    assert len(set(QUERIES.values())) == len(QUERIES)  # no query twice under two names
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_every_query_runs(db, name):
+    sql = QUERIES[name]
+    now = datetime.now(timezone.utc)
+    params = ({"window_s": 300, "systems": ["gis"], "month_start": now} if "%(" in sql
+              else (now, now) if "%s" in sql else None)
+    db.execute(sql, params).fetchall()
