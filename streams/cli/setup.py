@@ -32,7 +32,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_schemas(args: argparse.Namespace) -> int:
-    from streams.core.contracts.schemas import write_schemas
+    from streams.core.schemas import write_schemas
 
     out = settings_from(args).schemas_out
     paths = write_schemas(out)
