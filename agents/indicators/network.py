@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from agents.indicators.queries import network as queries
 from agents.indicators.tally import Tally
 from streams.core.contracts import Event
 from streams.core.contracts.network import Ipv6Check, LinkStatus
@@ -120,22 +121,10 @@ LOSSY = 0.02  # a link losing more than 2 % of its packets shows as lossy
 
 #: what a rule may watch on this family: indicator -> (meaning, SQL returning (entity, value))
 ALERT_INDICATORS: dict[str, tuple[str, str]] = {
-    "network.link_down": (
-        "network link: 1 when its poller reports it down, else 0",
-        "SELECT entity, CASE WHEN up THEN 0 ELSE 1 END::float8 FROM network_state WHERE kind = 'link'"),
-    "network.link_silent_s": (
-        "network link: seconds since its last poll",
-        "SELECT entity, extract(epoch FROM now() - last_seen)::float8 FROM network_state WHERE kind = 'link'"),
-    "network.packet_loss": (
-        "network link: average packet loss over the last 5 minutes (0–1)",
-        """SELECT link, sum(loss_sum) / nullif(sum(loss_n), 0) FROM network_window
-           WHERE time >= now() - interval '5 minutes' GROUP BY link"""),
-    "network.utilisation": (
-        "network link: highest utilisation over the last 5 minutes (0–1)",
-        """SELECT link, max(utilisation_max) FROM network_window
-           WHERE time >= now() - interval '5 minutes' GROUP BY link"""),
-    "network.ipv6_ready": (
-        "information system: 1 when it answers over IPv6 (AAAA record and reachable), else 0",
-        "SELECT entity, CASE WHEN aaaa AND reachable THEN 1 ELSE 0 END::float8 FROM network_state "
-        "WHERE kind = 'system'"),
+    "network.link_down": ("network link: 1 when its poller reports it down, else 0", queries.LINK_DOWN),
+    "network.link_silent_s": ("network link: seconds since its last poll", queries.LINK_SILENT_S),
+    "network.packet_loss": ("network link: average packet loss over the last 5 minutes (0–1)", queries.PACKET_LOSS),
+    "network.utilisation": ("network link: highest utilisation over the last 5 minutes (0–1)", queries.UTILISATION),
+    "network.ipv6_ready": ("information system: 1 when it answers over IPv6 (AAAA record and reachable), else 0",
+                           queries.IPV6_READY),
 }

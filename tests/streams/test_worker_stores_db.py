@@ -10,7 +10,7 @@ from streams.core.contracts.security import AuthFailure
 from streams.core.tables import SourceStats
 from streams.db.connect import AsyncPool
 
-SOURCE = "203.0.113.77"
+SOURCE = "203.0.113.201"  # an address no other test of the run uses (the database is shared)
 
 
 def failure(i: int, at: datetime) -> AuthFailure:
