@@ -23,6 +23,7 @@ from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, St
 from streams.core.windows import window_start
 
 WINDOW_S = 60
+LOSSY = 0.02  # a link losing more than 2 % of its packets shows as lossy
 LINK, SYSTEM = "link", "system"
 
 NETWORK_EVENT = RawTable(
@@ -115,9 +116,6 @@ def link_views(states: Sequence[dict[str, Any]], links: Sequence[Any], now: date
                     "reason": s.get("reason"), "last_seen": seen})
     order = {"down": 0, "silent": 1, "lossy": 2, "up": 3}
     return sorted(out, key=lambda v: (order[v["status"]], v["link"]))
-
-
-LOSSY = 0.02  # a link losing more than 2 % of its packets shows as lossy
 
 #: what a rule may watch on this family: indicator -> (meaning, SQL returning (entity, value))
 ALERT_INDICATORS: dict[str, tuple[str, str]] = {

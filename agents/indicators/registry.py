@@ -37,9 +37,7 @@ INDICATORS: dict[str, str] = {
     "source.rejected_share": "feed: share of events rejected over the last 5 minutes (0–1)",
 }
 
-#: indicators a family declares with its SQL (``Family.alerts``): indicator -> SQL giving (entity, value)
-FAMILY_SQL: dict[str, str] = {}
-for _family in FAMILIES:
-    if _family.alerts:
-        for _name, (_meaning, _sql) in _family.load("alerts").items():
-            INDICATORS[_name], FAMILY_SQL[_name] = _meaning, _sql
+#: indicators a family declares with its SQL (``Family.alerts``): indicator -> (meaning, SQL giving (entity, value))
+_DECLARED: dict[str, tuple[str, str]] = {name: pair for f in FAMILIES if f.alerts for name, pair in f.load("alerts").items()}
+INDICATORS.update({name: meaning for name, (meaning, _) in _DECLARED.items()})
+FAMILY_SQL: dict[str, str] = {name: sql for name, (_, sql) in _DECLARED.items()}
