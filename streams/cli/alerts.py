@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from streams.cli.common import command, group, stop_on_sigterm, with_settings
+from streams.cli.common import command, group, stop_on_sigterm
 from streams.core.clock import LOCAL_TZ
 from streams.core.errors import ConfigError
 
@@ -99,7 +99,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     def action(actions: argparse._SubParsersAction, name: str, fn, help_: str, *,
                logs: bool = False) -> argparse.ArgumentParser:
         """An action on the database; ``logs``: it logs, and takes --log-level."""
-        return command(actions, name, with_settings(fn, logs=logs), help_, db=True, log_level=logs)
+        return command(actions, name, fn, help_, db=True, log_level=logs)
 
     maintenance = group(sub, "maintenance", "maintenance windows: alerts stay quiet, uptime leaves them out")
     ma = action(maintenance, "add", cmd_maint_add,

@@ -2,8 +2,10 @@
 the settings they make, logging, and the stop of long-running commands.
 
 Each command group is a module of ``streams/cli`` with ``register(subparsers)``, which adds its
-commands; ``streams/cli/main.py`` calls it for every module of ``GROUPS``.  A command parses its
-options, makes ``Settings`` and calls the part that does the work.
+commands with ``command`` (or ``group`` and ``command``); ``streams/cli/main.py`` calls it for every
+module of ``GROUPS``.  A command is ``fn(args, settings)``: ``command`` makes ``Settings`` from its
+options and the ``IOC_*`` variables, sets up logging, and ``fn`` calls the part that does the work
+(``agents/``, ``simulators/``, ``ioc_dash/``): processes are assembled there, not here.
 """
 from __future__ import annotations
 
@@ -18,14 +20,16 @@ from pydantic import ValidationError
 from streams.core.errors import ConfigError
 from streams.core.settings import Settings
 
+Command = Callable[[argparse.Namespace, Settings], int]
 
-def command(sub: argparse._SubParsersAction, name: str, fn: Callable[[argparse.Namespace], int], help_: str, *,
+
+def command(sub: argparse._SubParsersAction, name: str, fn: Command, help_: str, *,
             kafka: bool = False, db: bool = False, log_level: bool = True,
             description: str | None = None) -> argparse.ArgumentParser:
-    """Subcommand ``name`` running ``fn(args)``, with the Kafka and database options it needs and
-    ``--log-level`` (unless ``log_level=False``)."""
+    """Subcommand ``name`` running ``fn(args, settings)``, with the Kafka and database options it
+    needs; with ``log_level`` (the default) it logs, and takes ``--log-level``."""
     p = sub.add_parser(name, help=help_, description=description or help_)
-    p.set_defaults(fn=fn)
+    p.set_defaults(fn=_with_settings(fn, logs=log_level))
     if kafka:
         option(p, "--bootstrap", "kafka_bootstrap", "Kafka bootstrap servers")
         option(p, "--topic-prefix", "topic_prefix", "topic name prefix")
@@ -65,8 +69,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise ConfigError(f"bad settings: {problems}") from None
 
 
-def with_settings(fn: Callable, logs: bool = False) -> Callable[[argparse.Namespace], int]:
-    """Adapt ``fn(args, settings)`` to a subcommand: settings from options and IOC_* variables."""
+def _with_settings(fn: Command, logs: bool) -> Callable[[argparse.Namespace], int]:
+    """``fn(args, settings)`` as a subcommand: settings from its options and the IOC_* variables."""
 
     def run(args: argparse.Namespace) -> int:
         settings = settings_from(args)
@@ -90,3 +94,5 @@ def setup_logging(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # kafka-python's (topics, record, replay) connection chatter only as warnings
+    logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import argparse
 
-from streams.cli.common import command, group, option, settings_from, setup_logging, stop_on_sigterm
+from streams.cli.common import command, group, option, stop_on_sigterm
+from streams.core.settings import Settings
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from agents.alerting.notify.runner import run_notifier
 
-    settings = settings_from(args)
-    setup_logging(settings)
     return run_notifier(settings, stop_on_sigterm())
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from agents.alerting.notify.oncall import load_oncall
 
-    settings = settings_from(args)
     oncall = load_oncall(settings.oncall_file, alertmanager_url=settings.alertmanager_url)
     print(f"{settings.oncall_file}: {len(oncall.receivers)} receivers, {len(oncall.levels)} levels")
     for i, level in enumerate(oncall.levels):

@@ -12,24 +12,21 @@ import subprocess
 import sys
 import time
 
-from streams.cli.common import command, option, settings_from, setup_logging
+from streams.cli.common import command, option
+from streams.core.settings import Settings
 
 log = logging.getLogger("ioc")
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from agents.worker.workers import run_worker
 
-    settings = settings_from(args)
-    setup_logging(settings)
     return run_worker(settings)
 
 
-def cmd_dash(args: argparse.Namespace) -> int:
+def cmd_dash(args: argparse.Namespace, settings: Settings) -> int:
     from ioc_dash.app import create_app
 
-    settings = settings_from(args)
-    setup_logging(settings)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per wall refresh
     app = create_app(settings)
     log.info("dashboard on http://%s:%s/", settings.dash_host, settings.dash_port)
@@ -37,9 +34,8 @@ def cmd_dash(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Run simulator, worker, alert engine, notifier, a local receiver and the wall until Ctrl-C."""
-    settings = settings_from(args)
     from streams.kafka.admin import create_topics
     from streams.db.migrate import migrate
 

@@ -3,38 +3,36 @@ from __future__ import annotations
 
 import argparse
 
-from streams.cli.common import command, group, option, settings_from
-from streams.core.settings import describe_settings
+from streams.cli.common import command, group, option
+from streams.core.settings import Settings, describe_settings
 
 
-def cmd_migrate(args: argparse.Namespace) -> int:
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from streams.db.migrate import migrate
 
-    settings = settings_from(args)
     applied = migrate(settings.dsn)
     print(f"migrate: {len(applied)} applied, schema up to date")
     return 0
 
 
-def cmd_topics(args: argparse.Namespace) -> int:
+def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
     from streams.kafka.admin import create_topics
 
-    settings = settings_from(args)
     topics = create_topics(settings)
     print(f"topics: {len(topics)} present ({', '.join(sorted(topics))})")
     return 0
 
 
-def cmd_settings(args: argparse.Namespace) -> int:
+def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
     for env, default, desc in describe_settings():
         print(f"{env:28} {default:42} {desc}")
     return 0
 
 
-def cmd_schemas(args: argparse.Namespace) -> int:
+def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
     from streams.core.schemas import write_schemas
 
-    out = settings_from(args).schemas_out
+    out = settings.schemas_out
     paths = write_schemas(out)
     print(f"schemas: {len(paths)} written to {out} ({', '.join(p.name for p in paths)})")
     return 0

@@ -17,7 +17,7 @@ import getpass
 import os
 import sys
 
-from streams.cli.common import command, group, option, with_settings
+from streams.cli.common import command, group, option
 from streams.core.errors import AuthError
 
 ROLES = ("viewer", "operator", "admin")
@@ -138,7 +138,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     def action(parent, name: str, fn, help_: str, *, name_arg: bool = True, password: bool = False,
                role: bool = False) -> argparse.ArgumentParser:
-        p = command(parent, name, with_settings(fn), help_, db=True, log_level=False)
+        p = command(parent, name, fn, help_, db=True, log_level=False)
         if name_arg:
             p.add_argument("--name", required=True, help="user (or token) name: 2-64 of a-z 0-9 . _ @ -")
         if role:
