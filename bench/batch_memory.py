@@ -17,19 +17,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-
 from bench.env import BenchEnv, start_stack
 from bench.feed import package, simulate_pool
 from bench.kafka_io import Ids, Producer
 from bench.procs import Proc, rss_mib
 from streams.core.geography import load_province
 from streams.core.topics import topic_name
+from streams.db.connect import Connection, connect
 
 UNCAPPED = 1_000_000_000
 
 
-def _accepted(conn: psycopg.Connection) -> int:
+def _accepted(conn: Connection) -> int:
     return conn.execute("SELECT coalesce(sum(accepted), 0)::bigint FROM source_window").fetchone()[0]
 
 
@@ -50,7 +49,7 @@ def run(events: int, caps: list[int], max_array: int, log=print) -> list[dict]:
     work = Path(tempfile.mkdtemp(prefix="ioc-bench-mem-"))
     try:
         env.create_database()
-        conn = psycopg.connect(env.dsn, autocommit=True)  # polled every 0.2 s: one connection
+        conn = connect(env.dsn, what="benchmark database", role="bench", autocommit=True)  # polled every 0.2 s
         province = load_province(env.base.province_file)
         templates = package(simulate_pool(province, 20_000), batched=True, max_batch=max_array)
         templates = [t for t in templates if t.batched] or templates  # arrays only: the worst case

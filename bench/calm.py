@@ -20,11 +20,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
 
 from streams.core.settings import Settings
 from streams.core.clock import utcnow
+from streams.db.connect import Connection, connect
 from tests.support import settings_env
 
 ADMIN_DSN = os.environ.get("IOC_BENCH_ADMIN_DSN", "postgresql://ioc@127.0.0.1:5433/postgres")
@@ -36,7 +35,7 @@ def _start(settings: Settings, workdir: Path, name: str, *args: str) -> subproce
                             stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
 
 
-def offline_now(conn: psycopg.Connection, province: Any) -> int:
+def offline_now(conn: Connection, province: Any) -> int:
     """Cameras the alert engine (and the wall) would call offline now."""
     from agents.alerting.derived import camera_values
 
@@ -45,7 +44,7 @@ def offline_now(conn: psycopg.Connection, province: Any) -> int:
     return sum(1 for v in values.values() if v)
 
 
-def alert_table(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def alert_table(conn: Connection) -> list[dict[str, Any]]:
     return conn.execute(
         """SELECT rule, severity, count(*) AS pending, count(fired_at) AS firing,
                   count(*) FILTER (WHERE state = 'cancelled') AS cancelled,
@@ -53,7 +52,7 @@ def alert_table(conn: psycopg.Connection) -> list[dict[str, Any]]:
            FROM alert GROUP BY rule, severity ORDER BY rule, severity""").fetchall()
 
 
-def finding_table(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def finding_table(conn: Connection) -> list[dict[str, Any]]:
     return conn.execute(
         """SELECT kind, severity, count(*) AS rows, count(DISTINCT (subject, target)) AS distinct_subjects
            FROM security_finding GROUP BY kind, severity ORDER BY kind, severity""").fetchall()
@@ -101,7 +100,7 @@ def _run(settings: Settings, dbname: str, minutes: float, rate: float) -> dict[s
     offline: list[int] = []
     print(f"calm: {minutes:g} min at {rate:g} events/s, database {dbname}, logs in {workdir}", flush=True)
     try:
-        with psycopg.connect(settings.dsn, autocommit=True, row_factory=dict_row) as conn:
+        with connect(settings.dsn, what="calm-hour database", role="bench", autocommit=True, dict_rows=True) as conn:
             end = time.monotonic() + minutes * 60
             while time.monotonic() < end:
                 for p in procs:

@@ -8,10 +8,11 @@ import uuid
 from importlib import metadata
 from pathlib import Path
 
-import psycopg
 from pydantic import SecretStr
 
 from streams.kafka.admin import create_topics, delete_topics
+from streams.core.errors import IOCError
+from streams.db.connect import connect
 from streams.db.scratch import create_database, drop_database, sibling_dsn
 from streams.core.settings import Settings
 from streams.core.topics import FEEDS, all_topics, topic_name
@@ -99,11 +100,11 @@ def describe_machine(dsn: str) -> dict:
     mem_kib = _first("/proc/meminfo", "MemTotal")
     pg = ts = None
     try:
-        with psycopg.connect(dsn) as conn:
+        with connect(dsn, what="database not reachable", role="bench") as conn:
             pg = conn.execute("SHOW server_version").fetchone()[0]
             row = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
             ts = row[0] if row else None
-    except psycopg.Error:
+    except IOCError:  # the report says unknown
         pass
     kafka = None
     pom = ROOT / "deploy" / "kafka" / "pom.xml"

@@ -91,6 +91,25 @@ wait_ready() { # name pid ready-function log url t0: until ready, failing when t
   done
   say "$name ready on $url (pid $pid, $((SECONDS - t0)) s)"
 }
+
+start_daemon() { # name dir port port-variable url pid-function ready-function reload -- command…: a process of
+  # ours in dir (its log dir/name.log, pid dir/name.pid); a running one is sent SIGHUP when reload is set
+  local name=$1 dir=$2 port=$3 portvar=$4 url=$5 pidfn=$6 readyfn=$7 reload=$8 pid t0=$SECONDS
+  shift 9
+  if pid=$("$pidfn"); then
+    if [[ -n $reload ]]; then say "$name: config (re)loaded (pid $pid)"; kill -HUP "$pid"; fi
+    if "$readyfn"; then say "$name already running (pid $pid, $url)"; return 0; fi
+    say "$name (pid $pid) is still starting; waiting"
+  else
+    if port_open "$port"; then die "127.0.0.1:$port is used by another process" "find it: ss -ltnp 'sport = :$port'; stop it or set $portvar"; fi
+    say "starting $name on $url"
+    (cd "$dir" && exec setsid nohup "$@" >>"$dir/$name.log" 2>&1 </dev/null) &
+    pid=$!
+    echo "$pid" >"$dir/$name.pid"
+  fi
+  wait_ready "$name" "$pid" "$readyfn" "$dir/$name.log" "$url" "$t0"
+}
+
 need_root() { ((EUID == 0)) || die "$1 needs root" "run: sudo deploy/stack.sh $CMD $TARGET"; }
 
 APT_UPDATED=
@@ -364,23 +383,11 @@ am_render() { # our config, with the webhook URL from IOC_ALERTMANAGER_WEBHOOK_U
 start_alertmanager() {
   install_alertmanager
   mkdir -p "$AMDIR/data"
-  local pid t0=$SECONDS
   am_render
-  if pid=$(am_pid); then
-    if [[ -n $AM_CHANGED ]]; then say "alertmanager config changed; reloading (pid $pid)"; kill -HUP "$pid"; fi
-    if am_ready; then say "alertmanager already running (pid $pid, $AM_URL)"; return 0; fi
-    say "alertmanager (pid $pid) is still starting; waiting"
-  else
-    if port_open "$AM_PORT"; then die "127.0.0.1:$AM_PORT is used by another process" "find it: ss -ltnp 'sport = :$AM_PORT'; stop it or set IOC_ALERTMANAGER_PORT"; fi
-    say "starting alertmanager on $AM_URL"
-    # No cluster: a single local instance (--cluster.listen-address= turns gossip off).
-    (cd "$AMDIR" && exec setsid nohup prometheus-alertmanager --config.file="$AMDIR/alertmanager.yml" \
-      --storage.path="$AMDIR/data" --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= \
-      --log.level=info >>"$AMDIR/alertmanager.log" 2>&1 </dev/null) &
-    pid=$!
-    echo "$pid" >"$AMDIR/alertmanager.pid"
-  fi
-  wait_ready alertmanager "$pid" am_ready "$AMDIR/alertmanager.log" "$AM_URL" "$t0"
+  # No cluster: a single local instance (--cluster.listen-address= turns gossip off).
+  start_daemon alertmanager "$AMDIR" "$AM_PORT" IOC_ALERTMANAGER_PORT "$AM_URL" am_pid am_ready "$AM_CHANGED" -- \
+    prometheus-alertmanager --config.file="$AMDIR/alertmanager.yml" --storage.path="$AMDIR/data" \
+    --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= --log.level=info
 }
 
 stop_alertmanager() { stop_service alertmanager am_pid "$AMDIR/alertmanager.pid" 10; }
@@ -418,22 +425,11 @@ prom_render() { # the local config; promtool checks it together with the rule fi
 start_prometheus() {
   install_prometheus
   mkdir -p "$PROMDIR/data"
-  local pid t0=$SECONDS
   prom_render
-  if pid=$(prom_pid); then
-    kill -HUP "$pid"  # re-reads its config and the rule files, which may have changed
-    if prom_ready; then say "prometheus already running (pid $pid, $PROM_URL)"; return 0; fi
-    say "prometheus (pid $pid) is still starting; waiting"
-  else
-    if port_open "$PROM_PORT"; then die "127.0.0.1:$PROM_PORT is used by another process" "find it: ss -ltnp 'sport = :$PROM_PORT'; stop it or set IOC_PROMETHEUS_PORT"; fi
-    say "starting prometheus on $PROM_URL"
-    (cd "$PROMDIR" && exec setsid nohup prometheus --config.file="$PROMDIR/prometheus.yml" \
-      --storage.tsdb.path="$PROMDIR/data" --storage.tsdb.retention.time=7d \
-      --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=info >>"$PROMDIR/prometheus.log" 2>&1 </dev/null) &
-    pid=$!
-    echo "$pid" >"$PROMDIR/prometheus.pid"
-  fi
-  wait_ready prometheus "$pid" prom_ready "$PROMDIR/prometheus.log" "$PROM_URL" "$t0"
+  # a running one re-reads its config and the rule files, which may have changed
+  start_daemon prometheus "$PROMDIR" "$PROM_PORT" IOC_PROMETHEUS_PORT "$PROM_URL" prom_pid prom_ready 1 -- \
+    prometheus --config.file="$PROMDIR/prometheus.yml" --storage.tsdb.path="$PROMDIR/data" \
+    --storage.tsdb.retention.time=7d --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=info
 }
 
 stop_prometheus() { stop_service prometheus prom_pid "$PROMDIR/prometheus.pid" 20; }
