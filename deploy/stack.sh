@@ -92,6 +92,16 @@ wait_ready() { # name pid ready-function log url t0: until ready, failing when t
   say "$name ready on $url (pid $pid, $((SECONDS - t0)) s)"
 }
 
+CONFIG_CHANGED=
+adopt_config() { # new target problem fix -- checker…: the checker must accept new (its output in
+  # check-config.log beside target); new replaces target when they differ, and CONFIG_CHANGED says so
+  local new=$1 target=$2 problem=$3 fix=$4 log; log=$(dirname "$2")/check-config.log
+  shift 5
+  "$@" >"$log" 2>&1 || fail_log "$log" "$problem" "$fix"
+  CONFIG_CHANGED=
+  if cmp -s "$new" "$target"; then rm -f "$new"; else mv "$new" "$target"; CONFIG_CHANGED=1; fi
+}
+
 start_daemon() { # name dir port port-variable url pid-function ready-function reload -- command…: a process of
   # ours in dir (its log dir/name.log, pid dir/name.pid); a running one is sent SIGHUP when reload is set
   local name=$1 dir=$2 port=$3 portvar=$4 url=$5 pidfn=$6 readyfn=$7 reload=$8 pid t0=$SECONDS
@@ -374,10 +384,9 @@ am_render() { # our config, with the webhook URL from IOC_ALERTMANAGER_WEBHOOK_U
   else
     cp "$DEPLOY/alertmanager/alertmanager.yml" "$tmp"
   fi
-  amtool check-config "$tmp" >"$AMDIR/check-config.log" 2>&1 ||
-    fail_log "$AMDIR/check-config.log" "alertmanager config is invalid" "fix deploy/alertmanager/alertmanager.yml"
-  AM_CHANGED=
-  if cmp -s "$tmp" "$AMDIR/alertmanager.yml"; then rm -f "$tmp"; else mv "$tmp" "$AMDIR/alertmanager.yml"; AM_CHANGED=1; fi
+  adopt_config "$tmp" "$AMDIR/alertmanager.yml" "alertmanager config is invalid" \
+    "fix deploy/alertmanager/alertmanager.yml" -- amtool check-config "$tmp"
+  AM_CHANGED=$CONFIG_CHANGED
 }
 
 start_alertmanager() {
@@ -416,10 +425,9 @@ PROM_CHANGED=
 prom_render() { # the local config; promtool checks it together with the rule files it names
   local tmp=$PROMDIR/prometheus.yml.new
   render "$DEPLOY/prometheus/local.yml.in" "$tmp" RULES_DIR="$DEPLOY/prometheus/rules" AM_PORT="$AM_PORT" PROM_PORT="$PROM_PORT"
-  promtool check config "$tmp" >"$PROMDIR/check-config.log" 2>&1 ||
-    fail_log "$PROMDIR/check-config.log" "prometheus config or rules are invalid" "fix deploy/prometheus/local.yml.in or deploy/prometheus/rules/"
-  PROM_CHANGED=
-  if cmp -s "$tmp" "$PROMDIR/prometheus.yml"; then rm -f "$tmp"; else mv "$tmp" "$PROMDIR/prometheus.yml"; PROM_CHANGED=1; fi
+  adopt_config "$tmp" "$PROMDIR/prometheus.yml" "prometheus config or rules are invalid" \
+    "fix deploy/prometheus/local.yml.in or deploy/prometheus/rules/" -- promtool check config "$tmp"
+  PROM_CHANGED=$CONFIG_CHANGED
 }
 
 start_prometheus() {

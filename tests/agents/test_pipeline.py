@@ -131,15 +131,22 @@ async def test_database_outage_holds_the_batch_and_retries_with_backoff():
     assert h.metric("ioc_sink_up") == 1
 
 
-class PickySink(MemorySink):
+class FailsOnP2(MemorySink):
+    """A sink that raises ``exc`` for every batch holding the event ``p2``: ``SinkError`` is the database
+    refusing it, another exception a bug of the code on it."""
+
+    def __init__(self, exc: Exception) -> None:
+        super().__init__()
+        self.exc = exc
+
     async def write(self, spec, events, stats):
         if any(e.id == "p2" for e in events):
-            raise SinkError("value out of range", table="health_event")
+            raise self.exc
         return await super().write(spec, events, stats)
 
 
 async def test_an_event_the_database_refuses_is_dead_lettered_alone():
-    h = Harness(PickySink())
+    h = Harness(FailsOnP2(SinkError("value out of range", table="health_event")))
     out = await h.pipeline.process([msg([probe(1), probe(2), probe(3)])])
     assert out.fresh == 2
     assert [d.reason for d in h.dead] == ["sink_rejected"]
@@ -177,17 +184,8 @@ async def test_a_message_the_decoder_fails_on_is_dead_lettered_and_its_neighbour
     assert h.metric("ioc_dead_letters_total", topic="ioc.health", reason="internal_error") == 1
 
 
-class BuggySink(MemorySink):
-    """A sink with a bug on one event: not a database error, an exception of the code."""
-
-    async def write(self, spec, events, stats):
-        if any(e.id == "p2" for e in events):
-            raise TypeError("unsupported operand type(s)")
-        return await super().write(spec, events, stats)
-
-
 async def test_an_event_the_writer_fails_on_is_dead_lettered_alone():
-    h = Harness(BuggySink())
+    h = Harness(FailsOnP2(TypeError("unsupported operand type(s)")))
     out = await h.pipeline.process([msg([probe(1), probe(2), probe(3)])])
     assert out.fresh == 2
     assert [d.reason for d in h.dead] == ["internal_error"]
