@@ -17,11 +17,11 @@ from typing import Any
 
 from simulators.base import Event, iso
 from simulators.common import count, local_hour, night_factor, point, traffic_factor, within
+from simulators.links import LinkOutages, seed_of
 from streams.core.geography import Camera, Province
 
 FORCED = ("offline", "flapping", "tamper", "signal_loss", "intrusion")
 OFFLINE_PER_HOUR = 0.01  # per camera
-LINK_DOWN_PER_HOUR = 0.005  # per network link
 FLAP_PER_HOUR = 0.002
 TAMPER_PER_HOUR = 0.002
 DARK_SHARE = 0.04  # cameras whose infrared has failed
@@ -73,10 +73,14 @@ class CameraSimulator:
     #: forces that set a camera's state: a drill shares them with other processes' camera simulators
     shared_conditions = frozenset({"offline", "flapping", "tamper", "signal_loss"})
 
+    #: built on the province's shared link outages (``simulators/links.py``) by ``build_simulators``
+    shares_links = True
+
     def __init__(self, province: Province, rng: random.Random, *, incidents: bool = True,
-                 heartbeat_s: float | None = None) -> None:
+                 heartbeat_s: float | None = None, links: LinkOutages | None = None) -> None:
         """``heartbeat_s`` makes every camera beat at that interval instead of its declared one
-        (a denser feed for tests); by default each beats as the province file says."""
+        (a denser feed for tests); by default each beats as the province file says.  ``links``: the
+        outages the network simulator reports too (by default a schedule of its own)."""
         if not province.cameras:
             raise ValueError("the province file lists no cameras")
         self.rng = rng
@@ -84,8 +88,7 @@ class CameraSimulator:
         self.heartbeat_s = heartbeat_s
         self.states = {c.code: CamState(c, point(c.lon, c.lat), ir_broken=rng.random() < DARK_SHARE)
                        for c in province.cameras}
-        self.links = {n.code: None for n in province.networks}  # link -> down until
-        self.link_forced: dict[str, bool] = {}
+        self.links = links or LinkOutages(province, seed_of(rng), incidents=incidents)
         self.intrusions: dict[str, float] = {}  # forced target -> new intrusion tracks per second
         self._tracks: list[tuple[datetime, int, Track]] = []
         self._seq = 0
@@ -110,8 +113,8 @@ class CameraSimulator:
             return
         if condition is None:
             self.intrusions.pop(target, None)
-        if target in self.links and condition in ("offline", None):  # a link outage takes its cameras down
-            self.link_forced[target] = condition == "offline"
+        if target in self.links.parents and condition in ("offline", None):  # a link outage takes its cameras down
+            self.links.force(target, condition == "offline")
             if condition == "offline":
                 return
         for st in cams:
@@ -122,8 +125,7 @@ class CameraSimulator:
 
     # -- health -----------------------------------------------------------------------------
     def _status(self, st: CamState, now: datetime) -> tuple[str, str | None]:
-        link = st.cam.parent
-        if self.link_forced.get(link) or (self.links.get(link) or now) > now:
+        if self.links.why_down(st.cam.parent, now) is not None:
             return "offline", "network link down"
         if st.forced == "offline" or (st.down_until and st.down_until > now):
             return "offline", "no response to ping"
@@ -136,9 +138,6 @@ class CameraSimulator:
 
     def _evolve(self, now: datetime, dt: float) -> None:
         rng, p = self.rng, dt / 3600
-        for link in self.links:
-            if rng.random() < LINK_DOWN_PER_HOUR * p:
-                self.links[link] = now + timedelta(minutes=rng.uniform(5, 30))
         for st in self.states.values():
             r = rng.random()
             if r < OFFLINE_PER_HOUR * p:

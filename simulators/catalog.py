@@ -11,6 +11,7 @@ import random
 from collections.abc import Sequence
 
 from simulators.base import Simulator
+from simulators.links import LinkOutages, seed_of
 from streams.core.families import FAMILIES as DECLARED
 from streams.core.geography import Province
 
@@ -24,5 +25,12 @@ def build_simulators(province: Province, rng: random.Random, families: Sequence[
         from streams.core.errors import ConfigError
 
         raise ConfigError(f"unknown feed families {unknown}; known: {', '.join(FAMILIES)}")
+    # one network for the families that see it, cut by the seed alone: a process simulating other
+    # families with the same seed cuts the same links at the same times
+    links = LinkOutages(province, seed_of(rng))
     # one child generator per family, so adding a family does not change another's feed
-    return [FAMILIES[n](province, random.Random(f"{rng.random()}:{n}")) for n in names]
+    return [_build(FAMILIES[n], province, random.Random(f"{rng.random()}:{n}"), links) for n in names]
+
+
+def _build(cls: type, province: Province, rng: random.Random, links: LinkOutages) -> Simulator:
+    return cls(province, rng, links=links) if getattr(cls, "shares_links", False) else cls(province, rng)

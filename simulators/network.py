@@ -2,7 +2,8 @@
 IPv6 checks of every system every five minutes.
 
 A link is up unless cut (a rare background outage, or a drill's ``down``): then it and every link
-below it (the province file's ``parent``) report down, as a poller behind the cut would see them.
+below it (the province file's ``parent``) report down, as a poller behind the cut would see them;
+the cuts are the ones the camera simulator's cameras go dark by (``simulators/links.py``).
 Utilisation follows office hours; loss and latency are small and grow with depth and load, and a
 drill can make a link ``lossy`` or ``congested``.  Most systems are IPv6-ready; the others lack an
 AAAA record or do not answer over IPv6, fixed for the run by the seed.
@@ -15,11 +16,11 @@ from datetime import datetime, timedelta
 
 from simulators.base import Event, iso
 from simulators.common import traffic_factor
+from simulators.links import LinkOutages, seed_of
 from streams.core.geography import Network, Province
 
 POLL_S = 60.0
 IPV6_CHECK_S = 300.0
-CUTS_PER_HOUR = 0.003  # background fibre cuts or power losses per link
 IPV6_READY_SHARE = 0.75
 CONDITIONS = ("down", "lossy", "congested")
 
@@ -29,7 +30,6 @@ class LinkState:
     net: Network
     depth: int  # hops below the data centre
     capacity_mbps: float
-    cut_until: datetime | None = None
     forced: str | None = None
     due: datetime | None = None
 
@@ -40,11 +40,15 @@ class NetworkSimulator:
     #: states a drill's force sets, followed by other processes' background (simulators/drills/shared.py)
     shared_conditions = frozenset(CONDITIONS)
 
-    def __init__(self, province: Province, rng: random.Random, *, incidents: bool = True) -> None:
+    #: built on the province's shared link outages (``simulators/links.py``) by ``build_simulators``
+    shares_links = True
+
+    def __init__(self, province: Province, rng: random.Random, *, incidents: bool = True,
+                 links: LinkOutages | None = None) -> None:
         if not province.networks:
             raise ValueError("the province file lists no networks")
         self.rng = rng
-        self.incidents = incidents
+        self.outages = links or LinkOutages(province, seed_of(rng), incidents=incidents)
         parents = {n.code: n.parent for n in province.networks}
         self.links = {n.code: LinkState(n, _depth(n.code, parents), rng.choice((100.0, 200.0, 1000.0)))
                       for n in province.networks}
@@ -57,28 +61,17 @@ class NetworkSimulator:
             raise ValueError(f"unknown condition {condition!r}; known: {', '.join(CONDITIONS)}")
         if target not in self.links:
             raise ValueError(f"unknown link {target!r}; known: {', '.join(self.links)}")
+        self.outages.force(target, condition == "down")
         self.links[target].forced = condition
 
     def key_of(self, event: Event) -> str:
         return event.get("link") or event["system"]
 
     # -- the links ----------------------------------------------------------------------------
-    def _cut(self, code: str, now: datetime) -> str | None:
-        """Why a link is down now (its own cut, or one above it), or None when it is up."""
-        seen: set[str] = set()
-        at: str | None = code
-        while at in self.links and at not in seen:
-            st = self.links[at]
-            if st.forced == "down" or (st.cut_until and st.cut_until > now):
-                return "loss of signal" if at == code else f"upstream {at} down"
-            seen.add(at)
-            at = st.net.parent
-        return None
-
     def _poll(self, st: LinkState, at: datetime) -> Event:
         ev: Event = {"id": f"{st.net.code}:poll:{at.strftime('%Y%m%dT%H%M%S')}Z", "type": "LinkStatus",
                      "link": st.net.code, "dateObserved": iso(at), "capacity_mbps": st.capacity_mbps}
-        reason = self._cut(st.net.code, at)
+        reason = self.outages.why_down(st.net.code, at)
         if reason is not None:
             return {**ev, "up": False, "packet_loss": 1.0, "reason": reason}
         load = 0.08 + 0.45 * traffic_factor(at) * self.rng.uniform(0.7, 1.1)
@@ -91,15 +84,7 @@ class NetworkSimulator:
         return {**ev, "up": True, "utilisation": round(min(1.0, load), 4), "packet_loss": round(min(1.0, loss), 4),
                 "latency_ms": round(latency, 2)}
 
-    def _evolve(self, now: datetime, dt: float) -> None:
-        if not self.incidents:
-            return
-        for st in self.links.values():
-            if (st.cut_until is None or st.cut_until <= now) and self.rng.random() < CUTS_PER_HOUR * dt / 3600:
-                st.cut_until = now + timedelta(minutes=self.rng.uniform(5, 45))
-
     def tick(self, now: datetime, dt: float, n: int) -> list[Event]:
-        self._evolve(now, dt)
         events: list[Event] = []
         step = timedelta(seconds=POLL_S)
         for st in self.links.values():
