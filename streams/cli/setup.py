@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from streams.cli.common import command, group, option
-from streams.core.settings import Settings, describe_settings
+from streams.core.settings import Settings, describe_settings, settings_in_effect
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -24,8 +24,13 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
-    for env, default, desc in describe_settings():
-        print(f"{env:28} {default:42} {desc}")
+    if args.defaults:
+        for env, default, desc in describe_settings():
+            print(f"{env:32} {default:42} {desc}")
+        return 0
+    print("# the values in effect here; * set by an IOC_* variable (secrets shown as (secret))")
+    for env, value, changed, desc in settings_in_effect(settings):
+        print(f"{'*' if changed else ' '} {env:32} {value:42} {desc}")
     return 0
 
 
@@ -47,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                  kafka=True, log_level=False)
     option(tc, "--partitions", "topic_partitions", "partitions per feed topic", type=int)
 
-    command(sub, "settings", cmd_settings, "list every IOC_* setting with its default")
+    st = command(sub, "settings", cmd_settings, "list every IOC_* setting with the value in effect")
+    st.add_argument("--defaults", action="store_true", help="the defaults instead of the values in effect")
 
     sc = command(sub, "schemas", cmd_schemas, "write the JSON Schema of every feed family", log_level=False,
                  description="write <family>.schema.json for every feed family (one event or an array)")

@@ -11,6 +11,8 @@ secret volumes and systemd credentials (``LoadCredential=``, ``%d/…``).  Setti
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -268,6 +270,38 @@ class Settings(BaseSettings):
                 continue
             env[f"IOC_{name.upper()}"] = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
         return env
+
+
+_URL_PASSWORD = re.compile(r"://([^:/@]*):[^@]*@")
+_QUERY_PASSWORD = re.compile(r"([?&](?:password|sslpassword)=)[^&]*")
+
+
+def _shown(value: Any, *, secret: bool) -> str:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+        if secret and value:  # a URL keeps all but its password
+            if "://" not in value:
+                return "(secret)"
+            return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"://\1:***@", value))
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
+
+
+def _plain(value: Any) -> Any:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def settings_in_effect(settings: Settings) -> list[tuple[str, str, bool, str]]:
+    """(variable, value, set, description) for every setting: the value ``settings`` holds (a secret
+    shown as ``(secret)``), and whether it differs from the default (set by a variable or an option)."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        value = getattr(settings, name)
+        rows.append((f"IOC_{name.upper()}", _shown(value, secret=True), _plain(value) != _plain(default),
+                     field.description or ""))
+    return rows
 
 
 def describe_settings() -> list[tuple[str, str, str]]:

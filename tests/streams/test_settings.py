@@ -82,3 +82,16 @@ def test_schemas_go_where_the_setting_says(monkeypatch, tmp_path, capsys):
     assert main(["schemas"]) == 0
     assert (tmp_path / "from-env" / "camera.schema.json").exists()
     assert f"written to {tmp_path / 'from-env'}" in capsys.readouterr().out
+
+
+def test_the_values_in_effect_say_what_was_set_and_hide_passwords(monkeypatch):
+    from streams.core.settings import settings_in_effect
+
+    monkeypatch.setenv("IOC_SIM_RATE", "50")
+    monkeypatch.setenv("IOC_DATABASE_URL", "postgresql://ioc:hunter2@db:5433/ioc?sslmode=require&password=x9")
+    monkeypatch.setenv("IOC_WEBHOOK_SECRET", "k3y")
+    rows = {env: (value, changed) for env, value, changed, _ in settings_in_effect(Settings())}
+    assert rows["IOC_SIM_RATE"] == ("50.0", True)
+    assert rows["IOC_DATABASE_URL"] == ("postgresql://ioc:***@db:5433/ioc?sslmode=require&password=***", True)
+    assert rows["IOC_WEBHOOK_SECRET"] == ("(secret)", True)
+    assert rows["IOC_FUTURE_TOLERANCE_S"] == ("300.0", False)  # 300 and 300.0 are the same value
