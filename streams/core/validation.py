@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-import msgspec
 from pydantic import ValidationError
 
 from streams.core.clock import utcnow
@@ -104,6 +103,11 @@ class Decoder:
                 )
             )
             return out
+        now = self.clock()
+        fast = self._whole(raw, now)
+        if fast is not None:
+            out.events = fast
+            return out
         try:
             doc = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -119,28 +123,34 @@ class Decoder:
                     )
                 )
                 return out
-            items = doc
+            items = list(enumerate(doc))
             whole = False
         else:
-            items = [doc]
+            items = [(None, doc)]
             whole = True
-        now = self.clock()
-        shapes = self.adapter.shapes(items) or [None] * len(items)
-        for index, (item, shape) in enumerate(zip(items, shapes)):
+        for index, item in items:
             try:
-                out.events.append(self.check(item, now, shape))
+                out.events.append(self.check(item, now))
             except _Reject as rej:
-                out.rejected.append(Rejected(rej.reason, rej.detail, raw if whole else orjson.dumps(item),
-                                             None if whole else index))
+                out.rejected.append(Rejected(rej.reason, rej.detail, raw if whole else orjson.dumps(item), index))
         return out
 
-    def check(self, item: Any, now: datetime, decoded: msgspec.Struct | None = None) -> Event:
-        """The event of one JSON value (``decoded``: its msgspec struct, when the message's was read
-        whole), or ``_Reject`` with the reason."""
+    def _whole(self, raw: bytes, now: datetime) -> list[Event] | None:
+        """Every event of a message decoded in one msgspec call, or None when any element needs the
+        element-by-element path (it is refused, or pydantic must decide on it)."""
+        decoded = self.adapter.decode(raw)
+        if decoded is None or len(decoded) > self.limits.max_events_per_message:
+            return None
+        try:
+            return [self.admit(self.adapter.validate_python(struct), now) for struct in decoded]
+        except Exception:  # noqa: BLE001 (the element-by-element path gives each its reason)
+            return None
+
+    def check(self, item: Any, now: datetime) -> Event:
         if not isinstance(item, dict):
             raise _Reject("not_an_object", f"expected a JSON object, got {type(item).__name__}")
         try:
-            event: Event = self.adapter.validate_python(item, decoded)
+            event: Event = self.adapter.validate_python(item)
         except ValidationError as exc:
             reason = "unknown_type" if any(e["type"] == "union_tag_invalid" for e in exc.errors()) else "invalid"
             if any(e["type"] == "union_tag_not_found" for e in exc.errors()):
@@ -149,6 +159,10 @@ class Decoder:
         except Exception as exc:  # a contract's own bug must not make one event stop the worker
             log.warning("validation of a %s event failed unexpectedly: %r", self.family, exc)
             raise _Reject("invalid", f"validation failed: {type(exc).__name__}: {str(exc)[:200]}") from None
+        return self.admit(event, now)
+
+    def admit(self, event: Event, now: datetime) -> Event:
+        """The event if its time and place are possible, else ``_Reject``."""
         ts = event.event_time
         if ts > now + self.limits.future_tolerance:
             raise _Reject("future_timestamp", f"{event.time_field} {ts.isoformat()} is ahead of now {now.isoformat()}")

@@ -34,13 +34,12 @@ import orjson
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Strict, StringConstraints, TypeAdapter
 from pydantic.fields import FieldInfo
 
-#: what a post-check receives: the decoded value and the JSON value it came from
-Post = Callable[[Any, Any], Any]
-
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # msgspec's bounds; pydantic decides beyond them
 FLOAT_MAX = sys.float_info.max  # finite: NaN and infinities fail the bounds
-_LONG_FRACTION = re.compile(r"\.\d{7}")  # pydantic truncates past microseconds, msgspec rounds
-_MISSING = object()
+#: timestamps past microseconds: pydantic truncates them, msgspec rounds
+_LONG_FRACTION = re.compile(r"[0-9]:[0-9]{2}\.[0-9]{7}")
+_LONG_FRACTION_BYTES = re.compile(_LONG_FRACTION.pattern.encode())
+_SEVEN_DECIMALS = re.compile(rb"\.[0-9]{7}")  # a quick first look: most messages have none
 _NUMBER_BOUNDS = {at.Ge: "ge", at.Gt: "gt", at.Le: "le", at.Lt: "lt"}
 _CONFIG = {"extra": {"ignore", "forbid"}, "frozen": {True, False}, "strict": {True}, "allow_inf_nan": {False},
            "str_strip_whitespace": {True, False}, "title": None}
@@ -55,58 +54,46 @@ class Refused(ValueError):
     """The fast path cannot vouch for a value: pydantic decides."""
 
 
-# --- post-checks on decoded values --------------------------------------------------------------------
+def long_fraction_in(raw: bytes) -> bool:
+    """Whether a JSON message may hold a timestamp with more than six decimals."""
+    return _SEVEN_DECIMALS.search(raw) is not None and _LONG_FRACTION_BYTES.search(raw) is not None
 
 
-def _stripped(value: str, source: Any) -> str:
-    """pydantic strips text before its checks: text that stripping would change goes to pydantic."""
-    if value.strip() is not value:
-        raise Refused
-    return value
+def long_fraction(value: Any) -> bool:
+    """Whether a JSON value holds a timestamp with more than six decimals (pydantic truncates them)."""
+    if isinstance(value, str):
+        return "." in value and _LONG_FRACTION.search(value) is not None
+    if isinstance(value, dict):
+        return any(map(long_fraction, value.values()))
+    if isinstance(value, list):
+        return any(map(long_fraction, value))
+    return False
 
 
-def _aware_time(value: datetime, source: Any) -> datetime:
-    if source.__class__ is str and "." in source and _LONG_FRACTION.search(source):
-        raise Refused
-    return value
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What runs in Python on a decoded value: pydantic's strip check, then its after-validators,
+    then ``post`` (the elements of a list, a nested model)."""
+
+    strip: bool = False
+    afters: tuple[Callable[[Any], Any], ...] = ()
+    post: Callable[[Any], Any] | None = None
+
+    def __call__(self, value: Any) -> Any:
+        if self.strip and value.strip() is not value:
+            raise Refused
+        for after in self.afters:
+            value = after(value)
+        return value if self.post is None else self.post(value)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.strip or self.afters or self.post)
 
 
-def _chain(*posts: Post | None) -> Post | None:
-    posts = tuple(p for p in posts if p is not None)
-    if not posts:
-        return None
-    if len(posts) == 1:
-        return posts[0]
-
-    def chained(value: Any, source: Any) -> Any:
-        for post in posts:
-            value = post(value, source)
-        return value
-
-    return chained
-
-
-def _after(func: Callable[[Any], Any]) -> Post:
-    params = [p for p in inspect.signature(func).parameters.values() if p.default is p.empty]
-    if len(params) != 1:
-        raise Unsupported(f"AfterValidator {func.__qualname__} takes validation info")
-
-    def after(value: Any, source: Any) -> Any:
-        return func(value)
-
-    return after
-
-
-def _optional(post: Post) -> Post:
-    def optional(value: Any, source: Any) -> Any:
-        return None if value is None else post(value, source)
-
-    return optional
-
-
-def _each(post: Post) -> Post:
-    def each(values: list, sources: Any) -> list:
-        return [post(v, s) for v, s in zip(values, sources)]
+def _each(plan: Plan) -> Callable[[list], list]:
+    def each(values: list) -> list:
+        return [plan(v) for v in values]
 
     return each
 
@@ -122,31 +109,38 @@ class Shape:
     struct: type[msgspec.Struct]
     tag: tuple[str, str] | None  # (discriminator field, its value)
     names: frozenset[str]
-    posts: tuple[tuple[str, Post], ...]
-    validators: tuple[Callable[[Any], Any], ...]
+    stripped: tuple[str, ...]  # text fields: pydantic strips them first
+    afters: tuple[tuple[str, Callable[[Any], Any]], ...]  # field, after-validator, in pydantic's order
+    posts: tuple[tuple[str, Callable[[Any], Any]], ...]  # lists and nested models
+    validators: tuple[Callable[[Any], Any], ...]  # the model's after-validators
 
-    def build(self, source: dict, decoded: msgspec.Struct) -> BaseModel:
-        """The model instance of a decoded struct: post-checks, construction, model validators."""
+    def build(self, decoded: msgspec.Struct) -> BaseModel:
+        """The model instance of a decoded struct: Python checks, construction, model validators."""
         values = msgspec.structs.asdict(decoded)
+        for name in self.stripped:
+            value = values[name]
+            if value is not None and value.strip() is not value:
+                raise Refused
+        for name, after in self.afters:
+            value = values[name]
+            if value is not None:
+                values[name] = after(value)
         for name, post in self.posts:
-            raw = source.get(name, _MISSING)
-            if raw is not _MISSING and raw is not None:
-                values[name] = post(values[name], raw)
+            value = values[name]
+            if value is not None:
+                values[name] = post(value)
         if self.tag is not None:
             values[self.tag[0]] = self.tag[1]
         model = self.model
         event = model.__new__(model)
         _set(event, "__dict__", values)
-        _set(event, "__pydantic_fields_set__", self.names.intersection(source))
+        _set(event, "__pydantic_fields_set__", set(self.names))
         _set(event, "__pydantic_extra__", None)
         _set(event, "__pydantic_private__", None)
         for validator in self.validators:
             if validator(event) is not event:
                 raise Refused
         return event
-
-    def nested(self, decoded: msgspec.Struct, source: dict) -> BaseModel:
-        return self.build(source, decoded)
 
 
 def _check_model(model: type[BaseModel]) -> None:
@@ -174,18 +168,25 @@ def _check_field(owner: str, name: str, info: FieldInfo) -> None:
         raise Unsupported(f"{owner}.{name}: default_factory")
 
 
-def _constraints(owner: str, metadata: Sequence[Any], strip: bool) -> tuple[dict[str, Any], list[Post], bool, bool]:
-    """msgspec ``Meta`` keywords, post-checks, whether text is stripped and timestamps lax."""
+def _checked_after(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    params = [p for p in inspect.signature(func).parameters.values() if p.default is p.empty]
+    if len(params) != 1:
+        raise Unsupported(f"AfterValidator {func.__qualname__} takes validation info")
+    return func
+
+
+def _constraints(owner: str, metadata: Sequence[Any], strip: bool) -> tuple[dict[str, Any], list, bool, bool]:
+    """msgspec ``Meta`` keywords, after-validators, whether text is stripped and timestamps lax."""
     meta: dict[str, Any] = {}
-    posts: list[Post] = []
+    afters: list = []
     lax = False
     for item in metadata:
         if isinstance(item, FieldInfo):
             if item.discriminator or item.alias or item.validation_alias:
                 raise Unsupported(f"{owner}: a Field() with alias or discriminator inside Annotated")
-            more, more_posts, strip, more_lax = _constraints(owner, item.metadata, strip)
+            more, more_afters, strip, more_lax = _constraints(owner, item.metadata, strip)
             meta.update(more)
-            posts += more_posts
+            afters += more_afters
             lax = lax or more_lax
         elif isinstance(item, StringConstraints):
             if item.to_upper or item.to_lower or item.ascii_only:
@@ -200,7 +201,7 @@ def _constraints(owner: str, metadata: Sequence[Any], strip: bool) -> tuple[dict
                 pattern = item.pattern if isinstance(item.pattern, str) else item.pattern.pattern
                 meta["pattern"] = re.sub(r"(?<!\\)\$$", r"\\Z", pattern)  # Python's $ also matches before "\n"
         elif isinstance(item, AfterValidator):
-            posts.append(_after(item.func))
+            afters.append(_checked_after(item.func))
         elif isinstance(item, Strict):
             lax = lax or not item.strict
         elif type(item) in _NUMBER_BOUNDS:
@@ -212,64 +213,16 @@ def _constraints(owner: str, metadata: Sequence[Any], strip: bool) -> tuple[dict
             meta["max_length"] = item.max_length
         else:
             raise Unsupported(f"{owner}: metadata {item!r}")
-    return meta, posts, strip, lax
+    return meta, afters, strip, lax
 
 
 def _number(kind: type, meta: dict[str, Any], lo: float, hi: float) -> Any:
     bounds = dict(meta)
-    if "ge" in bounds or "gt" in bounds:
-        bounds["ge" if "ge" in bounds else "gt"] = max(bounds.get("ge", bounds.get("gt")), lo)
-    else:
-        bounds["ge"] = lo
-    if "le" in bounds or "lt" in bounds:
-        bounds["le" if "le" in bounds else "lt"] = min(bounds.get("le", bounds.get("lt")), hi)
-    else:
-        bounds["le"] = hi
+    low = "gt" if "gt" in bounds else "ge"
+    bounds[low] = max(bounds.get(low, lo), lo)
+    high = "lt" if "lt" in bounds else "le"
+    bounds[high] = min(bounds.get(high, hi), hi)
     return Annotated[kind, msgspec.Meta(**bounds)]
-
-
-def _translate(owner: str, tp: Any, metadata: Sequence[Any], strip: bool, structs: dict) -> tuple[Any, Post | None]:
-    """The msgspec type of a pydantic annotation and the post-check of its values."""
-    if get_origin(tp) is Annotated:
-        base, *more = get_args(tp)
-        return _translate(owner, base, [*more, *metadata], strip, structs)
-    meta, posts, strip, lax = _constraints(owner, metadata, strip)
-    origin = get_origin(tp)
-    if origin in (Union, types.UnionType):
-        args = get_args(tp)
-        inner = [a for a in args if a is not type(None)]
-        if len(inner) != 1 or len(args) != 2 or meta or posts:
-            raise Unsupported(f"{owner}: a union other than `X | None`")
-        kind, post = _translate(owner, inner[0], [], strip, structs)
-        return kind | None, _optional(post) if post else None
-    if lax and tp is not AwareDatetime:
-        raise Unsupported(f"{owner}: strict=False on {tp!r}")
-    if tp is str:
-        _allowed(owner, tp, meta, {"min_length", "max_length", "pattern"})
-        return Annotated[str, msgspec.Meta(**meta)] if meta else str, _chain(_stripped if strip else None, *posts)
-    if tp is int or tp is float:
-        _allowed(owner, tp, meta, set(_NUMBER_BOUNDS.values()))
-        limit = (INT_MIN, INT_MAX) if tp is int else (-FLOAT_MAX, FLOAT_MAX)
-        return _number(tp, meta, *limit), _chain(*posts)
-    if origin is list:
-        _allowed(owner, tp, meta, {"min_length", "max_length"})
-        (item,) = get_args(tp)
-        kind, post = _translate(owner, item, [], strip, structs)
-        listed = Annotated[list[kind], msgspec.Meta(**meta)] if meta else list[kind]
-        return listed, _chain(_each(post) if post else None, *posts)
-    _allowed(owner, tp, meta, set())
-    if tp is bool:
-        return bool, _chain(*posts)
-    if tp is AwareDatetime:
-        return Annotated[datetime, msgspec.Meta(tz=True)], _chain(_aware_time, *posts)
-    if origin is Literal:
-        if not all(type(a) is str for a in get_args(tp)):
-            raise Unsupported(f"{owner}: a Literal of other than strings")
-        return tp, _chain(*posts)
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        shape = _shape(tp, None, structs)
-        return shape.struct, _chain(shape.nested, *posts)
-    raise Unsupported(f"{owner}: type {tp!r}")
 
 
 def _allowed(owner: str, tp: Any, meta: dict[str, Any], keys: set[str]) -> None:
@@ -277,13 +230,77 @@ def _allowed(owner: str, tp: Any, meta: dict[str, Any], keys: set[str]) -> None:
         raise Unsupported(f"{owner}: constraints {sorted(set(meta) - keys)} on {tp!r}")
 
 
+def _translate(owner: str, tp: Any, metadata: Sequence[Any], strip: bool, structs: dict) -> tuple[Any, Plan]:
+    """The msgspec type of a pydantic annotation, and what runs in Python on its values."""
+    if get_origin(tp) is Annotated:
+        base, *more = get_args(tp)
+        return _translate(owner, base, [*more, *metadata], strip, structs)
+    meta, afters, strip, lax = _constraints(owner, metadata, strip)
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = get_args(tp)
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) != 1 or len(args) != 2 or meta or afters:
+            raise Unsupported(f"{owner}: a union other than `X | None`")
+        kind, plan = _translate(owner, inner[0], [], strip, structs)
+        return kind | None, plan  # None is never checked further
+    if lax and tp is not AwareDatetime:
+        raise Unsupported(f"{owner}: strict=False on {tp!r}")
+    afters = tuple(afters)
+    if tp is str:
+        _allowed(owner, tp, meta, {"min_length", "max_length", "pattern"})
+        return Annotated[str, msgspec.Meta(**meta)] if meta else str, Plan(strip, afters)
+    if tp is int or tp is float:
+        _allowed(owner, tp, meta, set(_NUMBER_BOUNDS.values()))
+        limit = (INT_MIN, INT_MAX) if tp is int else (-FLOAT_MAX, FLOAT_MAX)
+        return _number(tp, meta, *limit), Plan(afters=afters)
+    if origin is list:
+        _allowed(owner, tp, meta, {"min_length", "max_length"})
+        (item,) = get_args(tp)
+        kind, plan = _translate(owner, item, [], strip, structs)
+        listed = Annotated[list[kind], msgspec.Meta(**meta)] if meta else list[kind]
+        return listed, Plan(afters=afters, post=None if plan.empty else _each(plan))
+    _allowed(owner, tp, meta, set())
+    if tp is bool:
+        return bool, Plan(afters=afters)
+    if tp is AwareDatetime:  # lax: pydantic also takes Unix times, msgspec refuses them
+        return Annotated[datetime, msgspec.Meta(tz=True)], Plan(afters=afters)
+    if origin is Literal:
+        if not all(type(a) is str for a in get_args(tp)):
+            raise Unsupported(f"{owner}: a Literal of other than strings")
+        return tp, Plan(afters=afters)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        shape = _shape(tp, None, structs)
+        return shape.struct, Plan(afters=afters, post=shape.build)
+    raise Unsupported(f"{owner}: type {tp!r}")
+
+
+def _check_default(owner: str, default: Any, plan: Plan) -> Any:
+    """pydantic does not validate defaults: the Python checks must leave them as they are."""
+    if isinstance(default, (list, dict, set)):
+        if default:
+            raise Unsupported(f"{owner}: a non-empty mutable default")
+        return type(default)()
+    if default is not None and not plan.empty:
+        try:
+            same = plan(default) == default
+        except ValueError:
+            same = False
+        if not same:
+            raise Unsupported(f"{owner}: a default its own checks change or refuse")
+    return default
+
+
 def _shape(model: type[BaseModel], tag_field: str | None, structs: dict) -> Shape:
+    """``structs``: the shapes made so far, and under ``None`` whether every struct forbids unknown fields."""
     if model in structs:
         return structs[model]
     _check_model(model)
     strip = bool(model.model_config.get("str_strip_whitespace"))
     fields: list[tuple[Any, ...]] = []
-    posts: list[tuple[str, Post]] = []
+    stripped: list[str] = []
+    afters: list[tuple[str, Callable[[Any], Any]]] = []
+    posts: list[tuple[str, Callable[[Any], Any]]] = []
     tag = None
     for name, info in model.model_fields.items():
         owner = f"{model.__name__}.{name}"
@@ -294,29 +311,32 @@ def _shape(model: type[BaseModel], tag_field: str | None, structs: dict) -> Shap
                 raise Unsupported(f"{owner}: the discriminator is not one literal")
             tag = (name, values[0])
             continue
-        kind, post = _translate(owner, info.annotation, info.metadata, strip, structs)
+        kind, plan = _translate(owner, info.annotation, info.metadata, strip, structs)
         if info.is_required():
             fields.append((name, kind))
         else:
-            default = info.default
-            if isinstance(default, (list, dict, set)) and default:
-                raise Unsupported(f"{owner}: a non-empty mutable default")
-            fields.append((name, kind, type(default)() if isinstance(default, (list, dict, set)) else default))
-        if post is not None:
-            posts.append((name, post))
+            fields.append((name, kind, _check_default(owner, info.default, plan)))
+        if plan.strip:
+            stripped.append(name)
+        afters += [(name, after) for after in plan.afters]
+        if plan.post is not None:
+            posts.append((name, plan.post))
     if tag_field is not None and tag is None:
         raise Unsupported(f"{model.__name__}: no discriminator field {tag_field!r}")
     options: dict[str, Any] = {"tag_field": tag[0], "tag": tag[1]} if tag else {}
     struct = msgspec.defstruct(model.__name__, fields, kw_only=True, module=__name__, gc=False,
-                               forbid_unknown_fields=model.model_config.get("extra") == "forbid", **options)
+                               forbid_unknown_fields=structs[None] or model.model_config.get("extra") == "forbid",
+                               **options)
     validators = tuple(d.func for d in model.__pydantic_decorators__.model_validators.values())
-    shape = Shape(model, struct, tag, frozenset(model.model_fields), tuple(posts), validators)
+    shape = Shape(model, struct, tag, frozenset(model.model_fields), tuple(stripped), tuple(afters), tuple(posts),
+                  validators)
     structs[model] = shape
     return shape
 
 
-def shape_types(contract: Any) -> dict[str, Shape]:
-    """The shapes of a contract (a model, or a union of models tagged on a discriminator), by tag."""
+def shape_types(contract: Any, *, exact: bool = False) -> dict[str, Shape]:
+    """The shapes of a contract (a model, or a union of models tagged on a discriminator), by tag;
+    ``exact``: structs that refuse unknown fields instead of ignoring them as the models do."""
     discriminator = None
     if get_origin(contract) is Annotated:
         contract, *metadata = get_args(contract)
@@ -327,7 +347,7 @@ def shape_types(contract: Any) -> dict[str, Shape]:
     models = get_args(contract) if get_origin(contract) in (Union, types.UnionType) else (contract,)
     if len(models) > 1 and discriminator is None:
         raise Unsupported("a union of models without a discriminator")
-    structs: dict = {}
+    structs: dict = {None: exact}
     shapes = [_shape(m, discriminator, structs) for m in models]
     return {(s.tag[1] if s.tag else s.model.__name__): s for s in shapes}
 
@@ -336,39 +356,51 @@ def shape_types(contract: Any) -> dict[str, Shape]:
 
 
 class ContractAdapter:
-    """Validates a family's events like ``pydantic.TypeAdapter(contract)``: msgspec first, pydantic
-    for whatever msgspec refuses.  Input is what a JSON parser gives (dicts, lists, strings, numbers,
-    booleans, None); with ``fast=False`` everything goes to pydantic (the reference)."""
+    """Validates a family's events as ``pydantic.TypeAdapter(contract)`` does: msgspec first, pydantic
+    for whatever msgspec refuses or cannot vouch for.  Input is JSON, or what a JSON parser gives
+    (dicts, lists, strings, numbers, booleans, None).  With ``fast=False`` everything goes to
+    pydantic: the reference the fast path is measured and tested against."""
 
     def __init__(self, contract: Any, *, fast: bool = True) -> None:
         self.reference = TypeAdapter(contract)
         self.fast = fast
         shapes = shape_types(contract)
-        self._shapes = {s.struct: s for s in shapes.values()}
-        union = Union[tuple(self._shapes)]  # noqa: UP007 (a runtime union)
-        self._one = union
-        self._many = list[union]
+        exact = shape_types(contract, exact=True)
+        self._tag = next(iter(shapes.values())).tag
+        self._by_tag = shapes
+        self._by_struct = {s.struct: s for s in (*shapes.values(), *exact.values())}
+        union = Union[tuple(s.struct for s in exact.values())]  # noqa: UP007 (a runtime union)
+        self._decoder = msgspec.json.Decoder(union | list[union])
 
-    def shapes(self, items: list[Any]) -> list[msgspec.Struct] | None:
-        """The msgspec structs of a whole array in one call, or None if any element fails its checks."""
+    def decode(self, raw: bytes) -> list[msgspec.Struct] | None:
+        """The structs of a whole message (one event or an array) in one msgspec call; None unless
+        msgspec takes every element as it is.  Unknown fields send a message to ``validate_python``:
+        msgspec skips them unread, where orjson refuses numbers beyond a double, invalid UTF-8 or
+        deep nesting."""
         if not self.fast:
             return None
         try:
-            return msgspec.convert(items, self._many)
-        except msgspec.ValidationError:
+            decoded = self._decoder.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError):
             return None
+        if long_fraction_in(raw):
+            return None
+        return decoded if isinstance(decoded, list) else [decoded]
 
-    def validate_python(self, item: Any, decoded: msgspec.Struct | None = None) -> BaseModel:
-        """The event of a JSON object (``decoded``: its struct, when ``shapes`` gave it); raises
-        pydantic's ``ValidationError`` as the pydantic contract does."""
-        if not self.fast:
-            return self.reference.validate_python(item)
-        try:
-            if decoded is None:
-                decoded = msgspec.convert(item, self._one)
-            return self._shapes[type(decoded)].build(item, decoded)
-        except (msgspec.ValidationError, Refused, ValueError, AssertionError):
-            return self.reference.validate_python(item)
+    def validate_python(self, item: Any) -> BaseModel:
+        """The event of a JSON object, or of a struct ``decode`` gave (``Refused`` when pydantic must
+        decide on its JSON); raises pydantic's ``ValidationError`` as the contract does."""
+        shape = self._by_struct.get(type(item))
+        if shape is not None:
+            return shape.build(item)
+        if self.fast and isinstance(item, dict):
+            shape = self._by_tag.get(item.get(self._tag[0])) if self._tag else next(iter(self._by_tag.values()))
+            if shape is not None and not long_fraction(item):
+                try:
+                    return shape.build(msgspec.convert(item, shape.struct))
+                except (msgspec.ValidationError, Refused, ValueError, AssertionError):
+                    pass
+        return self.reference.validate_python(item)
 
     def validate_json(self, data: bytes | str) -> BaseModel:
         try:
