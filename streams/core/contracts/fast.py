@@ -109,6 +109,7 @@ class Shape:
     struct: type[msgspec.Struct]
     tag: tuple[str, str] | None  # (discriminator field, its value)
     names: frozenset[str]
+    template: dict[str, Any]  # every field in the model's order (its serialisers follow it), the tag set
     stripped: tuple[str, ...]  # text fields: pydantic strips them first
     afters: tuple[tuple[str, Callable[[Any], Any]], ...]  # field, after-validator, in pydantic's order
     posts: tuple[tuple[str, Callable[[Any], Any]], ...]  # lists and nested models
@@ -116,7 +117,8 @@ class Shape:
 
     def build(self, decoded: msgspec.Struct) -> BaseModel:
         """The model instance of a decoded struct: Python checks, construction, model validators."""
-        values = msgspec.structs.asdict(decoded)
+        values = self.template.copy()
+        values.update(msgspec.structs.asdict(decoded))
         for name in self.stripped:
             value = values[name]
             if value is not None and value.strip() is not value:
@@ -129,8 +131,6 @@ class Shape:
             value = values[name]
             if value is not None:
                 values[name] = post(value)
-        if self.tag is not None:
-            values[self.tag[0]] = self.tag[1]
         model = self.model
         event = model.__new__(model)
         _set(event, "__dict__", values)
@@ -328,8 +328,11 @@ def _shape(model: type[BaseModel], tag_field: str | None, structs: dict) -> Shap
                                forbid_unknown_fields=structs[None] or model.model_config.get("extra") == "forbid",
                                **options)
     validators = tuple(d.func for d in model.__pydantic_decorators__.model_validators.values())
-    shape = Shape(model, struct, tag, frozenset(model.model_fields), tuple(stripped), tuple(afters), tuple(posts),
-                  validators)
+    template = dict.fromkeys(model.model_fields)
+    if tag is not None:
+        template[tag[0]] = tag[1]
+    shape = Shape(model, struct, tag, frozenset(model.model_fields), template, tuple(stripped), tuple(afters),
+                  tuple(posts), validators)
     structs[model] = shape
     return shape
 
@@ -394,13 +397,19 @@ class ContractAdapter:
         if shape is not None:
             return shape.build(item)
         if self.fast and isinstance(item, dict):
-            shape = self._by_tag.get(item.get(self._tag[0])) if self._tag else next(iter(self._by_tag.values()))
+            shape = self._shape_of(item)
             if shape is not None and not long_fraction(item):
                 try:
                     return shape.build(msgspec.convert(item, shape.struct))
                 except (msgspec.ValidationError, Refused, ValueError, AssertionError):
                     pass
         return self.reference.validate_python(item)
+
+    def _shape_of(self, item: dict) -> Shape | None:
+        if self._tag is None:
+            return next(iter(self._by_tag.values()))
+        tag = item.get(self._tag[0])
+        return self._by_tag.get(tag) if type(tag) is str else None
 
     def validate_json(self, data: bytes | str) -> BaseModel:
         try:
