@@ -141,8 +141,9 @@ class Decoder:
         decoded = self.adapter.decode(raw)
         if decoded is None or len(decoded) > self.limits.max_events_per_message:
             return None
+        validate, admit, window = self.adapter.validate_python, self.admit, self.window(now)
         try:
-            return [self.admit(self.adapter.validate_python(struct), now) for struct in decoded]
+            return [admit(validate(struct), now, window) for struct in decoded]
         except Exception:  # noqa: BLE001 (the element-by-element path gives each its reason)
             return None
 
@@ -161,12 +162,17 @@ class Decoder:
             raise _Reject("invalid", f"validation failed: {type(exc).__name__}: {str(exc)[:200]}") from None
         return self.admit(event, now)
 
-    def admit(self, event: Event, now: datetime) -> Event:
+    def window(self, now: datetime) -> tuple[datetime, datetime]:
+        """The earliest and the latest event time possible at ``now``."""
+        return now - self.limits.max_age, now + self.limits.future_tolerance
+
+    def admit(self, event: Event, now: datetime, window: tuple[datetime, datetime] | None = None) -> Event:
         """The event if its time and place are possible, else ``_Reject``."""
+        earliest, latest = window or self.window(now)
         ts = event.event_time
-        if ts > now + self.limits.future_tolerance:
+        if ts > latest:
             raise _Reject("future_timestamp", f"{event.time_field} {ts.isoformat()} is ahead of now {now.isoformat()}")
-        if ts < now - self.limits.max_age:
+        if ts < earliest:
             raise _Reject("too_old", f"{event.time_field} {ts.isoformat()} is older than {self.limits.max_age.days} days")
         point = event.location_point
         if point is not None and self.bounds is not None and not self.bounds.contains(point.lon, point.lat):
