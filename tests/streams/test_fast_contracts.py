@@ -133,6 +133,10 @@ def test_extra_fields_still_decode_and_json_quirks_stay_orjsons():
     for extra in (b'"x": 1e999', b'"x": "\xff"', b'"x": ' + b"[" * 1100 + b"]" * 1100, b'"x": 18446744073709551616',
                   b'"x": {"deep": [1, 2, {"a": null}]}', b'"type": "RequestLog"'):
         assert_same("health", orjson.dumps(probe)[:-1] + b", " + extra + b"}")
+    precise = orjson.dumps({**probe, "dateObserved": "2026-11-27T02:30:00.1234567Z"})
+    escaped = precise.replace(b".1234567", b"\\u002e1234567")
+    assert b"\\u002e" in escaped and fast_adapter("health").decode(escaped) is None
+    assert_same("health", escaped)
     assert DECODERS["health"][1].decode(orjson.dumps({**probe, "x": 1})).events  # ignored, as pydantic does
 
 

@@ -40,6 +40,7 @@ FLOAT_MAX = sys.float_info.max  # finite: NaN and infinities fail the bounds
 _LONG_FRACTION = re.compile(r"[0-9]:[0-9]{2}\.[0-9]{7}")
 _LONG_FRACTION_BYTES = re.compile(_LONG_FRACTION.pattern.encode())
 _SEVEN_DECIMALS = re.compile(rb"\.[0-9]{7}")  # a quick first look: most messages have none
+_ESCAPED_DIGITS = re.compile(rb"\\u00[23]")  # "\u002e" for "." and the like: hidden from the searches
 _NUMBER_BOUNDS = {at.Ge: "ge", at.Gt: "gt", at.Le: "le", at.Lt: "lt"}
 _CONFIG = {"extra": {"ignore", "forbid"}, "frozen": {True, False}, "strict": {True}, "allow_inf_nan": {False},
            "str_strip_whitespace": {True, False}, "title": None}
@@ -56,6 +57,8 @@ class Refused(ValueError):
 
 def long_fraction_in(raw: bytes) -> bool:
     """Whether a JSON message may hold a timestamp with more than six decimals."""
+    if b"\\u00" in raw and _ESCAPED_DIGITS.search(raw):
+        return True
     return _SEVEN_DECIMALS.search(raw) is not None and _LONG_FRACTION_BYTES.search(raw) is not None
 
 
