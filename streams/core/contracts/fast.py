@@ -33,6 +33,7 @@ import msgspec
 import orjson
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Strict, StringConstraints, TypeAdapter
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticOmit, PydanticUseDefault
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # msgspec's bounds; pydantic decides beyond them
 FLOAT_MAX = sys.float_info.max  # finite: NaN and infinities fail the bounds
@@ -45,6 +46,8 @@ _NUMBER_BOUNDS = {at.Ge: "ge", at.Gt: "gt", at.Le: "le", at.Lt: "lt"}
 _CONFIG = {"extra": {"ignore", "forbid"}, "frozen": {True, False}, "strict": {True}, "allow_inf_nan": {False},
            "str_strip_whitespace": {True, False}, "title": None}
 _set = object.__setattr__
+#: what makes pydantic, not the fast path, decide on an event: msgspec's refusal, or a check's
+_PYDANTIC_DECIDES = (msgspec.ValidationError, ValueError, AssertionError, PydanticOmit, PydanticUseDefault)
 
 
 class Unsupported(TypeError):
@@ -404,7 +407,7 @@ class ContractAdapter:
             if shape is not None and not long_fraction(item):
                 try:
                     return shape.build(msgspec.convert(item, shape.struct))
-                except (msgspec.ValidationError, Refused, ValueError, AssertionError):
+                except _PYDANTIC_DECIDES:
                     pass
         return self.reference.validate_python(item)
 
