@@ -2,9 +2,9 @@
 
 A Kafka message holds one JSON event or a JSON array of events.  The whole message is checked
 by msgspec in one call (``streams.core.contracts.fast``); when an element fails there, every
-element is checked on its own, so a bad event inside an array rejects that event alone.  A reject carries a reason
-code, a one-line detail and the original bytes, and goes to the dead-letter topic; nothing
-here raises for bad input.
+element is checked on its own, so a bad event inside an array rejects that event alone.  A
+reject carries a reason code, a one-line detail and the original bytes, and goes to the
+dead-letter topic; nothing here raises for bad input.
 """
 from __future__ import annotations
 
