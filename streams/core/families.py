@@ -23,6 +23,7 @@ from streams.core.contracts import Event
 from streams.core.contracts.camera import CAMERA_MODELS, CameraEvent
 from streams.core.contracts.citizen import CITIZEN_MODELS, CitizenEvent
 from streams.core.contracts.dossier import DOSSIER_MODELS, DossierEvent
+from streams.core.contracts.fast import ContractAdapter, contract_adapter
 from streams.core.contracts.health import HealthEvent, RequestLog, ServiceProbe
 from streams.core.contracts.network import NETWORK_MODELS, NetworkEvent
 from streams.core.contracts.security import SECURITY_MODELS, SecurityEvent
@@ -115,3 +116,9 @@ def family(name: str) -> Family:
 def adapter(name: str) -> TypeAdapter:
     """The validator of a family's events (``KeyError`` naming the known families for another name)."""
     return TypeAdapter(family(name).contract)
+
+
+def fast_adapter(name: str, *, fast: bool = True) -> ContractAdapter:
+    """The validator the worker uses: msgspec at C speed, pydantic for what msgspec refuses (only
+    pydantic with ``fast=False``); the same verdicts, errors and events as ``adapter(name)``."""
+    return contract_adapter(family(name).contract, fast)

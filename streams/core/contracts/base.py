@@ -19,6 +19,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 
 def _to_utc(value: datetime) -> datetime:
+    if value.tzinfo is timezone.utc:
+        return value
     try:
         return value.astimezone(timezone.utc)
     except OverflowError:

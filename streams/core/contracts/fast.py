@@ -1,0 +1,430 @@
+"""The event contracts checked at C speed: msgspec shapes generated from the pydantic models.
+
+The pydantic models stay the one declaration of every contract (and of the published JSON
+Schemas).  ``shape_types`` walks a family's models, their fields, annotations and constraint
+metadata, and builds one ``msgspec.Struct`` per model with the same types and bounds: strings
+with their lengths and patterns, strict numbers with their ranges (finite, as
+``allow_inf_nan=False`` asks), literals, aware timestamps, lists with their lengths, optional
+fields with their defaults, nested models, and the union tagged on the discriminator.  What
+msgspec cannot check (the ``AfterValidator`` functions, the models' ``after`` validators,
+stripped whitespace) runs in Python on the decoded values, and the event is built as an
+instance of the pydantic model without validating it again.
+
+The fast path only ever accepts a subset of what pydantic accepts, with equal values: anything
+msgspec refuses, or that it would read differently from pydantic (text with surrounding
+whitespace, timestamps with more than six decimals, integers outside 64 bits, Unix times), is
+given to pydantic, whose verdict and error are the answer.  A model that uses a feature the
+generator does not translate raises ``Unsupported`` when its family's shapes are built.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import annotated_types as at
+import msgspec
+import orjson
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Strict, StringConstraints, TypeAdapter
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticOmit, PydanticUseDefault
+
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # msgspec's bounds; pydantic decides beyond them
+FLOAT_MAX = sys.float_info.max  # finite: NaN and infinities fail the bounds
+#: timestamps past microseconds: pydantic truncates them, msgspec rounds
+_LONG_FRACTION = re.compile(r"[0-9]:[0-9]{2}\.[0-9]{7}")
+_LONG_FRACTION_BYTES = re.compile(_LONG_FRACTION.pattern.encode())
+_SEVEN_DECIMALS = re.compile(rb"\.[0-9]{7}")  # a quick first look: most messages have none
+_ESCAPED_DIGITS = re.compile(rb"\\u00[23]")  # "\u002e" for "." and the like: hidden from the searches
+_NUMBER_BOUNDS = {at.Ge: "ge", at.Gt: "gt", at.Le: "le", at.Lt: "lt"}
+_CONFIG = {"extra": {"ignore", "forbid"}, "frozen": {True, False}, "strict": {True}, "allow_inf_nan": {False},
+           "str_strip_whitespace": {True, False}, "title": None}
+_set = object.__setattr__
+#: what makes pydantic, not the fast path, decide on an event: msgspec's refusal, or a check's
+_PYDANTIC_DECIDES = (msgspec.ValidationError, ValueError, AssertionError, PydanticOmit, PydanticUseDefault)
+
+
+class Unsupported(TypeError):
+    """A contract uses a pydantic feature that ``shape_types`` does not translate."""
+
+
+class Refused(ValueError):
+    """The fast path cannot vouch for a value: pydantic decides."""
+
+
+def long_fraction_in(raw: bytes) -> bool:
+    """Whether a JSON message may hold a timestamp with more than six decimals."""
+    if b"\\u00" in raw and _ESCAPED_DIGITS.search(raw):
+        return True
+    return _SEVEN_DECIMALS.search(raw) is not None and _LONG_FRACTION_BYTES.search(raw) is not None
+
+
+def long_fraction(value: Any) -> bool:
+    """Whether a JSON value holds a timestamp with more than six decimals (pydantic truncates them)."""
+    if isinstance(value, str):
+        return "." in value and _LONG_FRACTION.search(value) is not None
+    if isinstance(value, dict):
+        return any(map(long_fraction, value.values()))
+    if isinstance(value, list):
+        return any(map(long_fraction, value))
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What runs in Python on a decoded value: pydantic's strip check, then its after-validators,
+    then ``post`` (the elements of a list, a nested model)."""
+
+    strip: bool = False
+    afters: tuple[Callable[[Any], Any], ...] = ()
+    post: Callable[[Any], Any] | None = None
+
+    def __call__(self, value: Any) -> Any:
+        if self.strip and value.strip() is not value:
+            raise Refused
+        for after in self.afters:
+            value = after(value)
+        return value if self.post is None else self.post(value)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.strip or self.afters or self.post)
+
+
+def _each(plan: Plan) -> Callable[[list], list]:
+    def each(values: list) -> list:
+        return [plan(v) for v in values]
+
+    return each
+
+
+# --- the generator ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """A pydantic model and its msgspec struct, with what runs in Python after decoding."""
+
+    model: type[BaseModel]
+    struct: type[msgspec.Struct]
+    tag: tuple[str, str] | None  # (discriminator field, its value)
+    names: frozenset[str]
+    template: dict[str, Any]  # every field in the model's order (its serialisers follow it), the tag set
+    stripped: tuple[str, ...]  # text fields: pydantic strips them first
+    afters: tuple[tuple[str, Callable[[Any], Any]], ...]  # field, after-validator, in pydantic's order
+    posts: tuple[tuple[str, Callable[[Any], Any]], ...]  # lists and nested models
+    validators: tuple[Callable[[Any], Any], ...]  # the model's after-validators
+
+    def build(self, decoded: msgspec.Struct) -> BaseModel:
+        """The model instance of a decoded struct: Python checks, construction, model validators."""
+        values = self.template.copy()
+        values.update(msgspec.structs.asdict(decoded))
+        for name in self.stripped:
+            value = values[name]
+            if value is not None and value.strip() is not value:
+                raise Refused
+        for name, after in self.afters:
+            value = values[name]
+            if value is not None:
+                values[name] = after(value)
+        for name, post in self.posts:
+            value = values[name]
+            if value is not None:
+                values[name] = post(value)
+        model = self.model
+        event = model.__new__(model)
+        _set(event, "__dict__", values)
+        _set(event, "__pydantic_fields_set__", set(self.names))
+        _set(event, "__pydantic_extra__", None)
+        _set(event, "__pydantic_private__", None)
+        for validator in self.validators:
+            if validator(event) is not event:
+                raise Refused
+        return event
+
+
+def _check_model(model: type[BaseModel]) -> None:
+    for key, value in model.model_config.items():
+        allowed = _CONFIG.get(key, ())
+        if key not in _CONFIG or (allowed is not None and value not in allowed):
+            raise Unsupported(f"{model.__name__}: model_config {key}={value!r}")
+    decorators = model.__pydantic_decorators__
+    for kind in ("validators", "field_validators", "root_validators"):
+        if getattr(decorators, kind):
+            raise Unsupported(f"{model.__name__}: {kind} {', '.join(getattr(decorators, kind))}")
+    for name, dec in decorators.model_validators.items():
+        if dec.info.mode != "after":
+            raise Unsupported(f"{model.__name__}.{name}: a {dec.info.mode!r} model validator")
+        if len(inspect.signature(dec.func).parameters) != 1:
+            raise Unsupported(f"{model.__name__}.{name}: a model validator taking validation info")
+    if model.__pydantic_post_init__ or model.__private_attributes__:
+        raise Unsupported(f"{model.__name__}: model_post_init or private attributes")
+
+
+def _check_field(owner: str, name: str, info: FieldInfo) -> None:
+    if info.alias or info.validation_alias or info.discriminator or info.validate_default:
+        raise Unsupported(f"{owner}.{name}: alias, discriminator or validate_default")
+    if info.default_factory is not None:
+        raise Unsupported(f"{owner}.{name}: default_factory")
+
+
+def _checked_after(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    params = [p for p in inspect.signature(func).parameters.values() if p.default is p.empty]
+    if len(params) != 1:
+        raise Unsupported(f"AfterValidator {func.__qualname__} takes validation info")
+    return func
+
+
+def _constraints(owner: str, metadata: Sequence[Any], strip: bool) -> tuple[dict[str, Any], list, bool, bool]:
+    """msgspec ``Meta`` keywords, after-validators, whether text is stripped and timestamps lax."""
+    meta: dict[str, Any] = {}
+    afters: list = []
+    lax = False
+    for item in metadata:
+        if isinstance(item, FieldInfo):
+            if item.discriminator or item.alias or item.validation_alias:
+                raise Unsupported(f"{owner}: a Field() with alias or discriminator inside Annotated")
+            more, more_afters, strip, more_lax = _constraints(owner, item.metadata, strip)
+            meta.update(more)
+            afters += more_afters
+            lax = lax or more_lax
+        elif isinstance(item, StringConstraints):
+            if item.to_upper or item.to_lower or item.ascii_only:
+                raise Unsupported(f"{owner}: StringConstraints to_upper, to_lower or ascii_only")
+            if item.strip_whitespace is not None:
+                strip = item.strip_whitespace
+            if item.min_length:
+                meta["min_length"] = item.min_length
+            if item.max_length is not None:
+                meta["max_length"] = item.max_length
+            if item.pattern is not None:
+                pattern = item.pattern if isinstance(item.pattern, str) else item.pattern.pattern
+                meta["pattern"] = re.sub(r"(?<!\\)\$$", r"\\Z", pattern)  # Python's $ also matches before "\n"
+        elif isinstance(item, AfterValidator):
+            afters.append(_checked_after(item.func))
+        elif isinstance(item, Strict):
+            lax = lax or not item.strict
+        elif type(item) in _NUMBER_BOUNDS:
+            key = _NUMBER_BOUNDS[type(item)]
+            meta[key] = getattr(item, key)
+        elif isinstance(item, at.MinLen):
+            meta["min_length"] = item.min_length
+        elif isinstance(item, at.MaxLen):
+            meta["max_length"] = item.max_length
+        else:
+            raise Unsupported(f"{owner}: metadata {item!r}")
+    return meta, afters, strip, lax
+
+
+def _number(kind: type, meta: dict[str, Any], lo: float, hi: float) -> Any:
+    bounds = dict(meta)
+    low = "gt" if "gt" in bounds else "ge"
+    bounds[low] = max(bounds.get(low, lo), lo)
+    high = "lt" if "lt" in bounds else "le"
+    bounds[high] = min(bounds.get(high, hi), hi)
+    return Annotated[kind, msgspec.Meta(**bounds)]
+
+
+def _allowed(owner: str, tp: Any, meta: dict[str, Any], keys: set[str]) -> None:
+    if set(meta) - keys:
+        raise Unsupported(f"{owner}: constraints {sorted(set(meta) - keys)} on {tp!r}")
+
+
+def _translate(owner: str, tp: Any, metadata: Sequence[Any], strip: bool, structs: dict) -> tuple[Any, Plan]:
+    """The msgspec type of a pydantic annotation, and what runs in Python on its values."""
+    if get_origin(tp) is Annotated:
+        base, *more = get_args(tp)
+        return _translate(owner, base, [*more, *metadata], strip, structs)
+    meta, afters, strip, lax = _constraints(owner, metadata, strip)
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = get_args(tp)
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) != 1 or len(args) != 2 or meta or afters:
+            raise Unsupported(f"{owner}: a union other than `X | None`")
+        kind, plan = _translate(owner, inner[0], [], strip, structs)
+        return kind | None, plan  # None is never checked further
+    if lax and tp is not AwareDatetime:
+        raise Unsupported(f"{owner}: strict=False on {tp!r}")
+    afters = tuple(afters)
+    if tp is str:
+        _allowed(owner, tp, meta, {"min_length", "max_length", "pattern"})
+        return Annotated[str, msgspec.Meta(**meta)] if meta else str, Plan(strip, afters)
+    if tp is int or tp is float:
+        _allowed(owner, tp, meta, set(_NUMBER_BOUNDS.values()))
+        limit = (INT_MIN, INT_MAX) if tp is int else (-FLOAT_MAX, FLOAT_MAX)
+        return _number(tp, meta, *limit), Plan(afters=afters)
+    if origin is list:
+        _allowed(owner, tp, meta, {"min_length", "max_length"})
+        (item,) = get_args(tp)
+        kind, plan = _translate(owner, item, [], strip, structs)
+        listed = Annotated[list[kind], msgspec.Meta(**meta)] if meta else list[kind]
+        return listed, Plan(afters=afters, post=None if plan.empty else _each(plan))
+    _allowed(owner, tp, meta, set())
+    if tp is bool:
+        return bool, Plan(afters=afters)
+    if tp is AwareDatetime:  # lax: pydantic also takes Unix times, msgspec refuses them
+        return Annotated[datetime, msgspec.Meta(tz=True)], Plan(afters=afters)
+    if origin is Literal:
+        if not all(type(a) is str for a in get_args(tp)):
+            raise Unsupported(f"{owner}: a Literal of other than strings")
+        return tp, Plan(afters=afters)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        shape = _shape(tp, None, structs)
+        return shape.struct, Plan(afters=afters, post=shape.build)
+    raise Unsupported(f"{owner}: type {tp!r}")
+
+
+def _check_default(owner: str, default: Any, plan: Plan) -> Any:
+    """pydantic does not validate defaults: the Python checks must leave them as they are."""
+    if isinstance(default, (list, dict, set)):
+        if default:
+            raise Unsupported(f"{owner}: a non-empty mutable default")
+        return type(default)()
+    if default is not None and not plan.empty:
+        try:
+            same = plan(default) == default
+        except ValueError:
+            same = False
+        if not same:
+            raise Unsupported(f"{owner}: a default its own checks change or refuse")
+    return default
+
+
+def _shape(model: type[BaseModel], tag_field: str | None, structs: dict) -> Shape:
+    """``structs``: the shapes made so far, and under ``None`` whether every struct forbids unknown fields."""
+    if model in structs:
+        return structs[model]
+    _check_model(model)
+    strip = bool(model.model_config.get("str_strip_whitespace"))
+    fields: list[tuple[Any, ...]] = []
+    stripped: list[str] = []
+    afters: list[tuple[str, Callable[[Any], Any]]] = []
+    posts: list[tuple[str, Callable[[Any], Any]]] = []
+    tag = None
+    for name, info in model.model_fields.items():
+        owner = f"{model.__name__}.{name}"
+        _check_field(model.__name__, name, info)
+        if name == tag_field:
+            values = get_args(info.annotation) if get_origin(info.annotation) is Literal else ()
+            if len(values) != 1 or info.metadata:
+                raise Unsupported(f"{owner}: the discriminator is not one literal")
+            tag = (name, values[0])
+            continue
+        kind, plan = _translate(owner, info.annotation, info.metadata, strip, structs)
+        if info.is_required():
+            fields.append((name, kind))
+        else:
+            fields.append((name, kind, _check_default(owner, info.default, plan)))
+        if plan.strip:
+            stripped.append(name)
+        afters += [(name, after) for after in plan.afters]
+        if plan.post is not None:
+            posts.append((name, plan.post))
+    if tag_field is not None and tag is None:
+        raise Unsupported(f"{model.__name__}: no discriminator field {tag_field!r}")
+    options: dict[str, Any] = {"tag_field": tag[0], "tag": tag[1]} if tag else {}
+    struct = msgspec.defstruct(model.__name__, fields, kw_only=True, module=__name__, gc=False,
+                               forbid_unknown_fields=structs[None] or model.model_config.get("extra") == "forbid",
+                               **options)
+    validators = tuple(d.func for d in model.__pydantic_decorators__.model_validators.values())
+    template = dict.fromkeys(model.model_fields)
+    if tag is not None:
+        template[tag[0]] = tag[1]
+    shape = Shape(model, struct, tag, frozenset(model.model_fields), template, tuple(stripped), tuple(afters),
+                  tuple(posts), validators)
+    structs[model] = shape
+    return shape
+
+
+def shape_types(contract: Any, *, exact: bool = False) -> dict[str, Shape]:
+    """The shapes of a contract (a model, or a union of models tagged on a discriminator), by tag;
+    ``exact``: structs that refuse unknown fields instead of ignoring them as the models do."""
+    discriminator = None
+    if get_origin(contract) is Annotated:
+        contract, *metadata = get_args(contract)
+        for item in metadata:
+            if not isinstance(item, FieldInfo) or not isinstance(item.discriminator, str):
+                raise Unsupported(f"contract metadata {item!r}")
+            discriminator = item.discriminator
+    models = get_args(contract) if get_origin(contract) in (Union, types.UnionType) else (contract,)
+    if len(models) > 1 and discriminator is None:
+        raise Unsupported("a union of models without a discriminator")
+    structs: dict = {None: exact}
+    shapes = [_shape(m, discriminator, structs) for m in models]
+    return {(s.tag[1] if s.tag else s.model.__name__): s for s in shapes}
+
+
+# --- validation ------------------------------------------------------------------------------------------
+
+
+class ContractAdapter:
+    """Validates a family's events as ``pydantic.TypeAdapter(contract)`` does: msgspec first, pydantic
+    for whatever msgspec refuses or cannot vouch for.  Input is JSON, or what a JSON parser gives
+    (dicts, lists, strings, numbers, booleans, None).  With ``fast=False`` everything goes to
+    pydantic: the reference the fast path is measured and tested against."""
+
+    def __init__(self, contract: Any, *, fast: bool = True) -> None:
+        self.reference = TypeAdapter(contract)
+        self.fast = fast
+        shapes = shape_types(contract)
+        exact = shape_types(contract, exact=True)
+        self._tag = next(iter(shapes.values())).tag
+        self._by_tag = shapes
+        self._by_struct = {s.struct: s for s in (*shapes.values(), *exact.values())}
+        union = Union[tuple(s.struct for s in exact.values())]  # noqa: UP007 (a runtime union)
+        self._decoder = msgspec.json.Decoder(union | list[union])
+
+    def decode(self, raw: bytes) -> list[msgspec.Struct] | None:
+        """The structs of a whole message (one event or an array) in one msgspec call; None unless
+        msgspec takes every element as it is.  Unknown fields send a message to ``validate_python``:
+        msgspec skips them unread, where orjson refuses numbers beyond a double, invalid UTF-8 or
+        deep nesting."""
+        if not self.fast:
+            return None
+        try:
+            decoded = self._decoder.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return None
+        if long_fraction_in(raw):
+            return None
+        return decoded if isinstance(decoded, list) else [decoded]
+
+    def validate_python(self, item: Any) -> BaseModel:
+        """The event of a JSON object, or of a struct ``decode`` gave (``Refused`` when pydantic must
+        decide on its JSON); raises pydantic's ``ValidationError`` as the contract does."""
+        shape = self._by_struct.get(type(item))
+        if shape is not None:
+            return shape.build(item)
+        if self.fast and isinstance(item, dict):
+            shape = self._shape_of(item)
+            if shape is not None and not long_fraction(item):
+                try:
+                    return shape.build(msgspec.convert(item, shape.struct))
+                except _PYDANTIC_DECIDES:
+                    pass
+        return self.reference.validate_python(item)
+
+    def _shape_of(self, item: dict) -> Shape | None:
+        if self._tag is None:
+            return next(iter(self._by_tag.values()))
+        tag = item.get(self._tag[0])
+        return self._by_tag.get(tag) if type(tag) is str else None
+
+    def validate_json(self, data: bytes | str) -> BaseModel:
+        try:
+            item = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return self.reference.validate_json(data)
+        return self.validate_python(item)
+
+
+@cache
+def contract_adapter(contract: Any, fast: bool = True) -> ContractAdapter:
+    return ContractAdapter(contract, fast=fast)
