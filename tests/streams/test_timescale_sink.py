@@ -77,7 +77,7 @@ def test_column_arrays_hold_one_type_each():
     row = {"system": "s", "endpoint": "*", "window_s": 10, "time": T0, "probes": True, "probes_ok": 0,
            "requests": 2, "errors": False, "latency_hist": [0, 2, 1], "last_event": T0, "last_ok": None,
            "last_failed": None}
-    arrays = dict(zip(HEALTH_WINDOW.columns, column_arrays(HEALTH_WINDOW, [row], types)))
+    arrays = dict(zip(HEALTH_WINDOW.columns, column_arrays(HEALTH_WINDOW.columns, [row], types)))
     assert arrays["probes"] == [1] and type(arrays["probes"][0]) is int and type(arrays["errors"][0]) is int
     assert arrays["latency_hist"] == ["{0,2,1}"] and arrays["last_ok"] == [None]
     assert converter("double precision")(3) == 3.0 and converter("inet")("10.0.0.1") == "10.0.0.1"
@@ -91,3 +91,10 @@ def test_raw_rows_are_staged_in_binary_types():
     assert types[0] == "integer" and len(types) == len(SECURITY_EVENT.columns) + 1
     assert dict(zip(["ord", *SECURITY_EVENT.column_names], types))["src_ip"] == "text"
     assert "ON COMMIT DELETE ROWS" in stage_sql(SECURITY_EVENT).as_string(None)
+
+
+def test_array_literals_quote_what_is_not_a_number():
+    from agents.worker.sinks.timescale import converter
+    assert converter("integer[]")([0, 3, None]) == "{0,3,NULL}"
+    assert converter("text[]")(['a,b', 'say "x"', "back\\slash"]) == '{"a,b","say \\"x\\"","back\\\\slash"}'
+    assert converter("jsonb")({"a": [1, 2]}) == '{"a":[1,2]}' and converter("jsonb")("[1]") == "[1]"

@@ -31,7 +31,6 @@ from typing import Any
 import orjson
 
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from streams.core.errors import SinkError
 from streams.core.contracts import Event
@@ -81,12 +80,13 @@ def copy_types(table: RawTable) -> list[str]:
 
 def raw_insert_sql(table: RawTable, family: str) -> sql.Composed:
     """One statement per batch, from the staging table: the ids go into the family's ledger first,
-    and only the events whose (id, time) the ledger took are stored; it returns those (id, time),
-    the fresh events.
+    and only the events whose (id, time) the ledger took are stored; it returns their ids, the fresh
+    events.
 
     The raw table alone is keyed by (id, time) (TimescaleDB wants the time in every unique key), so
     an event re-sent with its time written differently would be new to it; the ledger, keyed by
-    (family, id), is not fooled.  Of two copies in one batch the first one is kept."""
+    (family, id), is not fooled.  Of two copies in one batch the first one (in batch order) is kept,
+    and an id is returned at most once."""
     names = [c for c, _ in table.columns]
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in names)
     values = sql.SQL(", ").join(sql.SQL("s.{}::{}").format(sql.Identifier(c), sql.SQL(t)) for c, t in table.columns)
@@ -94,7 +94,7 @@ def raw_insert_sql(table: RawTable, family: str) -> sql.Composed:
         "WITH first AS (INSERT INTO {ledger} (family, id, time) SELECT {family}, id, time FROM {stage} "
         "ORDER BY {o} ON CONFLICT DO NOTHING RETURNING id, time) "
         "INSERT INTO {t} ({cols}) SELECT {values} FROM {stage} AS s JOIN first USING (id, time) ORDER BY s.{o} "
-        "ON CONFLICT DO NOTHING RETURNING id, time"
+        "ON CONFLICT DO NOTHING RETURNING id"
     ).format(t=sql.Identifier(table.name), cols=cols, values=values, ledger=sql.Identifier(LEDGER),
              stage=sql.Identifier(stage_name(table)), o=sql.Identifier(ORDINAL), family=sql.Literal(family))
 
@@ -118,21 +118,33 @@ def counter_sets(table: CounterTable) -> list[sql.Composable]:
     return sets
 
 
-def counter_upsert_sql(table: CounterTable, types: Mapping[str, str]) -> sql.Composed:
-    """One statement for all of a batch's rows of a counter table: arrays, one per column (in
+def upsert_sql(name: str, columns: Sequence[str], key: Sequence[str], sets: Sequence[sql.Composable],
+               types: Mapping[str, str]) -> sql.Composed:
+    """One statement for all of a batch's rows of a table: arrays, one per column (in
     ``param_type``), unnested and cast to the column's type (``types``: column -> SQL type)."""
-    cols = table.columns
     return sql.SQL(
         "INSERT INTO {t} ({cols}) SELECT {values} FROM unnest({arrays}) AS u ({cols}) "
         "ON CONFLICT ({key}) DO UPDATE SET {sets}"
     ).format(
-        t=sql.Identifier(table.name),
-        cols=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
-        values=sql.SQL(", ").join(sql.SQL("u.{}::{}").format(sql.Identifier(c), sql.SQL(types[c])) for c in cols),
-        arrays=sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(param_type(types[c]))) for c in cols),
-        key=sql.SQL(", ").join(sql.Identifier(c) for c in table.key),
-        sets=sql.SQL(", ").join(counter_sets(table)),
+        t=sql.Identifier(name),
+        cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        values=sql.SQL(", ").join(sql.SQL("u.{}::{}").format(sql.Identifier(c), sql.SQL(types[c])) for c in columns),
+        arrays=sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(param_type(types[c]))) for c in columns),
+        key=sql.SQL(", ").join(sql.Identifier(c) for c in key),
+        sets=sql.SQL(", ").join(sets),
     )
+
+
+def counter_upsert_sql(table: CounterTable, types: Mapping[str, str]) -> sql.Composed:
+    return upsert_sql(table.name, table.columns, table.key, counter_sets(table), types)
+
+
+def state_upsert_sql(state: StateTable, types: Mapping[str, str]) -> sql.Composed:
+    """A state table's rows replaced (inserted when new) in one statement."""
+    sets = [sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in state.columns]
+    if state.updated_at:
+        sets.append(sql.SQL("{} = now()").format(sql.Identifier(UPDATED_AT)))
+    return upsert_sql(state.name, state.all_columns, state.key, sets, types)
 
 
 _FLOATS = frozenset({"double precision", "real", "numeric"})
@@ -146,8 +158,16 @@ def param_type(pg_type: str) -> str:
     return pg_type if pg_type in _FLOATS | _INTS | _AS_IS or pg_type == "boolean" else "text"
 
 
+def _element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _array_literal(value: Any) -> str:
-    return "{" + ",".join("NULL" if v is None else str(v) for v in value) + "}"
+    return "{" + ",".join(map(_element, value)) + "}"
 
 
 def _json_text(value: Any) -> str:
@@ -183,19 +203,15 @@ def merged_rows(table: CounterTable, rows: Iterable[Mapping[str, Any]]) -> list[
     return [by_key[k] for k in sorted(by_key, key=lambda k: tuple(str(v) for v in k))]
 
 
-def column_arrays(table: CounterTable, rows: Sequence[Mapping[str, Any]],
+def column_arrays(columns: Sequence[str], rows: Sequence[Mapping[str, Any]],
                   types: Mapping[str, str]) -> list[list[Any]]:
     """The rows as one list per column, each value converted for its column's type."""
     out: list[list[Any]] = []
-    for c in table.columns:
+    for c in columns:
         conv = converter(types[c])
         values = [r.get(c) for r in rows]
         out.append(values if conv is None else [None if v is None else conv(v) for v in values])
     return out
-
-
-def _adapt(value: Any) -> Any:
-    return Jsonb(value) if isinstance(value, (dict, list)) else value  # state columns hold JSON, not arrays
 
 
 class TimescaleSink:
@@ -206,7 +222,8 @@ class TimescaleSink:
         self.pool = db if isinstance(db, AsyncPool) else AsyncPool(db, role="worker", min_size=min_size,
                                                                     max_size=max_size)
         self._raw_sql: dict[str, sql.Composed] = {}
-        self._counter_sql: dict[str, tuple[sql.Composed, dict[str, str]]] = {}
+        self._upsert_sql: dict[str, sql.Composed] = {}
+        self._column_types: dict[str, dict[str, str]] = {}
         self._staged: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
     async def open(self, wait_s: float = 30) -> None:
@@ -227,11 +244,10 @@ class TimescaleSink:
                     if events:
                         staged = await self._stage(conn, spec.raw, events)
                         cur = await conn.execute(self._raw(spec))
-                        inserted = {(r[0], r[1]) for r in await cur.fetchall()}
+                        inserted = {r[0] for r in await cur.fetchall()}
                         for ev in events:
-                            key = (ev.id, ev.event_time)
-                            if key in inserted:
-                                inserted.discard(key)  # a second copy in the same batch is a duplicate
+                            if ev.id in inserted:  # the batch's first copy of the id: the one stored
+                                inserted.discard(ev.id)  # a second copy in the same batch is a duplicate
                                 fresh.append(ev)
                     fresh.sort(key=lambda e: e.event_time)
                     states = await self._load_states(conn, spec.state, fresh) if spec.state else {}
@@ -243,9 +259,9 @@ class TimescaleSink:
                     written = {spec.raw.name: len(fresh)}
                     for ctable, crows in incs.rows.items():
                         where.table = ctable.name
-                        rows = merged_rows(ctable, crows)
-                        query, types = await self._counter(conn, ctable)
-                        await conn.execute(query, column_arrays(ctable, rows, types))
+                        types = await self._types(conn, ctable.name)
+                        query = self._upsert(ctable.name, lambda: counter_upsert_sql(ctable, types))
+                        await conn.execute(query, column_arrays(ctable.columns, merged_rows(ctable, crows), types))
                         written[ctable.name] = written.get(ctable.name, 0) + len(crows)
                 if staged:
                     self._staged.setdefault(conn, set()).add(spec.raw.name)
@@ -286,19 +302,10 @@ class TimescaleSink:
         return out
 
     async def _save_states(self, conn, state: StateTable, rows: States) -> None:
-        cols = state.all_columns
-        query = sql.SQL("INSERT INTO {t} ({cols}) VALUES ({vals}) ON CONFLICT ({key}) DO UPDATE SET {sets}").format(
-            t=sql.Identifier(state.name),
-            cols=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
-            vals=sql.SQL(", ").join(sql.Placeholder() for _ in cols),
-            key=sql.SQL(", ").join(sql.Identifier(c) for c in state.key),
-            sets=sql.SQL(", ").join([*(sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in state.columns),
-                                     *([sql.SQL("{} = now()").format(sql.Identifier(UPDATED_AT))] if state.updated_at else [])]),
-        )
-        values = [tuple(_adapt(row.get(c)) for c in cols) for _, row in sorted(rows.items(), key=lambda kv: tuple(
-            str(v) for v in kv[0]))]
-        async with conn.cursor() as cur:
-            await cur.executemany(query, values)
+        types = await self._types(conn, state.name)
+        query = self._upsert(state.name, lambda: state_upsert_sql(state, types))
+        ordered = [row for _, row in sorted(rows.items(), key=lambda kv: tuple(str(v) for v in kv[0]))]
+        await conn.execute(query, column_arrays(state.all_columns, ordered, types))
 
     async def known_ids(self, spec: FeedSpec, ids: Sequence[str]) -> set[str]:
         """Which of these ids the family's ledger holds: events already stored and counted."""
@@ -315,13 +322,18 @@ class TimescaleSink:
             q = self._raw_sql[spec.family] = raw_insert_sql(spec.raw, spec.family)
         return q
 
-    async def _counter(self, conn, table: CounterTable) -> tuple[sql.Composed, dict[str, str]]:
-        """A counter table's upsert and its columns' types, read from the catalog once."""
-        found = self._counter_sql.get(table.name)
-        if found is None:
+    def _upsert(self, name: str, make: Callable[[], sql.Composed]) -> sql.Composed:
+        q = self._upsert_sql.get(name)
+        if q is None:
+            q = self._upsert_sql[name] = make()
+        return q
+
+    async def _types(self, conn, name: str) -> dict[str, str]:
+        """A table's columns and their SQL types, read from the catalog once."""
+        types = self._column_types.get(name)
+        if types is None:
             cur = await conn.execute(
                 "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", (table.name,))
-            types = {name: pg_type for name, pg_type in await cur.fetchall()}
-            found = self._counter_sql[table.name] = (counter_upsert_sql(table, types), types)
-        return found
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", (name,))
+            types = self._column_types[name] = {column: pg_type for column, pg_type in await cur.fetchall()}
+        return types
