@@ -38,6 +38,25 @@ async def test_write_is_idempotent_and_sql_quantiles_match_python(test_settings,
     assert [p50, p95, p99] == pytest.approx([sketch.quantile(hist, q) for q in (0.5, 0.95, 0.99)], rel=1e-9)
 
 
+async def test_of_two_copies_in_a_batch_the_first_is_stored_and_counted(test_settings, db):
+    sink = TimescaleSink(test_settings.dsn)
+    first = req(9001, 5.0).model_copy(update={"id": "sink-twice", "system": "twice"})
+    later = first.model_copy(update={"dateObserved": first.dateObserved + timedelta(milliseconds=1), "latency_ms": 900.0})
+    others = [req(9002 + i, 7.0).model_copy(update={"system": "twice"}) for i in range(3)]
+    stats = SourceStats("health", T0, 5, 0)
+    try:
+        result = await sink.write(HEALTH_FEED, [first, others[0], later, *others[1:]], stats)
+        again = await sink.write(HEALTH_FEED, [later, first], stats)  # both copies again: duplicates
+    finally:
+        await sink.close()
+    assert (result.fresh, result.duplicates, again.fresh, again.duplicates) == (4, 1, 0, 2)
+    rows = db.execute("SELECT time, latency_ms FROM health_event WHERE id = 'sink-twice'").fetchall()
+    assert rows == [(first.dateObserved, 5.0)]
+    counted = db.execute("SELECT requests, ioc_hist_quantile(latency_hist, 1) FROM health_window "
+                         "WHERE system = 'twice' AND endpoint = '*' AND window_s = 60").fetchone()
+    assert counted[0] == 4 and counted[1] < 10
+
+
 async def test_unreachable_database_is_reported_as_unavailable():
     sink = TimescaleSink("postgresql://ioc@127.0.0.1:1/nowhere")
     with pytest.raises(SinkUnavailable):
