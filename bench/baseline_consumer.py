@@ -25,10 +25,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
-import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.kafka_io import backlog_records
+from streams.db.connect import AsyncConnection, connection_options
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 WINDOWS_S = (10, 60)
@@ -150,7 +150,7 @@ class Drained:
     cpu_seconds: float
 
 
-async def write(conn: psycopg.AsyncConnection, items: Sequence[Item]) -> int:
+async def write(conn: AsyncConnection, items: Sequence[Item]) -> int:
     """One batch in one transaction (the staging table made beforehand); the number of fresh events."""
     async with conn.transaction():
         async with conn.cursor() as cur:
@@ -171,7 +171,7 @@ async def drain(bootstrap: str, dsn: str, group: str, families: Mapping[str, str
                 max_records: int = 5000) -> Drained:
     """Consume the messages between ``start`` and ``end`` (topic -> family in ``families``) and write
     them as the module says; wall and process CPU time from the first fetch to the last commit."""
-    conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+    conn = await AsyncConnection.connect(dsn, autocommit=True, **connection_options(dsn, role="bench"))
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
                                 client_id="ioc-bench-baseline")
     await consumer.start()
