@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.calc import due
@@ -173,31 +173,40 @@ class Consumed:
         return self.messages / self.seconds if self.seconds else 0.0
 
 
+async def backlog_records(consumer: AIOKafkaConsumer, start: Offsets, end: Offsets,
+                          max_records: int = 20000) -> AsyncIterator[dict[TopicPartition, list[ConsumerRecord]]]:
+    """Assigns the partitions with messages between two sets of offsets, and yields what each
+    ``getmany`` brings of them (records before ``end``), until every partition has reached its end."""
+    todo = {tp: end[tp] for tp in end if end[tp] > start.get(tp, 0)}
+    consumer.assign(list(todo))
+    for tp in todo:
+        consumer.seek(tp, start.get(tp, 0))
+    while todo:
+        got = await consumer.getmany(timeout_ms=1000, max_records=max_records)
+        out: dict[TopicPartition, list[ConsumerRecord]] = {}
+        for tp, records in got.items():
+            stop_at = todo.get(tp)
+            if stop_at is None:
+                continue
+            out[tp] = [r for r in records if r.offset < stop_at]
+            if records and records[-1].offset >= stop_at - 1:
+                del todo[tp]
+                consumer.pause(tp)
+        yield out
+
+
 async def bare_consume(bootstrap: str, start: Offsets, end: Offsets) -> Consumed:
     """Read the messages between two sets of offsets with a plain aiokafka consumer, no processing."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                                 client_id="ioc-bench-bare")
     await consumer.start()
     try:
-        todo = {tp: end[tp] for tp in end if end[tp] > start.get(tp, 0)}
-        consumer.assign(list(todo))
-        for tp in todo:
-            consumer.seek(tp, start.get(tp, 0))
         n = nbytes = 0
         t0 = time.perf_counter()
-        while todo:
-            batch = await consumer.getmany(timeout_ms=1000, max_records=20000)
-            for tp, records in batch.items():
-                stop_at = todo.get(tp)
-                if stop_at is None:
-                    continue
-                for r in records:
-                    if r.offset < stop_at:
-                        n += 1
-                        nbytes += len(r.value or b"")
-                if records and records[-1].offset >= stop_at - 1:
-                    del todo[tp]
-                    consumer.pause(tp)
+        async for batch in backlog_records(consumer, start, end):
+            for records in batch.values():
+                n += len(records)
+                nbytes += sum(len(r.value or b"") for r in records)
         return Consumed(n, nbytes, time.perf_counter() - t0)
     finally:
         await consumer.stop()

@@ -8,7 +8,8 @@ Order (each phase has its own topics and consumer group, all share one fresh dat
    still running, paced trials at 90 % and 50 % of that capacity (the latency points), then
    bisection, find the highest rate whose lag stays bounded.  In ``batched`` mode a soak at
    half that rate follows (memory), and the wall load runs after it with the feed still on.
-2. baselines: a bare aiokafka consumer over each mode's backlog; a bare COPY of the same rows.
+2. baselines: a bare aiokafka consumer over each mode's backlog; a minimal consumer with the same
+   guarantees (``bench/baseline_consumer.py``) over the same backlog; a bare COPY of the same rows.
 3. scale-out per mode: one worker, then two in one consumer group, each draining its own
    backlog on its own topics.
 """
@@ -24,12 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import calc, profile, scrape, wall
+from bench import baseline_consumer, calc, profile, scrape, wall
 from bench.copy_baseline import bare_copy, rows_of
 from bench.env import BenchEnv, code_version, describe_machine, now_iso, start_stack
 from bench.feed import mix, package, simulate_pool
 from bench.kafka_io import Ids, LagProbe, Producer, bare_consume, partitions
 from bench.procs import CpuMeter, Proc, rss_mib, wait_http
+from bench.report import per_cpu
 from streams.core.geography import load_province
 from streams.core.settings import Settings
 from streams.core.topics import FEEDS, topic_name
@@ -402,6 +404,21 @@ class Bench:
                 "worker_ratio": _r(calc.ratio(worker, rate_ev), 4)}
             self.say(f"baseline: bare aiokafka consumer, {mode}: {c.messages_per_s:,.0f} messages/s = "
                      f"{rate_ev:,.0f} events/s; worker/bare = {calc.ratio(worker, rate_ev):.3f}")
+        for mode in MODES:
+            start, end, events, messages = self.backlogs[mode]
+            s = self.env.settings(mode)
+            d = await baseline_consumer.drain(self.env.base.kafka_bootstrap, self.env.dsn, f"{s.app_id}-baseline",
+                                              {topic_name(s, f): f for f in FEEDS}, start, end)
+            worker = per_cpu(self.results["throughput"][mode]["drain"])
+            per_cpu_s = calc.ratio(d.events, d.cpu_seconds)
+            g = out.setdefault("same_guarantees", {})[mode] = {
+                "events": d.events, "fresh": d.fresh, "messages": d.messages, "batches": d.batches,
+                "seconds": round(d.seconds, 2), "cpu_seconds": round(d.cpu_seconds, 2),
+                "events_per_s": _r(calc.ratio(d.events, d.seconds), 0), "events_per_cpu_s": _r(per_cpu_s, 0),
+                "worker_events_per_cpu_s": _r(worker, 0), "worker_ratio": _r(calc.ratio(worker, per_cpu_s), 4)}
+            self.say(f"baseline: same-guarantees consumer, {mode}: {d.events:,} events ({d.fresh:,} fresh) in "
+                     f"{d.batches:,} transactions, {g['events_per_s']} events/s, {g['events_per_cpu_s']} events "
+                     f"per CPU-second; worker/baseline per CPU-second = {g['worker_ratio']}")
         rows = rows_of(self.templates["batched"], self.plan.copy_events, f"{self.ids.prefix}copy-")
         cp = bare_copy(self.env.dsn, rows)
         out["bare_copy"] = {"rows": cp.rows, "seconds": round(cp.seconds, 2), "rows_per_s": round(cp.rows_per_s),

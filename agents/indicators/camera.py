@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from streams.core.windows import window_start
+from streams.core.windows import at_epoch, epoch_of, window_of
 from streams.core.geography import DEFAULT_HEARTBEAT_S, Camera
 from streams.core.contracts import Event
 from streams.core.contracts.camera import CameraDetection, CameraHealth
@@ -167,14 +167,17 @@ def camera_increments(fresh: Sequence[Event], states: States, cfg: DebounceConfi
             current = incs.states.get(key) or states.get(key) or new_state(ev.camera)
             incs.states[key] = apply(current, ev, cfg)
         elif isinstance(ev, CameraDetection) and ev.phase == "new":
+            seconds, ts = epoch_of(ev.start_time), ev.dateObserved
             for zone in ev.zones or ["-"]:
                 for size in TRACK_WINDOWS_S:
-                    k = (ev.camera, zone, ev.rule, size, window_start(ev.start_time, size))
+                    k = (ev.camera, zone, ev.rule, size, window_of(seconds, size))
                     row = tracks.get(k)
                     if row is None:
-                        row = tracks[k] = dict(zip(CAMERA_WINDOW.key, k), tracks=0, last_event=ev.dateObserved)
+                        row = tracks[k] = dict(zip(CAMERA_WINDOW.key, k), time=at_epoch(k[-1]), tracks=0,
+                                               last_event=ts)
                     row["tracks"] += 1
-                    row["last_event"] = max(row["last_event"], ev.dateObserved)
+                    if ts > row["last_event"]:
+                        row["last_event"] = ts
     for row in tracks.values():
         incs.add(CAMERA_WINDOW, row)
     return incs

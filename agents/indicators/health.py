@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.core import sketch
-from streams.core.windows import window_start
+from streams.core.windows import at_epoch, epoch_of, window_of
 from streams.core.errors import ConfigError
 from streams.core.contracts import Event
 from streams.core.contracts.health import RequestLog, ServiceProbe
@@ -39,28 +39,33 @@ HealthIncrement = HEALTH_WINDOW.row_type("HealthIncrement")
 def aggregate(
     events: Iterable[ServiceProbe | RequestLog], windows_s: tuple[int, ...] = WINDOWS_S
 ) -> list[HealthIncrement]:
-    """Window increments for a batch: per endpoint, and per system (endpoint ``*``)."""
-    acc: dict[tuple[str, str, int, datetime], HealthIncrement] = {}
+    """Window increments for a batch: per endpoint, and per system (endpoint ``*``).  Windows are
+    found on the event's epoch seconds; a row gets its start as a datetime when it is made."""
+    acc: dict[tuple[str, str, int, int], HealthIncrement] = {}
     for ev in events:
         ts = ev.dateObserved
+        seconds = epoch_of(ts)
+        probe = isinstance(ev, ServiceProbe)
+        bucket = sketch.bucket_of(ev.latency_ms)
         for size in windows_s:
-            start = window_start(ts, size)
+            start = window_of(seconds, size)
             for endpoint in (ev.endpoint, ALL_ENDPOINTS):
                 key = (ev.system, endpoint, size, start)
                 inc = acc.get(key)
                 if inc is None:
-                    inc = acc[key] = HealthIncrement(ev.system, endpoint, size, start)
-                if isinstance(ev, ServiceProbe):
+                    inc = acc[key] = HealthIncrement(ev.system, endpoint, size, at_epoch(start))
+                if probe:
                     inc.probes += 1
-                    inc.probes_ok += ev.success
                     if ev.success:
-                        inc.last_ok = ts if inc.last_ok is None else max(inc.last_ok, ts)
-                    else:
-                        inc.last_failed = ts if inc.last_failed is None else max(inc.last_failed, ts)
+                        inc.probes_ok += 1
+                        if inc.last_ok is None or ts > inc.last_ok:
+                            inc.last_ok = ts
+                    elif inc.last_failed is None or ts > inc.last_failed:
+                        inc.last_failed = ts
                 else:
                     inc.requests += 1
                     inc.errors += ev.status_code >= 500
-                sketch.add(inc.latency_hist, ev.latency_ms)
+                inc.latency_hist[bucket] += 1
                 if inc.last_event is None or ts > inc.last_event:
                     inc.last_event = ts
     return list(acc.values())

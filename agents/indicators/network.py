@@ -20,7 +20,7 @@ from agents.indicators.tally import Tally
 from streams.core.contracts import Event
 from streams.core.contracts.network import Ipv6Check, LinkStatus
 from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, StateTable, States
-from streams.core.windows import window_start
+from streams.core.windows import at_epoch, epoch_of, window_of
 
 WINDOW_S = 60
 LOSSY = 0.02  # a link losing more than 2 % of its packets shows as lossy
@@ -68,7 +68,7 @@ def apply(prev: dict[str, Any] | None, ev: Event) -> dict[str, Any]:
 
 
 def window_row(ev: LinkStatus) -> dict[str, Any]:
-    return {"link": ev.link, "window_s": WINDOW_S, "time": window_start(ev.dateObserved, WINDOW_S),
+    return {"link": ev.link, "window_s": WINDOW_S, "time": at_epoch(window_of(epoch_of(ev.dateObserved), WINDOW_S)),
             "polls": 1, "polls_up": int(ev.up),
             "loss_sum": ev.packet_loss or 0.0, "loss_n": int(ev.packet_loss is not None),
             "latency_sum": ev.latency_ms or 0.0, "latency_n": int(ev.latency_ms is not None),

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from streams.core.windows import window_start
+from streams.core.windows import at_epoch, epoch_of, window_of, window_start
 from streams.core.contracts import Event
 from streams.core.contracts.security import (
     AuthFailure,
@@ -62,23 +62,26 @@ def security_increments(fresh: Sequence[Event], states: States | None = None) ->
     for ev in fresh:
         assert isinstance(ev, SecurityBase)
         ts = ev.dateObserved
-        minute = window_start(ts, 60)
+        minute = window_of(epoch_of(ts), 60)
         key = (ev.entity, ev.type, ev.severity, ev.layer or 0, 60, minute)
         row = per_target.get(key)
         if row is None:
-            row = per_target[key] = dict(zip(SECURITY_WINDOW.key, key), events=0, blocked=0, last_event=ts)
+            row = per_target[key] = dict(zip(SECURITY_WINDOW.key, key), time=at_epoch(minute), events=0, blocked=0,
+                                         last_event=ts)
         row["events"] += 1
         row["blocked"] += ev.action in ("blocked", "quarantined")
-        row["last_event"] = max(row["last_event"], ts)
+        if ts > row["last_event"]:
+            row["last_event"] = ts
         if isinstance(ev, AuthFailure):
             skey = (ev.src_ip, ev.entity, minute)
             srow = per_source.get(skey)
             if srow is None:
-                srow = per_source[skey] = dict(zip(AUTH_FAILURE_WINDOW.key, skey), failures=0, locked=0,
-                                               last_event=ts)
+                srow = per_source[skey] = dict(zip(AUTH_FAILURE_WINDOW.key, skey), time=at_epoch(minute), failures=0,
+                                               locked=0, last_event=ts)
             srow["failures"] += 1
             srow["locked"] += ev.account_locked
-            srow["last_event"] = max(srow["last_event"], ts)
+            if ts > srow["last_event"]:
+                srow["last_event"] = ts
     incs = Increments()
     for row in per_target.values():
         incs.add(SECURITY_WINDOW, row)

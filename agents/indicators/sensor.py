@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agents.indicators.tally import Tally
-from streams.core.windows import window_start
+from streams.core.windows import at_epoch, epoch_of, window_of
 from streams.core.contracts import Event
 from streams.core.contracts.sensor import FloodMonitoring, Observation
 from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, StateTable
@@ -135,14 +135,17 @@ def sensor_increments(fresh: Sequence[Event], states: States) -> Increments:
     windows = Tally(SENSOR_WINDOW)
     for ev in fresh:
         assert isinstance(ev, Observation)
+        seconds = None
         for metric, value, text in readings(ev):
             key = (ev.refDevice, metric)
             incs.states[key] = apply_reading(incs.states.get(key) or states.get(key), ev, metric, value, text)
             if value is None:
                 continue
+            if seconds is None:
+                seconds = epoch_of(ev.dateObserved)
             for size in WINDOWS_S:
                 windows.add({"station": ev.refDevice, "metric": metric, "window_s": size,
-                             "time": window_start(ev.dateObserved, size), "n": 1, "sum": value, "min": value,
+                             "time": at_epoch(window_of(seconds, size)), "n": 1, "sum": value, "min": value,
                              "max": value, "last_event": ev.dateObserved})
     return windows.into(incs)
 

@@ -22,10 +22,13 @@ class Tally:
 
     def add(self, row: Row) -> None:
         t = self.table
-        full = {**{c: 0 for c in t.sums}, **{c: sketch.empty() for c in t.hists},
-                **{c: None for c in t.greatest + t.least + t.latest}, **row}
-        key = tuple(full[c] for c in t.key)
-        self.rows[key] = combine(t, self.rows.get(key), full)
+        key = tuple(row[c] for c in t.key)
+        old = self.rows.get(key)
+        if old is None:
+            self.rows[key] = {**{c: 0 for c in t.sums}, **{c: sketch.empty() for c in t.hists},
+                              **{c: None for c in t.greatest + t.least + t.latest}, **row}
+        else:  # a column the row leaves out merges as its empty value would
+            self.rows[key] = combine(t, old, row)
 
     def into(self, incs: Increments) -> Increments:
         for row in self.rows.values():

@@ -80,3 +80,15 @@ def test_a_partial_run_still_renders():
     del r["scale_out"], r["wall"], r["baselines"]
     md = render_markdown(r)
     assert "## 3. Scale-out" in md and "| worker / bare consumer | — | — |" in md
+
+
+def test_the_same_guarantees_baseline_is_reported():
+    r = results()
+    g = {"events": 1000, "fresh": 1000, "messages": 10, "batches": 2, "seconds": 0.5, "cpu_seconds": 0.25,
+         "events_per_s": 2000, "events_per_cpu_s": 4000, "worker_events_per_cpu_s": 2105, "worker_ratio": 0.526}
+    r["baselines"]["same_guarantees"] = {"single": g, "batched": {**g, "events_per_cpu_s": 40000,
+                                                                  "worker_ratio": 0.3947}}
+    md = render_markdown(r)
+    assert "| same-guarantees baseline (events per CPU-second) | 4,000 | 40,000 |" in md
+    assert "| worker / same-guarantees baseline, per CPU-second | 0.53 | 0.39 |" in md
+    assert "same-guarantees consumer, batched messages" in md

@@ -38,6 +38,25 @@ async def test_write_is_idempotent_and_sql_quantiles_match_python(test_settings,
     assert [p50, p95, p99] == pytest.approx([sketch.quantile(hist, q) for q in (0.5, 0.95, 0.99)], rel=1e-9)
 
 
+async def test_of_two_copies_in_a_batch_the_first_is_stored_and_counted(test_settings, db):
+    sink = TimescaleSink(test_settings.dsn)
+    first = req(9001, 5.0).model_copy(update={"id": "sink-twice", "system": "twice"})
+    later = first.model_copy(update={"dateObserved": first.dateObserved + timedelta(milliseconds=1), "latency_ms": 900.0})
+    others = [req(9002 + i, 7.0).model_copy(update={"system": "twice"}) for i in range(3)]
+    stats = SourceStats("health", T0, 5, 0)
+    try:
+        result = await sink.write(HEALTH_FEED, [first, others[0], later, *others[1:]], stats)
+        again = await sink.write(HEALTH_FEED, [later, first], stats)  # both copies again: duplicates
+    finally:
+        await sink.close()
+    assert (result.fresh, result.duplicates, again.fresh, again.duplicates) == (4, 1, 0, 2)
+    rows = db.execute("SELECT time, latency_ms FROM health_event WHERE id = 'sink-twice'").fetchall()
+    assert rows == [(first.dateObserved, 5.0)]
+    counted = db.execute("SELECT requests, ioc_hist_quantile(latency_hist, 1) FROM health_window "
+                         "WHERE system = 'twice' AND endpoint = '*' AND window_s = 60").fetchone()
+    assert counted[0] == 4 and counted[1] < 10
+
+
 async def test_unreachable_database_is_reported_as_unavailable():
     sink = TimescaleSink("postgresql://ioc@127.0.0.1:1/nowhere")
     with pytest.raises(SinkUnavailable):
@@ -53,3 +72,48 @@ async def test_a_sink_that_could_not_connect_keeps_trying_afterwards():
         with pytest.raises(SinkUnavailable, match="not reachable"):
             await sink.open(wait_s=0.3)
     await sink.close()
+
+
+def test_counter_rows_are_merged_per_key_in_key_order():
+    from agents.indicators.network import NETWORK_WINDOW
+    from agents.worker.sinks.timescale import merged_rows
+    t1, t2 = T0, T0 + timedelta(minutes=1)
+    row = {"link": "b", "window_s": 60, "time": t1, "polls": 1, "polls_up": 1, "loss_sum": 0.0, "loss_n": 0,
+           "latency_sum": 2.5, "latency_n": 1, "utilisation_max": 0.2, "last_event": t1}
+    rows = merged_rows(NETWORK_WINDOW, [row, {**row, "link": "a"}, {**row, "utilisation_max": 0.7, "latency_sum": 1.0},
+                                        {**row, "time": t2}])
+    assert [(r["link"], r["time"]) for r in rows] == [("a", t1), ("b", t1), ("b", t2)]
+    assert (rows[1]["polls"], rows[1]["latency_sum"], rows[1]["utilisation_max"]) == (2, 3.5, 0.7)
+
+
+def test_column_arrays_hold_one_type_each():
+    from agents.indicators.health import HEALTH_WINDOW
+    from agents.worker.sinks.timescale import column_arrays, converter, param_type
+    types = {"system": "text", "endpoint": "text", "window_s": "integer", "time": "timestamp with time zone",
+             "probes": "integer", "probes_ok": "integer", "requests": "bigint", "errors": "integer",
+             "latency_hist": "integer[]", "last_event": "timestamp with time zone",
+             "last_ok": "timestamp with time zone", "last_failed": "timestamp with time zone"}
+    row = {"system": "s", "endpoint": "*", "window_s": 10, "time": T0, "probes": True, "probes_ok": 0,
+           "requests": 2, "errors": False, "latency_hist": [0, 2, 1], "last_event": T0, "last_ok": None,
+           "last_failed": None}
+    arrays = dict(zip(HEALTH_WINDOW.columns, column_arrays(HEALTH_WINDOW.columns, [row], types)))
+    assert arrays["probes"] == [1] and type(arrays["probes"][0]) is int and type(arrays["errors"][0]) is int
+    assert arrays["latency_hist"] == ["{0,2,1}"] and arrays["last_ok"] == [None]
+    assert converter("double precision")(3) == 3.0 and converter("inet")("10.0.0.1") == "10.0.0.1"
+    assert [param_type(t) for t in ("integer[]", "inet", "real", "jsonb")] == ["text", "text", "real", "text"]
+
+
+def test_raw_rows_are_staged_in_binary_types():
+    from agents.indicators.security import SECURITY_EVENT
+    from agents.worker.sinks.timescale import copy_types, stage_sql
+    types = copy_types(SECURITY_EVENT)
+    assert types[0] == "integer" and len(types) == len(SECURITY_EVENT.columns) + 1
+    assert dict(zip(["ord", *SECURITY_EVENT.column_names], types))["src_ip"] == "text"
+    assert "ON COMMIT DELETE ROWS" in stage_sql(SECURITY_EVENT).as_string(None)
+
+
+def test_array_literals_quote_what_is_not_a_number():
+    from agents.worker.sinks.timescale import converter
+    assert converter("integer[]")([0, 3, None]) == "{0,3,NULL}"
+    assert converter("text[]")(['a,b', 'say "x"', "back\\slash"]) == '{"a,b","say \\"x\\"","back\\\\slash"}'
+    assert converter("jsonb")({"a": [1, 2]}) == '{"a":[1,2]}' and converter("jsonb")("[1]") == "[1]"
