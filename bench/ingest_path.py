@@ -1,0 +1,160 @@
+"""CPU per message of the worker's ingest path, two code trees side by side (``python -m bench.ingest_path``).
+
+A backlog of single-event health messages is produced once; then workers of each tree (``--trees
+name=path,…``: the path goes first on the child's ``PYTHONPATH``) drain it in turn, rounds
+interleaved (a, b, a, b, …), each with a fresh consumer group.  A child is the tree's own ``Worker``
+(``build_worker``) run by Faust's worker; with ``--sink null`` its pipelines write nowhere (the
+ingest path, decoding and metrics are measured), with ``--sink db`` each run writes into a database
+of its own.  The child reads its process CPU time (``time.process_time``: every thread) when 5 %
+and when 100 % of the backlog is written, and reports µs per message between the two.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+ADMIN_DSN = os.environ.get("IOC_TEST_ADMIN_DSN", "postgresql://ioc@127.0.0.1:5433/postgres")
+
+
+def _settings(**kw):
+    from streams.core.settings import Settings
+
+    return Settings(metrics_port=0, **kw)
+
+
+def _produce(settings, n: int) -> int:
+    from bench.feed import package, simulate_pool
+    from bench.kafka_io import Ids, Producer
+    from streams.core.geography import load_province
+    from streams.core.topics import topic_name
+
+    pool = simulate_pool(load_province(settings.province_file), 20_000)
+    templates = [t for t in package(pool, batched=False) if t.family == "health"]
+
+    async def go() -> int:
+        producer = Producer(",".join(settings.bootstrap_servers), Ids(f"ip{uuid.uuid4().hex[:6]}-"))
+        await producer.start()
+        try:
+            sent = await producer.backlog({"health": topic_name(settings, "health")}, templates, n)
+        finally:
+            await producer.stop()
+        return sent.messages
+
+    return asyncio.run(go())
+
+
+def _run_child(tree: Path, settings_kw: dict, sink: str, expect: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree), "IOC_LOG_LEVEL": "WARNING"}
+    cmd = [sys.executable, "-P", str(HERE), "child", "--settings", json.dumps(settings_kw), "--sink", sink,
+           "--expect", str(expect)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, cwd=str(tree))
+    for line in done.stdout.splitlines():
+        if "RESULT " in line:
+            return json.loads(line.split("RESULT ", 1)[1])
+    raise RuntimeError(f"child of {tree} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+
+
+def drive(args) -> None:
+    from streams.db.scratch import create_database, drop_database
+    from streams.kafka.admin import create_topics
+
+    trees = dict(item.split("=", 1) for item in args.trees.split(","))
+    run = uuid.uuid4().hex[:6]
+    base = dict(topic_prefix=f"ip{run}.", batch_within_s=0.5)
+    create_topics(_settings(**base), log_fn=lambda *_: None)
+    sent = _produce(_settings(**base), args.messages)
+    print(f"backlog: {sent} single-event health messages on {base['topic_prefix']}health", flush=True)
+    results: dict[str, list[float]] = {name: [] for name in trees}
+    for r in range(args.rounds):
+        for name, tree in trees.items():
+            db = f"ioc_ip_{run}_{name}_{r}"
+            dsn = create_database(ADMIN_DSN, db) if args.sink == "db" else "postgresql://ioc@127.0.0.1:5433/none"
+            try:
+                kw = dict(base, app_id=f"ioc-ip-{run}-{name}-{r}", database_url=dsn)
+                res = _run_child(Path(tree), kw, args.sink, sent)
+            finally:
+                if args.sink == "db":
+                    drop_database(ADMIN_DSN, db)
+            results[name].append(res["us_per_message"])
+            print(f"round {r + 1} {name}: {res['us_per_message']:.1f} µs CPU per message "
+                  f"({res['messages']} messages in {res['wall_s']:.1f} s, {res['cores']:.2f} cores)", flush=True)
+    for name, values in results.items():
+        print(f"{name}: median {statistics.median(values):.1f} µs per message over {len(values)} runs: "
+              f"{', '.join(f'{v:.1f}' for v in values)}")
+
+
+def child(args) -> None:
+    import faust
+
+    from agents.worker.sinks.base import WriteResult
+    from agents.worker.workers import build_worker
+
+    settings = _settings(**json.loads(args.settings))
+    worker = build_worker(settings)
+    expect = args.expect
+
+    class NullSink:
+        async def write(self, spec, events, stats):
+            return WriteResult(len(events), 0, {})
+
+        async def known_ids(self, spec, ids):
+            return set()
+
+        async def close(self):
+            return None
+
+    if args.sink == "null":
+        for pipeline in worker.pipelines.values():
+            pipeline.sink = NullSink()
+    topic = f"{settings.topic_prefix}health"
+
+    def written() -> int:
+        get = worker.registry.get_sample_value
+        return int(sum(get(name, {"topic": topic}) or 0 for name in ("ioc_events_fresh_total",
+                                                                      "ioc_events_duplicate_total")))
+
+    @worker.app.task
+    async def probe() -> None:
+        first = None
+        while True:
+            await asyncio.sleep(0.02)
+            n = written()
+            if first is None and n >= expect * 0.05:
+                first = (n, time.process_time(), time.monotonic())
+            if n >= expect and first is not None:
+                cpu, wall = time.process_time() - first[1], time.monotonic() - first[2]
+                out = {"messages": n - first[0], "us_per_message": cpu / (n - first[0]) * 1e6, "wall_s": wall,
+                       "cores": cpu / wall}
+                print("RESULT " + json.dumps(out), flush=True)
+                os._exit(0)
+
+    faust.Worker(worker.app, loglevel="warning", quiet=True, redirect_stdouts=False).execute_from_commandline()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd")
+    d = sub.add_parser("drive")
+    d.add_argument("--trees", required=True, help="name=path,… (each path a code tree)")
+    d.add_argument("--messages", type=int, default=60_000)
+    d.add_argument("--rounds", type=int, default=2)
+    d.add_argument("--sink", choices=("null", "db"), default="null")
+    c = sub.add_parser("child")
+    c.add_argument("--settings", required=True)
+    c.add_argument("--sink", choices=("null", "db"), default="null")
+    c.add_argument("--expect", type=int, required=True)
+    args = parser.parse_args(argv)
+    (child if args.cmd == "child" else drive)(args)
+
+
+if __name__ == "__main__":
+    main()
