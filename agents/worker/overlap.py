@@ -56,6 +56,7 @@ class Overlap(Generic[B, P]):
                 if storing is not None:
                     await storing
                 storing = asyncio.ensure_future(self.store(prepared))
+                await asyncio.sleep(0)  # the store sends its first query before the next batch is decoded
             if storing is not None:
                 await storing
         finally:
