@@ -1,8 +1,10 @@
 """CPU per message of the worker's ingest path, two code trees side by side (``python -m bench.ingest_path``).
 
 A backlog of single-event health messages is produced once; then workers of each tree (``--trees
-name=path,…``: the path goes first on the child's ``PYTHONPATH``) drain it in turn, rounds
-interleaved (a, b, a, b, …), each with a fresh consumer group.  A child is the tree's own ``Worker``
+name=path[:variant],…``: the path goes first on the child's ``PYTHONPATH``) drain it in turn, rounds
+interleaved (a, b, a, b, …), each with a fresh consumer group.  Variant ``conductor`` (a tree with
+``agents.worker.batches``) keeps Faust's per-message drain and conductor: the feed topic turns each
+message into a run of one (``FeedTopic.decode``), which the agent gathers into batches as it does runs.  A child is the tree's own ``Worker``
 (``build_worker``) run by Faust's worker; with ``--sink null`` its pipelines write nowhere (the
 ingest path, decoding and metrics are measured), with ``--sink db`` each run writes into a database
 of its own.  The child reads its process CPU time (``time.process_time``: every thread) when 5 %
@@ -52,10 +54,10 @@ def _produce(settings, n: int) -> int:
     return asyncio.run(go())
 
 
-def _run_child(tree: Path, settings_kw: dict, sink: str, expect: int) -> dict:
+def _run_child(tree: Path, variant: str, settings_kw: dict, sink: str, expect: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree), "IOC_LOG_LEVEL": "WARNING"}
     cmd = [sys.executable, "-P", str(HERE), "child", "--settings", json.dumps(settings_kw), "--sink", sink,
-           "--expect", str(expect)]
+           "--expect", str(expect), "--variant", variant]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, cwd=str(tree))
     for line in done.stdout.splitlines():
         if "RESULT " in line:
@@ -80,7 +82,8 @@ def drive(args) -> None:
             dsn = create_database(ADMIN_DSN, db) if args.sink == "db" else "postgresql://ioc@127.0.0.1:5433/none"
             try:
                 kw = dict(base, app_id=f"ioc-ip-{run}-{name}-{r}", database_url=dsn)
-                res = _run_child(Path(tree), kw, args.sink, sent)
+                path, _, variant = tree.partition(":")
+                res = _run_child(Path(path), variant or "tree", kw, args.sink, sent)
             finally:
                 if args.sink == "db":
                     drop_database(ADMIN_DSN, db)
@@ -92,12 +95,22 @@ def drive(args) -> None:
               f"{', '.join(f'{v:.1f}' for v in values)}")
 
 
+def _per_message_conductor() -> None:
+    from faust.transport.consumer import Consumer
+
+    from agents.worker.batches import BatchConsumer
+
+    BatchConsumer._drain_messages = Consumer._drain_messages
+
+
 def child(args) -> None:
     import faust
 
     from agents.worker.sinks.base import WriteResult
     from agents.worker.workers import build_worker
 
+    if args.variant == "conductor":
+        _per_message_conductor()
     settings = _settings(**json.loads(args.settings))
     worker = build_worker(settings)
     expect = args.expect
@@ -152,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--settings", required=True)
     c.add_argument("--sink", choices=("null", "db"), default="null")
     c.add_argument("--expect", type=int, required=True)
+    c.add_argument("--variant", choices=("tree", "conductor"), default="tree")
     args = parser.parse_args(argv)
     (child if args.cmd == "child" else drive)(args)
 

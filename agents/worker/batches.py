@@ -13,8 +13,8 @@ agents with their supervisor; other topics take Faust's per-message path unchang
 - A channel queue holds a few runs (``FeedTopic.maxsize``); a full queue holds the fetcher as a full
   stream buffer does, and the queues are cleared when a rebalance suspends the flow.
 - The event's message stands for the run (its partition, first offset and consumer generation): the
-  agent's stream drops a run queued before a rebalance as it drops any stale message, and acknowledging
-  that stand-in commits nothing.
+  agent's stream drops a run queued before a rebalance as it drops any stale message; the stand-in is
+  born acknowledged, so the stream's own acknowledgement after each value never touches an offset.
 - No offset is acknowledged here: ``agents.worker.offsets.acknowledge`` does it once the run's
   transaction has committed, for the generation the run was read in.
 """
@@ -62,10 +62,24 @@ class FeedTopic(faust.Topic):
     """A topic whose subscribers receive ``Run`` values: one per partition and fetch."""
 
     def run_event(self, run: Run) -> faust.EventT:
+        """The event of a run.  Its message stands for the run and is born acknowledged: the stream's
+        acknowledgement after each value (the compiled iterator writes the consumer's books itself,
+        past ``Consumer.ack``) must never mark the run's first offset as done."""
         first = run.messages[0]
         stand_in = FaustMessage(first.topic, first.partition, first.offset, 0.0, 0, None, None, None, None,
                                 tp=run.tp, generation_id=run.generation)
+        stand_in.acked = True
         return self.app.create_event(None, run, None, stand_in)
+
+    def _compile_decode(self) -> None:
+        self.decode = self._decode_alone  # type: ignore[method-assign]
+
+    async def _decode_alone(self, message: Any, *, propagate: bool = False) -> faust.EventT:
+        """A message that comes by Faust's per-message path (the conductor) becomes a run of one."""
+        tp = message.tp
+        run = Run(tp, [Message(tp.topic, tp.partition, message.offset, message.value, message.key)],
+                  message.generation_id)
+        return self.run_event(run)
 
 
 def feed_channels(channels: Optional[Iterable[Any]]) -> Sequence[FeedTopic]:

@@ -63,3 +63,35 @@ def test_nothing_is_acknowledged_across_a_rebalance():
     consumer.assigned = set()  # the partition went to another worker
     assert offsets.acknowledge(consumer, TP0, [0, 1], generation=2) == 0
     assert consumer.commit_position() is None and consumer._n_acked == 0
+
+
+def test_the_streams_acknowledgement_of_a_run_touches_no_offset():
+    from faust._cython.streams import StreamIterator
+
+    from agents.worker.app import create_app
+    from agents.worker.batches import FeedTopic, Run
+    from streams.core.settings import Settings
+
+    app = create_app(Settings(metrics_port=0, topic_prefix="unit-batches.", app_id="unit-batches"))
+    topic = FeedTopic(app, topics=[TOPIC])
+    app.topics._acking_topics.add(TOPIC)
+    event = topic.run_event(Run(TP0, fresh_messages(TP0, records(7, 8), None), generation=1))
+    assert event.message.offset == 7 and event.message.generation_id == 1
+    assert event.ack() is False  # the Python path
+    StreamIterator(app.stream(topic)).after(event, True, None)  # the compiled path writes the books itself
+    consumer = app.consumer
+    assert not consumer._acked.get(TP0) and not consumer._acked_index.get(TP0) and consumer._n_acked == 0
+
+
+async def test_a_message_by_faust_s_per_message_path_becomes_a_run_of_one():
+    from faust.types.tuples import ConsumerMessage
+
+    from agents.worker.app import create_app
+    from agents.worker.batches import FeedTopic
+    from streams.core.settings import Settings
+
+    app = create_app(Settings(metrics_port=0, topic_prefix="unit-batches.", app_id="unit-batches"))
+    message = ConsumerMessage(TOPIC, 0, 5, 0.0, 0, None, b"k", b"v5", None, generation_id=3)
+    event = await FeedTopic(app, topics=[TOPIC]).decode(message)
+    assert event.value.messages == [Message(TOPIC, 0, 5, b"v5", b"k")] and event.value.generation == 3
+    assert event.message is not message and event.message.acked and not message.acked

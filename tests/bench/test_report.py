@@ -80,3 +80,14 @@ def test_a_partial_run_still_renders():
     del r["scale_out"], r["wall"], r["baselines"]
     md = render_markdown(r)
     assert "## 3. Scale-out" in md and "| worker / bare consumer | — | — |" in md
+
+
+def test_the_hand_written_part_of_the_last_report_is_carried_into_the_next():
+    from bench.report import KEPT_END, KEPT_START, kept_sections
+
+    old = f"# Benchmarks\n\nold figures\n\n{KEPT_START}\n## 7. A one-off comparison\n\nfigures\n{KEPT_END}\n\n## Method\n"
+    kept = kept_sections(old)
+    assert kept.startswith(KEPT_START) and kept.endswith(KEPT_END) and "A one-off comparison" in kept
+    md = render_markdown(results(), kept)
+    assert md.index("A one-off comparison") < md.index("## Method") and "old figures" not in md
+    assert kept_sections("# Benchmarks\n") == ""
