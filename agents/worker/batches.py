@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional, cast
 
@@ -47,6 +47,17 @@ class Run:
 
     def __len__(self) -> int:
         return len(self.messages)
+
+
+async def cut(runs: AsyncIterator[Run], limit: int) -> AsyncIterator[Run]:
+    """The runs, each cut into pieces of at most ``limit`` messages (a transaction's worth): a large
+    fetch is stored in several batches, the next decoded while the one before is written."""
+    async for run in runs:
+        if len(run.messages) <= limit:
+            yield run
+            continue
+        for i in range(0, len(run.messages), limit):
+            yield Run(run.tp, run.messages[i:i + limit], run.generation)
 
 
 def fresh_messages(tp: TP, records: Iterable[Any], read_offset: Optional[int]) -> list[Message]:

@@ -28,7 +28,7 @@ from agents.indicators.housekeeping import run_housekeeping
 from agents.worker.deadletter import DeadLetterSender, Record
 from agents.worker.detectors import DetectorStore
 from agents.worker.housekeeping import HousekeepingStore
-from agents.worker.batches import FeedTopic, Run
+from agents.worker.batches import FeedTopic, Run, cut
 from agents.worker.overlap import Overlap, gather
 from agents.worker.pipeline import FeedPipeline, Prepared
 from streams.core.backoff import Backoff
@@ -141,7 +141,8 @@ class Worker:
 
         async def consume(stream: faust.StreamT) -> None:
             queue = stream.channel.queue
-            batches = gather(stream.__aiter__(), lambda: not queue.empty(), settings.batch_max)
+            runs = cut(stream.__aiter__(), settings.batch_max)
+            batches = gather(runs, lambda: not queue.empty(), settings.batch_max)
             await Overlap(prepare, store).run(batches)
 
         ingest.__name__ = f"ingest_{family}"

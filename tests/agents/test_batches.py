@@ -95,3 +95,14 @@ async def test_a_message_by_faust_s_per_message_path_becomes_a_run_of_one():
     event = await FeedTopic(app, topics=[TOPIC]).decode(message)
     assert event.value.messages == [Message(TOPIC, 0, 5, b"v5", b"k")] and event.value.generation == 3
     assert event.message is not message and event.message.acked and not message.acked
+
+
+async def test_a_large_run_is_cut_into_pieces_of_a_transaction_s_worth():
+    from agents.worker.batches import Run, cut
+
+    async def runs():
+        yield Run(TP0, fresh_messages(TP0, records(*range(5)), None), 4)
+        yield Run(TP0, fresh_messages(TP0, records(5), None), 4)
+
+    pieces = [(run.tp, [m.offset for m in run.messages], run.generation) async for run in cut(runs(), 2)]
+    assert pieces == [(TP0, [0, 1], 4), (TP0, [2, 3], 4), (TP0, [4], 4), (TP0, [5], 4)]
