@@ -1,15 +1,18 @@
-"""CPU per message of the worker's ingest path, two code trees side by side (``python -m bench.ingest_path``).
+"""CPU per event of the worker's ingest path, code trees side by side (``python -m bench.ingest_path``).
 
-A backlog of single-event health messages is produced once; then workers of each tree (``--trees
-name=path[:variant],…``: the path goes first on the child's ``PYTHONPATH``) drain it in turn, rounds
-interleaved (a, b, a, b, …), each with a fresh consumer group.  Variant ``conductor`` (a tree with
-``agents.worker.batches``) keeps Faust's per-message drain and conductor: the feed topic turns each
-message into a run of one (``FeedTopic.decode``), which the agent gathers into batches as it does runs.  A child is the tree's own ``Worker``
-(``build_worker``) run by Faust's worker; with ``--sink null`` its pipelines write nowhere (the
-ingest path, decoding and metrics are measured), with ``--sink db`` each run writes into a database
-of its own.  The child reads its process CPU time (``time.process_time``: every thread) when 5 %
-and when 100 % of the backlog's events are written, and reports µs per event between the two
-(``--arrays``: the messages are JSON arrays of up to 200 events).
+A backlog of health events is produced once (one event per message, or with ``--arrays`` JSON arrays
+of up to 200); then workers of each tree (``--trees name=path[:variant],…``: the path goes first on
+the child's ``PYTHONPATH``) drain it in turn, rounds interleaved (a, b, a, b, …), each with a fresh
+consumer group.  A child is the tree's own ``Worker`` (``build_worker``) run by Faust's worker; with
+``--sink null`` its pipelines write nowhere (the ingest path, decoding and metrics are measured),
+with ``--sink db`` each run writes into a database of its own.  The child reads its process CPU time
+(``time.process_time``: every thread) when 5 % and when 100 % of the backlog's events are written,
+and reports µs per event between the two.
+
+Variants of a tree with ``agents.worker.batches``: ``conductor`` keeps Faust's per-message drain and
+conductor (the feed topic turns each message into a run of one, ``FeedTopic.decode``, which the
+agent gathers into batches as it does runs); ``serial`` stores each batch before decoding the next
+(no overlap).
 """
 from __future__ import annotations
 
@@ -100,9 +103,21 @@ def drive(args) -> None:
 def _per_message_conductor() -> None:
     from faust.transport.consumer import Consumer
 
+    from agents.worker import workers
     from agents.worker.batches import BatchConsumer
 
     BatchConsumer._drain_messages = Consumer._drain_messages
+    workers.RUNS_QUEUED = 4096  # Faust's stream buffer: a queue of runs of one would stall the conductor
+
+
+def _serial() -> None:
+    from agents.worker.overlap import Overlap
+
+    async def run(self, batches) -> None:
+        async for batch in batches:
+            await self.store(self.prepare(batch))
+
+    Overlap.run = run
 
 
 def child(args) -> None:
@@ -113,6 +128,8 @@ def child(args) -> None:
 
     if args.variant == "conductor":
         _per_message_conductor()
+    elif args.variant == "serial":
+        _serial()
     settings = _settings(**json.loads(args.settings))
     worker = build_worker(settings)
     expect = args.expect
@@ -168,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--settings", required=True)
     c.add_argument("--sink", choices=("null", "db"), default="null")
     c.add_argument("--expect", type=int, required=True)
-    c.add_argument("--variant", choices=("tree", "conductor"), default="tree")
+    c.add_argument("--variant", choices=("tree", "conductor", "serial"), default="tree")
     args = parser.parse_args(argv)
     (child if args.cmd == "child" else drive)(args)
 
