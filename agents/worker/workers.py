@@ -143,7 +143,7 @@ class Worker:
             queue = stream.channel.queue
             runs = cut(stream.__aiter__(), settings.batch_max)
             batches = gather(runs, lambda: not queue.empty(), settings.batch_max)
-            await Overlap(prepare, store).run(batches)
+            await Overlap(prepare, store, ready=queue.full).run(batches)  # full: decode ahead
 
         ingest.__name__ = f"ingest_{family}"
         self.app.agent(topic, name=f"ioc.ingest.{family}")(ingest)

@@ -38,6 +38,26 @@ async def test_the_next_batch_is_prepared_while_the_one_before_is_stored_and_sto
     assert log[-1] == ("stored", 2)
 
 
+async def test_while_no_full_batch_waits_the_next_is_taken_once_the_one_before_is_stored():
+    log, pulled, full = [], [], [False]
+    release = asyncio.Event()
+
+    async def store(n):
+        log.append(("store", n))
+        await release.wait()
+        log.append(("stored", n))
+
+    task = asyncio.create_task(Overlap(lambda n: n, store, ready=lambda: full[0]).run(source(range(3), pulled)))
+    await asyncio.sleep(0.03)
+    assert pulled == [0]  # the input trickles: it gathers while 0 is written
+    full[0] = True
+    await asyncio.sleep(0.03)
+    assert pulled == [0, 1] and ("store", 1) not in log  # a full batch waits: decoded ahead, stored after 0
+    release.set()
+    await task
+    assert log == [("store", 0), ("stored", 0), ("store", 1), ("stored", 1), ("store", 2), ("stored", 2)]
+
+
 async def test_a_stuck_store_stops_the_reading_one_batch_ahead():
     pulled = []
     stuck = asyncio.Event()
