@@ -94,7 +94,8 @@ def drive(args) -> None:
             per_event = res["us_per_event"]
             results[name].append(per_event)
             print(f"round {r + 1} {name}: {per_event:.1f} µs CPU per event, {per_event * events / messages:.1f} per "
-                  f"message ({res['events']} events in {res['wall_s']:.1f} s, {res['cores']:.2f} cores)", flush=True)
+                  f"message ({res['events']} events in {res['wall_s']:.1f} s, {res['cores']:.2f} cores, "
+                  f"{res.get('events_per_batch') or 0:.0f} events per batch)", flush=True)
     for name, values in results.items():
         print(f"{name}: median {statistics.median(values):.1f} µs per event over {len(values)} runs: "
               f"{', '.join(f'{v:.1f}' for v in values)}")
@@ -164,8 +165,10 @@ def child(args) -> None:
                 first = (n, time.process_time(), time.monotonic())
             if n >= expect and first is not None:
                 cpu, wall = time.process_time() - first[1], time.monotonic() - first[2]
+                get = worker.registry.get_sample_value
+                batches = get("ioc_batch_seconds_count", {"topic": topic}) or 0
                 out = {"events": n - first[0], "us_per_event": cpu / (n - first[0]) * 1e6, "wall_s": wall,
-                       "cores": cpu / wall}
+                       "cores": cpu / wall, "events_per_batch": n / batches if batches else None}
                 print("RESULT " + json.dumps(out), flush=True)
                 os._exit(0)
 
