@@ -62,7 +62,7 @@ async def cut(runs: AsyncIterator[Run], limit: int) -> AsyncIterator[Run]:
 
 def fresh_messages(tp: TP, records: Iterable[Any], read_offset: Optional[int]) -> list[Message]:
     """The records at or after ``read_offset`` (all when it is None) as pipeline messages: a record
-    fetched before a seek back and delivered after it is dropped, as Faust's drain drops it."""
+    behind the read position is dropped, as Faust's drain drops it."""
     topic, partition = tp
     if read_offset is None:
         return [Message(topic, partition, r.offset, r.value, r.key) for r in records]

@@ -139,7 +139,8 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    missing = [name for name in ("ack", "_new_offset", "_add_gap", "assignment") if not callable(getattr(Consumer, name, None))]
+    missing = [name for name in ("ack", "_new_offset", "_add_gap", "assignment")
+               if not callable(getattr(Consumer, name, None))]
     if missing:  # a Faust release changed the consumer: the guarantee cannot be kept blindly
         raise IOCError(f"faust-streaming's Consumer has no {', '.join(missing)}: agents/worker/offsets.py must be "
                        "brought up to this Faust release (run tests/faults) before the worker can run")
