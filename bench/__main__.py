@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench import batch_memory
 from bench.phases import FULL, QUICK, Bench
-from bench.report import render_markdown
+from bench.report import kept_sections, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     json_path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     print(f"bench: results written to {json_path}", flush=True)
     if md_path:
-        md_path.write_text(render_markdown(results))
+        kept = kept_sections(md_path.read_text()) if md_path.exists() else ""
+        md_path.write_text(render_markdown(results, kept))
         print(f"bench: report written to {md_path}", flush=True)
     return 0
 

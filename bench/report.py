@@ -76,7 +76,17 @@ def per_cpu(d: dict) -> float | None:
     return d.get("rate_events_per_s", 0) / cores if cores > 0.02 else None
 
 
-def render_markdown(r: dict) -> str:
+KEPT_START, KEPT_END = "<!-- kept by make bench -->", "<!-- end of kept -->"
+
+
+def kept_sections(markdown: str) -> str:
+    """The hand-written part of a report (between ``KEPT_START`` and ``KEPT_END``, markers included):
+    one-off comparisons that a new run cannot repeat, carried into the next report unchanged."""
+    start, end = markdown.find(KEPT_START), markdown.find(KEPT_END)
+    return markdown[start:end + len(KEPT_END)] if 0 <= start < end else ""
+
+
+def render_markdown(r: dict, kept: str = "") -> str:
     meta, tp, base = r.get("meta", {}), r.get("throughput", {}), r.get("baselines", {})
     scale, wall, feed = r.get("scale_out", {}), r.get("wall", {}), r.get("feed", {})
     m = meta.get("machine", {})
@@ -283,6 +293,7 @@ def render_markdown(r: dict) -> str:
 
     L += _batch_memory(r.get("batch_memory") or [])
     L += _profile(r.get("profile") or {})
+    L += [kept, ""] if kept else []
     L += [_METHOD]
     return "\n".join(L).rstrip() + "\n"
 

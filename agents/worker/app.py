@@ -1,5 +1,8 @@
 """The Faust application factory.  Topics are created up front (``ioc topics create``).
 
+The app's consumer is ``agents.worker.batches.BatchConsumer``: feed topics reach their agents in
+runs of messages, not one message at a time.
+
 TLS and SASL to the brokers come from the settings (``streams/kafka/security.py``).
 """
 from __future__ import annotations
@@ -10,6 +13,7 @@ from pathlib import Path
 import faust
 
 from agents.worker import offsets
+from agents.worker.batches import BatchTransport
 from streams.kafka.security import faust_credentials
 from streams.core.settings import Settings
 
@@ -20,6 +24,13 @@ def _datadir(settings: Settings) -> Path:
     datadir = Path(os.environ.get("APP_DATADIR") or settings.run_dir / "faust" / f"{settings.app_id}-data")
     datadir.mkdir(parents=True, exist_ok=True)
     return datadir
+
+
+class FeedApp(faust.App):
+    """Faust's app whose consumer delivers feed topics in runs (``BatchTransport``)."""
+
+    def _new_transport(self) -> BatchTransport:
+        return BatchTransport(self.conf.broker_consumer, self)
 
 
 def create_app(settings: Settings, **overrides) -> faust.App:
@@ -46,4 +57,4 @@ def create_app(settings: Settings, **overrides) -> faust.App:
     if credentials is not None:
         conf["broker_credentials"] = credentials
     conf.update(overrides)
-    return faust.App(settings.app_id, **conf)
+    return FeedApp(settings.app_id, **conf)

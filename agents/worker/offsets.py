@@ -18,6 +18,11 @@ messages in more places than that, and each of them has lost events under test
   last commit with an off-by-one (``min(acked) - committed > 1``), so one unacknowledged message
   right at the committed offset could be passed over.
 
+The feed agents read their messages in runs (``agents.worker.batches``): no Faust code sees those
+messages, and ``acknowledge()`` alone acknowledges their offsets, once their transaction has
+committed, and only while the consumer is still in the generation they were read in and holds their
+partition (a run stored across a rebalance is read again and recognised as stored).
+
 ``install()`` changes the consumer so that, on the guarded (feed) topics, an acknowledgement of a
 message the worker did not mark with ``stored()`` is dropped: the message leaves the consumer's
 books and its offset, and every later one of its partition, stays uncommitted until it is read
@@ -53,6 +58,29 @@ def stored(messages: Iterable[Any]) -> None:
     """Mark Faust messages as stored (their transaction committed): they may be acknowledged."""
     for message in messages:
         _stored.add(message)
+
+
+def acknowledge(consumer: Consumer, tp: TP, offsets: Iterable[int], generation: Optional[int]) -> int:
+    """Acknowledge the stored ``offsets`` of ``tp`` read in consumer ``generation``; how many were new.
+
+    Nothing is acknowledged while a rebalance stops the flow, after the generation changed or when the
+    partition is no longer assigned: those offsets are read again, from the committed one."""
+    if (generation != consumer.app.consumer_generation_id or not consumer.flow_active
+            or tp not in consumer.assignment()):
+        log.debug("%s: %s stored offsets from generation %s not acknowledged (now %s)", tp,
+                  len(list(offsets)), generation, consumer.app.consumer_generation_id)
+        return 0
+    committed = consumer._committed_offset[tp]
+    index = consumer._acked_index[tp]
+    acked = consumer._acked[tp]
+    before = len(acked)
+    for offset in offsets:
+        if (committed is None or offset >= committed) and offset not in index:
+            index.add(offset)
+            acked.append(offset)
+    added = len(acked) - before
+    consumer._n_acked += added
+    return added
 
 
 def _ack(original):
@@ -111,7 +139,8 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    missing = [name for name in ("ack", "_new_offset", "_add_gap") if not callable(getattr(Consumer, name, None))]
+    missing = [name for name in ("ack", "_new_offset", "_add_gap", "assignment")
+               if not callable(getattr(Consumer, name, None))]
     if missing:  # a Faust release changed the consumer: the guarantee cannot be kept blindly
         raise IOCError(f"faust-streaming's Consumer has no {', '.join(missing)}: agents/worker/offsets.py must be "
                        "brought up to this Faust release (run tests/faults) before the worker can run")

@@ -1,9 +1,11 @@
 """One batch of Kafka messages of a feed family: decode, dead-letter, write — without Faust.
 
-The Faust agent (``agents.worker.workers``) hands each ``take_events`` batch to ``FeedPipeline.process``
-and acknowledges the messages only after it returns.  ``process`` returns only when the batch
-is stored: while the database is down it waits and retries (backpressure), so the worker never
-reads further than it can write.
+The Faust agent (``agents.worker.workers``) hands each batch to ``FeedPipeline`` in two stages:
+``prepare`` decodes it (no I/O: JSON, contracts, watermarks), ``store`` dead-letters and writes it,
+and the agent acknowledges the messages only after ``store`` returns; ``process`` is both in turn.
+The agent prepares the next batch while the database stores the one before, never further ahead.
+``store`` returns only when the batch is stored: while the database is down it waits and retries
+(backpressure), so the worker never reads further than it can write.
 
 No input can make it raise: an exception while decoding a message's bytes dead-letters that
 message (reason ``internal_error``), an exception while writing events other than the database
@@ -73,6 +75,27 @@ DeadLetterSend = Callable[[Sequence[DeadLetter]], Awaitable[None]]
 
 
 @dataclass(slots=True)
+class Part:
+    """Decoded whole messages of a batch, written in one transaction: events to write, events rejected,
+    and events behind the watermark (late, or replayed: told apart when written)."""
+
+    topic: str
+    first: Message | None = None
+    events: list[Event] = field(default_factory=list)
+    rejected: list[DeadLetter] = field(default_factory=list)
+    late: list[tuple[Event, Message, datetime]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A decoded batch: its parts, or None when decoding failed outside the per-message guards
+    (the messages are then stored one by one)."""
+
+    messages: Sequence[Message]
+    parts: list[Part] | None
+
+
+@dataclass(slots=True)
 class BatchOutcome:
     messages: int = 0
     events: int = 0
@@ -115,19 +138,35 @@ class FeedPipeline:
         self.sleep = sleep
         self.watermark: dict[tuple[str, int], datetime] = {}
         self.sink_up = True
-        self._late: list[tuple[Event, Message, datetime]] = []  # behind the watermark: sorted by _flush
 
     async def process(self, messages: Sequence[Message]) -> BatchOutcome:
         """Decode, dead-letter and store one batch of messages; return only once all is stored or
         dead-lettered.  Should the batch fail in a way the per-message guards do not catch, its
         messages go again one by one, and one that fails alone is dead-lettered whole."""
+        return await self.store(self.prepare(messages))
+
+    def prepare(self, messages: Sequence[Message]) -> Prepared:
+        """Decode a batch (no I/O): the first stage, which may run while ``store`` writes the batch
+        before.  Watermarks move here, so batches must be prepared in the order they are read."""
         try:
-            return await self._process(messages)
-        except SinkUnavailable:  # never a dead letter: _write holds the batch while the database is down
-            raise
+            return Prepared(messages, self._decode_parts(messages))
         except Exception:
-            log.exception("a batch of %s messages failed; processing them one by one", len(messages))
-        self._late.clear()  # held from the failed batch: its messages are read again below
+            log.exception("decoding a batch of %s messages failed; storing them one by one", len(messages))
+            return Prepared(messages, None)
+
+    async def store(self, prepared: Prepared) -> BatchOutcome:
+        """Dead-letter and write a prepared batch; return only once all is stored or dead-lettered."""
+        messages = prepared.messages
+        if prepared.parts is not None:
+            try:
+                out = BatchOutcome(messages=len(messages))
+                for part in prepared.parts:
+                    await self._flush(part, out)
+                return out
+            except SinkUnavailable:  # never a dead letter: _write holds the batch while the database is down
+                raise
+            except Exception:
+                log.exception("a batch of %s messages failed; processing them one by one", len(messages))
         out = BatchOutcome(messages=len(messages))
         for msg in messages:
             try:
@@ -144,37 +183,43 @@ class FeedPipeline:
         return out
 
     async def _process(self, messages: Sequence[Message]) -> BatchOutcome:
-        """Decode, dead-letter and store one batch of messages; return only once all is stored.
-
-        A batch of many JSON arrays can hold hundreds of thousands of events: they are written in
-        transactions of at most ``max_events`` (whole messages, at least one), so the decoded events
-        held at once, and a transaction's size, stay bounded.  Writes are idempotent, so a batch
-        read again after a crash between two of its transactions changes nothing."""
         out = BatchOutcome(messages=len(messages))
-        topic = messages[0].topic if messages else self.spec.family
-        events: list[Event] = []
-        rejected: list[DeadLetter] = []
-        first: Message | None = None
-        for name, n in Counter(m.topic for m in messages).items():  # one topic per agent: one label lookup
-            self.metrics.messages_in.labels(name).inc(n)
-        for msg in messages:
-            if first is None:
-                first = msg
-            held, dead, late = len(events), len(rejected), len(self._late)
-            try:
-                self._decode(msg, events, rejected)
-            except Exception as exc:  # a bug on some input must not stop the partition
-                log.exception("%s[%s]@%s could not be decoded: dead-lettered", msg.topic, msg.partition, msg.offset)
-                del events[held:], rejected[dead:], self._late[late:]
-                rejected.append(self._failure(msg, exc))
-            if len(events) + len(self._late) >= self.max_events:
-                await self._flush(topic, events, rejected, first, out)
-                events, rejected, first = [], [], None
-        if events or rejected or self._late or not out.events:
-            await self._flush(topic, events, rejected, first, out)
+        for part in self._decode_parts(messages):
+            await self._flush(part, out)
         return out
 
-    def _decode(self, msg: Message, events: list[Event], rejected: list[DeadLetter]) -> None:
+    def _decode_parts(self, messages: Sequence[Message]) -> list[Part]:
+        """Decode a batch into parts of at most ``max_events`` events (whole messages, at least one).
+
+        A batch of many JSON arrays can hold hundreds of thousands of events: each part is written in
+        a transaction of its own, so the decoded events held at once, and a transaction's size, stay
+        bounded.  Writes are idempotent, so a batch read again after a crash between two of its
+        transactions changes nothing."""
+        topic = messages[0].topic if messages else self.spec.family
+        for name, n in Counter(m.topic for m in messages).items():  # one topic per agent: one label lookup
+            self.metrics.messages_in.labels(name).inc(n)
+        parts: list[Part] = []
+        part = Part(topic)
+        for msg in messages:
+            if part.first is None:
+                part.first = msg
+            events, rejected, late = part.events, part.rejected, part.late
+            held, dead, behind = len(events), len(rejected), len(late)
+            try:
+                self._decode(msg, events, rejected, late)
+            except Exception as exc:  # a bug on some input must not stop the partition
+                log.exception("%s[%s]@%s could not be decoded: dead-lettered", msg.topic, msg.partition, msg.offset)
+                del events[held:], rejected[dead:], late[behind:]
+                rejected.append(self._failure(msg, exc))
+            if len(events) + len(late) >= self.max_events:
+                parts.append(part)
+                part = Part(topic)
+        if part.events or part.rejected or part.late or not parts:
+            parts.append(part)
+        return parts
+
+    def _decode(self, msg: Message, events: list[Event], rejected: list[DeadLetter],
+                late: list[tuple[Event, Message, datetime]]) -> None:
         decoded = self.decoder.decode(msg.value)
         for rej in decoded.rejected:
             rejected.append(self._dead(msg, rej))
@@ -183,7 +228,7 @@ class FeedPipeline:
         for ev in decoded.events:
             ts = ev.event_time
             if mark is not None and ts < mark - self.late_allowance:
-                self._late.append((ev, msg, mark))
+                late.append((ev, msg, mark))
                 continue
             if mark is None or ts > mark:
                 mark = ts
@@ -191,11 +236,11 @@ class FeedPipeline:
         if mark is not None:
             self.watermark[tp] = mark
 
-    async def _flush(self, topic: str, events: list[Event], rejected: list[DeadLetter], first: Message | None,
-                     out: BatchOutcome) -> None:
+    async def _flush(self, part: Part, out: BatchOutcome) -> None:
         m = self.metrics
-        if self._late:
-            await self._sort_late(topic, events, rejected)
+        topic, events, rejected = part.topic, part.events, part.rejected
+        if part.late:
+            await self._sort_late(topic, part.late, events, rejected)
         m.events_in.labels(topic).inc(len(events) + len(rejected))
         out.events += len(events)
         if rejected:
@@ -204,14 +249,14 @@ class FeedPipeline:
                 m.dead_letters.labels(topic, d.reason).inc()
             out.rejected.extend(rejected)
         stats = SourceStats(self.spec.family, self.clock(), len(events) + len(rejected), len(rejected))
-        fresh, duplicates = await self._store(topic, events, stats, first)
+        fresh, duplicates = await self._store(topic, events, stats, part.first)
         out.fresh += fresh
         out.duplicates += duplicates
 
-    async def _sort_late(self, topic: str, events: list[Event], rejected: list[DeadLetter]) -> None:
+    async def _sort_late(self, topic: str, late: list[tuple[Event, Message, datetime]], events: list[Event],
+                         rejected: list[DeadLetter]) -> None:
         """Late events whose id is already stored are a replay: written on as duplicates (they change
         nothing, and the source counts them as duplicates); only the others are rejected as late."""
-        late, self._late = self._late, []
         delays = self.backoff.delays()
         while True:
             try:

@@ -1,7 +1,12 @@
 """Faust agents: a short loop per feed family that hands batches to ``FeedPipeline``.
 
-Each batch from ``stream.take_events`` is stored (one database transaction) before the loop
-moves on; only then does Faust acknowledge its messages and, later, commit their offsets.
+Each family's topic is a ``FeedTopic``: its agent's stream yields runs of messages (a partition's
+records from one fetch, ``agents.worker.batches``), not single events.  The agent gathers the runs
+already waiting into a batch of at most ``batch_max`` messages and stores it in two stages
+(``agents.worker.overlap``): it decodes the next batch while the database stores the one before.
+Only once a batch is stored (its transaction committed) are its offsets acknowledged
+(``agents.worker.offsets.acknowledge``), batch after batch in the order they were read; Faust's
+commit timer then commits them.
 Dead letters go through ``agents.worker.deadletter`` (a reference when the topic cannot take the
 original); an agent that crashes all the same is counted by ``agents.worker.supervision`` and shows as
 degraded in the heartbeat, the metrics and the meta-alerts.
@@ -23,7 +28,9 @@ from agents.indicators.housekeeping import run_housekeeping
 from agents.worker.deadletter import DeadLetterSender, Record
 from agents.worker.detectors import DetectorStore
 from agents.worker.housekeeping import HousekeepingStore
-from agents.worker.pipeline import FeedPipeline, Message
+from agents.worker.batches import FeedTopic, Run, cut
+from agents.worker.overlap import Overlap, gather
+from agents.worker.pipeline import FeedPipeline, Prepared
 from streams.core.backoff import Backoff
 from agents.worker.supervision import AgentWatch
 from streams.core.geography import load_province
@@ -43,6 +50,8 @@ from streams.db.connect import AsyncPool
 log = logging.getLogger(__name__)
 
 FEED_SPECS: tuple[FeedSpec, ...] = tuple(f.load("feed") for f in FAMILIES)
+#: runs (a partition's records from one fetch) an agent's queue holds before the fetcher waits for it
+RUNS_QUEUED = 16
 
 
 class Worker:
@@ -100,7 +109,7 @@ class Worker:
     def _register(self, family: str, pipeline: FeedPipeline) -> None:
         settings = self.settings
         name = topic_name(settings, family)
-        topic = self.app.topic(name)
+        topic = FeedTopic(self.app, topics=[name], maxsize=RUNS_QUEUED)
         offsets.guard([name])
         metrics = self.metrics
         watch = self.watch
@@ -116,28 +125,34 @@ class Worker:
                 metrics.degraded.set(1)
                 raise
 
+        def prepare(runs: list[Run]) -> tuple[list[Run], Prepared, float]:
+            started = asyncio.get_running_loop().time()
+            messages = runs[0].messages if len(runs) == 1 else [m for run in runs for m in run.messages]
+            return runs, pipeline.prepare(messages), started
+
+        async def store(prepared: tuple[list[Run], Prepared, float]) -> None:
+            runs, batch, started = prepared
+            await pipeline.store(batch)
+            consumer = self.app.consumer
+            for run in runs:  # committed: the offsets may be committed now
+                offsets.acknowledge(consumer, run.tp, (m.offset for m in run.messages), run.generation)
+            metrics.batch_seconds.labels(runs[0].tp.topic).observe(asyncio.get_running_loop().time() - started)
+            self._observe_lag(runs)
+
         async def consume(stream: faust.StreamT) -> None:
-            async for batch in stream.take_events(settings.batch_max, within=settings.batch_within_s):
-                started = asyncio.get_running_loop().time()
-                messages = [
-                    Message(e.message.topic, e.message.partition, e.message.offset, e.value, e.key)
-                    for e in batch
-                ]
-                await pipeline.process(messages)
-                offsets.stored(e.message for e in batch)  # committed: Faust may now acknowledge them
-                metrics.batch_seconds.labels(messages[0].topic).observe(
-                    asyncio.get_running_loop().time() - started
-                )
-                self._observe_lag(messages)
+            queue = stream.channel.queue
+            runs = cut(stream.__aiter__(), settings.batch_max)
+            batches = gather(runs, lambda: not queue.empty(), settings.batch_max)
+            await Overlap(prepare, store, ready=queue.full).run(batches)  # full: decode ahead
 
         ingest.__name__ = f"ingest_{family}"
         self.app.agent(topic, name=f"ioc.ingest.{family}")(ingest)
 
-    def _observe_lag(self, messages: Sequence[Message]) -> None:
+    def _observe_lag(self, runs: Sequence[Run]) -> None:
         consumer = self.app.consumer
         last: dict[tuple[str, int], int] = {}
-        for m in messages:
-            last[(m.topic, m.partition)] = max(m.offset, last.get((m.topic, m.partition), -1))
+        for run in runs:
+            last[run.tp] = max(run.messages[-1].offset, last.get(run.tp, -1))
         for (topic, partition), offset in last.items():
             try:
                 high = consumer.highwater(faust.types.TP(topic, partition))

@@ -221,10 +221,10 @@ async def test_a_message_failing_even_alone_is_dead_lettered_whole():
     h = Harness()
     flush = h.pipeline._flush
 
-    async def buggy_flush(topic, events, rejected, first, out):  # a bug outside every inner guard
-        if any(d.reason == "not_json" for d in rejected):
+    async def buggy_flush(part, out):  # a bug outside every inner guard
+        if any(d.reason == "not_json" for d in part.rejected):
             raise RuntimeError("flush bug")
-        return await flush(topic, events, rejected, first, out)
+        return await flush(part, out)
 
     h.pipeline._flush = buggy_flush
     out = await h.pipeline.process([msg(probe(1), 0), msg(b"not json", 1), msg(probe(3), 2)])

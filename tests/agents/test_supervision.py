@@ -1,4 +1,6 @@
+import asyncio
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 from agents.worker.supervision import AgentWatch
 
@@ -34,13 +36,14 @@ async def test_a_crashing_ingest_agent_of_the_worker_is_counted_and_reraised():
     registry = CollectorRegistry()
     worker = Worker(Settings(metrics_port=0, topic_prefix="unit-supervision."), registry=registry)
 
-    class CrashingStream:
-        def take_events(self, n, within):
-            async def batches():
-                raise RuntimeError("client failure outside a batch")
-                yield  # pragma: no cover
+    class CrashingStream:  # an agent's stream of runs whose iteration fails
+        channel = SimpleNamespace(queue=asyncio.Queue())
 
-            return batches()
+        def __aiter__(self):
+            return self
+
+        async def __anext__(self):
+            raise RuntimeError("client failure outside a batch")
 
     agent = next(a for a in worker.app.agents.values() if a.name == "ioc.ingest.health")
     with pytest.raises(RuntimeError):  # Faust's supervisor restarts it

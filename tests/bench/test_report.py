@@ -92,3 +92,14 @@ def test_the_same_guarantees_baseline_is_reported():
     assert "| same-guarantees baseline (events per CPU-second) | 4,000 | 40,000 |" in md
     assert "| worker / same-guarantees baseline, per CPU-second | 0.53 | 0.39 |" in md
     assert "same-guarantees consumer, batched messages" in md
+
+
+def test_the_hand_written_part_of_the_last_report_is_carried_into_the_next():
+    from bench.report import KEPT_END, KEPT_START, kept_sections
+
+    old = f"# Benchmarks\n\nold figures\n\n{KEPT_START}\n## 7. A one-off comparison\n\nfigures\n{KEPT_END}\n\n## Method\n"
+    kept = kept_sections(old)
+    assert kept.startswith(KEPT_START) and kept.endswith(KEPT_END) and "A one-off comparison" in kept
+    md = render_markdown(results(), kept)
+    assert md.index("A one-off comparison") < md.index("## Method") and "old figures" not in md
+    assert kept_sections("# Benchmarks\n") == ""

@@ -1,0 +1,78 @@
+"""Two stages over a sequence of batches: prepare the next one while the one before is stored.
+
+``prepare`` is synchronous (decoding: CPU in this process); ``store`` awaits the database (a
+transaction, then the offsets).  While PostgreSQL works on batch N, the event loop prepares batch
+N+1; batch N+1 is stored only after ``store`` of batch N has returned, so batches are stored, and
+their offsets acknowledged, strictly in the order they were read.  At most one batch is prepared
+ahead: while a store waits (the database is down), no further batch is taken from the source, so
+the reading stops behind it (backpressure).  Batch N+1 is taken while N is stored only once a full
+batch is waiting (``ready``); otherwise when N is stored: taking what little has arrived the moment
+N began would halve the batches, and double the transactions, whenever the input trickles.
+
+``gather`` builds the batches from runs of messages already waiting: the first run is awaited, the
+runs queued behind it are added without waiting, up to a number of messages.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sized
+from typing import Generic, Optional, TypeVar
+
+B = TypeVar("B")  # a batch as read
+P = TypeVar("P")  # a prepared batch
+R = TypeVar("R", bound=Sized)  # a run of messages
+
+
+async def gather(runs: AsyncIterator[R], waiting: Callable[[], bool], limit: int) -> AsyncIterator[list[R]]:
+    """Lists of runs: one awaited, then those ``waiting`` already, until ``limit`` messages (the run
+    that reaches it included)."""
+    while True:
+        try:
+            first = await runs.__anext__()
+        except StopAsyncIteration:
+            return
+        batch, size = [first], len(first)
+        while size < limit and waiting():
+            try:
+                run = await runs.__anext__()
+            except StopAsyncIteration:
+                yield batch
+                return
+            batch.append(run)
+            size += len(run)
+        yield batch
+
+
+class Overlap(Generic[B, P]):
+    #: how often, while a batch is stored, whether a full batch waits is looked at (seconds)
+    poll_s = 0.005
+
+    def __init__(self, prepare: Callable[[B], P], store: Callable[[P], Awaitable[None]],
+                 ready: Callable[[], bool] = lambda: True) -> None:
+        self.prepare = prepare
+        self.store = store
+        self.ready = ready
+
+    async def run(self, batches: AsyncIterator[B]) -> None:
+        """Prepare and store every batch; on leaving (the source ends, an error, a cancel), a store
+        still running is cancelled, its batch not counted as stored."""
+        storing: Optional[asyncio.Future] = None
+        try:
+            while True:
+                while storing is not None and not storing.done() and not self.ready():
+                    await asyncio.wait((storing,), timeout=self.poll_s)
+                try:
+                    batch = await batches.__anext__()
+                except StopAsyncIteration:
+                    break
+                prepared = self.prepare(batch)
+                if storing is not None:
+                    await storing
+                storing = asyncio.ensure_future(self.store(prepared))
+                await asyncio.sleep(0)  # the store sends its first query before the next batch is decoded
+            if storing is not None:
+                await storing
+        finally:
+            if storing is not None and not storing.done():
+                storing.cancel()
+                await asyncio.gather(storing, return_exceptions=True)

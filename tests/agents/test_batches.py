@@ -1,0 +1,108 @@
+from collections import defaultdict
+from types import SimpleNamespace
+
+from faust.types import TP
+
+from agents.worker import offsets
+from agents.worker.batches import fresh_messages
+from agents.worker.pipeline import Message
+
+TOPIC = "unit-batches.health"
+TP0 = TP(TOPIC, 0)
+
+
+def records(*offs):
+    return [SimpleNamespace(offset=o, value=f"v{o}".encode(), key=b"k") for o in offs]
+
+
+def test_a_run_holds_the_records_from_the_read_offset_on_as_pipeline_messages():
+    assert fresh_messages(TP0, records(3, 4), None) == [Message(TOPIC, 0, 3, b"v3", b"k"),
+                                                        Message(TOPIC, 0, 4, b"v4", b"k")]
+    assert [m.offset for m in fresh_messages(TP0, records(3, 4, 5), 4)] == [4, 5]  # fetched before a seek back
+
+
+class FakeConsumer:
+    """The books of Faust's consumer that acknowledging and committing use."""
+
+    def __init__(self, generation=1, committed=None):
+        self.app = SimpleNamespace(consumer_generation_id=generation)
+        self.flow_active = True
+        self.assigned = {TP0}
+        self._committed_offset = defaultdict(lambda: None, {TP0: committed} if committed is not None else {})
+        self._acked = defaultdict(list)
+        self._acked_index = defaultdict(set)
+        self._n_acked = 0
+
+    def assignment(self):
+        return self.assigned
+
+    def commit_position(self):
+        return offsets._new_offset(self, TP0)
+
+
+def test_stored_offsets_are_committed_from_the_committed_one_without_a_gap():
+    offsets.guard([TOPIC])
+    consumer = FakeConsumer(committed=10)
+    assert offsets.acknowledge(consumer, TP0, [12, 13], generation=1) == 2
+    assert consumer.commit_position() is None  # 10 and 11 are not stored yet
+    assert offsets.acknowledge(consumer, TP0, [10, 11], generation=1) == 2
+    assert consumer.commit_position() == 14
+    consumer._committed_offset[TP0] = 14  # as Faust's commit leaves it
+    assert offsets.acknowledge(consumer, TP0, [9, 13], generation=1) == 0  # committed already
+    assert offsets.acknowledge(consumer, TP0, [15, 15], generation=1) == 1  # each offset once
+    assert consumer._n_acked == 5
+
+
+def test_nothing_is_acknowledged_across_a_rebalance():
+    offsets.guard([TOPIC])
+    consumer = FakeConsumer(generation=2, committed=0)
+    assert offsets.acknowledge(consumer, TP0, [0, 1], generation=1) == 0  # read in the generation before
+    consumer.flow_active = False  # a rebalance has begun
+    assert offsets.acknowledge(consumer, TP0, [0, 1], generation=2) == 0
+    consumer.flow_active = True
+    consumer.assigned = set()  # the partition went to another worker
+    assert offsets.acknowledge(consumer, TP0, [0, 1], generation=2) == 0
+    assert consumer.commit_position() is None and consumer._n_acked == 0
+
+
+def test_the_streams_acknowledgement_of_a_run_touches_no_offset():
+    from faust._cython.streams import StreamIterator
+
+    from agents.worker.app import create_app
+    from agents.worker.batches import FeedTopic, Run
+    from streams.core.settings import Settings
+
+    app = create_app(Settings(metrics_port=0, topic_prefix="unit-batches.", app_id="unit-batches"))
+    topic = FeedTopic(app, topics=[TOPIC])
+    app.topics._acking_topics.add(TOPIC)
+    event = topic.run_event(Run(TP0, fresh_messages(TP0, records(7, 8), None), generation=1))
+    assert event.message.offset == 7 and event.message.generation_id == 1
+    assert event.ack() is False  # the Python path
+    StreamIterator(app.stream(topic)).after(event, True, None)  # the compiled path writes the books itself
+    consumer = app.consumer
+    assert not consumer._acked.get(TP0) and not consumer._acked_index.get(TP0) and consumer._n_acked == 0
+
+
+async def test_a_message_by_faust_s_per_message_path_becomes_a_run_of_one():
+    from faust.types.tuples import ConsumerMessage
+
+    from agents.worker.app import create_app
+    from agents.worker.batches import FeedTopic
+    from streams.core.settings import Settings
+
+    app = create_app(Settings(metrics_port=0, topic_prefix="unit-batches.", app_id="unit-batches"))
+    message = ConsumerMessage(TOPIC, 0, 5, 0.0, 0, None, b"k", b"v5", None, generation_id=3)
+    event = await FeedTopic(app, topics=[TOPIC]).decode(message)
+    assert event.value.messages == [Message(TOPIC, 0, 5, b"v5", b"k")] and event.value.generation == 3
+    assert event.message is not message and event.message.acked and not message.acked
+
+
+async def test_a_large_run_is_cut_into_pieces_of_a_transaction_s_worth():
+    from agents.worker.batches import Run, cut
+
+    async def runs():
+        yield Run(TP0, fresh_messages(TP0, records(*range(5)), None), 4)
+        yield Run(TP0, fresh_messages(TP0, records(5), None), 4)
+
+    pieces = [(run.tp, [m.offset for m in run.messages], run.generation) async for run in cut(runs(), 2)]
+    assert pieces == [(TP0, [0, 1], 4), (TP0, [2, 3], 4), (TP0, [4], 4), (TP0, [5], 4)]
