@@ -133,8 +133,8 @@ def lag_verdict(lag: Sequence[Sample], input_rate: float, *, max_growth_s: float
 
     Bounded when the lag's trend (least-squares slope over the whole run, times its length)
     adds less than ``max_growth_s`` seconds of input, and the lag over the second half never
-    exceeds ``max_lag_s`` seconds of input.  Offsets are committed about once a second and a
-    batch waits up to ``batch_within_s``, so a lag of a second or two of input is normal; the
+    exceeds ``max_lag_s`` seconds of input.  Offsets are committed about once a second, so a lag
+    of a second or two of input is normal; the
     trend test is what tells a worker that falls behind, however slowly, over a long run.
     """
     if input_rate <= 0:

@@ -75,7 +75,7 @@ def drive(args) -> None:
 
     trees = dict(item.split("=", 1) for item in args.trees.split(","))
     run = uuid.uuid4().hex[:6]
-    base = dict(topic_prefix=f"ip{run}.", batch_within_s=0.5)
+    base = dict(topic_prefix=f"ip{run}.")
     create_topics(_settings(**base), log_fn=lambda *_: None)
     messages, events = _produce(_settings(**base), args.events, args.arrays)
     print(f"backlog: {events} health events in {messages} messages on {base['topic_prefix']}health", flush=True)

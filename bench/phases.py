@@ -511,7 +511,7 @@ class Bench:
         self.results["meta"]["code"] = code_version()
         base = self.env.base
         self.results["meta"]["settings"] = {
-            "batch_max": base.batch_max, "batch_within_s": base.batch_within_s,
+            "batch_max": base.batch_max,
             "topic_partitions": self.env.partitions, "detect_interval_s": base.detect_interval_s,
             "plan": {k: getattr(self.plan, k) for k in self.plan.__dataclass_fields__}}
         self.results["meta"]["quiet_wait"] = await self.wait_quiet(self.plan.quiet_wait_s)

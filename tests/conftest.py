@@ -47,7 +47,6 @@ def test_settings(stack) -> Settings:
             topic_prefix=f"t{run}.",
             app_id=f"ioc-test-{run}",
             metrics_port=0,
-            batch_within_s=0.2,
             topic_partitions=2,
             detect_interval_s=2,
         )

@@ -87,7 +87,6 @@ class Settings(BaseSettings):
     # --- Worker ----------------------------------------------------------------
     batch_max: int = Field(2000, ge=1, description="most Kafka messages a worker takes into one batch (one transaction); a message may hold a JSON array of events")
     batch_max_events: int = Field(10_000, ge=1, description="most events one transaction writes: a batch of large JSON arrays is written in several (bounds the worker's memory)")
-    batch_within_s: float = Field(0.5, gt=0, description="longest wait before a partial batch is written")
     max_message_bytes: int = Field(1_000_000, ge=1024, description="larger Kafka messages are dead-lettered")
     max_events_per_message: int = Field(10_000, ge=1, description="longer JSON arrays are dead-lettered")
     future_tolerance_s: float = Field(300, ge=0, description="events further in the future are rejected")

@@ -22,7 +22,7 @@ def isolated(stack) -> Iterator:
             run = uuid.uuid4().hex[:8]
             dsn = cleanup.enter_context(scratch_database(ADMIN_DSN, f"ioc_deploy_{run}"))
             base = dict(database_url=dsn, topic_prefix=f"d{run}.", app_id=f"ioc-deploy-{run}", metrics_port=0,
-                        batch_within_s=0.2, detect_interval_s=5)
+                        detect_interval_s=5)
             settings = Settings(**{**base, **overrides})
             cleanup.callback(_delete_topics, delete_topics, settings)
             create_topics(settings, log_fn=lambda *_: None)

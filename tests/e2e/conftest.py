@@ -70,7 +70,7 @@ def pipeline(stack, tmp_path_factory) -> Iterator[Pipeline]:
     oncall.write_text(ONCALL.format(ops=receiver.url("/oncall"), drill=receiver.url("/drill")))
     with scratch_database(ADMIN_DSN, f"ioc_e2e_{run}") as dsn:
         settings = Settings(database_url=dsn, topic_prefix=f"e{run}.", app_id=f"ioc-e2e-{run}", metrics_port=0,
-                            alerts_metrics_port=0, notify_metrics_port=0, batch_within_s=0.2, topic_partitions=2,
+                            alerts_metrics_port=0, notify_metrics_port=0, topic_partitions=2,
                             detect_interval_s=5, alert_interval_s=ALERT_INTERVAL_S, oncall_file=oncall,
                             run_dir=workdir)
         create_topics(settings, log_fn=lambda *_: None)

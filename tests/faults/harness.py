@@ -151,7 +151,7 @@ class PrivateStack:
 
     def settings(self, **values) -> Settings:
         return Settings(kafka_bootstrap=self.bootstrap, database_url=self.dsn("ioc"), metrics_port=0,
-                        topic_partitions=2, batch_within_s=0.2, **values)
+                        topic_partitions=2, **values)
 
 
 # --- producing -------------------------------------------------------------------------------------
