@@ -23,8 +23,8 @@ messages, and ``acknowledge()`` alone acknowledges their offsets, once their tra
 committed, and only while the consumer is still in the generation they were read in and holds their
 partition (a run stored across a rebalance is read again and recognised as stored).
 
-``install()`` changes the consumer so that, on the guarded (feed) topics, Faust's own
-acknowledgement of a message (``Consumer.ack``) is dropped: the message leaves the consumer's
+``install()`` changes the consumer so that, on the guarded (feed) topics, an acknowledgement of a
+message the worker did not mark with ``stored()`` is dropped: the message leaves the consumer's
 books and its offset, and every later one of its partition, stays uncommitted until it is read
 again and stored.  Re-read events are recognised as already stored (by id and time) and change
 nothing.  Gaps are never acknowledged, and the commit position must start exactly at the last
@@ -33,8 +33,9 @@ committed offset.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Iterable
-from typing import Optional
+from typing import Any, Optional
 
 from faust.transport.consumer import Consumer
 from faust.types import TP
@@ -44,12 +45,19 @@ from streams.core.errors import IOCError
 log = logging.getLogger(__name__)
 
 _guarded: set[str] = set()
+_stored: weakref.WeakSet = weakref.WeakSet()
 _installed = False
 
 
 def guard(topics: Iterable[str]) -> None:
-    """Topics whose offsets are acknowledged only by ``acknowledge`` (never by ``Consumer.ack``)."""
+    """Topics whose offsets are committed only for messages marked ``stored``."""
     _guarded.update(topics)
+
+
+def stored(messages: Iterable[Any]) -> None:
+    """Mark Faust messages as stored (their transaction committed): they may be acknowledged."""
+    for message in messages:
+        _stored.add(message)
 
 
 def acknowledge(consumer: Consumer, tp: TP, offsets: Iterable[int], generation: Optional[int]) -> int:
@@ -77,13 +85,14 @@ def acknowledge(consumer: Consumer, tp: TP, offsets: Iterable[int], generation: 
 
 def _ack(original):
     def ack(self: Consumer, message) -> bool:
-        if message.topic in _guarded:
+        if message.topic in _guarded and message not in _stored:
             if not message.acked:
                 message.acked = True  # never counted again; read again after a restart or rebalance
                 self._unacked_messages.discard(message)
                 log.debug("%s[%s]@%s not stored: left uncommitted", message.topic, message.partition,
                           message.offset)
             return False
+        _stored.discard(message)
         return original(self, message)
 
     ack.__wrapped__ = original  # type: ignore[attr-defined]
