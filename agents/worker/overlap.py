@@ -9,8 +9,10 @@ the reading stops behind it (backpressure).  Batch N+1 is taken while N is store
 batch is waiting (``ready``); otherwise when N is stored: taking what little has arrived the moment
 N began would halve the batches, and double the transactions, whenever the input trickles.
 
-``gather`` builds the batches from runs of messages already waiting: the first run is awaited, the
-runs queued behind it are added without waiting, up to a number of messages.
+``gather`` builds the batches from runs of messages: the first run is awaited, the runs queued behind
+it are added, up to a number of messages, and while there are fewer, those that arrive within a
+short linger (``IOC_BATCH_LINGER_S``): a transaction's cost is mostly per transaction, so a slow
+trickle is stored in a few larger ones rather than one per message.
 """
 from __future__ import annotations
 
@@ -23,16 +25,27 @@ P = TypeVar("P")  # a prepared batch
 R = TypeVar("R", bound=Sized)  # a run of messages
 
 
-async def gather(runs: AsyncIterator[R], waiting: Callable[[], bool], limit: int) -> AsyncIterator[list[R]]:
+async def gather(runs: AsyncIterator[R], waiting: Callable[[], bool], limit: int, linger_s: float = 0.0,
+                 poll_s: float = 0.005) -> AsyncIterator[list[R]]:
     """Lists of runs: one awaited, then those ``waiting`` already, until ``limit`` messages (the run
-    that reaches it included)."""
+    that reaches it included); while fewer are there, runs arriving within ``linger_s`` of the first
+    one's are added too (looked at every ``poll_s``).  A trickle of messages then makes one
+    transaction per ``linger_s``, not one per message; a backlog never waits."""
+    loop = asyncio.get_running_loop()
     while True:
         try:
             first = await runs.__anext__()
         except StopAsyncIteration:
             return
         batch, size = [first], len(first)
-        while size < limit and waiting():
+        deadline = loop.time() + linger_s
+        while size < limit:
+            if not waiting():
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                await asyncio.sleep(min(poll_s, left))
+                continue
             try:
                 run = await runs.__anext__()
             except StopAsyncIteration:

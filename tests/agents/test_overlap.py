@@ -1,4 +1,5 @@
 import asyncio
+import functools
 
 import pytest
 
@@ -101,6 +102,11 @@ async def test_a_failing_store_ends_the_loop_with_its_error():
         await Overlap(lambda n: n, store).run(source(range(3), []))
 
 
+async def queued(queue: asyncio.Queue):
+    while True:
+        yield await queue.get()
+
+
 async def test_gather_takes_the_runs_already_waiting_up_to_a_number_of_messages():
     queue: asyncio.Queue = asyncio.Queue()
     for run in (["a"], ["b", "c"], ["d"], ["e", "f", "g"], ["h"]):
@@ -124,3 +130,26 @@ async def test_gather_ends_with_its_source():
         yield ["b"]
 
     assert [b async for b in gather(runs(), lambda: True, limit=10)] == [[["a"], ["b"]]]
+
+
+async def test_gather_lingers_for_runs_that_arrive_soon_after_the_first():
+    queue: asyncio.Queue = asyncio.Queue()
+    runs = functools.partial(queued, queue)
+    queue.put_nowait(["a"])
+    batches = gather(runs(), lambda: not queue.empty(), limit=3, linger_s=30)
+    taken = asyncio.ensure_future(batches.__anext__())
+    await asyncio.sleep(0)
+    assert not taken.done()  # fewer than the limit, well within the linger: it waits for more
+    queue.put_nowait(["b"])
+    await asyncio.sleep(0.02)
+    assert not taken.done()
+    queue.put_nowait(["c", "d"])  # reaches the limit: taken at once, the linger not waited out
+    assert await asyncio.wait_for(taken, 10) == [["a"], ["b"], ["c", "d"]]
+
+
+async def test_gather_stops_lingering_at_its_end():
+    queue: asyncio.Queue = asyncio.Queue()
+    runs = functools.partial(queued, queue)
+    queue.put_nowait(["a"])
+    batches = gather(runs(), lambda: not queue.empty(), limit=100, linger_s=0.05)
+    assert await asyncio.wait_for(batches.__anext__(), 10) == [["a"]]  # nothing more came: the batch goes

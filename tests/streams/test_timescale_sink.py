@@ -117,3 +117,32 @@ def test_array_literals_quote_what_is_not_a_number():
     assert converter("integer[]")([0, 3, None]) == "{0,3,NULL}"
     assert converter("text[]")(['a,b', 'say "x"', "back\\slash"]) == '{"a,b","say \\"x\\"","back\\\\slash"}'
     assert converter("jsonb")({"a": [1, 2]}) == '{"a":[1,2]}' and converter("jsonb")("[1]") == "[1]"
+
+
+@pytest.mark.parametrize("size", [3, 40])
+async def test_copied_and_array_batches_store_and_count_alike(test_settings, db, size):
+    """A batch goes by COPY into the staging table or, when small, as array parameters: same rows,
+    same counters, same de-duplication (a copy later in the batch, a replayed batch)."""
+    def batch(path):
+        events = [req(i, 1.0 + i * 11.3).model_copy(update={"id": f"{path}-{size}-{i}", "system": f"{path}-{size}"})
+                  for i in range(size)]
+        return events + [events[1].model_copy(update={"latency_ms": 999.0})]  # a second copy: not counted
+
+    outcomes, stored = {}, {}
+    for path, copy_from in (("copied", 1), ("arrays", 10**9)):
+        sink = TimescaleSink(test_settings.dsn, copy_from=copy_from)
+        events = batch(path)
+        try:
+            first = await sink.write(HEALTH_FEED, events, SourceStats("health", T0, len(events), 0))
+            again = await sink.write(HEALTH_FEED, events, SourceStats("health", T0, len(events), 0))
+        finally:
+            await sink.close()
+        outcomes[path] = (first.fresh, first.duplicates, again.fresh, again.duplicates)
+        stored[path] = (
+            db.execute("SELECT replace(id, %s, ''), time, status_code, latency_ms, client_ip FROM health_event "
+                       "WHERE system = %s ORDER BY id", (path, f"{path}-{size}")).fetchall(),
+            db.execute("SELECT endpoint, window_s, time, requests, errors, latency_hist FROM health_window "
+                       "WHERE system = %s ORDER BY 1, 2, 3", (f"{path}-{size}",)).fetchall())
+    assert outcomes["copied"] == outcomes["arrays"] == (size, 1, 0, size + 1)
+    assert stored["copied"] == stored["arrays"]
+    assert len(stored["arrays"][0]) == size and stored["arrays"][1]

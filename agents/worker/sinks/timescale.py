@@ -49,6 +49,10 @@ LEDGER = "event_id_ledger"
 #: columns (inet, jsonb: strings in a raw row) are staged as text and cast when inserted
 COPY_TYPES = frozenset({"timestamptz", "text", "boolean", "smallint", "integer", "bigint", "real",
                         "double precision"})
+#: batches of this many events or more are copied into the staging table; smaller ones go as array
+#: parameters of the insert itself: the staging table's emptying at commit (a truncation) and the
+#: COPY's round trips cost more than a small batch's whole write
+COPY_FROM = 256
 ORDINAL = "ioc_ord"  # the staging table's row number: of two copies of an event in a batch, the first wins
 
 
@@ -78,10 +82,10 @@ def copy_types(table: RawTable) -> list[str]:
     return ["integer", *(stage_type(t) for _, t in table.columns)]
 
 
-def raw_insert_sql(table: RawTable, family: str) -> sql.Composed:
-    """One statement per batch, from the staging table: the ids go into the family's ledger first,
-    and only the events whose (id, time) the ledger took are stored; it returns their ids, the fresh
-    events.
+def raw_insert_sql(table: RawTable, family: str, *, arrays: bool = False) -> sql.Composed:
+    """One statement per batch, from the staging table (or, ``arrays``, from one array parameter per
+    column, the batch's row number first): the ids go into the family's ledger first, and only the
+    events whose (id, time) the ledger took are stored; it returns their ids, the fresh events.
 
     The raw table alone is keyed by (id, time) (TimescaleDB wants the time in every unique key), so
     an event re-sent with its time written differently would be new to it; the ledger, keyed by
@@ -90,13 +94,38 @@ def raw_insert_sql(table: RawTable, family: str) -> sql.Composed:
     names = [c for c, _ in table.columns]
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in names)
     values = sql.SQL(", ").join(sql.SQL("s.{}::{}").format(sql.Identifier(c), sql.SQL(t)) for c, t in table.columns)
+    stage = sql.Identifier(stage_name(table))
+    source = sql.SQL("")
+    if arrays:
+        source = sql.SQL("{stage} AS (SELECT * FROM unnest({params}) AS u ({o}, {cols})), ").format(
+            stage=stage, o=sql.Identifier(ORDINAL), cols=cols,
+            params=sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(t)) for t in copy_types(table)))
     return sql.SQL(
-        "WITH first AS (INSERT INTO {ledger} (family, id, time) SELECT {family}, id, time FROM {stage} "
+        "WITH {source}first AS (INSERT INTO {ledger} (family, id, time) SELECT {family}, id, time FROM {stage} "
         "ORDER BY {o} ON CONFLICT DO NOTHING RETURNING id, time) "
         "INSERT INTO {t} ({cols}) SELECT {values} FROM {stage} AS s JOIN first USING (id, time) ORDER BY s.{o} "
         "ON CONFLICT DO NOTHING RETURNING id"
     ).format(t=sql.Identifier(table.name), cols=cols, values=values, ledger=sql.Identifier(LEDGER),
-             stage=sql.Identifier(stage_name(table)), o=sql.Identifier(ORDINAL), family=sql.Literal(family))
+             stage=stage, o=sql.Identifier(ORDINAL), family=sql.Literal(family), source=source)
+
+
+def raw_arrays(table: RawTable, events: Sequence[Event]) -> list[list[Any]]:
+    """A batch's raw rows as the array parameters of ``raw_insert_sql(…, arrays=True)``."""
+    to_row = table.to_row
+    rows = [to_row(ev) for ev in events]
+    return [list(range(len(rows))), *([row[i] for row in rows] for i in range(len(table.columns)))]
+
+
+def state_load_sql(state: StateTable) -> sql.Composed:
+    """A batch's rows of a state table, locked, in key order (the keys as text arrays)."""
+    return sql.SQL(
+        "SELECT {cols} FROM {t} WHERE ({key}) IN (SELECT * FROM unnest({arrays})) ORDER BY {key} FOR UPDATE"
+    ).format(
+        cols=sql.SQL(", ").join(sql.Identifier(c) for c in state.all_columns),
+        t=sql.Identifier(state.name),
+        key=sql.SQL(", ").join(sql.Identifier(c) for c in state.key),
+        arrays=sql.SQL(", ").join(sql.SQL("%s::text[]") for _ in state.key),
+    )
 
 
 def counter_sets(table: CounterTable) -> list[sql.Composable]:
@@ -167,6 +196,8 @@ def _element(value: Any) -> str:
 
 
 def _array_literal(value: Any) -> str:
+    if all(type(v) is int for v in value):  # a histogram: numbers only, written at C speed
+        return "{" + ",".join(map(str, value)) + "}"
     return "{" + ",".join(map(_element, value)) + "}"
 
 
@@ -218,11 +249,12 @@ class TimescaleSink:
     """Writes feed batches to TimescaleDB through a small async connection pool: its own, made
     from a DSN, or the worker's (``AsyncPool``), which the worker's other parts share."""
 
-    def __init__(self, db: str | AsyncPool, *, min_size: int = 1, max_size: int = 4) -> None:
+    def __init__(self, db: str | AsyncPool, *, min_size: int = 1, max_size: int = 4,
+                 copy_from: int = COPY_FROM) -> None:
         self.pool = db if isinstance(db, AsyncPool) else AsyncPool(db, role="worker", min_size=min_size,
                                                                     max_size=max_size)
-        self._raw_sql: dict[str, sql.Composed] = {}
-        self._upsert_sql: dict[str, sql.Composed] = {}
+        self.copy_from = copy_from
+        self._sql: dict[tuple[str, str], str] = {}  # statements rendered once: (kind, table) -> text
         self._column_types: dict[str, dict[str, str]] = {}
         self._staged: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
@@ -235,37 +267,57 @@ class TimescaleSink:
 
     async def write(self, spec: FeedSpec, events: Sequence[Event], stats: SourceStats) -> WriteResult:
         await self.pool.ensure_open()
+        copy = len(events) >= self.copy_from
         with translated("database unavailable", table=spec.raw.name, refused=SinkError,
                         refused_what="write failed") as where:
             async with self.pool.connection(timeout=10) as conn:
-                staged = False
                 async with conn.transaction():
-                    fresh: list[Event] = []
-                    if events:
-                        staged = await self._stage(conn, spec.raw, events)
-                        cur = await conn.execute(self._raw(spec))
-                        inserted = {r[0] for r in await cur.fetchall()}
-                        for ev in events:
-                            if ev.id in inserted:  # the batch's first copy of the id: the one stored
-                                inserted.discard(ev.id)  # a second copy in the same batch is a duplicate
-                                fresh.append(ev)
-                    fresh.sort(key=lambda e: e.event_time)
-                    states = await self._load_states(conn, spec.state, fresh) if spec.state else {}
-                    incs = spec.increments(fresh, states)
-                    if spec.state and incs.states:
-                        where.table = spec.state.name
-                        await self._save_states(conn, spec.state, incs.states)
-                    incs.add(SOURCE_WINDOW, source_increment(spec, stats, fresh, len(events) - len(fresh)))
-                    written = {spec.raw.name: len(fresh)}
-                    for ctable, crows in incs.rows.items():
-                        where.table = ctable.name
-                        types = await self._types(conn, ctable.name)
-                        query = self._upsert(ctable.name, lambda: counter_upsert_sql(ctable, types))
-                        await conn.execute(query, column_arrays(ctable.columns, merged_rows(ctable, crows), types))
-                        written[ctable.name] = written.get(ctable.name, 0) + len(crows)
+                    staged = await self._stage(conn, spec.raw, events) if copy else False
+                    fresh = await self._fresh(conn, spec, events, copied=copy)
+                    written = await self._count(conn, spec, events, fresh, stats, where)
                 if staged:
                     self._staged.setdefault(conn, set()).add(spec.raw.name)
         return WriteResult(len(fresh), len(events) - len(fresh), written)
+
+    async def _fresh(self, conn, spec: FeedSpec, events: Sequence[Event], *, copied: bool) -> list[Event]:
+        """The batch's events stored now (their ids new to the ledger), in event-time order: the
+        staged rows (``copied``) or the rows sent as arrays go into the ledger and the raw table."""
+        if not events:
+            return []
+        if copied:
+            cur = await conn.execute(self._statement(conn, "raw", spec.raw.name,
+                                                     lambda: raw_insert_sql(spec.raw, spec.family)))
+        else:
+            cur = await conn.execute(self._statement(conn, "raw arrays", spec.raw.name,
+                                                     lambda: raw_insert_sql(spec.raw, spec.family, arrays=True)),
+                                     raw_arrays(spec.raw, events))
+        inserted = {r[0] for r in await cur.fetchall()}
+        fresh: list[Event] = []
+        for ev in events:
+            if ev.id in inserted:  # the batch's first copy of the id: the one stored
+                inserted.discard(ev.id)  # a second copy in the same batch is a duplicate
+                fresh.append(ev)
+        fresh.sort(key=lambda e: e.event_time)
+        return fresh
+
+    async def _count(self, conn, spec: FeedSpec, events: Sequence[Event], fresh: list[Event], stats: SourceStats,
+                     where: Any) -> dict[str, int]:
+        """The fresh events' increments (and the family's states) added, with the source's counters;
+        what each table took."""
+        states = await self._load_states(conn, spec.state, fresh) if spec.state else {}
+        incs = spec.increments(fresh, states)
+        if spec.state and incs.states:
+            where.table = spec.state.name
+            await self._save_states(conn, spec.state, incs.states)
+        incs.add(SOURCE_WINDOW, source_increment(spec, stats, fresh, len(events) - len(fresh)))
+        written = {spec.raw.name: len(fresh)}
+        for ctable, crows in incs.rows.items():
+            where.table = ctable.name
+            types = await self._types(conn, ctable.name)
+            query = self._statement(conn, "upsert", ctable.name, lambda: counter_upsert_sql(ctable, types))
+            await conn.execute(query, column_arrays(ctable.columns, merged_rows(ctable, crows), types))
+            written[ctable.name] = written.get(ctable.name, 0) + len(crows)
+        return written
 
     async def _stage(self, conn, table: RawTable, events: Sequence[Event]) -> bool:
         """Copies the events' raw rows into the connection's staging table, made first if this
@@ -275,7 +327,7 @@ class TimescaleSink:
             await conn.execute(stage_sql(table))
         to_row = table.to_row
         async with conn.cursor() as cur:
-            async with cur.copy(copy_sql(table)) as copy:
+            async with cur.copy(self._statement(conn, "copy", table.name, lambda: copy_sql(table))) as copy:
                 copy.set_types(copy_types(table))
                 for i, ev in enumerate(events):
                     await copy.write_row((i, *to_row(ev)))
@@ -286,14 +338,7 @@ class TimescaleSink:
         if not keys:
             return {}
         cols = state.all_columns
-        query = sql.SQL(
-            "SELECT {cols} FROM {t} WHERE ({key}) IN (SELECT * FROM unnest({arrays})) ORDER BY {key} FOR UPDATE"
-        ).format(
-            cols=sql.SQL(", ").join(sql.Identifier(c) for c in cols),
-            t=sql.Identifier(state.name),
-            key=sql.SQL(", ").join(sql.Identifier(c) for c in state.key),
-            arrays=sql.SQL(", ").join(sql.SQL("%s::text[]") for _ in state.key),
-        )
+        query = self._statement(conn, "load", state.name, lambda: state_load_sql(state))
         cur = await conn.execute(query, [[str(k[i]) for k in keys] for i in range(len(state.key))])
         out: States = {}
         for row in await cur.fetchall():
@@ -303,7 +348,7 @@ class TimescaleSink:
 
     async def _save_states(self, conn, state: StateTable, rows: States) -> None:
         types = await self._types(conn, state.name)
-        query = self._upsert(state.name, lambda: state_upsert_sql(state, types))
+        query = self._statement(conn, "upsert", state.name, lambda: state_upsert_sql(state, types))
         ordered = [row for _, row in sorted(rows.items(), key=lambda kv: tuple(str(v) for v in kv[0]))]
         await conn.execute(query, column_arrays(state.all_columns, ordered, types))
 
@@ -316,17 +361,14 @@ class TimescaleSink:
                     sql.Identifier(LEDGER)), (spec.family, list(ids)))
                 return {r[0] for r in await cur.fetchall()}
 
-    def _raw(self, spec: FeedSpec) -> sql.Composed:
-        q = self._raw_sql.get(spec.family)
-        if q is None:
-            q = self._raw_sql[spec.family] = raw_insert_sql(spec.raw, spec.family)
-        return q
-
-    def _upsert(self, name: str, make: Callable[[], sql.Composed]) -> sql.Composed:
-        q = self._upsert_sql.get(name)
-        if q is None:
-            q = self._upsert_sql[name] = make()
-        return q
+    def _statement(self, conn, kind: str, table: str, make: Callable[[], sql.Composed]) -> str:
+        """A statement's text, composed and rendered the first time only: rendering a composed
+        statement costs more than a small batch's whole write."""
+        key = (kind, table)
+        text = self._sql.get(key)
+        if text is None:
+            text = self._sql[key] = make().as_string(conn)
+        return text
 
     async def _types(self, conn, name: str) -> dict[str, str]:
         """A table's columns and their SQL types, read from the catalog once."""
