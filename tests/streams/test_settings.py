@@ -84,14 +84,34 @@ def test_schemas_go_where_the_setting_says(monkeypatch, tmp_path, capsys):
     assert f"written to {tmp_path / 'from-env'}" in capsys.readouterr().out
 
 
-def test_the_values_in_effect_say_what_was_set_and_hide_passwords(monkeypatch):
+def test_the_values_in_effect_say_where_each_came_from_and_hide_passwords(monkeypatch, tmp_path):
     from streams.core.settings import settings_in_effect
 
     monkeypatch.setenv("IOC_SIM_RATE", "50")
     monkeypatch.setenv("IOC_DATABASE_URL", "postgresql://ioc:hunter2@db:5433/ioc?sslmode=require&password=x9")
-    monkeypatch.setenv("IOC_WEBHOOK_SECRET", "k3y")
-    rows = {env: (value, changed) for env, value, changed, _ in settings_in_effect(Settings())}
-    assert rows["IOC_SIM_RATE"] == ("50.0", True)
-    assert rows["IOC_DATABASE_URL"] == ("postgresql://ioc:***@db:5433/ioc?sslmode=require&password=***", True)
-    assert rows["IOC_WEBHOOK_SECRET"] == ("(secret)", True)
-    assert rows["IOC_FUTURE_TOLERANCE_S"] == ("300.0", False)  # 300 and 300.0 are the same value
+    (tmp_path / "secret").write_text("k3y\n")
+    monkeypatch.setenv("IOC_WEBHOOK_SECRET_FILE", str(tmp_path / "secret"))
+    rows = {env: (value, origin) for env, value, origin, _ in
+            settings_in_effect(Settings(log_level="DEBUG"), frozenset({"log_level"}))}
+    assert rows["IOC_SIM_RATE"] == ("50.0", "environment")
+    assert rows["IOC_DATABASE_URL"] == ("postgresql://ioc:***@db:5433/ioc?sslmode=require&password=***", "environment")
+    assert rows["IOC_WEBHOOK_SECRET"] == ("(secret)", f"file {tmp_path / 'secret'}")
+    assert rows["IOC_LOG_LEVEL"] == ("DEBUG", "option")
+    assert rows["IOC_FUTURE_TOLERANCE_S"] == ("300.0", "default")  # 300 and 300.0 are the same value
+    assert rows["IOC_RETENTION_DAYS"][1] == "default"
+
+
+def test_ioc_settings_prints_origins_and_get_prints_values_but_no_secret(monkeypatch, capsys):
+    from streams.cli.main import main
+
+    monkeypatch.setenv("IOC_DEMO_RECEIVER_PORT", "19194")
+    monkeypatch.setenv("IOC_DATABASE_URL", "postgresql://ioc:hunter2@db:5433/ioc")
+    assert main(["settings"]) == 0
+    out = capsys.readouterr().out
+    assert "hunter2" not in out and "PydanticUndefined" not in out
+    line = next(x for x in out.splitlines() if x.startswith("IOC_DEMO_RECEIVER_PORT "))
+    assert line.split()[1:3] == ["19194", "environment"]
+    assert main(["settings", "--get", "demo_receiver_port", "IOC_ALERTMANAGER_WEBHOOK_URL", "dash_port"]) == 0
+    assert capsys.readouterr().out.split() == ["19194", "http://127.0.0.1:19194/alertmanager", "8050"]
+    assert main(["settings", "--get", "database_url"]) == 1
+    assert "a secret is never printed" in capsys.readouterr().err
