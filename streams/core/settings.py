@@ -118,8 +118,8 @@ class Settings(BaseSettings):
     alertmanager_webhook_url: str = Field(
         "", description="where the local stack's Alertmanager sends its notifications (deploy/stack.sh; "
         "empty = the demo receiver, {demo_receiver_url}/alertmanager)")
-    alert_page_url: str = Field("http://127.0.0.1:8050/alerts/{id}",
-                                description="dashboard page of one alert, {id} = alert id (Alertmanager generatorURL)")
+    alert_page_url: str = Field("", description="dashboard page of one alert, {id} = alert id (Alertmanager "
+                                "generatorURL, links in messages; empty = http://127.0.0.1:IOC_DASH_PORT/alerts/{id})")
     alertmanager_resend_s: float = Field(60, gt=0, description="how often open alerts are re-sent to Alertmanager")
     alertmanager_resolved_for_s: float = Field(900, ge=0, description="resolved alerts are re-sent this long")
     alertmanager_end_margin_s: float = Field(
@@ -267,6 +267,11 @@ class Settings(BaseSettings):
         return self.database_url.get_secret_value()
 
     @property
+    def alert_page(self) -> str:
+        """``alert_page_url``, by default the alert page of the local wall (``{id}`` = alert id)."""
+        return self.alert_page_url or f"http://127.0.0.1:{self.dash_port}/alerts/{{id}}"
+
+    @property
     def demo_receiver_url(self) -> str:
         """Base URL of the demo's local webhook receiver (no trailing slash)."""
         return f"http://127.0.0.1:{self.demo_receiver_port}"
@@ -279,10 +284,11 @@ class Settings(BaseSettings):
 
     def template_values(self) -> dict[str, str]:
         """What a configuration file may name as ``{name}``: every setting that is not a secret,
-        ``demo_receiver_url``, and ``alertmanager_webhook_url`` with its default filled in."""
+        ``demo_receiver_url``, and ``alert_page_url`` and ``alertmanager_webhook_url`` with their defaults
+        filled in."""
         values = {name: str(getattr(self, name)) for name, field in type(self).model_fields.items()
                   if field.annotation is not SecretStr and getattr(self, name) is not None}
-        values.update(demo_receiver_url=self.demo_receiver_url,
+        values.update(demo_receiver_url=self.demo_receiver_url, alert_page_url=self.alert_page,
                       alertmanager_webhook_url=self.alertmanager_webhook_url or f"{self.demo_receiver_url}/alertmanager")
         return values
 

@@ -115,3 +115,44 @@ def test_ioc_settings_prints_origins_and_get_prints_values_but_no_secret(monkeyp
     assert capsys.readouterr().out.split() == ["19194", "http://127.0.0.1:19194/alertmanager", "8050"]
     assert main(["settings", "--get", "database_url"]) == 1
     assert "a secret is never printed" in capsys.readouterr().err
+
+def test_ioc_demo_runs_its_simulator_and_receiver_on_the_ports_of_the_settings(monkeypatch, capsys):
+    """What `ioc demo` starts listens where the stack's Prometheus and Alertmanager (rendered from the
+    same settings by deploy/stack.sh) and the on-call file expect it."""
+    import signal
+    import subprocess
+
+    from streams.cli import users
+    from streams.cli.main import main
+
+    started: list[list[str]] = []
+
+    class Child:
+        returncode = 0
+
+        def __init__(self, argv, **_):
+            started.append(argv)
+
+        def poll(self):  # every child "exits" at once: the demo stops at its first look
+            return 0
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", Child)
+    monkeypatch.setattr("streams.db.migrate.migrate", lambda dsn: [])
+    monkeypatch.setattr("streams.kafka.admin.create_topics", lambda settings: {})
+    monkeypatch.setattr(users, "demo_wall_url", lambda settings: f"http://127.0.0.1:{settings.dash_port}/wall")
+    monkeypatch.setenv("IOC_DEMO_SIM_METRICS_PORT", "19465")
+    monkeypatch.setenv("IOC_DEMO_RECEIVER_PORT", "19194")
+    monkeypatch.setenv("IOC_DASH_PORT", "18050")
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        assert main(["demo"]) == 0
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert "http://127.0.0.1:18050/wall" in capsys.readouterr().out
+    simulate = next(a for a in started if "simulate" in a)
+    receiver = next(a for a in started if "agents.alerting.notify.testing" in a)
+    assert simulate[simulate.index("--metrics-port") + 1] == "19465"
+    assert receiver[receiver.index("--port") + 1] == "19194"
