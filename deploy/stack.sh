@@ -390,7 +390,7 @@ install_alertmanager() { # prometheus only for promtool (rule checks); the stack
 AM_CHANGED=
 am_render() { # our config, its webhook URL the setting IOC_ALERTMANAGER_WEBHOOK_URL in effect
   local url tmp=$AMDIR/alertmanager.yml.new
-  url=$(settings_get alertmanager_webhook_url)
+  url=$(settings_get alertmanager_webhook_url) || exit 1  # settings_get said why
   [[ $url =~ ^https?://[^[:space:]\|\'\\]+$ ]] || die "IOC_ALERTMANAGER_WEBHOOK_URL is not an http(s) URL: $url"
   sed "s|^\(\s*- url:\s*\)\S*\(\s*# ioc:webhook-url\)|\1'${url//&/\\&}'\2|" "$DEPLOY/alertmanager/alertmanager.yml" >"$tmp"
   adopt_config "$tmp" "$AMDIR/alertmanager.yml" "alertmanager config is invalid" \
@@ -432,9 +432,9 @@ install_prometheus() {
 
 PROM_CHANGED=
 prom_render() { # the local config; promtool checks it together with the rule files it names
-  local tmp=$PROMDIR/prometheus.yml.new ports
-  mapfile -t ports < <(settings_get metrics_port demo_sim_metrics_port alerts_metrics_port notify_metrics_port dash_port)
-  ((${#ports[@]} == 5)) || die "could not read the metrics ports of the settings in effect" "see $RUN/settings.log"
+  local tmp=$PROMDIR/prometheus.yml.new values ports
+  values=$(settings_get metrics_port demo_sim_metrics_port alerts_metrics_port notify_metrics_port dash_port) || exit 1
+  mapfile -t ports <<<"$values"
   render "$DEPLOY/prometheus/local.yml.in" "$tmp" RULES_DIR="$DEPLOY/prometheus/rules" AM_PORT="$AM_PORT" PROM_PORT="$PROM_PORT" \
     WORKER_PORT="${ports[0]}" SIM_PORT="${ports[1]}" ALERTS_PORT="${ports[2]}" NOTIFY_PORT="${ports[3]}" DASH_PORT="${ports[4]}"
   adopt_config "$tmp" "$PROMDIR/prometheus.yml" "prometheus config or rules are invalid" \
