@@ -276,12 +276,6 @@ class Settings(BaseSettings):
         """Base URL of the demo's local webhook receiver (no trailing slash)."""
         return f"http://127.0.0.1:{self.demo_receiver_port}"
 
-    def metrics_targets(self) -> dict[str, int]:
-        """Prometheus job -> port of every local process with a /metrics page (0 = not scraped)."""
-        return {"ioc-worker": self.metrics_port, "ioc-simulator": self.demo_sim_metrics_port,
-                "ioc-alerts": self.alerts_metrics_port, "ioc-notify": self.notify_metrics_port,
-                "ioc-dash": self.dash_port}
-
     def template_values(self) -> dict[str, str]:
         """What a configuration file may name as ``{name}``: every setting that is not a secret,
         ``demo_receiver_url``, and ``alert_page_url`` and ``alertmanager_webhook_url`` with their defaults

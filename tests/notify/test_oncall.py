@@ -139,5 +139,5 @@ def test_a_placeholder_must_name_a_setting_and_never_a_secret(tmp_path):
     for name in ("no_such_setting", "webhook_secret"):
         path.write_text(yaml.safe_dump({"receivers": {"hook": {"channel": "webhook", "url": f"{{{name}}}/x"}},
                                         "levels": [{"after": "0s", "receivers": ["hook"]}]}))
-        with pytest.raises(ConfigError, match=f"{{{name}}} names no setting"):
+        with pytest.raises(ConfigError, match=f"{{{name}}} names no setting that may be written out"):
             oncall_of(Settings(oncall_file=path))

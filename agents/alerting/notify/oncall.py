@@ -239,8 +239,8 @@ def fill_in(doc: Any, values: Mapping[str, str], where: str) -> Any:
 
     def value(match: re.Match) -> str:
         if match[1] not in values:
-            raise ConfigError(f"{where}: {{{match[1]}}} names no setting; e.g. {{demo_receiver_url}}, "
-                              "{alertmanager_url}, {dash_port}")
+            raise ConfigError(f"{where}: {{{match[1]}}} names no setting that may be written out (a secret never "
+                              "is); e.g. {demo_receiver_url}, {alertmanager_url}, {dash_port}")
         return values[match[1]]
 
     return _PLACEHOLDER.sub(value, doc)
