@@ -30,7 +30,9 @@ from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.integration
 STACK = str(ROOT / "deploy" / "stack.sh")
-FIRST_AM = "http://127.0.0.1:9193"  # the first stack's Alertmanager (default port), only read here
+#: the first stack (started by the `stack` fixture on its ports), only read here
+FIRST_AM = f"http://127.0.0.1:{os.environ.get('IOC_ALERTMANAGER_PORT', '9193')}"
+FIRST_PROMETHEUS = f"http://127.0.0.1:{os.environ.get('IOC_PROMETHEUS_PORT', '9190')}"
 PROCESS_PORTS = ("IOC_METRICS_PORT", "IOC_DEMO_SIM_METRICS_PORT", "IOC_ALERTS_METRICS_PORT", "IOC_NOTIFY_METRICS_PORT",
                  "IOC_DASH_PORT")
 
@@ -61,7 +63,7 @@ def second_stack(tmp_path):
     assert _run(env, "status", "prometheus").returncode == 3
 
 
-def test_a_second_stack_talks_only_to_its_own_processes(second_stack):
+def test_a_second_stack_talks_only_to_its_own_processes(stack, second_stack):
     env = second_stack
     # `deploy/stack.sh env` gives the settings of its processes: together with the ports, what `ioc demo` reads
     shown = _run(env, "env")
@@ -114,6 +116,9 @@ def test_a_second_stack_talks_only_to_its_own_processes(second_stack):
             assert len(ours) == 1 and all(r.path == "/alertmanager" for r in receiver.received())
             first = _json(f"{FIRST_AM}/api/v2/alerts?" + urllib.parse.urlencode({"filter": f'alertname="{rule}"'}))
             assert first == []
+            # and the first stack's Prometheus scrapes none of the second stack's ports
+            first_targets = _json(f"{FIRST_PROMETHEUS}/api/v1/targets")["data"]["activeTargets"]
+            assert not {urllib.parse.urlsplit(t["scrapeUrl"]).port for t in first_targets} & set(scraped.values())
         finally:
             server.shutdown()
             server.server_close()
