@@ -12,11 +12,15 @@ from pathlib import Path
 from urllib.error import HTTPError, URLError
 
 import pytest
+from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
+from ioc_dash import metrics
 from ioc_dash.app import create_app
 from ioc_dash.metrics import request_kind
 from ioc_dash.repository import Snapshot
+from streams.core.errors import ConfigError, SinkUnavailable
+from streams.core.settings import Settings
 from tests.ioc_dash.conftest import dash_call, wall_client
 from tests.support import ROOT, free_port, settings_env, wait_for
 
@@ -34,6 +38,29 @@ def test_requests_are_counted_by_a_few_kinds():
     assert [request_kind(p) for p in ("/", "/console/alerts", "/_dash-update-component", "/_dash-layout",
                                       "/assets/wall.css", "/_dash-component-suites/dash/x.js", "/login", "/metrics")] \
         == ["page", "page", "callback", "layout", "asset", "asset", "login", "metrics"]
+
+
+def test_a_scrape_answers_without_sessions_when_the_database_is_down():
+    def unavailable() -> dict[str, int]:
+        raise SinkUnavailable("user store unavailable: connection refused")
+
+    server = Flask(__name__)
+    found = metrics.DashMetrics()
+    metrics.install(server, Settings(), found, sessions=unavailable)
+    read = metrics.timed(lambda: "snapshot", found)
+    assert read() == "snapshot"
+    client = server.test_client()
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "ioc_dash_sessions" not in text
+    assert 0 <= value(samples(text), "ioc_dash_snapshot_age_seconds") < 60
+    assert client.get("/nowhere").status_code == 404
+    assert value(samples(client.get("/metrics").get_data(as_text=True)), "ioc_dash_requests_total",
+                 kind="page", code="404") == 1
+
+
+def test_a_multiprocess_folder_without_gunicorn_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="IOC_DASH_MULTIPROC_DIR"):
+        metrics.install(Flask(__name__), Settings(dash_multiproc_dir=tmp_path), metrics.DashMetrics())
 
 
 @pytest.mark.integration
