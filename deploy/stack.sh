@@ -4,18 +4,24 @@
 #   + Prometheus (scrapes the local processes, evaluates deploy/prometheus/rules/).
 #
 #   deploy/stack.sh {install|start|stop|status} [kafka|postgres|alertmanager|prometheus|all]
-#   eval "$(deploy/stack.sh env)"      # IOC_KAFKA_BOOTSTRAP, IOC_DATABASE_URL, IOC_ALERTMANAGER_URL
+#   eval "$(deploy/stack.sh env)"      # IOC_RUN_DIR, IOC_KAFKA_BOOTSTRAP, IOC_DATABASE_URL, IOC_ALERTMANAGER_URL
 #
 # Everything listens on 127.0.0.1 only; all state lives in ${IOC_RUN_DIR:-<repo>/.run}.
-# Ports: IOC_KAFKA_PORT (9092), IOC_KAFKA_CONTROLLER_PORT (9093), IOC_PG_PORT (5433),
-#        IOC_ALERTMANAGER_PORT (9193; its webhook goes to IOC_ALERTMANAGER_WEBHOOK_URL),
-#        IOC_PROMETHEUS_PORT (9190).
+# Ports of the stack: IOC_KAFKA_PORT (9092), IOC_KAFKA_CONTROLLER_PORT (9093), IOC_PG_PORT (5433),
+#        IOC_ALERTMANAGER_PORT (9193), IOC_PROMETHEUS_PORT (9190).
+# What Alertmanager and Prometheus talk to comes from the IOC settings in effect (`ioc settings`,
+# read with the Python environment ${VENV:-<repo>/.venv}): Alertmanager's webhook goes to
+# IOC_ALERTMANAGER_WEBHOOK_URL (default: the demo receiver on IOC_DEMO_RECEIVER_PORT), Prometheus
+# scrapes IOC_METRICS_PORT, IOC_DEMO_SIM_METRICS_PORT, IOC_ALERTS_METRICS_PORT,
+# IOC_NOTIFY_METRICS_PORT and IOC_DASH_PORT.  A second stack: README.md, "Running a second stack".
 # Templates: deploy/kafka/*.in, deploy/kafka/*log4j.properties, deploy/postgres/*.in,
 #            deploy/alertmanager/alertmanager.yml, deploy/prometheus/local.yml.in.
 set -Eeuo pipefail
 
 DEPLOY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-RUN=$(realpath -m -- "${IOC_RUN_DIR:-$(dirname "$DEPLOY")/.run}")
+REPO=$(dirname "$DEPLOY")
+RUN=$(realpath -m -- "${IOC_RUN_DIR:-$REPO/.run}")
+PY=$(cd "$REPO" && realpath -m -- "${VENV:-.venv}")/bin/python
 KAFKA_PORT=${IOC_KAFKA_PORT:-9092}
 KAFKA_CTRL_PORT=${IOC_KAFKA_CONTROLLER_PORT:-9093}
 PG_PORT=${IOC_PG_PORT:-5433}
@@ -90,6 +96,12 @@ wait_ready() { # name pid ready-function log url t0: until ready, failing when t
     sleep 0.3
   done
   say "$name ready on $url (pid $pid, $((SECONDS - t0)) s)"
+}
+
+settings_get() { # names…: the IOC settings in effect, one a line (`ioc settings --get`), from this checkout
+  [[ -x $PY ]] || die "no Python environment at ${PY%/bin/python}" "run: make setup (or set VENV to one with the ioc package)"
+  PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" "$PY" -m streams.cli.main settings --get "$@" 2>"$RUN/settings.log" ||
+    fail_log "$RUN/settings.log" "the IOC settings in effect are invalid" "check the IOC_* variables: ioc settings"
 }
 
 CONFIG_CHANGED=
@@ -376,14 +388,11 @@ install_alertmanager() { # prometheus only for promtool (rule checks); the stack
 }
 
 AM_CHANGED=
-am_render() { # our config, with the webhook URL from IOC_ALERTMANAGER_WEBHOOK_URL when set
-  local url=${IOC_ALERTMANAGER_WEBHOOK_URL:-} tmp=$AMDIR/alertmanager.yml.new
-  if [[ -n $url ]]; then
-    [[ $url =~ ^https?://[^[:space:]\|\'\\]+$ ]] || die "IOC_ALERTMANAGER_WEBHOOK_URL is not an http(s) URL: $url"
-    sed "s|^\(\s*- url:\s*\)\S*\(\s*# ioc:webhook-url\)|\1'${url//&/\\&}'\2|" "$DEPLOY/alertmanager/alertmanager.yml" >"$tmp"
-  else
-    cp "$DEPLOY/alertmanager/alertmanager.yml" "$tmp"
-  fi
+am_render() { # our config, its webhook URL the setting IOC_ALERTMANAGER_WEBHOOK_URL in effect
+  local url tmp=$AMDIR/alertmanager.yml.new
+  url=$(settings_get alertmanager_webhook_url) || exit 1  # settings_get said why
+  [[ $url =~ ^https?://[^[:space:]\|\'\\]+$ ]] || die "IOC_ALERTMANAGER_WEBHOOK_URL is not an http(s) URL: $url"
+  sed "s|^\(\s*- url:\s*\)\S*\(\s*# ioc:webhook-url\)|\1'${url//&/\\&}'\2|" "$DEPLOY/alertmanager/alertmanager.yml" >"$tmp"
   adopt_config "$tmp" "$AMDIR/alertmanager.yml" "alertmanager config is invalid" \
     "fix deploy/alertmanager/alertmanager.yml" -- amtool check-config "$tmp"
   AM_CHANGED=$CONFIG_CHANGED
@@ -423,8 +432,11 @@ install_prometheus() {
 
 PROM_CHANGED=
 prom_render() { # the local config; promtool checks it together with the rule files it names
-  local tmp=$PROMDIR/prometheus.yml.new
-  render "$DEPLOY/prometheus/local.yml.in" "$tmp" RULES_DIR="$DEPLOY/prometheus/rules" AM_PORT="$AM_PORT" PROM_PORT="$PROM_PORT"
+  local tmp=$PROMDIR/prometheus.yml.new values ports
+  values=$(settings_get metrics_port demo_sim_metrics_port alerts_metrics_port notify_metrics_port dash_port) || exit 1
+  mapfile -t ports <<<"$values"
+  render "$DEPLOY/prometheus/local.yml.in" "$tmp" RULES_DIR="$DEPLOY/prometheus/rules" AM_PORT="$AM_PORT" PROM_PORT="$PROM_PORT" \
+    WORKER_PORT="${ports[0]}" SIM_PORT="${ports[1]}" ALERTS_PORT="${ports[2]}" NOTIFY_PORT="${ports[3]}" DASH_PORT="${ports[4]}"
   adopt_config "$tmp" "$PROMDIR/prometheus.yml" "prometheus config or rules are invalid" \
     "fix deploy/prometheus/local.yml.in or deploy/prometheus/rules/" -- promtool check config "$tmp"
   PROM_CHANGED=$CONFIG_CHANGED
@@ -467,6 +479,7 @@ case $CMD in
     for s in "${SERVICES[@]}"; do "status_$s" || rc=3; done
     exit "$rc" ;;
   env)
+    echo "export IOC_RUN_DIR=$RUN"
     echo "export IOC_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
     echo "export IOC_DATABASE_URL=postgresql://ioc@127.0.0.1:$PG_PORT/ioc"
     echo "export IOC_ALERTMANAGER_URL=$AM_URL"

@@ -5,7 +5,8 @@ banners, header with clock) and a router from a dict of routes (path -> (title k
 the wall pages of ``ioc_dash.pages``, plus ``ioc_dash.console.PAGES`` when that module exists —
 and ``/wall``, the pages in rotation.  ``ioc_dash.auth.install(app, settings)`` runs when that
 module exists.  Callbacks are thin: each takes the shared snapshot (``IOC_CACHE``: one database
-read per refresh period for every screen) and hands it to the pure figure functions.
+read per refresh period for every screen) and hands it to the pure figure functions.  ``/metrics``
+(``ioc_dash/metrics.py``) counts requests, callback latency, the snapshot's age and the sessions.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from agents.indicators.health import StatusRules, load_status_rules
 from agents.indicators.plan import load_plan
 from agents.indicators.sensor_kpi import load_sensor_rules
 from ioc_dash import figures, headers
+from ioc_dash import metrics as dash_metrics
 from ioc_dash.context import WallContext
 from ioc_dash.figures_alerts import rule_pages
 from ioc_dash.geo import load_outline, locations, outline_path
@@ -127,7 +129,8 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
     if read_snapshot is None:
         repo = Repository(settings.dsn, window_s=status_rules.window_s, systems=[s.code for s in province.systems])
         read_snapshot = repo.snapshot
-    cache = SnapshotCache(read_snapshot, settings.dash_refresh_s)
+    metrics = dash_metrics.DashMetrics()
+    cache = SnapshotCache(dash_metrics.timed(read_snapshot, metrics), settings.dash_refresh_s)
     ctx = build_context(settings, province, cache, status_rules)
     console = optional("ioc_dash.console")  # before the app: its callbacks are hooks new apps take
 
@@ -135,6 +138,7 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
     app.server.config["IOC_CACHE"] = cache
     app.server.config["IOC_SETTINGS"] = settings
     app.server.config["IOC_CONTEXT"] = ctx
+    dash_metrics.install(app.server, settings, metrics)  # first: it counts what the sign-in gate refuses too
     routes = wall_routes()
     if console is not None:
         routes.update(console.PAGES)

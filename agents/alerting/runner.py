@@ -18,7 +18,7 @@ from agents.alerting import derived
 from agents.alerting.engine import AlertEngine, RuleSet
 from agents.alerting.evaluate import Topology
 from agents.alerting.notify.dispatcher import Dispatcher
-from agents.alerting.notify.oncall import load_oncall
+from agents.alerting.notify.oncall import oncall_of
 from agents.alerting.store import AlertStore
 from agents.indicators.health import load_status_rules
 from agents.indicators.queries import camera, citizen, dossier, sensor
@@ -48,7 +48,7 @@ def build_engine(settings: Settings) -> AlertEngine:
                                            store.fetch(dossier.DOSSIERS_IN_PROGRESS), now),
         lambda now: derived.citizen_values(store.fetch(citizen.REPORTS_NOT_CLOSED), now),
     ]
-    oncall = load_oncall(settings.oncall_file, alertmanager_url=settings.alertmanager_url)
+    oncall = oncall_of(settings)
     return AlertEngine(store, RuleSet(settings.alert_rule_files()),
                        topology=Topology(derived.topology_parents(province)), derived=readers,
                        receivers_for=oncall.receivers_for, levels=oncall.level_delays)

@@ -173,6 +173,16 @@ class UserStore:
                 self._audit(conn, actor, "logout", actor)
             conn.execute("DELETE FROM user_session WHERE expires_at < now() - interval '1 day'")
 
+    def live_sessions(self, *, wall_seen_s: float = 300) -> dict[str, int]:
+        """Console sessions not yet expired, and wall tokens used within ``wall_seen_s`` (a wall
+        screen that is on checks its token every few seconds)."""
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM user_session WHERE expires_at > now()) AS console, "
+                "(SELECT count(*) FROM wall_token WHERE revoked_at IS NULL "
+                "AND last_used_at > now() - make_interval(secs => %s)) AS wall", (wall_seen_s,)).fetchone()
+        return {"console": row["console"], "wall": row["wall"]}
+
     # --- wall tokens --------------------------------------------------------------------------------
 
     def create_wall_token(self, name: str, *, actor: str) -> str:

@@ -20,9 +20,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from agents.alerting.notify.oncall import load_oncall
+    from agents.alerting.notify.oncall import oncall_of
 
-    oncall = load_oncall(settings.oncall_file, alertmanager_url=settings.alertmanager_url)
+    oncall = oncall_of(settings)
     print(f"{settings.oncall_file}: {len(oncall.receivers)} receivers, {len(oncall.levels)} levels")
     for i, level in enumerate(oncall.levels):
         who = ", ".join(f"{r} ({oncall.receivers[r].channel})" for r in level.receivers)

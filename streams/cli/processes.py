@@ -44,12 +44,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     exe = [sys.executable, "-m", "streams.cli.main"]
     procs = {
         "worker": subprocess.Popen([*exe, "worker"]),
-        "simulate": subprocess.Popen([*exe, "simulate", "--rate", str(settings.sim_rate), "--metrics-port", "9465"]),
+        "simulate": subprocess.Popen([*exe, "simulate", "--rate", str(settings.sim_rate), "--metrics-port",
+                                      str(settings.demo_sim_metrics_port)]),
         "dash": subprocess.Popen([*exe, "dash"]),
         "alerts": subprocess.Popen([*exe, "alerts", "run"]),
         "notify": subprocess.Popen([*exe, "notify", "run"]),
         # the on-call file's demo webhook and Alertmanager's receiver: prints what operators would get
-        "receiver": subprocess.Popen([sys.executable, "-m", "agents.alerting.notify.testing", "--port", "9194"]),
+        "receiver": subprocess.Popen([sys.executable, "-m", "agents.alerting.notify.testing",
+                                      "--port", str(settings.demo_receiver_port)]),
     }
     from streams.cli.users import demo_wall_url
 

@@ -116,8 +116,11 @@ class Settings(BaseSettings):
                               description="on-call receivers and escalation levels (YAML)")
     alertmanager_url: str = Field("http://127.0.0.1:9193",
                                   description="Alertmanager base URL (receivers of channel alertmanager default to it)")
-    alert_page_url: str = Field("http://127.0.0.1:8050/alerts/{id}",
-                                description="dashboard page of one alert, {id} = alert id (Alertmanager generatorURL)")
+    alertmanager_webhook_url: str = Field(
+        "", description="where the local stack's Alertmanager sends its notifications (deploy/stack.sh; "
+        "empty = the demo receiver, {demo_receiver_url}/alertmanager)")
+    alert_page_url: str = Field("", description="dashboard page of one alert, {id} = alert id (Alertmanager "
+                                "generatorURL, links in messages; empty = http://127.0.0.1:IOC_DASH_PORT/alerts/{id})")
     alertmanager_resend_s: float = Field(60, gt=0, description="how often open alerts are re-sent to Alertmanager")
     alertmanager_resolved_for_s: float = Field(900, ge=0, description="resolved alerts are re-sent this long")
     alertmanager_end_margin_s: float = Field(
@@ -163,6 +166,9 @@ class Settings(BaseSettings):
     dash_login_max_failures: int = Field(5, ge=1, description="failed logins per user and per address before 429")
     dash_login_window_s: float = Field(300, gt=0, description="…counted over this many seconds")
     login_attempt_retention_days: int = Field(30, ge=1, description="days sign-in attempts are kept (then pruned)")
+    dash_multiproc_dir: Path | None = Field(
+        None, description="folder where gunicorn's processes share their /metrics (set by ioc_dash/gunicorn_conf.py; "
+        "empty = one process, its own metrics)")
     dash_proxy_hops: int = Field(0, ge=0, le=5,
                                  description="reverse proxies in front of the dashboard whose X-Forwarded-* to trust")
     replay_dir: Path | None = Field(None, description="recordings the console may replay (empty = IOC_RUN_DIR/recordings)")
@@ -175,6 +181,12 @@ class Settings(BaseSettings):
     sim_families: str = Field("", description="feed families simulated, comma separated (empty = all)")
     sim_batch_above: float = Field(200, description="above this rate `ioc simulate` sends events as JSON arrays")
     sim_metrics_port: int = Field(0, ge=0, le=65535, description="Prometheus port of `ioc simulate` (0 = off)")
+    demo_sim_metrics_port: int = Field(9465, ge=1, le=65535,
+                                       description="Prometheus port of the simulator `ioc demo` runs (scraped by the "
+                                       "local stack's Prometheus)")
+    demo_receiver_port: int = Field(9194, ge=1, le=65535,
+                                    description="port of the local webhook receiver `ioc demo` runs: the on-call "
+                                    "file's {demo_receiver_url} and the local Alertmanager's webhook post to it")
     record_families: str = Field("", description="feed families `ioc record` records, comma separated (empty = all)")
     replay_speed: str = Field("1", description="`ioc replay`: a recording's spacing divided by this factor, or 'max'")
     replay_families: str = Field("", description="feed families `ioc replay` sends, comma separated (empty = all)")
@@ -256,6 +268,26 @@ class Settings(BaseSettings):
         return self.database_url.get_secret_value()
 
     @property
+    def alert_page(self) -> str:
+        """``alert_page_url``, by default the alert page of the local wall (``{id}`` = alert id)."""
+        return self.alert_page_url or f"http://127.0.0.1:{self.dash_port}/alerts/{{id}}"
+
+    @property
+    def demo_receiver_url(self) -> str:
+        """Base URL of the demo's local webhook receiver (no trailing slash)."""
+        return f"http://127.0.0.1:{self.demo_receiver_port}"
+
+    def template_values(self) -> dict[str, str]:
+        """What a configuration file may name as ``{name}``: every setting that is not a secret,
+        ``demo_receiver_url``, and ``alert_page_url`` and ``alertmanager_webhook_url`` with their defaults
+        filled in."""
+        values = {name: str(getattr(self, name)) for name, field in type(self).model_fields.items()
+                  if field.annotation is not SecretStr and getattr(self, name) is not None}
+        values.update(demo_receiver_url=self.demo_receiver_url, alert_page_url=self.alert_page,
+                      alertmanager_webhook_url=self.alertmanager_webhook_url or f"{self.demo_receiver_url}/alertmanager")
+        return values
+
+    @property
     def recordings_dir(self) -> Path:
         return self.replay_dir or self.run_dir / "recordings"
 
@@ -292,15 +324,32 @@ def _plain(value: Any) -> Any:
     return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
-def settings_in_effect(settings: Settings) -> list[tuple[str, str, bool, str]]:
-    """(variable, value, set, description) for every setting: the value ``settings`` holds (a secret
-    shown as ``(secret)``), and whether it differs from the default (set by a variable or an option)."""
+def setting_origin(name: str, settings: Settings, options: frozenset[str] = frozenset()) -> str:
+    """Where the value of setting ``name`` came from: ``option`` (a command-line option, one of
+    ``options``, or a value given in code), ``environment`` (``IOC_<NAME>``), ``file PATH``
+    (``IOC_<NAME>_FILE``) or ``default``."""
+    if name in options:
+        return "option"
+    variables = {k.upper(): k for k in os.environ}
+    var = f"IOC_{name.upper()}"
+    if var in variables:
+        return "environment"
+    if f"{var}_FILE" in variables:
+        return f"file {os.environ[variables[var + '_FILE']]}"
+    field = Settings.model_fields[name]
+    if _plain(getattr(settings, name)) != _plain(field.get_default(call_default_factory=True)):
+        return "option"
+    return "default"
+
+
+def settings_in_effect(settings: Settings, options: frozenset[str] = frozenset()) -> list[tuple[str, str, str, str]]:
+    """(variable, value, origin, description) for every setting: the value ``settings`` holds (a
+    secret shown as ``(secret)``, a URL without its password) and where it came from
+    (``setting_origin``)."""
     rows = []
     for name, field in Settings.model_fields.items():
-        default = field.get_default(call_default_factory=True)
-        value = getattr(settings, name)
-        rows.append((f"IOC_{name.upper()}", _shown(value, secret=True), _plain(value) != _plain(default),
-                     field.description or ""))
+        rows.append((f"IOC_{name.upper()}", _shown(getattr(settings, name), secret=True),
+                     setting_origin(name, settings, options), field.description or ""))
     return rows
 
 

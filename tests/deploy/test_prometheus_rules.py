@@ -16,7 +16,7 @@ SEVERITIES = {"critical", "high", "medium", "low", "informational"}
 #: the meta-alerts the issue asks for, by what they watch
 REQUIRED = {"IocConsumerLagGrowing", "IocWorkerDown", "IocNoWorkerUp", "IocDeadLetterRate", "IocSinkErrors",
             "IocSinkDown", "IocDataStale", "IocNotifyBacklog", "IocSocLinkDown", "IocAlertEngineNotEvaluating",
-            "IocWorkerAgentCrashing"}
+            "IocWorkerAgentCrashing", "IocWallDown"}
 
 
 def _tool(name: str) -> str:
@@ -44,7 +44,9 @@ def test_promtool_accepts_the_production_config_and_its_rules():
 
 def test_promtool_accepts_the_local_stack_config(tmp_path):
     text = (PROM / "local.yml.in").read_text()
-    for key, value in {"RULES_DIR": str(PROM / "rules"), "AM_PORT": "9193", "PROM_PORT": "9190"}.items():
+    ports = {"AM_PORT": "9193", "PROM_PORT": "9190", "WORKER_PORT": "9464", "SIM_PORT": "9465", "ALERTS_PORT": "9466",
+             "NOTIFY_PORT": "9467", "DASH_PORT": "8050"}
+    for key, value in {"RULES_DIR": str(PROM / "rules"), **ports}.items():
         text = text.replace(f"@{key}@", value)
     assert "@" not in text
     (tmp_path / "prometheus.yml").write_text(text)
@@ -83,8 +85,9 @@ def test_every_meta_alert_is_labelled_and_has_a_runbook_section():
 
 def test_meta_alerts_use_metrics_the_processes_expose():
     """A renamed metric must not leave a rule that silently never fires."""
-    source = "".join(p.read_text() for p in [ROOT / "streams" / "core" / "metrics.py", ROOT / "streams" / "cli" / "alerts.py"])
-    exposed = set(re.findall(r'(?:Counter|Gauge|Histogram)\(\s*"(ioc_\w+)"', source))
+    source = "".join(p.read_text() for p in [ROOT / "streams" / "core" / "metrics.py", ROOT / "streams" / "cli" / "alerts.py",
+                                             ROOT / "ioc_dash" / "metrics.py"])
+    exposed = set(re.findall(r'(?:Counter|Gauge|Histogram|GaugeMetricFamily)\(\s*"(ioc_\w+)"', source))
     doc = yaml.safe_load((PROM / "rules" / "pipeline.yml").read_text())
     used = {m for g in doc["groups"] for r in g["rules"] for m in re.findall(r"\b(ioc_[a-z_]+)", r["expr"])}
     for metric in used:

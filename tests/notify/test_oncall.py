@@ -5,7 +5,8 @@ import pytest
 import yaml
 
 from streams.core.errors import ConfigError
-from agents.alerting.notify.oncall import load_oncall, parse_oncall
+from agents.alerting.notify.oncall import load_oncall, oncall_of, parse_oncall
+from streams.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 AM = "http://127.0.0.1:9193"
@@ -26,7 +27,7 @@ def doc(**over):
 
 
 def test_the_shipped_file_is_valid():
-    oncall = load_oncall(ROOT / "deploy" / "oncall.yaml", alertmanager_url=AM)
+    oncall = oncall_of(Settings(alertmanager_url=AM))
     assert oncall.receivers_for(0)[0] == ("alertmanager", "alertmanager")
     assert oncall.receiver("alertmanager").address == AM
     assert oncall.level_delays[0] == timedelta(0)
@@ -119,7 +120,24 @@ def test_without_a_drill_section_drill_alerts_call_nobody():
 
 
 def test_the_shipped_file_sends_drills_to_their_own_receiver():
-    oncall = load_oncall(ROOT / "deploy" / "oncall.yaml", alertmanager_url=AM)
+    oncall = oncall_of(Settings(alertmanager_url=AM))
     assert oncall.receivers_for(0, drill="dvc-ddos") == [("webhook", "dien-tap-webhook")]
     real = {r for level in range(len(oncall.levels)) for _, r in oncall.receivers_for(level)}
     assert "dien-tap-webhook" not in real
+
+
+def test_the_shipped_file_posts_to_the_receiver_of_the_settings_in_effect():
+    default = oncall_of(Settings())
+    assert default.receiver("noc-webhook").address == "http://127.0.0.1:9194/ioc"
+    second = oncall_of(Settings(demo_receiver_port=19194))
+    assert {r.address for r in second.by_channel("webhook")} == {"http://127.0.0.1:19194/ioc",
+                                                                   "http://127.0.0.1:19194/ioc-drill"}
+
+
+def test_a_placeholder_must_name_a_setting_and_never_a_secret(tmp_path):
+    path = tmp_path / "oncall.yaml"
+    for name in ("no_such_setting", "webhook_secret"):
+        path.write_text(yaml.safe_dump({"receivers": {"hook": {"channel": "webhook", "url": f"{{{name}}}/x"}},
+                                        "levels": [{"after": "0s", "receivers": ["hook"]}]}))
+        with pytest.raises(ConfigError, match=f"{{{name}}} names no setting that may be written out"):
+            oncall_of(Settings(oncall_file=path))

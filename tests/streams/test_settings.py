@@ -84,14 +84,75 @@ def test_schemas_go_where_the_setting_says(monkeypatch, tmp_path, capsys):
     assert f"written to {tmp_path / 'from-env'}" in capsys.readouterr().out
 
 
-def test_the_values_in_effect_say_what_was_set_and_hide_passwords(monkeypatch):
+def test_the_values_in_effect_say_where_each_came_from_and_hide_passwords(monkeypatch, tmp_path):
     from streams.core.settings import settings_in_effect
 
     monkeypatch.setenv("IOC_SIM_RATE", "50")
     monkeypatch.setenv("IOC_DATABASE_URL", "postgresql://ioc:hunter2@db:5433/ioc?sslmode=require&password=x9")
-    monkeypatch.setenv("IOC_WEBHOOK_SECRET", "k3y")
-    rows = {env: (value, changed) for env, value, changed, _ in settings_in_effect(Settings())}
-    assert rows["IOC_SIM_RATE"] == ("50.0", True)
-    assert rows["IOC_DATABASE_URL"] == ("postgresql://ioc:***@db:5433/ioc?sslmode=require&password=***", True)
-    assert rows["IOC_WEBHOOK_SECRET"] == ("(secret)", True)
-    assert rows["IOC_FUTURE_TOLERANCE_S"] == ("300.0", False)  # 300 and 300.0 are the same value
+    (tmp_path / "secret").write_text("k3y\n")
+    monkeypatch.setenv("IOC_WEBHOOK_SECRET_FILE", str(tmp_path / "secret"))
+    rows = {env: (value, origin) for env, value, origin, _ in
+            settings_in_effect(Settings(log_level="DEBUG"), frozenset({"log_level"}))}
+    assert rows["IOC_SIM_RATE"] == ("50.0", "environment")
+    assert rows["IOC_DATABASE_URL"] == ("postgresql://ioc:***@db:5433/ioc?sslmode=require&password=***", "environment")
+    assert rows["IOC_WEBHOOK_SECRET"] == ("(secret)", f"file {tmp_path / 'secret'}")
+    assert rows["IOC_LOG_LEVEL"] == ("DEBUG", "option")
+    assert rows["IOC_FUTURE_TOLERANCE_S"] == ("300.0", "default")  # 300 and 300.0 are the same value
+    assert rows["IOC_RETENTION_DAYS"][1] == "default"
+
+
+def test_ioc_settings_prints_origins_and_get_prints_values_but_no_secret(monkeypatch, capsys):
+    from streams.cli.main import main
+
+    monkeypatch.setenv("IOC_DEMO_RECEIVER_PORT", "19194")
+    monkeypatch.setenv("IOC_DATABASE_URL", "postgresql://ioc:hunter2@db:5433/ioc")
+    assert main(["settings"]) == 0
+    out = capsys.readouterr().out
+    assert "hunter2" not in out and "PydanticUndefined" not in out
+    line = next(x for x in out.splitlines() if x.startswith("IOC_DEMO_RECEIVER_PORT "))
+    assert line.split()[1:3] == ["19194", "environment"]
+    assert main(["settings", "--get", "demo_receiver_port", "IOC_ALERTMANAGER_WEBHOOK_URL", "dash_port"]) == 0
+    assert capsys.readouterr().out.split() == ["19194", "http://127.0.0.1:19194/alertmanager", "8050"]
+    assert main(["settings", "--get", "database_url"]) == 1
+    assert "a secret is never printed" in capsys.readouterr().err
+
+def test_ioc_demo_runs_its_simulator_and_receiver_on_the_ports_of_the_settings(monkeypatch, capsys):
+    """What `ioc demo` starts listens where the stack's Prometheus and Alertmanager (rendered from the
+    same settings by deploy/stack.sh) and the on-call file expect it."""
+    import signal
+    import subprocess
+
+    from streams.cli import users
+    from streams.cli.main import main
+
+    started: list[list[str]] = []
+
+    class Child:
+        returncode = 0
+
+        def __init__(self, argv, **_):
+            started.append(argv)
+
+        def poll(self):  # every child "exits" at once: the demo stops at its first look
+            return 0
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", Child)
+    monkeypatch.setattr("streams.db.migrate.migrate", lambda dsn: [])
+    monkeypatch.setattr("streams.kafka.admin.create_topics", lambda settings: {})
+    monkeypatch.setattr(users, "demo_wall_url", lambda settings: f"http://127.0.0.1:{settings.dash_port}/wall")
+    monkeypatch.setenv("IOC_DEMO_SIM_METRICS_PORT", "19465")
+    monkeypatch.setenv("IOC_DEMO_RECEIVER_PORT", "19194")
+    monkeypatch.setenv("IOC_DASH_PORT", "18050")
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        assert main(["demo"]) == 0
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert "http://127.0.0.1:18050/wall" in capsys.readouterr().out
+    simulate = next(a for a in started if "simulate" in a)
+    receiver = next(a for a in started if "agents.alerting.notify.testing" in a)
+    assert simulate[simulate.index("--metrics-port") + 1] == "19465"
+    assert receiver[receiver.index("--port") + 1] == "19194"

@@ -39,7 +39,7 @@ class AlertmanagerChannel:
     def __init__(self, settings: Settings, clock: Clock = utcnow) -> None:
         self.timeout = settings.notify_timeout_s
         self.margin = timedelta(seconds=settings.alertmanager_end_margin_s)
-        self.url_template = settings.alert_page_url
+        self.url_template = settings.alert_page
         self.clock = clock
 
     def convert(self, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -80,7 +80,7 @@ class TelegramChannel:
         self.timeout = settings.notify_timeout_s
         self.base = settings.telegram_api_url.rstrip("/")
         self.token = settings.telegram_token.get_secret_value()
-        self.url_template = settings.alert_page_url
+        self.url_template = settings.alert_page
 
     def send(self, receiver: Receiver, payload: Mapping[str, Any], *, key: str) -> None:
         if not self.token:
@@ -99,7 +99,7 @@ class EmailChannel:
 
     def __init__(self, settings: Settings) -> None:
         self.s = settings
-        self.url_template = settings.alert_page_url
+        self.url_template = settings.alert_page
 
     def message(self, receiver: Receiver, payload: Mapping[str, Any], key: str) -> EmailMessage:
         subject, body = messages.email_message(payload, self.url_template)

@@ -25,7 +25,7 @@ from streams.core.metrics import NotifyMetrics
 from agents.alerting.notify.alertmanager import resend_batch
 from streams.core.backoff import Backoff
 from agents.alerting.notify.channels import AlertmanagerChannel, Channel, Clock, build_channels
-from agents.alerting.notify.oncall import OnCall, load_oncall
+from agents.alerting.notify.oncall import OnCall, oncall_of
 from agents.alerting.notify.wakeup import Wakeup, run_loop
 from streams.core.settings import Settings
 from streams.db.connect import Connection, connect
@@ -76,7 +76,7 @@ class Dispatcher:
     @classmethod
     def from_settings(cls, settings: Settings, *, metrics: NotifyMetrics | None = None,
                       clock: Clock = utcnow) -> Dispatcher:
-        oncall = load_oncall(settings.oncall_file, alertmanager_url=settings.alertmanager_url)
+        oncall = oncall_of(settings)
         return cls(settings.dsn, oncall, build_channels(settings, clock), backoff=backoff_from(settings),
                    batch=settings.notify_batch, resolved_for=timedelta(seconds=settings.alertmanager_resolved_for_s),
                    metrics=metrics, clock=clock)

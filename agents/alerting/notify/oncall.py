@@ -14,6 +14,8 @@
       receivers: [dien-tap]      # at every level, instead of the levels' receivers
       notify_oncall: false       # true: the levels' receivers hear of drill alerts too
 
+A string may name a setting in effect as ``{name}`` (``url: "{demo_receiver_url}/ioc"``,
+``Settings.template_values``): a second stack on other ports posts to its own receiver.
 Without a ``drill`` section, drill alerts notify nobody (they are still stored and shown).
 Loading validates everything and names the file, the entry and the field of each problem.
 The evaluator calls ``receivers_for(level)`` (pairs of channel and receiver name, as written to
@@ -22,6 +24,7 @@ The evaluator calls ``receivers_for(level)`` (pairs of channel and receiver name
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +33,7 @@ from urllib.parse import urlsplit
 
 from agents.alerting.rules import parse_duration
 from streams.core.errors import ConfigError
+from streams.core.settings import Settings
 from streams.core.yamlfile import read_yaml
 
 #: channel -> the field that holds its address
@@ -220,6 +224,36 @@ def parse_oncall(doc: Any, where: str = "<memory>", *, alertmanager_url: str | N
     return OnCall(receivers, levels, where, _drill(doc.get("drill"), where, receivers))
 
 
-def load_oncall(path: Path | str, *, alertmanager_url: str | None = None) -> OnCall:
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def fill_in(doc: Any, values: Mapping[str, str], where: str) -> Any:
+    """``doc`` with every ``{name}`` in its strings replaced by ``values[name]`` (the settings in
+    effect, ``Settings.template_values``): ``url: "{demo_receiver_url}/ioc"``."""
+    if isinstance(doc, dict):
+        return {k: fill_in(v, values, where) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [fill_in(v, values, where) for v in doc]
+    if not isinstance(doc, str):
+        return doc
+
+    def value(match: re.Match) -> str:
+        if match[1] not in values:
+            raise ConfigError(f"{where}: {{{match[1]}}} names no setting that may be written out (a secret never "
+                              "is); e.g. {demo_receiver_url}, {alertmanager_url}, {dash_port}")
+        return values[match[1]]
+
+    return _PLACEHOLDER.sub(value, doc)
+
+
+def load_oncall(path: Path | str, *, alertmanager_url: str | None = None,
+                values: Mapping[str, str] | None = None) -> OnCall:
+    """The on-call file at ``path``, its ``{name}`` placeholders filled in from ``values``."""
     doc = read_yaml(path, "on-call file", "IOC_ONCALL_FILE")
-    return parse_oncall(doc, str(path), alertmanager_url=alertmanager_url)
+    return parse_oncall(fill_in(doc, values or {}, str(path)), str(path), alertmanager_url=alertmanager_url)
+
+
+def oncall_of(settings: Settings) -> OnCall:
+    """The on-call file of ``settings`` (``IOC_ONCALL_FILE``), filled in from them."""
+    return load_oncall(settings.oncall_file, alertmanager_url=settings.alertmanager_url,
+                       values=settings.template_values())

@@ -8,7 +8,7 @@ demo, a fake Telegram Bot API, a fake upstream SOC.  Loopback only.
 ``respond(request) -> (status, body)`` decides the answer (default 200 ``{"ok": true}``);
 ``stop()`` then ``start()`` again on the same port makes a receiver that is down for a while.
 
-Run one for the demo:  python -m agents.alerting.notify.testing --port 9194
+Run one for the demo:  python -m agents.alerting.notify.testing   (on IOC_DEMO_RECEIVER_PORT, 9194)
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from streams.core.settings import Settings
 
 
 @dataclass
@@ -108,14 +110,15 @@ class LocalReceiver:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="local webhook receiver: prints what it is sent")
-    parser.add_argument("--port", type=int, default=9194)
+    parser.add_argument("--port", type=int, default=None, help="default IOC_DEMO_RECEIVER_PORT (9194)")
     args = parser.parse_args()
+    port = Settings().demo_receiver_port if args.port is None else args.port
 
     def show(req: Request) -> tuple[int, bytes]:
         print(f"{time.strftime('%H:%M:%S')} POST {req.path} {req.body.decode('utf-8', 'replace')[:2000]}", flush=True)
         return 200, b'{"ok": true}'
 
-    rx = LocalReceiver(args.port, show).start()
+    rx = LocalReceiver(port, show).start()
     print(f"receiving on {rx.url()} (Ctrl-C stops)", flush=True)
     try:
         threading.Event().wait()
