@@ -2,6 +2,8 @@ import json
 from pathlib import Path
 
 import pytest
+
+from streams.core.errors import ConfigError
 from pydantic import ValidationError
 
 from streams.core.settings import DEFAULT_RETENTION_DAYS, Settings, describe_settings
@@ -70,6 +72,10 @@ def test_simulate_demo_and_drill_options_fall_back_to_the_settings(monkeypatch):
         assert settings_from(parser.parse_args([*command, "--rate", "70"])).sim_rate == 70.0  # the option wins
     for command in (["simulate"], ["drill", "dvc-ddos"]):
         assert settings_from(parser.parse_args([*command, "--seed", "8"])).sim_seed == 8
+    for command in (["simulate"], ["demo"], ["drill", "dvc-ddos"]):  # a one-line error, never a traceback
+        for rate in ("0", "-1", "2e6"):
+            with pytest.raises(ConfigError, match="IOC_SIM_RATE"):
+                settings_from(parser.parse_args([*command, "--rate", rate]))
     s = settings_from(parser.parse_args(["simulate", "--families", "sensor", "--batch-above", "5",
                                          "--metrics-port", "9470"]))
     assert (s.sim_families, s.sim_batch_above, s.sim_metrics_port) == ("sensor", 5.0, 9470)
