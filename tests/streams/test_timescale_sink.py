@@ -146,3 +146,32 @@ async def test_copied_and_array_batches_store_and_count_alike(test_settings, db,
     assert outcomes["copied"] == outcomes["arrays"] == (size, 1, 0, size + 1)
     assert stored["copied"] == stored["arrays"]
     assert len(stored["arrays"][0]) == size and stored["arrays"][1]
+
+
+def test_histograms_add_in_sql_as_in_python(db):
+    """``ioc_hist_add`` (and the ``ioc_hist_sum`` aggregate over it) add bucket by bucket: the longer
+    length, a missing or NULL bucket as 0, NULL only for two NULLs."""
+    import random
+
+    rng = random.Random(39)
+    pairs = [([rng.choice([0, 0, 0, 0, 1, 7, 250]) for _ in range(rng.choice([0, 3, 120]))],
+              [rng.choice([0, 0, 0, 2, 40]) for _ in range(rng.choice([0, 5, 120]))]) for _ in range(200)]
+    got = db.execute("SELECT ioc_hist_add(a, b) FROM unnest(%s::text[], %s::text[]) AS p (ta, tb), "
+                     "LATERAL (SELECT ta::int[] AS a, tb::int[] AS b) AS c",
+                     (["{" + ",".join(map(str, a)) + "}" for a, _ in pairs],
+                      ["{" + ",".join(map(str, b)) + "}" for _, b in pairs])).fetchall()
+
+    def add(a, b):
+        n = max(len(a), len(b))
+        return [(a[i] if i < len(a) else 0) + (b[i] if i < len(b) else 0) for i in range(n)]
+
+    assert [row[0] for row in got] == [add(a, b) for a, b in pairs]
+    edge = db.execute("SELECT ioc_hist_add(NULL, '{1,2}'), ioc_hist_add('{1,2}', NULL), ioc_hist_add(NULL, NULL), "
+                      "ioc_hist_add('{1,NULL}', '{NULL,0,4}'), ioc_hist_add('{NULL}', '{0}')").fetchone()
+    assert edge == ([1, 2], [1, 2], None, [1, 0, 4], [0])
+    total = db.execute("SELECT ioc_hist_sum(h) FROM unnest(%s::text[]) AS t (x), LATERAL (SELECT x::int[] AS h) AS c",
+                       (["{" + ",".join(map(str, a)) + "}" for a, _ in pairs],)).fetchone()[0]
+    expected: list[int] = []
+    for a, _ in pairs:
+        expected = add(expected, a)
+    assert total == expected
