@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from streams.core.backoff import Backoff
 from streams.core.errors import SinkError, SinkUnavailable
 from streams.core.contracts import Event
-from streams.core.metrics import WorkerMetrics
+from streams.core.metrics import WorkerMetrics, observe_all
 from agents.worker.sinks.base import Sink
 from streams.core.tables import FeedSpec, SourceStats
 from streams.core.clock import utcnow
@@ -345,9 +345,8 @@ class FeedPipeline:
                 now = self.clock()
                 newest = max(e.event_time for e in events)
                 m.last_event_time.labels(topic).set(newest.timestamp())
-                observe = m.event_delay.labels(topic).observe
-                for e in events:
-                    observe(max(0.0, (now - e.event_time).total_seconds()))
+                observe_all(m.event_delay.labels(topic), [max(0.0, (now - e.event_time).total_seconds())
+                                                          for e in events])
             return result.fresh, result.duplicates
 
     def _failure(self, msg: Message, exc: Exception) -> DeadLetter:

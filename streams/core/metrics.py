@@ -5,9 +5,35 @@ registry and start the HTTP server; tests pass a fresh ``CollectorRegistry()`` a
 """
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterable
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+
+
+def observe_all(child: Any, values: Iterable[float]) -> None:
+    """Observes every value in a histogram's child (``histogram.labels(…)``), as ``observe`` would one
+    by one, with one addition per bucket and one to the sum: a batch of 10,000 delays costs 10,000
+    bisections, not 20,000 locked additions.  A client without the buckets it relies on gets the
+    values one by one."""
+    bounds, buckets, total = getattr(child, "_upper_bounds", None), getattr(child, "_buckets", None), \
+        getattr(child, "_sum", None)
+    if bounds is None or buckets is None or total is None or len(bounds) != len(buckets):
+        for value in values:
+            child.observe(value)
+        return
+    counts = [0] * len(bounds)
+    added = 0.0
+    for value in values:
+        counts[bisect_left(bounds, value)] += 1  # the first bucket whose bound is ≥ the value
+        added += value
+    for bucket, n in zip(buckets, counts):
+        if n:
+            bucket.inc(n)
+    total.inc(added)
 
 
 class WorkerMetrics:
