@@ -38,6 +38,7 @@ from agents.worker.sinks.base import WriteResult
 from streams.core.tables import (SOURCE_WINDOW, UPDATED_AT, CounterTable, FeedSpec, RawTable, SourceStats, States,
                                  StateTable, combine, source_increment)
 from streams.db.connect import AsyncPool
+from streams.db.declared import COLUMNS_SQL
 from streams.db.errors import translated
 
 log = logging.getLogger(__name__)
@@ -374,8 +375,6 @@ class TimescaleSink:
         """A table's columns and their SQL types, read from the catalog once."""
         types = self._column_types.get(name)
         if types is None:
-            cur = await conn.execute(
-                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", (name,))
+            cur = await conn.execute(COLUMNS_SQL, (name,))
             types = self._column_types[name] = {column: pg_type for column, pg_type in await cur.fetchall()}
         return types
