@@ -12,19 +12,14 @@ from collections.abc import Sequence
 
 from simulators.base import Simulator
 from simulators.links import LinkOutages, seed_of
-from streams.core.families import FAMILIES as DECLARED
+from streams.core.families import FAMILIES as DECLARED, known_families
 from streams.core.geography import Province
 
 FAMILIES: dict[str, type] = {f.name: f.load("simulator") for f in DECLARED}
 
 
 def build_simulators(province: Province, rng: random.Random, families: Sequence[str] | None = None) -> list[Simulator]:
-    names = list(families or FAMILIES)
-    unknown = [n for n in names if n not in FAMILIES]
-    if unknown:
-        from streams.core.errors import ConfigError
-
-        raise ConfigError(f"unknown feed families {unknown}; known: {', '.join(FAMILIES)}")
+    names = known_families(families or FAMILIES)
     # one network for the families that see it, cut by the seed alone: a process simulating other
     # families with the same seed cuts the same links at the same times
     links = LinkOutages(province, seed_of(rng))

@@ -4,21 +4,16 @@ from __future__ import annotations
 from typing import Any
 
 from streams.core.errors import BrokerError, ConfigError
+from streams.core.families import named_families
 from streams.core.settings import Settings
-from streams.core.topics import FEEDS, topic_name
+from streams.core.topics import topic_name
 
 PROGRESS_EVERY_S = 5.0
 
 
 def families(text: str | None) -> list[str] | None:
     """The families named in a comma-separated option, or None when it names none (all of them)."""
-    if not text:
-        return None
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in FEEDS]
-    if unknown:
-        raise ConfigError(f"unknown feed families {unknown}; known: {', '.join(FEEDS)}")
-    return names or None
+    return named_families(text)
 
 
 def progress_line(verb: str, messages: int, events: int, seconds: float, done: float | None) -> str:

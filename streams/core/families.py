@@ -12,6 +12,7 @@ Adding a family: docs/architecture.md, "Adding a feed family".
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
@@ -20,6 +21,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from streams.core.contracts import Event
+from streams.core.errors import ConfigError
 from streams.core.contracts.camera import CAMERA_MODELS, CameraEvent
 from streams.core.contracts.citizen import CITIZEN_MODELS, CitizenEvent
 from streams.core.contracts.dossier import DOSSIER_MODELS, DossierEvent
@@ -111,6 +113,23 @@ def family(name: str) -> Family:
         return BY_NAME[name]
     except KeyError:
         raise KeyError(f"unknown feed family {name!r}; known: {', '.join(BY_NAME)}") from None
+
+
+def named_families(text: str | None) -> list[str] | None:
+    """The families a comma-separated option names, or None when it names none (all of them);
+    ``ConfigError`` naming the known ones for a name that is not a family."""
+    if not text:
+        return None
+    return known_families(n.strip() for n in text.split(",") if n.strip()) or None
+
+
+def known_families(names: Iterable[str]) -> list[str]:
+    """``names`` as a list, each a declared family (``ConfigError`` naming the known ones otherwise)."""
+    names = list(names)
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise ConfigError(f"unknown feed families {unknown}; known: {', '.join(BY_NAME)}")
+    return names
 
 
 def adapter(name: str) -> TypeAdapter:
