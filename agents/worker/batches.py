@@ -44,6 +44,7 @@ class Run:
     tp: TP
     messages: list[Message]
     generation: int
+    fetched: float = 0.0  # when it was fetched (the event loop's clock): a batch lingers from there
 
     def __len__(self) -> int:
         return len(self.messages)
@@ -57,7 +58,7 @@ async def cut(runs: AsyncIterator[Run], limit: int) -> AsyncIterator[Run]:
             yield run
             continue
         for i in range(0, len(run.messages), limit):
-            yield Run(run.tp, run.messages[i:i + limit], run.generation)
+            yield Run(run.tp, run.messages[i:i + limit], run.generation, run.fetched)
 
 
 def fresh_messages(tp: TP, records: Iterable[Any], read_offset: Optional[int]) -> list[Message]:
@@ -89,7 +90,7 @@ class FeedTopic(faust.Topic):
         """A message that comes by Faust's per-message path (the conductor) becomes a run of one."""
         tp = message.tp
         run = Run(tp, [Message(tp.topic, tp.partition, message.offset, message.value, message.key)],
-                  message.generation_id)
+                  message.generation_id, asyncio.get_running_loop().time())
         return self.run_event(run)
 
 
@@ -128,6 +129,7 @@ class BatchConsumer(aiokafka_driver.Consumer):
             await self.perform_seek()
             return
         read_offset = self._read_offset
+        fetched = asyncio.get_running_loop().time()
         for tp, recs in records.items():
             if not self.flow_active or app.consumer_generation_id != generation:
                 break
@@ -144,7 +146,7 @@ class BatchConsumer(aiokafka_driver.Consumer):
             if self._n_acked >= self._commit_every:
                 self._n_acked = 0
                 await self.commit()
-            await self.wait_first(self._deliver_run(channels, Run(tp, messages, generation)),
+            await self.wait_first(self._deliver_run(channels, Run(tp, messages, generation, fetched)),
                                   self.suspend_flow.wait())
             read_offset[tp] = messages[-1].offset
 

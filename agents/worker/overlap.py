@@ -26,11 +26,13 @@ R = TypeVar("R", bound=Sized)  # a run of messages
 
 
 async def gather(runs: AsyncIterator[R], waiting: Callable[[], bool], limit: int, linger_s: float = 0.0,
-                 poll_s: float = 0.005) -> AsyncIterator[list[R]]:
+                 arrived: Callable[[R], float] | None = None, poll_s: float = 0.005) -> AsyncIterator[list[R]]:
     """Lists of runs: one awaited, then those ``waiting`` already, until ``limit`` messages (the run
     that reaches it included); while fewer are there, runs arriving within ``linger_s`` of the first
-    one's are added too (looked at every ``poll_s``).  A trickle of messages then makes one
-    transaction per ``linger_s``, not one per message; a backlog never waits."""
+    one (of when it ``arrived``, on the event loop's clock, when told; else of when it was taken) are
+    added too, looked at every ``poll_s``.  A trickle of messages then makes one transaction per
+    ``linger_s``, not one per message; a backlog, or a run that has waited that long already, never
+    waits."""
     loop = asyncio.get_running_loop()
     while True:
         try:
@@ -38,7 +40,7 @@ async def gather(runs: AsyncIterator[R], waiting: Callable[[], bool], limit: int
         except StopAsyncIteration:
             return
         batch, size = [first], len(first)
-        deadline = loop.time() + linger_s
+        deadline = (arrived(first) if arrived else loop.time()) + linger_s
         while size < limit:
             if not waiting():
                 left = deadline - loop.time()

@@ -142,7 +142,8 @@ class Worker:
         async def consume(stream: faust.StreamT) -> None:
             queue = stream.channel.queue
             runs = cut(stream.__aiter__(), settings.batch_max)
-            batches = gather(runs, lambda: not queue.empty(), settings.batch_max, settings.batch_linger_s)
+            batches = gather(runs, lambda: not queue.empty(), settings.batch_max, settings.batch_linger_s,
+                             arrived=lambda run: run.fetched)
             await Overlap(prepare, store, ready=queue.full).run(batches)  # full: decode ahead
 
         ingest.__name__ = f"ingest_{family}"

@@ -153,3 +153,19 @@ async def test_gather_stops_lingering_at_its_end():
     queue.put_nowait(["a"])
     batches = gather(runs(), lambda: not queue.empty(), limit=100, linger_s=0.05)
     assert await asyncio.wait_for(batches.__anext__(), 10) == [["a"]]  # nothing more came: the batch goes
+
+
+async def test_gather_lingers_from_when_the_first_run_arrived():
+    queue: asyncio.Queue = asyncio.Queue()
+    runs = functools.partial(queued, queue)
+    loop = asyncio.get_running_loop()
+    old = (loop.time() - 60, "a")  # waited a minute already: goes without lingering
+    queue.put_nowait(old)
+    batches = gather(runs(), lambda: not queue.empty(), limit=100, linger_s=30, arrived=lambda run: run[0])
+    assert await asyncio.wait_for(batches.__anext__(), 10) == [old]
+    new = (loop.time(), "b")  # just arrived: lingers for more
+    queue.put_nowait(new)
+    taken = asyncio.ensure_future(batches.__anext__())
+    await asyncio.sleep(0.02)
+    assert not taken.done()
+    taken.cancel()
