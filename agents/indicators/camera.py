@@ -26,7 +26,7 @@ import orjson
 from streams.core.windows import at_epoch, epoch_of, window_of
 from streams.core.geography import DEFAULT_HEARTBEAT_S, Camera
 from streams.core.contracts import Event
-from streams.core.contracts.camera import CameraDetection, CameraHealth
+from streams.core.contracts.camera import TAMPER, CameraDetection, CameraHealth
 from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, StateTable
 
 TRACK_WINDOWS_S = (60, 3600)
@@ -208,3 +208,68 @@ def offline_counts(rows: Iterable[dict[str, Any]], cameras: Iterable[Camera], no
         if cam.zone:
             per_zone[cam.zone] = per_zone.get(cam.zone, 0) + 1
     return per_area, per_zone
+
+
+# --- the border page: cameras by state per area, detections per border zone and class -----------
+
+#: what the border page shows of a camera, worst first: its debounced state, with a tamper
+#: condition (dark, blurred or turned image) marking a camera that still reports online
+VIEW_STATES = ("offline", "tampered", "flapping", "online", "unknown")
+
+
+def view_state(state: str, conditions: Iterable[str]) -> str:
+    """A camera's state on the border page: ``tampered`` when it is online (or unknown) with a tamper
+    condition active; offline and flapping stay what they are."""
+    if state in ("online", "unknown") and any(c in TAMPER for c in conditions or ()):
+        return "tampered"
+    return state
+
+
+def area_states(rows: Iterable[Mapping[str, Any]], cameras: Iterable[Camera], now: datetime,
+                cfg: DebounceConfig = DebounceConfig()) -> dict[str, dict[str, int]]:
+    """Unit code -> {view state: cameras}, every camera of the province file counted once (a camera
+    without a state row is ``unknown``); the liveness rules are those of ``effective_state``."""
+    rows = list(rows)
+    cameras = list(cameras)
+    states = camera_states(rows, cameras, now, cfg)
+    conditions = {r["camera"]: r.get("conditions") or () for r in rows}
+    out: dict[str, dict[str, int]] = {}
+    for cam in cameras:
+        counts = out.setdefault(cam.unit, dict.fromkeys(VIEW_STATES, 0))
+        counts[view_state(states.get(cam.code, "unknown"), conditions.get(cam.code, ()))] += 1
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneCount:
+    """New tracks of one border zone and class: the last hour, the same hour yesterday, 24 hours."""
+
+    zone: str
+    label: str
+    hour: int = 0
+    hour_yesterday: int = 0
+    day: int = 0
+
+
+def zone_counts(hour_rows: Iterable[Mapping[str, Any]], day_rows: Iterable[Mapping[str, Any]],
+                cameras: Iterable[Camera]) -> list[ZoneCount]:
+    """Tracks per (border zone, class) from rows per (camera, label): ``hour_rows`` with ``hour`` and
+    ``hour_yesterday``, ``day_rows`` with ``day``.  A camera's zone is the province file's; cameras of
+    no border zone are left out.  Sorted by zone, then the busiest class of the last hour first."""
+    zone_of = {c.code: c.zone for c in cameras if c.zone}
+    sums: dict[tuple[str, str], dict[str, int]] = {}
+    for rows, fields in ((hour_rows, ("hour", "hour_yesterday")), (day_rows, ("day",))):
+        for r in rows:
+            zone = zone_of.get(r["camera"])
+            if zone is None:
+                continue
+            acc = sums.setdefault((zone, r["label"]), {"hour": 0, "hour_yesterday": 0, "day": 0})
+            for f in fields:
+                acc[f] += int(r.get(f) or 0)
+    counts = [ZoneCount(zone, label, **acc) for (zone, label), acc in sums.items()]
+    return sorted(counts, key=lambda c: (c.zone, -c.hour, -c.day, c.label))
+
+
+def track_duration(started_at: datetime, last_seen: datetime, ended: bool, now: datetime) -> timedelta:
+    """How long a track has lasted: to its end, or to now while it goes on."""
+    return max(timedelta(0), (last_seen if ended else now) - started_at)

@@ -110,6 +110,48 @@ def test_offline_counts_per_area_and_zone():
     assert offline_counts(rows, cams, now) == ({"914": 2}, {"gt-border": 1})
 
 
+def test_states_per_area_mark_tampered_cameras_and_count_every_camera_once():
+    from types import SimpleNamespace
+
+    from agents.indicators.camera import area_states, view_state
+
+    cams = [SimpleNamespace(code=f"c{i}", unit=unit, zone="gt", heartbeat_s=300)
+            for i, unit in enumerate(["914", "914", "914", "914", "900"])]
+    now = T0 + timedelta(minutes=1)
+    rows = [
+        {**new_state("c0"), "state": "online", "observed": "online", "last_seen": now},
+        {**new_state("c1"), "state": "online", "observed": "online", "last_seen": now,
+         "conditions": ["VideoSource/GlobalSceneChange"]},
+        {**new_state("c2"), "state": "offline", "observed": "offline", "last_seen": now,
+         "conditions": ["VideoSource/ImageTooDark"]},  # offline says more than a dark picture
+        {**new_state("c3"), "state": "online", "observed": "online", "last_seen": now - timedelta(minutes=12)},
+    ]
+    per_area = area_states(rows, cams, now)
+    assert per_area["914"] == {"offline": 2, "tampered": 1, "flapping": 0, "online": 1, "unknown": 0}  # c3: silent
+    assert per_area["900"] == {"offline": 0, "tampered": 0, "flapping": 0, "online": 0, "unknown": 1}
+    assert view_state("flapping", ["VideoSource/GlobalSceneChange"]) == "flapping"
+    assert view_state("online", ["VideoSource/SignalLoss"]) == "online"
+
+
+def test_zone_counts_add_cameras_of_a_zone_per_class():
+    from types import SimpleNamespace
+
+    from agents.indicators.camera import ZoneCount, track_duration, zone_counts
+
+    cams = [SimpleNamespace(code="a1", zone="gt"), SimpleNamespace(code="a2", zone="gt"),
+            SimpleNamespace(code="b1", zone="pq"), SimpleNamespace(code="town", zone=None)]
+    hour = [{"camera": "a1", "label": "person", "hour": 3, "hour_yesterday": 1},
+            {"camera": "a2", "label": "person", "hour": 2, "hour_yesterday": 0},
+            {"camera": "b1", "label": "boat", "hour": 0, "hour_yesterday": 4},
+            {"camera": "town", "label": "car", "hour": 9, "hour_yesterday": 9}]
+    day = [{"camera": "a1", "label": "person", "day": 20}, {"camera": "b1", "label": "boat", "day": 7},
+           {"camera": "a2", "label": "car", "day": 1}]
+    assert zone_counts(hour, day, cams) == [ZoneCount("gt", "person", 5, 1, 20), ZoneCount("gt", "car", 0, 0, 1),
+                                            ZoneCount("pq", "boat", 0, 4, 7)]
+    assert track_duration(T0, T0 + timedelta(seconds=95), True, T0 + timedelta(hours=1)) == timedelta(seconds=95)
+    assert track_duration(T0, T0, False, T0 + timedelta(seconds=30)) == timedelta(seconds=30)  # still going on
+
+
 def test_a_calm_hour_of_the_camera_simulator_has_no_camera_offline():
     """The simulator (no incidents) over an hour of its own clock, through the worker's pure logic
     and the wall's reading: 0 cameras offline and 0 offline transitions, read every minute."""
