@@ -24,7 +24,7 @@ from agents.alerting.rules import load_rules
 from agents.indicators.health import StatusRules, load_status_rules
 from agents.indicators.plan import load_plan
 from agents.indicators.sensor_kpi import load_sensor_rules
-from ioc_dash import figures, headers
+from ioc_dash import figures, headers, snapshots
 from ioc_dash.context import WallContext
 from ioc_dash.figures_alerts import rule_pages
 from ioc_dash.geo import load_outline, locations, outline_path
@@ -125,7 +125,8 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
     province = province or load_province(settings.province_file)
     status_rules = load_status_rules()
     if read_snapshot is None:
-        repo = Repository(settings.dsn, window_s=status_rules.window_s, systems=[s.code for s in province.systems])
+        repo = Repository(settings.dsn, window_s=status_rules.window_s, systems=[s.code for s in province.systems],
+                          border_cameras=[c.code for c in province.cameras if c.zone])
         read_snapshot = repo.snapshot
     cache = SnapshotCache(read_snapshot, settings.dash_refresh_s)
     ctx = build_context(settings, province, cache, status_rules)
@@ -151,6 +152,7 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
     auth = optional("ioc_dash.auth")
     if auth is not None:
         auth.install(app, settings)
+        snapshots.install(app, settings)  # who may see them is a question for the sign-in
     headers.install(app)
     return app
 

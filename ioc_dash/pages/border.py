@@ -1,0 +1,50 @@
+"""Cameras and the border: cameras by state per area, detections per border zone and class (last
+hour, same hour yesterday, 24 hours), the zones on the outline, the newest tracks with their
+snapshots (for those allowed to see them), and the open border and camera alerts."""
+from __future__ import annotations
+
+import dash
+from dash import Output, html
+
+from agents.indicators.camera import area_states, zone_counts
+from ioc_dash import snapshots
+from ioc_dash.context import WallContext
+from ioc_dash.figures_alerts import alert_list
+from ioc_dash.figures_border import (area_table, attention_cameras, state_tiles, tracks_table, zone_hours, zone_map,
+                                     zone_table)
+from ioc_dash.i18n import t
+from ioc_dash.pages.common import graph, on_refresh, page, panel
+from ioc_dash.repository import Snapshot
+
+KEY, PATH, TITLE = "border", "/border", "page_border"
+
+
+def layout(lang: str) -> html.Div:
+    return page(
+        KEY, lang,
+        panel(t("border_areas_title", lang), html.Div(id="border-areas"), className="row-span-2"),
+        panel(t("border_zones_title", lang), html.Div(id="border-zones")),
+        panel(t("border_map_title", lang), graph("border-map", "20rem"), className="border-map-panel"),
+        panel(t("border_tracks_title", lang), html.Div(id="border-tracks")),
+        panel(t("border_alerts_title", lang), html.Div(id="border-alerts")),
+        className="grid-border",
+    )
+
+
+def register(app: dash.Dash, ctx: WallContext) -> None:
+    @on_refresh(app, ctx, Output("border-areas", "children"), Output("border-zones", "children"),
+                Output("border-map", "figure"), Output("border-tracks", "children"), Output("border-alerts", "children"))
+    def border(snap: Snapshot, lang: str, scale: float):
+        now, province = snap.taken_at, ctx.province
+        per_area = area_states(snap.cameras, province.cameras, now)
+        counts = ctx.views.get(snap, "border_counts",
+                               lambda: zone_counts(snap.border_hour, snap.border_day, province.cameras))
+        return (
+            [state_tiles(per_area, lang), area_table(per_area, province, lang),
+             html.H3(t("border_attention_title", lang), className="sub-heading"),
+             attention_cameras(snap.cameras, province, now, lang)],
+            zone_table(counts, province, lang),
+            zone_map(ctx.outline, province, snap.cameras, zone_hours(counts), now, lang, scale),
+            tracks_table(snap.border_tracks, province, now, lang, show_snapshots=snapshots.allowed()),
+            alert_list(snap.alerts, now, lang, limit=5, page=KEY, pages=ctx.rule_pages),
+        )
