@@ -16,7 +16,7 @@ from urllib.parse import quote
 from dash import html
 
 from agents.indicators.camera import VIEW_STATES, ZoneCount, camera_states, track_duration, view_state
-from ioc_dash.figures import COLORS, ago, badge, data_table, figure_layout, local_time, rgba, tile
+from ioc_dash.figures import COLORS, ago, badge, data_table, figure_layout, local_time, rgba
 from ioc_dash.figures_map import COS_LAT, outline_traces
 from ioc_dash.i18n import STRINGS, t
 from streams.core.geography import Province
@@ -41,13 +41,6 @@ def snapshot_href(camera: str, event_id: str) -> str:
 # --- cameras by state per area ----------------------------------------------------------------
 
 
-def state_tiles(per_area: Mapping[str, Mapping[str, int]], lang: str) -> html.Div:
-    total = {s: sum(c.get(s, 0) for c in per_area.values()) for s in VIEW_STATES}
-    kinds = {"online": "ok", "offline": "down", "tampered": "high", "flapping": "degraded"}
-    return html.Div([tile(total[s], t(f"border_state_{s}", lang), kinds[s] if total[s] or s == "online" else "quiet",
-                          id=f"border-tile-{s}") for s in TILE_STATES], className="tiles")
-
-
 def area_table(per_area: Mapping[str, Mapping[str, int]], province: Province, lang: str) -> html.Table:
     """One row per area with cameras, those with the most cameras not online first."""
     names = {u.code: u.name for u in province.units}
@@ -56,14 +49,18 @@ def area_table(per_area: Mapping[str, Mapping[str, int]], province: Province, la
         code, c = item
         return (-c["offline"], -c["tampered"], -c["flapping"], names.get(code, code))
 
-    head = [t("border_col_area", lang), *(t(f"border_state_{s}", lang) for s in TILE_STATES), t("border_col_total", lang)]
-    rows, classes = [], []
-    for code, c in sorted(per_area.items(), key=worst):
-        cells = [str(c[s]) if c[s] else "·" for s in TILE_STATES]
-        rows.append([names.get(code, code), *cells, str(sum(c.values()))])
+    head = [t("border_col_area", lang), *(t(f"border_state_{s}", lang) for s in TILE_STATES)]
+    areas = sorted(per_area.items(), key=worst)
+    total = {s: sum(c[s] for _, c in areas) for s in TILE_STATES}
+    rows = [[t("border_whole_province", lang), *(html.Span(str(total[s]), id=f"border-total-{s}") for s in TILE_STATES)]]
+    classes = ["row-total"]
+    for code, c in areas:
+        rows.append([names.get(code, code), *(str(c[s]) if c[s] else "·" for s in TILE_STATES)])
         classes.append("row-down" if c["offline"] or c["tampered"] else "")
-    return data_table(head, rows, id="border-areas-table", numeric=range(1, 6), row_classes=classes,
-                      row_ids=[f"border-area-{code}" for code, _ in sorted(per_area.items(), key=worst)],
+    if not areas:
+        rows, classes = [], []
+    return data_table(head, rows, id="border-areas-table", numeric=range(1, 5), row_classes=classes,
+                      row_ids=["border-area-total", *(f"border-area-{code}" for code, _ in areas)][:len(rows)],
                       empty=t("border_no_cameras", lang))
 
 
@@ -96,26 +93,26 @@ def attention_cameras(rows: Iterable[Mapping[str, Any]], province: Province, now
 
 
 def zone_table(counts: Sequence[ZoneCount], province: Province, lang: str) -> html.Table:
-    """One row per border zone: the tracks of each class (last hour / 24 h), then the zone's
-    totals of the last hour, of the same hour yesterday and of 24 hours."""
-    labels = sorted({c.label for c in counts}, key=lambda lb: (-sum(c.day for c in counts if c.label == lb), lb))
-    head = [t("border_col_zone", lang), *(label_text(lb, lang) for lb in labels), t("border_col_hour", lang),
-            t("border_col_yesterday", lang), t("border_col_day", lang)]
+    """One row per border zone: its tracks of the last hour, of the same hour yesterday and of 24
+    hours, and under its name the tracks of each class (last hour / 24 h), the busiest first."""
+    head = [t("border_col_zone", lang), t("border_col_hour", lang), t("border_col_yesterday", lang),
+            t("border_col_day", lang)]
     rows = []
     zones = [z for z in province.border_zones if z.kind == "zone"]
     for zone in zones:
-        mine = {c.label: c for c in counts if c.zone == zone.code}
-        hour = sum(c.hour for c in mine.values())
-        before = sum(c.hour_yesterday for c in mine.values())
-        cells = [html.Span([html.B(str(mine[lb].hour)), html.Span(f" / {mine[lb].day}", className="muted")])
-                 if lb in mine else "·" for lb in labels]
+        mine = [c for c in counts if c.zone == zone.code]
+        hour = sum(c.hour for c in mine)
+        before = sum(c.hour_yesterday for c in mine)
+        classes = [html.Span([label_text(c.label, lang), " ", html.B(str(c.hour)), f"/{c.day}"], className="zone-class")
+                   for c in mine if c.hour or c.day]
         trend = "up" if hour > before else "down" if hour < before else "flat"
-        rows.append([zone.name, *cells, html.Span(str(hour), className=f"trend-{trend}", id=f"border-hour-{zone.code}"),
+        rows.append([html.Div([html.Div(zone.name, className="zone-name"),
+                               html.Div(classes or "—", className="zone-classes muted")]),
+                     html.Span(str(hour), className=f"trend-{trend}", id=f"border-hour-{zone.code}"),
                      html.Span(str(before), id=f"border-yesterday-{zone.code}"),
-                     html.Span(str(sum(c.day for c in mine.values())), id=f"border-day-{zone.code}")])
-    return data_table(head, rows, id="border-zones-table", numeric=range(1, len(labels) + 4),
-                      row_ids=[f"border-zone-{z.code}" for z in zones],
-                      empty=t("border_no_zones", lang))
+                     html.Span(str(sum(c.day for c in mine)), id=f"border-day-{zone.code}")])
+    return data_table(head, rows, id="border-zones-table", numeric=(1, 2, 3),
+                      row_ids=[f"border-zone-{z.code}" for z in zones], empty=t("border_no_zones", lang))
 
 
 # --- the newest tracks ------------------------------------------------------------------------
@@ -138,7 +135,7 @@ def snapshot_cell(row: Mapping[str, Any], show: bool, lang: str) -> Any:
 
 
 def tracks_table(rows: Iterable[Mapping[str, Any]], province: Province, now: datetime, lang: str, *,
-                 show_snapshots: bool, limit: int = 8) -> html.Table:
+                 show_snapshots: bool, limit: int = 6) -> html.Table:
     cams = {c.code: c for c in province.cameras}
     zones = {z.code: z.name for z in province.border_zones}
     head = [t(k, lang) for k in ("border_col_camera", "border_col_zone", "border_col_class", "border_col_score",
@@ -148,10 +145,9 @@ def tracks_table(rows: Iterable[Mapping[str, Any]], province: Province, now: dat
     for r in shown:
         cam = cams.get(r["camera"])
         zone = zones.get(cam.zone, cam.zone) if cam and cam.zone else "—"
-        areas = ", ".join(r.get("zones") or [])
         rule = t(f"rule_{r['rule'].split('/')[0]}", lang) if r.get("rule") else ""
         body.append([html.Span(r["camera"], title=cam.name if cam else ""),
-                     html.Span([zone, html.Span(f" · {areas}", className="muted") if areas else ""]),
+                     zone,
                      html.Span([label_text(r["label"], lang), html.Span(f" · {rule}", className="muted") if rule else ""]),
                      f"{r['score']:.2f}" if r.get("score") is not None else "—",
                      local_time(r["started_at"], "%H:%M:%S"),
@@ -170,10 +166,12 @@ def zone_traces(province: Province, hour: Mapping[str, int], lang: str, scale: f
     and each border gate's polygon."""
     traces: list[dict[str, Any]] = []
     busiest = max(hour.values(), default=0) or 1
+    units = {u.code: u.name for u in province.units}
     for z in province.border_zones:
         n = hour.get(z.code, 0)
         color = COLORS["down"] if n else COLORS["accent"]
         label = f"{z.name}: {n}"
+        short = f"{units.get(z.unit, z.name)}: {n}"
         if z.polygon:
             xs = [p[0] for p in z.polygon] + [z.polygon[0][0]]
             ys = [p[1] for p in z.polygon] + [z.polygon[0][1]]
@@ -183,9 +181,10 @@ def zone_traces(province: Province, hour: Mapping[str, int], lang: str, scale: f
                            "line": {"color": color, "width": round(2 * scale), "dash": "dot" if z.kind == "gate" else "solid"},
                            "text": f"{kind}: {label}", "hoverinfo": "text", "showlegend": False})
         if z.kind == "zone":
-            traces.append({"type": "scatter", "mode": "text", "x": [z.lon], "y": [z.lat], "text": [label],
-                           "textposition": "middle center", "hoverinfo": "skip", "showlegend": False,
-                           "textfont": {"color": COLORS["fg"], "size": round(15 * scale)}})
+            # north of the line the label sits above its zone (over Cambodia), south of it below
+            traces.append({"type": "scatter", "mode": "text", "x": [z.lon], "y": [z.lat], "text": [short],
+                           "textposition": "top center" if z.lat > 10.45 else "bottom center", "hoverinfo": "skip", "showlegend": False,
+                           "textfont": {"color": COLORS["fg"], "size": round(20 * scale)}})
     return traces
 
 
@@ -215,15 +214,15 @@ def zone_map(outline: dict[str, Any] | None, province: Province, camera_rows: It
     """The border strip from Phú Quốc to Giang Thành: zones, gates and border cameras over the outline."""
     pts = [(z.lon, z.lat) for z in province.border_zones] + [p for z in province.border_zones for p in z.polygon or ()]
     pts += [(c.lon, c.lat) for c in province.cameras if c.zone]
-    pad = 0.06
+    pad_x, pad_y = 0.15, 0.07  # room for the labels at the edges
     xs, ys = [p[0] for p in pts] or [province.bounds.min_lon], [p[1] for p in pts] or [province.bounds.min_lat]
     layout = figure_layout(
         scale, margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=True, dragmode=False, plot_bgcolor="#0a1a2b",
-        xaxis={"visible": False, "range": [min(xs) - pad, max(xs) + pad], "fixedrange": True, "constrain": "domain"},
-        yaxis={"visible": False, "range": [min(ys) - pad, max(ys) + pad], "scaleanchor": "x",
+        xaxis={"visible": False, "range": [min(xs) - pad_x, max(xs) + pad_x], "fixedrange": True, "constrain": "domain"},
+        yaxis={"visible": False, "range": [min(ys) - pad_y, max(ys) + pad_y], "scaleanchor": "x",
                "scaleratio": 1 / COS_LAT, "fixedrange": True, "constrain": "domain"},
         legend={"x": 0.99, "y": 0.01, "xanchor": "right", "yanchor": "bottom", "orientation": "v",
-                "bgcolor": rgba(COLORS["panel"], 0.85), "font": {"size": round(15 * scale)}},
+                "bgcolor": rgba(COLORS["panel"], 0.85), "font": {"size": round(20 * scale)}},
     )
     data = outline_traces(outline) + zone_traces(province, hour, lang, scale) + camera_traces(camera_rows, province, now,
                                                                                                lang, scale)

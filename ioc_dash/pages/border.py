@@ -10,8 +10,7 @@ from agents.indicators.camera import area_states, zone_counts
 from ioc_dash import snapshots
 from ioc_dash.context import WallContext
 from ioc_dash.figures_alerts import alert_list
-from ioc_dash.figures_border import (area_table, attention_cameras, state_tiles, tracks_table, zone_hours, zone_map,
-                                     zone_table)
+from ioc_dash.figures_border import area_table, attention_cameras, tracks_table, zone_hours, zone_map, zone_table
 from ioc_dash.i18n import t
 from ioc_dash.pages.common import graph, on_refresh, page, panel
 from ioc_dash.repository import Snapshot
@@ -22,11 +21,11 @@ KEY, PATH, TITLE = "border", "/border", "page_border"
 def layout(lang: str) -> html.Div:
     return page(
         KEY, lang,
-        panel(t("border_areas_title", lang), html.Div(id="border-areas"), className="row-span-2"),
+        panel(t("border_areas_title", lang), html.Div(id="border-areas")),
         panel(t("border_zones_title", lang), html.Div(id="border-zones")),
-        panel(t("border_map_title", lang), graph("border-map", "20rem"), className="border-map-panel"),
-        panel(t("border_tracks_title", lang), html.Div(id="border-tracks")),
-        panel(t("border_alerts_title", lang), html.Div(id="border-alerts")),
+        panel(t("border_map_title", lang), graph("border-map", "18.5rem")),
+        panel(t("border_tracks_title", lang), html.Div(id="border-tracks"), className="border-tracks-panel"),
+        panel(t("border_alerts_title", lang), html.Div(id="border-alerts"), className="border-alerts-panel"),
         className="grid-border",
     )
 
@@ -40,11 +39,11 @@ def register(app: dash.Dash, ctx: WallContext) -> None:
         counts = ctx.views.get(snap, "border_counts",
                                lambda: zone_counts(snap.border_hour, snap.border_day, province.cameras))
         return (
-            [state_tiles(per_area, lang), area_table(per_area, province, lang),
-             html.H3(t("border_attention_title", lang), className="sub-heading"),
-             attention_cameras(snap.cameras, province, now, lang)],
+            area_table(per_area, province, lang),
             zone_table(counts, province, lang),
             zone_map(ctx.outline, province, snap.cameras, zone_hours(counts), now, lang, scale),
             tracks_table(snap.border_tracks, province, now, lang, show_snapshots=snapshots.allowed()),
-            alert_list(snap.alerts, now, lang, limit=5, page=KEY, pages=ctx.rule_pages),
+            [alert_list(snap.alerts, now, lang, limit=2, page=KEY, pages=ctx.rule_pages),
+             html.H3(t("border_attention_title", lang), className="sub-heading"),
+             attention_cameras(snap.cameras, province, now, lang, limit=2)],
         )

@@ -124,8 +124,10 @@ def test_camera_states_per_area_and_the_newest_tracks(test_settings, db, undo, t
     client = wall_client(app, test_settings)
     out = call(client, app, "border-areas.children", {"lang.data": "en"})
     areas = text(out["border-areas"])
-    assert "Giang Thành" in areas and "Tampered" in areas and "Offline" in areas
-    assert "cam-vinhdieu-04" in areas and "cam-vinhdieu-03" in areas  # marked in the list of cameras to look at
+    assert "Giang Thành" in areas and '"border-total-tampered"' in areas
+    attention = text(out["border-alerts"])  # the border cameras to look at, under the alerts
+    assert "cam-vinhdieu-04" in attention and "cam-vinhdieu-03" in attention
+    assert attention.index("cam-vinhdieu-03") < attention.index("cam-vinhdieu-04")  # offline first, then tampered
     shown = text(out["border-tracks"])
     assert "cam-phumy-01" in shown and "Person" in shown and "0.81" in shown
     assert "cam-rg-center-01" not in shown  # not a border camera
@@ -180,7 +182,7 @@ def test_snapshot_for_each_role(snapshot_site, users, uniq, db, role, status):
     tracks = text(out["border-tracks"])
     assert f"{RUN}.jpg" not in tracks
     assert (f"/snapshots/cam-phumy-02/{event_id}" in tracks) == (status == 200)
-    assert ("Has one" in tracks) == (status != 200)
+    assert ("Available" in tracks) == (status != 200)
 
 
 def test_snapshot_not_for_a_wall_screen_unless_allowed(snapshot_site, db):
