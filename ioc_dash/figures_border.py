@@ -15,7 +15,8 @@ from urllib.parse import quote
 
 from dash import html
 
-from agents.indicators.camera import VIEW_STATES, ZoneCount, camera_states, track_duration, view_state
+from agents.indicators.camera import (VIEW_STATES, ZoneCount, above_usual, camera_states, track_duration, usual_level,
+                                      view_state)
 from ioc_dash.figures import COLORS, ago, badge, data_table, figure_layout, local_time, rgba
 from ioc_dash.figures_map import COS_LAT, outline_traces
 from ioc_dash.i18n import STRINGS, t
@@ -92,27 +93,43 @@ def attention_cameras(rows: Iterable[Mapping[str, Any]], province: Province, now
 # --- tracks per zone and class ------------------------------------------------------------------
 
 
-def zone_table(counts: Sequence[ZoneCount], province: Province, lang: str) -> html.Table:
+def zone_table(counts: Sequence[ZoneCount], province: Province, lang: str, *,
+               usual: Mapping[str, Sequence[int]] | None = None, night: bool = False) -> html.Table:
     """One row per border zone: its tracks of the last hour, of the same hour yesterday and of 24
-    hours, and under its name the tracks of each class (last hour / 24 h), the busiest first."""
+    hours, and under its name the tracks of each class (last hour / 24 h), the busiest first.  A
+    zone whose hour is above its usual level for this hour of the week (``usual``: its tracks in
+    that hour of earlier weeks) is marked; at night those zones come first, then the busiest."""
+    usual = usual or {}
     head = [t("border_col_zone", lang), t("border_col_hour", lang), t("border_col_yesterday", lang),
             t("border_col_day", lang)]
-    rows = []
-    zones = [z for z in province.border_zones if z.kind == "zone"]
-    for zone in zones:
+    zones = []
+    for zone in (z for z in province.border_zones if z.kind == "zone"):
         mine = [c for c in counts if c.zone == zone.code]
         hour = sum(c.hour for c in mine)
+        zones.append((zone, mine, hour, above_usual(hour, usual.get(zone.code, ()))))
+    if night:
+        zones.sort(key=lambda z: (not z[3], -z[2]))
+    rows = []
+    for zone, mine, hour, above in zones:
         before = sum(c.hour_yesterday for c in mine)
         classes = [html.Span([label_text(c.label, lang), " ", html.B(str(c.hour)), f"/{c.day}"], className="zone-class")
                    for c in mine if c.hour or c.day]
+        mark = (badge(t("border_above_usual", lang).format(usual=f"{usual_level(usual[zone.code]):.1f}"), "down")
+                if above else "")
         trend = "up" if hour > before else "down" if hour < before else "flat"
-        rows.append([html.Div([html.Div(zone.name, className="zone-name"),
+        rows.append([html.Div([html.Div([zone.name, " ", mark], className="zone-name"),
                                html.Div(classes or "—", className="zone-classes muted")]),
                      html.Span(str(hour), className=f"trend-{trend}", id=f"border-hour-{zone.code}"),
                      html.Span(str(before), id=f"border-yesterday-{zone.code}"),
                      html.Span(str(sum(c.day for c in mine)), id=f"border-day-{zone.code}")])
     return data_table(head, rows, id="border-zones-table", numeric=(1, 2, 3),
-                      row_ids=[f"border-zone-{z.code}" for z in zones], empty=t("border_no_zones", lang))
+                      row_ids=[f"border-zone-{z.code}" for z, *_ in zones],
+                      row_classes=["row-down" if above else "" for *_, above in zones], empty=t("border_no_zones", lang))
+
+
+def night_note(hours: tuple[int, int], lang: str) -> html.Div:
+    return html.Div(t("border_night_watch", lang).format(start=f"{hours[0]:02d}:00", end=f"{hours[1]:02d}:00"),
+                    className="night-note", id="border-night-watch")
 
 
 # --- the newest tracks ------------------------------------------------------------------------
@@ -161,15 +178,16 @@ def tracks_table(rows: Iterable[Mapping[str, Any]], province: Province, now: dat
 # --- the zones on the outline -------------------------------------------------------------------
 
 
-def zone_traces(province: Province, hour: Mapping[str, int], lang: str, scale: float = 1.0) -> list[dict[str, Any]]:
-    """Each border zone's polygon (or its point when it has none), filled by its last hour's tracks,
-    and each border gate's polygon."""
+def zone_traces(province: Province, hour: Mapping[str, int], lang: str, scale: float = 1.0,
+                above: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Each border zone's, gate's and watched area's polygon, filled by its last hour's tracks: red
+    above its usual level, amber with tracks, blue without; the zones' counts by their unit's name."""
     traces: list[dict[str, Any]] = []
     busiest = max(hour.values(), default=0) or 1
     units = {u.code: u.name for u in province.units}
     for z in province.border_zones:
         n = hour.get(z.code, 0)
-        color = COLORS["down"] if n else COLORS["accent"]
+        color = COLORS["down"] if z.code in above else COLORS["degraded"] if n else COLORS["accent"]
         label = f"{z.name}: {n}"
         short = f"{units.get(z.unit, z.name)}: {n}"
         if z.polygon:
@@ -210,7 +228,8 @@ def camera_traces(rows: Iterable[Mapping[str, Any]], province: Province, now: da
 
 
 def zone_map(outline: dict[str, Any] | None, province: Province, camera_rows: Iterable[Mapping[str, Any]],
-             hour: Mapping[str, int], now: datetime, lang: str, scale: float = 1.0) -> dict[str, Any]:
+             hour: Mapping[str, int], now: datetime, lang: str, scale: float = 1.0,
+             above: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The border strip from Phú Quốc to Giang Thành: zones, gates and border cameras over the outline."""
     pts = [(z.lon, z.lat) for z in province.border_zones] + [p for z in province.border_zones for p in z.polygon or ()]
     pts += [(c.lon, c.lat) for c in province.cameras if c.zone]
@@ -224,7 +243,7 @@ def zone_map(outline: dict[str, Any] | None, province: Province, camera_rows: It
         legend={"x": 0.99, "y": 0.01, "xanchor": "right", "yanchor": "bottom", "orientation": "v",
                 "bgcolor": rgba(COLORS["panel"], 0.85), "font": {"size": round(20 * scale)}},
     )
-    data = outline_traces(outline) + zone_traces(province, hour, lang, scale) + camera_traces(camera_rows, province, now,
+    data = outline_traces(outline) + zone_traces(province, hour, lang, scale, above) + camera_traces(camera_rows, province, now,
                                                                                                lang, scale)
     return {"data": data, "layout": layout}
 

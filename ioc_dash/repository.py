@@ -55,6 +55,7 @@ class Snapshot:
     border_hour: Rows = field(default_factory=list)  # border cameras' new tracks per label: last hour, same hour yesterday
     border_day: Rows = field(default_factory=list)  # border cameras' new tracks per label over 24 h
     border_tracks: Rows = field(default_factory=list)  # the border cameras' newest tracks of the hour
+    border_usual: Rows = field(default_factory=list)  # border cameras' tracks in this hour of the 8 weeks before
 
     @property
     def newest_data(self) -> datetime | None:

@@ -273,3 +273,57 @@ def zone_counts(hour_rows: Iterable[Mapping[str, Any]], day_rows: Iterable[Mappi
 def track_duration(started_at: datetime, last_seen: datetime, ended: bool, now: datetime) -> timedelta:
     """How long a track has lasted: to its end, or to now while it goes on."""
     return max(timedelta(0), (last_seen if ended else now) - started_at)
+
+
+# --- night watch: a zone's hour against its usual level for that hour of the week ----------------
+
+#: weeks of history a usual level needs before anything is marked against it
+MIN_WEEKS = 3
+
+
+def zone_weeks(rows: Iterable[Mapping[str, Any]], cameras: Iterable[Camera]) -> dict[str, list[int]]:
+    """Zone -> its tracks in the same hour of each earlier week that has data, from rows per (camera,
+    ``weeks_ago``, ``tracks``).  A week in which no border camera saw anything is a week without
+    data (the feed was not running), not a week of zeros."""
+    zone_of = {c.code: c.zone for c in cameras if c.zone}
+    rows = [r for r in rows if r["camera"] in zone_of]
+    weeks = sorted({r["weeks_ago"] for r in rows})
+    sums = {(zone, w): 0 for zone in set(zone_of.values()) for w in weeks}
+    for r in rows:
+        sums[(zone_of[r["camera"]], r["weeks_ago"])] += int(r["tracks"] or 0)
+    return {zone: [sums[(zone, w)] for w in weeks] for zone in sorted(set(zone_of.values()))}
+
+
+def usual_level(weeks: Sequence[int]) -> float | None:
+    """The mean of a zone's tracks in that hour of the earlier weeks; None before ``MIN_WEEKS`` weeks."""
+    return sum(weeks) / len(weeks) if len(weeks) >= MIN_WEEKS else None
+
+
+def above_usual(count: int, weeks: Sequence[int], k: float = 2.0) -> bool:
+    """Is ``count`` above the zone's usual level for this hour of the week?  Above the mean by ``k``
+    spreads, the spread being the weeks' standard deviation or, when the weeks barely vary, the
+    square root of the mean (counts vary at least as a Poisson count does) and at least one track."""
+    mean = usual_level(weeks)
+    if mean is None:
+        return False
+    sd = (sum((w - mean) ** 2 for w in weeks) / (len(weeks) - 1)) ** 0.5
+    return count > mean + k * max(sd, mean ** 0.5, 1.0)
+
+
+def night_watch_hours(spec: str) -> tuple[int, int] | None:
+    """``"19-6"`` -> (19, 6): local hours of the night watch, from the first to before the second;
+    empty -> None (no night watch).  ValueError on anything else."""
+    if not spec.strip():
+        return None
+    start, _, end = spec.partition("-")
+    hours = int(start), int(end)
+    if not all(0 <= h <= 23 for h in hours) or hours[0] == hours[1]:
+        raise ValueError(f"night watch hours must be 'start-end', two different hours 0-23, got {spec!r}")
+    return hours
+
+
+def in_night_watch(local_hour: int, hours: tuple[int, int] | None) -> bool:
+    if hours is None:
+        return False
+    start, end = hours
+    return start <= local_hour < end if start < end else local_hour >= start or local_hour < end

@@ -168,6 +168,9 @@ class Settings(BaseSettings):
     snapshot_dir: Path | None = Field(None, description="camera snapshots whose reference is a relative path "
                                       "(empty = IOC_RUN_DIR/snapshots); http(s) references are fetched by the dashboard")
     snapshot_days: int = Field(30, ge=1, le=3650, description="days a track's snapshot may be viewed")
+    night_watch_hours: str = Field("19-6", pattern=r"^(\d{1,2}-\d{1,2})?$",
+                                   description="local hours of the border page's night watch, start-end "
+                                   "(empty = none): zones first, activity above the usual level marked")
     dash_wall_snapshots: bool = Field(False, description="wall screens (tokens) may view snapshots too (1); "
                                       "otherwise only signed-in operators and admins")
 

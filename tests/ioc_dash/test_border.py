@@ -209,3 +209,32 @@ def test_snapshot_needs_a_sign_in_and_stays_in_its_folder(snapshot_site, users, 
     outside = add_track(db, "cam-phumy-02", "person", "3 minutes", snapshot="../../etc/passwd.jpg")
     assert client.get(f"/snapshots/cam-phumy-02/{outside}").status_code == 502
     assert ("snapshot_viewed", name) not in viewed(db, outside)
+
+
+def test_night_watch_puts_a_zone_above_its_usual_hour_first(test_settings, db, undo):
+    from datetime import datetime
+
+    from streams.core.clock import LOCAL_TZ
+
+    undo("DELETE FROM camera_event WHERE event_id LIKE %s", f"border-{RUN}-%")
+    undo("""DELETE FROM camera_window WHERE camera = 'cam-honchong-01' AND rule = 'LoiteringDetector'
+            AND window_s = 3600""")
+    for weeks_ago in (1, 2, 3, 4):  # one track in this hour of each of the four weeks before
+        db.execute("""INSERT INTO camera_window (time, window_s, camera, zone, rule, tracks, last_event)
+                      VALUES (date_trunc('hour', now() - interval '30 minutes') - %s * interval '7 days', 3600,
+                              'cam-honchong-01', 'trail', 'LoiteringDetector', 1, now())
+                      ON CONFLICT (camera, zone, rule, window_s, time) DO UPDATE SET tracks = 1""", (weeks_ago,))
+    for i in range(6):
+        add_track(db, ("cam-honchong-01", "cam-bahon-02")[i % 2], "boat", f"{i + 1} minutes")
+    hour = datetime.now(LOCAL_TZ).hour
+    for night, spec in ((True, f"{hour}-{(hour + 1) % 24}"), (False, f"{(hour + 1) % 24}-{(hour + 2) % 24}")):
+        app = create_app(test_settings.model_copy(update={"night_watch_hours": spec}))
+        out = call(wall_client(app, test_settings), app, "border-areas.children", {"lang.data": "en"})
+        zones = text(out["border-zones"])
+        assert "Above usual (1.0 usually)" in zones  # 6 tracks where one is usual: marked, by night or day
+        rows = re.findall(r'"id": "border-zone-([\w-]+)"', zones)
+        assert (rows[0] == "bz-kienluong") == night, rows  # first at night; in the province file's order by day
+        assert ("Night watch" in zones) == night
+        colours = {tr["text"]: tr["line"]["color"] for tr in out["border-map"]["figure"]["data"]
+                   if isinstance(tr.get("text"), str)}
+        assert colours["Border zone: Bờ biển Kiên Lương: 6"] == "#e5484d"

@@ -69,3 +69,13 @@ WHERE camera = %(camera)s AND type = 'CameraDetection' AND event_id = %(event_id
   AND time > now() - make_interval(days => %(days)s)
 GROUP BY camera, event_id
 """
+
+#: the usual level: new tracks per border camera (``border_cameras``) in the clock hour of 30 minutes
+#: ago, in each of the 8 weeks before (``weeks_ago`` 1–8), from the hourly windows
+BORDER_USUAL = """
+SELECT w.camera, k.weeks_ago, sum(w.tracks)::bigint AS tracks
+FROM generate_series(1, 8) AS k(weeks_ago)
+JOIN camera_window w ON w.time = date_trunc('hour', now() - interval '30 minutes') - k.weeks_ago * interval '7 days'
+WHERE w.window_s = 3600 AND w.camera = ANY(%(border_cameras)s::text[])
+GROUP BY w.camera, k.weeks_ago
+"""
