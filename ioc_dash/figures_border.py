@@ -25,7 +25,7 @@ from streams.core.geography import Province
 STATE_BADGE = {"online": "ok", "offline": "down", "tampered": "high", "flapping": "degraded", "unknown": "unknown"}
 STATE_COLORS = {"online": COLORS["ok"], "offline": COLORS["down"], "tampered": COLORS["high"],
                 "flapping": COLORS["degraded"], "unknown": COLORS["unknown"]}
-TILE_STATES = ("online", "offline", "tampered", "flapping")
+TABLE_STATES = ("online", "offline", "tampered", "flapping")
 SNAPSHOT_PATH = "/snapshots"
 
 
@@ -50,13 +50,13 @@ def area_table(per_area: Mapping[str, Mapping[str, int]], province: Province, la
         code, c = item
         return (-c["offline"], -c["tampered"], -c["flapping"], names.get(code, code))
 
-    head = [t("border_col_area", lang), *(t(f"border_state_{s}", lang) for s in TILE_STATES)]
+    head = [t("border_col_area", lang), *(t(f"border_state_{s}", lang) for s in TABLE_STATES)]
     areas = sorted(per_area.items(), key=worst)
-    total = {s: sum(c[s] for _, c in areas) for s in TILE_STATES}
-    rows = [[t("border_whole_province", lang), *(html.Span(str(total[s]), id=f"border-total-{s}") for s in TILE_STATES)]]
+    total = {s: sum(c[s] for _, c in areas) for s in TABLE_STATES}
+    rows = [[t("border_whole_province", lang), *(html.Span(str(total[s]), id=f"border-total-{s}") for s in TABLE_STATES)]]
     classes = ["row-total"]
     for code, c in areas:
-        rows.append([names.get(code, code), *(str(c[s]) if c[s] else "·" for s in TILE_STATES)])
+        rows.append([names.get(code, code), *(str(c[s]) if c[s] else "·" for s in TABLE_STATES)])
         classes.append("row-down" if c["offline"] or c["tampered"] else "")
     if not areas:
         rows, classes = [], []
@@ -77,12 +77,16 @@ def attention_cameras(rows: Iterable[Mapping[str, Any]], province: Province, now
         row = rows.get(cam.code) or {}
         state = view_state(states.get(cam.code, "unknown"), row.get("conditions") or ())
         if state in ("offline", "tampered", "flapping"):
-            since = row.get("last_seen") if state == "offline" and row.get("state") != "offline" else row.get("since")
+            # offline since it was confirmed, reported or, silent, last heard; flapping since it began;
+            # a tamper condition's start is not kept, so a tampered camera shows no time
+            since = {"offline": row.get("since") if row.get("state") == "offline" else row.get("observed_since")
+                     if row.get("observed") == "offline" else row.get("last_seen"),
+                     "flapping": row.get("flapping_since")}.get(state)
             found.append((VIEW_STATES.index(state), cam, state, since))
     found.sort(key=lambda f: (f[0], f[1].code))
     items = [html.Li([badge(t(f"border_state_{state}", lang), STATE_BADGE[state]),
                       html.Span(f"{cam.name} · {zones.get(cam.zone, cam.zone)}", className="alert-summary"),
-                      html.Span(f"{cam.code} · {ago(since, now, lang)}", className="alert-meta")],
+                      html.Span(f"{cam.code} · {ago(since, now, lang)}" if since else cam.code, className="alert-meta")],
                      className="alert-item", id=f"border-cam-{cam.code}") for _, cam, state, since in found[:limit]]
     if len(found) > limit:
         items.append(html.Li(t("border_more_cameras", lang).format(n=len(found) - limit), className="alert-item more"))
