@@ -1,7 +1,7 @@
 """Cameras and the border: cameras by state per area, tracks per border zone and class, the newest
 tracks, and the zones drawn over the province outline.
 
-Inputs are the snapshot's ``cameras`` (``camera_state``), ``border_hour`` / ``border_day`` (new
+Inputs are the snapshot's ``cameras`` (``camera_state``), ``border_hour`` / ``border_earlier`` (new
 tracks per border camera and class) and ``border_tracks`` (the newest tracks of the hour); the
 liveness rules and the sums are ``agents.indicators.camera``'s.  A track's snapshot is never linked
 to where the camera keeps it: only to the dashboard's ``/snapshots/<camera>/<event id>``.

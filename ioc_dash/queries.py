@@ -85,7 +85,7 @@ PARTS: tuple[Part, ...] = (
     Part("dossier_open", dossier.DOSSIER_OPEN, "medium"),
     Part("border_hour", camera.BORDER_HOUR, "medium"),
     Part("border_tracks", camera.BORDER_TRACKS, "medium"),
-    Part("border_day", camera.BORDER_DAY, "slow"),
+    Part("border_earlier", camera.BORDER_EARLIER, "slow"),
     Part("border_usual", camera.BORDER_USUAL, "slow"),
     Part("uptime", health.UPTIME, "slow", _uptime),
 )

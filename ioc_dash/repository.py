@@ -53,7 +53,7 @@ class Snapshot:
     dossier_open: Rows = field(default_factory=list)  # dossiers in progress
     month_start: datetime | None = None  # the local month the monthly parts cover
     border_hour: Rows = field(default_factory=list)  # border cameras' new tracks per label: last hour, same hour yesterday
-    border_day: Rows = field(default_factory=list)  # border cameras' new tracks per label over 24 h
+    border_earlier: Rows = field(default_factory=list)  # border cameras' new tracks per label, 24 h to 1 h ago
     border_tracks: Rows = field(default_factory=list)  # the border cameras' newest tracks of the hour
     border_usual: Rows = field(default_factory=list)  # border cameras' tracks in this hour of the 8 weeks before
 

@@ -251,22 +251,24 @@ class ZoneCount:
     day: int = 0
 
 
-def zone_counts(hour_rows: Iterable[Mapping[str, Any]], day_rows: Iterable[Mapping[str, Any]],
+def zone_counts(hour_rows: Iterable[Mapping[str, Any]], earlier_rows: Iterable[Mapping[str, Any]],
                 cameras: Iterable[Camera]) -> list[ZoneCount]:
     """Tracks per (border zone, class) from rows per (camera, label): ``hour_rows`` with ``hour`` and
-    ``hour_yesterday``, ``day_rows`` with ``day``.  A camera's zone is the province file's; cameras of
-    no border zone are left out.  Sorted by zone, then the busiest class of the last hour first."""
+    ``hour_yesterday``, ``earlier_rows`` with ``earlier`` (the 23 hours before the last one); the 24
+    hours are the hour and the earlier ones.  A camera's zone is the province file's; cameras of no
+    border zone are left out.  Sorted by zone, then the busiest class of the last hour first."""
     zone_of = {c.code: c.zone for c in cameras if c.zone}
     sums: dict[tuple[str, str], dict[str, int]] = {}
-    for rows, fields in ((hour_rows, ("hour", "hour_yesterday")), (day_rows, ("day",))):
+    for rows, fields in ((hour_rows, ("hour", "hour_yesterday")), (earlier_rows, ("earlier",))):
         for r in rows:
             zone = zone_of.get(r["camera"])
             if zone is None:
                 continue
-            acc = sums.setdefault((zone, r["label"]), {"hour": 0, "hour_yesterday": 0, "day": 0})
+            acc = sums.setdefault((zone, r["label"]), {"hour": 0, "hour_yesterday": 0, "earlier": 0})
             for f in fields:
                 acc[f] += int(r.get(f) or 0)
-    counts = [ZoneCount(zone, label, **acc) for (zone, label), acc in sums.items()]
+    counts = [ZoneCount(zone, label, acc["hour"], acc["hour_yesterday"], acc["hour"] + acc["earlier"])
+              for (zone, label), acc in sums.items()]
     return sorted(counts, key=lambda c: (c.zone, -c.hour, -c.day, c.label))
 
 

@@ -39,7 +39,7 @@ def register(app: dash.Dash, ctx: WallContext) -> None:
         now, province = snap.taken_at, ctx.province
         per_area = area_states(snap.cameras, province.cameras, now)
         counts = ctx.views.get(snap, "border_counts",
-                               lambda: zone_counts(snap.border_hour, snap.border_day, province.cameras))
+                               lambda: zone_counts(snap.border_hour, snap.border_earlier, province.cameras))
         usual = ctx.views.get(snap, "border_usual", lambda: zone_weeks(snap.border_usual, province.cameras))
         hours = zone_hours(counts)
         above = frozenset(z for z, n in hours.items() if above_usual(n, usual.get(z, ())))

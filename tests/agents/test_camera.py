@@ -144,8 +144,8 @@ def test_zone_counts_add_cameras_of_a_zone_per_class():
             {"camera": "a2", "label": "person", "hour": 2, "hour_yesterday": 0},
             {"camera": "b1", "label": "boat", "hour": 0, "hour_yesterday": 4},
             {"camera": "town", "label": "car", "hour": 9, "hour_yesterday": 9}]
-    day = [{"camera": "a1", "label": "person", "day": 20}, {"camera": "b1", "label": "boat", "day": 7},
-           {"camera": "a2", "label": "car", "day": 1}]
+    day = [{"camera": "a1", "label": "person", "earlier": 15}, {"camera": "b1", "label": "boat", "earlier": 7},
+           {"camera": "a2", "label": "car", "earlier": 1}]
     assert zone_counts(hour, day, cams) == [ZoneCount("gt", "person", 5, 1, 20), ZoneCount("gt", "car", 0, 0, 1),
                                             ZoneCount("pq", "boat", 0, 4, 7)]
     assert track_duration(T0, T0 + timedelta(seconds=95), True, T0 + timedelta(hours=1)) == timedelta(seconds=95)

@@ -29,12 +29,14 @@ WHERE type = 'CameraDetection' AND phase = 'new' AND camera = ANY(%(border_camer
 GROUP BY camera, label
 """
 
-#: new tracks per camera and class of the cameras ``border_cameras`` over the 24 hours before now
-BORDER_DAY = """
-SELECT camera, label, count(*)::bigint AS day
+#: new tracks per camera and class of the cameras ``border_cameras`` in the 23 hours before the last
+#: one (from 24 to 1 hour before now): with the last hour of ``BORDER_HOUR``, the 24 hours.  Read less
+#: often than the last hour, so the 24 hours never show fewer tracks than the hour
+BORDER_EARLIER = """
+SELECT camera, label, count(*)::bigint AS earlier
 FROM camera_event
 WHERE type = 'CameraDetection' AND phase = 'new' AND camera = ANY(%(border_cameras)s::text[])
-  AND time > now() - interval '24 hours' AND time <= now()
+  AND time > now() - interval '24 hours' AND time <= now() - interval '1 hour'
 GROUP BY camera, label
 """
 
