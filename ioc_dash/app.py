@@ -22,10 +22,11 @@ import dash
 from dash import Input, Output, State, dcc, html
 
 from agents.alerting.rules import load_rules
+from agents.indicators.camera import night_watch_hours
 from agents.indicators.health import StatusRules, load_status_rules
 from agents.indicators.plan import load_plan
 from agents.indicators.sensor_kpi import load_sensor_rules
-from ioc_dash import figures, headers
+from ioc_dash import figures, headers, snapshots
 from ioc_dash import metrics as dash_metrics
 from ioc_dash.context import WallContext
 from ioc_dash.figures_alerts import rule_pages
@@ -119,7 +120,7 @@ def build_context(settings: Settings, province: Province, cache: SnapshotCache,
         cache=cache, province=province, stale_after=timedelta(seconds=settings.stale_after_s), families=FAMILIES,
         sensor_rules=load_sensor_rules(), plan=load_plan(), status_rules=status_rules or load_status_rules(),
         outline=load_outline(outline_path(settings.province_file, province)), places=locations(province),
-        rule_pages=_rule_pages(settings),
+        rule_pages=_rule_pages(settings), night_watch=night_watch_hours(settings.night_watch_hours),
     )
 
 
@@ -127,7 +128,8 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
     province = province or load_province(settings.province_file)
     status_rules = load_status_rules()
     if read_snapshot is None:
-        repo = Repository(settings.dsn, window_s=status_rules.window_s, systems=[s.code for s in province.systems])
+        repo = Repository(settings.dsn, window_s=status_rules.window_s, systems=[s.code for s in province.systems],
+                          border_cameras=[c.code for c in province.cameras if c.zone])
         read_snapshot = repo.snapshot
     metrics = dash_metrics.DashMetrics()
     cache = SnapshotCache(dash_metrics.timed(read_snapshot, metrics), settings.dash_refresh_s)
@@ -155,6 +157,7 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
     auth = optional("ioc_dash.auth")
     if auth is not None:
         auth.install(app, settings)
+        snapshots.install(app, settings)  # who may see them is a question for the sign-in
     headers.install(app)
     return app
 

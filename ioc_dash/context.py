@@ -57,6 +57,7 @@ class WallContext:
     outline: dict[str, Any] | None = None
     places: dict[str, LatLon] = field(default_factory=dict)
     rule_pages: dict[str, str] = field(default_factory=dict)  # alert rule -> page key
+    night_watch: tuple[int, int] | None = None  # local hours of the border page's night watch
     views: Views = field(default_factory=Views)
 
     def statuses(self, snap: Snapshot) -> list[HealthStatus]:

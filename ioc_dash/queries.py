@@ -4,7 +4,8 @@ A part with ``every_s = 0`` is read on every snapshot (once per refresh period, 
 screen); the others only when their own period has passed (the hour of history, the month of
 dossiers) or seldom (30-day uptime).  Each query returns rows as dicts; ``shape`` turns them
 into the value the ``Snapshot`` field holds.  Parameters: ``window_s`` (recent window of the
-status table), ``systems`` (codes), ``month_start`` (local month start, UTC).
+status table), ``systems`` (codes), ``month_start`` (local month start, UTC), ``border_cameras``
+(codes of the cameras of a border zone).
 
 The indicator families' SQL is in ``agents/indicators/queries/`` (one module per family, shared
 with the alert engine); the queries here are the wall's own: workers, open alerts, drills running,
@@ -82,5 +83,9 @@ PARTS: tuple[Part, ...] = (
     Part("citizen_service", citizen.CITIZEN_SERVICE, "medium"),
     Part("dossier_days", dossier.DOSSIER_DAYS, "medium"),
     Part("dossier_open", dossier.DOSSIER_OPEN, "medium"),
+    Part("border_hour", camera.BORDER_HOUR, "medium"),
+    Part("border_tracks", camera.BORDER_TRACKS, "medium"),
+    Part("border_earlier", camera.BORDER_EARLIER, "slow"),
+    Part("border_usual", camera.BORDER_USUAL, "slow"),
     Part("uptime", health.UPTIME, "slow", _uptime),
 )

@@ -52,6 +52,10 @@ class Snapshot:
     dossier_days: Rows = field(default_factory=list)  # dossier_day per day, unit and level, this month
     dossier_open: Rows = field(default_factory=list)  # dossiers in progress
     month_start: datetime | None = None  # the local month the monthly parts cover
+    border_hour: Rows = field(default_factory=list)  # border cameras' new tracks per label: last hour, same hour yesterday
+    border_earlier: Rows = field(default_factory=list)  # border cameras' new tracks per label, 24 h to 1 h ago
+    border_tracks: Rows = field(default_factory=list)  # the border cameras' newest tracks of the hour
+    border_usual: Rows = field(default_factory=list)  # border cameras' tracks in this hour of the 8 weeks before
 
     @property
     def newest_data(self) -> datetime | None:
@@ -61,10 +65,11 @@ class Snapshot:
 
 class Repository:
     def __init__(self, dsn: str, *, window_s: int = 300, systems: Sequence[str] = (), medium_s: float = MEDIUM_S,
-                 slow_s: float = SLOW_S, parts: Sequence[Part] = PARTS,
+                 slow_s: float = SLOW_S, parts: Sequence[Part] = PARTS, border_cameras: Sequence[str] = (),
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.window_s = window_s
         self.systems = list(systems)
+        self.border_cameras = list(border_cameras)
         self.parts = tuple(parts)
         self.every = {"fast": 0.0, "medium": medium_s, "slow": slow_s}
         self.clock = clock
@@ -81,7 +86,8 @@ class Repository:
 
     def snapshot(self) -> Snapshot:
         now = datetime.now(timezone.utc)
-        params = {"window_s": self.window_s, "systems": self.systems, "month_start": local_month_start(now)}
+        params = {"window_s": self.window_s, "systems": self.systems, "month_start": local_month_start(now),
+                  "border_cameras": self.border_cameras}
         values: dict[str, Any] = {}
         due = self.due()
         with translated("dashboard cannot read the database", limit=200), self.pool.connection() as conn, \

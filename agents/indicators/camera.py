@@ -26,7 +26,7 @@ import orjson
 from streams.core.windows import at_epoch, epoch_of, window_of
 from streams.core.geography import DEFAULT_HEARTBEAT_S, Camera
 from streams.core.contracts import Event
-from streams.core.contracts.camera import CameraDetection, CameraHealth
+from streams.core.contracts.camera import TAMPER, CameraDetection, CameraHealth
 from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, StateTable
 
 TRACK_WINDOWS_S = (60, 3600)
@@ -208,3 +208,124 @@ def offline_counts(rows: Iterable[dict[str, Any]], cameras: Iterable[Camera], no
         if cam.zone:
             per_zone[cam.zone] = per_zone.get(cam.zone, 0) + 1
     return per_area, per_zone
+
+
+# --- the border page: cameras by state per area, detections per border zone and class -----------
+
+#: what the border page shows of a camera, worst first: its debounced state, with a tamper
+#: condition (dark, blurred or turned image) marking a camera that still reports online
+VIEW_STATES = ("offline", "tampered", "flapping", "online", "unknown")
+
+
+def view_state(state: str, conditions: Iterable[str]) -> str:
+    """A camera's state on the border page: ``tampered`` when it is online (or unknown) with a tamper
+    condition active; offline and flapping stay what they are."""
+    if state in ("online", "unknown") and any(c in TAMPER for c in conditions or ()):
+        return "tampered"
+    return state
+
+
+def area_states(rows: Iterable[Mapping[str, Any]], cameras: Iterable[Camera], now: datetime,
+                cfg: DebounceConfig = DebounceConfig()) -> dict[str, dict[str, int]]:
+    """Unit code -> {view state: cameras}, every camera of the province file counted once (a camera
+    without a state row is ``unknown``); the liveness rules are those of ``effective_state``."""
+    rows = list(rows)
+    cameras = list(cameras)
+    states = camera_states(rows, cameras, now, cfg)
+    conditions = {r["camera"]: r.get("conditions") or () for r in rows}
+    out: dict[str, dict[str, int]] = {}
+    for cam in cameras:
+        counts = out.setdefault(cam.unit, dict.fromkeys(VIEW_STATES, 0))
+        counts[view_state(states.get(cam.code, "unknown"), conditions.get(cam.code, ()))] += 1
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneCount:
+    """New tracks of one border zone and class: the last hour, the same hour yesterday, 24 hours."""
+
+    zone: str
+    label: str
+    hour: int = 0
+    hour_yesterday: int = 0
+    day: int = 0
+
+
+def zone_counts(hour_rows: Iterable[Mapping[str, Any]], earlier_rows: Iterable[Mapping[str, Any]],
+                cameras: Iterable[Camera]) -> list[ZoneCount]:
+    """Tracks per (border zone, class) from rows per (camera, label): ``hour_rows`` with ``hour`` and
+    ``hour_yesterday``, ``earlier_rows`` with ``earlier`` (the 23 hours before the last one); the 24
+    hours are the hour and the earlier ones.  A camera's zone is the province file's; cameras of no
+    border zone are left out.  Sorted by zone, then the busiest class of the last hour first."""
+    zone_of = {c.code: c.zone for c in cameras if c.zone}
+    sums: dict[tuple[str, str], dict[str, int]] = {}
+    for rows, fields in ((hour_rows, ("hour", "hour_yesterday")), (earlier_rows, ("earlier",))):
+        for r in rows:
+            zone = zone_of.get(r["camera"])
+            if zone is None:
+                continue
+            acc = sums.setdefault((zone, r["label"]), {"hour": 0, "hour_yesterday": 0, "earlier": 0})
+            for f in fields:
+                acc[f] += int(r.get(f) or 0)
+    counts = [ZoneCount(zone, label, acc["hour"], acc["hour_yesterday"], acc["hour"] + acc["earlier"])
+              for (zone, label), acc in sums.items()]
+    return sorted(counts, key=lambda c: (c.zone, -c.hour, -c.day, c.label))
+
+
+def track_duration(started_at: datetime, last_seen: datetime, ended: bool, now: datetime) -> timedelta:
+    """How long a track has lasted: to its end, or to now while it goes on."""
+    return max(timedelta(0), (last_seen if ended else now) - started_at)
+
+
+# --- night watch: a zone's hour against its usual level for that hour of the week ----------------
+
+#: weeks of history a usual level needs before anything is marked against it
+MIN_WEEKS = 3
+
+
+def zone_weeks(rows: Iterable[Mapping[str, Any]], cameras: Iterable[Camera]) -> dict[str, list[int]]:
+    """Zone -> its tracks in the same hour of each earlier week that has data, from rows per (camera,
+    ``weeks_ago``, ``tracks``).  A week in which no border camera saw anything is a week without
+    data (the feed was not running), not a week of zeros."""
+    zone_of = {c.code: c.zone for c in cameras if c.zone}
+    rows = [r for r in rows if r["camera"] in zone_of]
+    weeks = sorted({r["weeks_ago"] for r in rows})
+    sums = {(zone, w): 0 for zone in set(zone_of.values()) for w in weeks}
+    for r in rows:
+        sums[(zone_of[r["camera"]], r["weeks_ago"])] += int(r["tracks"] or 0)
+    return {zone: [sums[(zone, w)] for w in weeks] for zone in sorted(set(zone_of.values()))}
+
+
+def usual_level(weeks: Sequence[int]) -> float | None:
+    """The mean of a zone's tracks in that hour of the earlier weeks; None before ``MIN_WEEKS`` weeks."""
+    return sum(weeks) / len(weeks) if len(weeks) >= MIN_WEEKS else None
+
+
+def above_usual(count: int, weeks: Sequence[int], k: float = 2.0) -> bool:
+    """Is ``count`` above the zone's usual level for this hour of the week?  Above the mean by ``k``
+    spreads, the spread being the weeks' standard deviation or, when the weeks barely vary, the
+    square root of the mean (counts vary at least as a Poisson count does) and at least one track."""
+    mean = usual_level(weeks)
+    if mean is None:
+        return False
+    sd = (sum((w - mean) ** 2 for w in weeks) / (len(weeks) - 1)) ** 0.5
+    return count > mean + k * max(sd, mean ** 0.5, 1.0)
+
+
+def night_watch_hours(spec: str) -> tuple[int, int] | None:
+    """``"19-6"`` -> (19, 6): local hours of the night watch, from the first to before the second;
+    empty -> None (no night watch).  ValueError on anything else."""
+    if not spec.strip():
+        return None
+    start, _, end = spec.partition("-")
+    hours = int(start), int(end)
+    if not all(0 <= h <= 23 for h in hours) or hours[0] == hours[1]:
+        raise ValueError(f"night watch hours must be 'start-end', two different hours 0-23, got {spec!r}")
+    return hours
+
+
+def in_night_watch(local_hour: int, hours: tuple[int, int] | None) -> bool:
+    if hours is None:
+        return False
+    start, end = hours
+    return start <= local_hour < end if start < end else local_hour >= start or local_hour < end

@@ -5,6 +5,8 @@
     alerts.act                ✓        ✓                acknowledge, assign, comment, silence, resolve
     drills.run                         ✓                start and stop drills and replays
     users.manage                       ✓                see users and wall tokens
+    snapshots.view            ✓        ✓       (✓)      camera snapshots; a wall token only when
+                                                        IOC_DASH_WALL_SNAPSHOTS=1 (``may_view_snapshots``)
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "alerts.act": frozenset({"operator", "admin"}),
     "drills.run": frozenset({"admin"}),
     "users.manage": frozenset({"admin"}),
+    "snapshots.view": frozenset({"operator", "admin"}),
 }
 WALL_PERMISSIONS = frozenset({"view"})
 
@@ -45,6 +48,14 @@ def can(principal: Principal | None, permission: str) -> bool:
     if principal.is_wall:
         return permission in WALL_PERMISSIONS
     return principal.role in PERMISSIONS[permission]
+
+
+def may_view_snapshots(principal: Principal | None, *, wall_allowed: bool) -> bool:
+    """Camera snapshots show people: operators and admins may see them, viewers not, a wall screen
+    only where the setting allows it."""
+    if principal is not None and principal.is_wall:
+        return wall_allowed
+    return can(principal, "snapshots.view")
 
 
 def require(principal: Principal | None, permission: str) -> Principal:

@@ -77,7 +77,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("camera", "camera analytics and camera health", CameraEvent, CAMERA_MODELS,
            {"camera_event": 90, "camera_window": 400},
            feed="agents.indicators.camera:CAMERA_FEED", simulator="simulators.camera:CameraSimulator",
-           colour="#b07cf2", page="map", partitions_factor=2),
+           colour="#b07cf2", page="border", partitions_factor=2),
     Family("sensor", "water level, salinity, rainfall, air quality, weather observations", SensorEvent,
            SENSOR_MODELS, {"sensor_observation": 30, "sensor_window": 400},
            feed="agents.indicators.sensor:SENSOR_FEED", simulator="simulators.sensor:SensorSimulator",

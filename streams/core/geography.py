@@ -54,13 +54,21 @@ class Network:
     parent: str | None = None
 
 
+ZONE_KINDS = ("zone", "gate", "area")  # a border or coastal zone, a border gate, another watched area
+
+
 @dataclass(frozen=True, slots=True)
 class BorderZone:
+    """A watched zone; ``lat``/``lon`` is where its name is drawn, ``polygon`` its shape as
+    (lon, lat) points, GeoJSON order, the ring left open."""
+
     code: str
     name: str
     unit: str
     lat: float
     lon: float
+    kind: str = "zone"
+    polygon: tuple[tuple[float, float], ...] = ()
 
 
 #: seconds between a camera's status heartbeats when neither its site nor its model says otherwise
@@ -267,7 +275,8 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
                                            heartbeat_s=_heartbeat(m.get("heartbeat_s", DEFAULT_HEARTBEAT_S),
                                                                   f"model {m['code']}")),
     "border_zones": lambda z: BorderZone(code=z["code"], name=z["name"], unit=str(z["unit"]),
-                                         lat=float(z["lat"]), lon=float(z["lon"])),
+                                         lat=float(z["lat"]), lon=float(z["lon"]), kind=z.get("kind", "zone"),
+                                         polygon=tuple((float(p[0]), float(p[1])) for p in z.get("polygon") or ())),
     "stations": _station,
     "agencies": lambda a: Agency(code=a["code"], name=a["name"], categories=tuple(a.get("categories") or ()),
                                  dossiers=bool(a.get("dossiers", False))),
@@ -323,6 +332,14 @@ def _check_parts(parts: dict[str, Any], where: str, bounds: Bounds, unit_codes: 
                 fail(f"network {n.code}: its parents loop back to {at}")
             seen.add(at)
             at = next(m.parent for m in parts["networks"] if m.code == at)
+    for z in parts["border_zones"]:
+        if z.kind not in ZONE_KINDS:
+            fail(f"border zone {z.code}: kind must be one of {', '.join(ZONE_KINDS)}")
+        if z.polygon and len(z.polygon) < 3:
+            fail(f"border zone {z.code}: a polygon has at least 3 points")
+        for lon, lat in z.polygon:
+            if not bounds.contains(lon, lat):
+                fail(f"border zone {z.code}: polygon point {lon},{lat} is outside the province")
     for c in parts["cameras"]:
         if c.parent not in networks:
             fail(f"camera {c.code} has unknown parent network {c.parent!r}")

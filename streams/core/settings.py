@@ -172,6 +172,14 @@ class Settings(BaseSettings):
     dash_proxy_hops: int = Field(0, ge=0, le=5,
                                  description="reverse proxies in front of the dashboard whose X-Forwarded-* to trust")
     replay_dir: Path | None = Field(None, description="recordings the console may replay (empty = IOC_RUN_DIR/recordings)")
+    snapshot_dir: Path | None = Field(None, description="camera snapshots whose reference is a relative path "
+                                      "(empty = IOC_RUN_DIR/snapshots); http(s) references are fetched by the dashboard")
+    snapshot_days: int = Field(30, ge=1, le=3650, description="days a track's snapshot may be viewed")
+    night_watch_hours: str = Field("19-6", pattern=r"^(\d{1,2}-\d{1,2})?$",
+                                   description="local hours of the border page's night watch, start-end "
+                                   "(empty = none): zones first, activity above the usual level marked")
+    dash_wall_snapshots: bool = Field(False, description="wall screens (tokens) may view snapshots too (1); "
+                                      "otherwise only signed-in operators and admins")
 
     # --- Data files and simulators ------------------------------------------------
     province_file: Path = Field(DEFAULT_PROVINCE_FILE, description="province description (YAML)")
@@ -290,6 +298,11 @@ class Settings(BaseSettings):
     @property
     def recordings_dir(self) -> Path:
         return self.replay_dir or self.run_dir / "recordings"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        """The folder of snapshots referenced by a relative path."""
+        return self.snapshot_dir or self.run_dir / "snapshots"
 
     def to_env(self) -> dict[str, str]:
         """``IOC_*`` variables that rebuild these settings in a child process (secrets included)."""

@@ -110,6 +110,74 @@ def test_offline_counts_per_area_and_zone():
     assert offline_counts(rows, cams, now) == ({"914": 2}, {"gt-border": 1})
 
 
+def test_states_per_area_mark_tampered_cameras_and_count_every_camera_once():
+    from types import SimpleNamespace
+
+    from agents.indicators.camera import area_states, view_state
+
+    cams = [SimpleNamespace(code=f"c{i}", unit=unit, zone="gt", heartbeat_s=300)
+            for i, unit in enumerate(["914", "914", "914", "914", "900"])]
+    now = T0 + timedelta(minutes=1)
+    rows = [
+        {**new_state("c0"), "state": "online", "observed": "online", "last_seen": now},
+        {**new_state("c1"), "state": "online", "observed": "online", "last_seen": now,
+         "conditions": ["VideoSource/GlobalSceneChange"]},
+        {**new_state("c2"), "state": "offline", "observed": "offline", "last_seen": now,
+         "conditions": ["VideoSource/ImageTooDark"]},  # offline says more than a dark picture
+        {**new_state("c3"), "state": "online", "observed": "online", "last_seen": now - timedelta(minutes=12)},
+    ]
+    per_area = area_states(rows, cams, now)
+    assert per_area["914"] == {"offline": 2, "tampered": 1, "flapping": 0, "online": 1, "unknown": 0}  # c3: silent
+    assert per_area["900"] == {"offline": 0, "tampered": 0, "flapping": 0, "online": 0, "unknown": 1}
+    assert view_state("flapping", ["VideoSource/GlobalSceneChange"]) == "flapping"
+    assert view_state("online", ["VideoSource/SignalLoss"]) == "online"
+
+
+def test_zone_counts_add_cameras_of_a_zone_per_class():
+    from types import SimpleNamespace
+
+    from agents.indicators.camera import ZoneCount, track_duration, zone_counts
+
+    cams = [SimpleNamespace(code="a1", zone="gt"), SimpleNamespace(code="a2", zone="gt"),
+            SimpleNamespace(code="b1", zone="pq"), SimpleNamespace(code="town", zone=None)]
+    hour = [{"camera": "a1", "label": "person", "hour": 3, "hour_yesterday": 1},
+            {"camera": "a2", "label": "person", "hour": 2, "hour_yesterday": 0},
+            {"camera": "b1", "label": "boat", "hour": 0, "hour_yesterday": 4},
+            {"camera": "town", "label": "car", "hour": 9, "hour_yesterday": 9}]
+    day = [{"camera": "a1", "label": "person", "earlier": 15}, {"camera": "b1", "label": "boat", "earlier": 7},
+           {"camera": "a2", "label": "car", "earlier": 1}]
+    assert zone_counts(hour, day, cams) == [ZoneCount("gt", "person", 5, 1, 20), ZoneCount("gt", "car", 0, 0, 1),
+                                            ZoneCount("pq", "boat", 0, 4, 7)]
+    assert track_duration(T0, T0 + timedelta(seconds=95), True, T0 + timedelta(hours=1)) == timedelta(seconds=95)
+    assert track_duration(T0, T0, False, T0 + timedelta(seconds=30)) == timedelta(seconds=30)  # still going on
+
+
+def test_a_zone_is_above_its_usual_level_for_the_hour_of_the_week_only_once_learned():
+    from types import SimpleNamespace
+
+    import pytest
+
+    from agents.indicators.camera import above_usual, in_night_watch, night_watch_hours, zone_weeks
+
+    cams = [SimpleNamespace(code="a1", zone="gt"), SimpleNamespace(code="a2", zone="gt"),
+            SimpleNamespace(code="b1", zone="pq"), SimpleNamespace(code="town", zone=None)]
+    rows = [{"camera": "a1", "weeks_ago": 1, "tracks": 2}, {"camera": "a2", "weeks_ago": 1, "tracks": 1},
+            {"camera": "a1", "weeks_ago": 2, "tracks": 4}, {"camera": "b1", "weeks_ago": 3, "tracks": 9},
+            {"camera": "town", "weeks_ago": 5, "tracks": 70}]
+    # week 5 had tracks only on a town camera: no data for the border, left out; pq saw nothing in weeks 1, 2
+    assert zone_weeks(rows, cams) == {"gt": [3, 4, 0], "pq": [0, 0, 9]}
+    assert not above_usual(40, [3, 4])  # two weeks of history: nothing learned yet
+    assert not above_usual(6, [3, 4, 2]) and above_usual(9, [3, 4, 2])  # mean 3, spread max(1, √3): above 6.5
+    assert not above_usual(2, [0, 0, 0]) and above_usual(3, [0, 0, 0])  # a quiet zone: three tracks stand out
+    assert not above_usual(30, [10, 40, 25, 5])  # a zone that varies a lot needs more
+    assert night_watch_hours("19-6") == (19, 6) and night_watch_hours("") is None
+    for bad in ("7-7", "25-3"):
+        with pytest.raises(ValueError):
+            night_watch_hours(bad)
+    assert [h for h in range(24) if in_night_watch(h, (19, 6))] == [0, 1, 2, 3, 4, 5, 19, 20, 21, 22, 23]
+    assert [h for h in range(24) if in_night_watch(h, (1, 4))] == [1, 2, 3]
+
+
 def test_a_calm_hour_of_the_camera_simulator_has_no_camera_offline():
     """The simulator (no incidents) over an hour of its own clock, through the worker's pure logic
     and the wall's reading: 0 cameras offline and 0 offline transitions, read every minute."""

@@ -69,6 +69,15 @@ def delete_fired(dsn: str, entities: list[str]) -> None:
 
 
 @pytest.fixture
+def undo(db):
+    """Statements that delete what a test inserted, run when it ends."""
+    statements: list[tuple[str, tuple]] = []
+    yield lambda sql, *params: statements.append((sql, params))
+    for sql, params in reversed(statements):
+        db.execute(sql, params)
+
+
+@pytest.fixture
 def uniq():
     """A name no other test of the run uses (the run shares one database)."""
     return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:8]}"

@@ -109,7 +109,7 @@ def test_the_status_table_has_uptime_and_sparklines():
 def test_rules_belong_to_the_page_of_their_indicator():
     pages = rule_pages(load_rules(Settings().alert_rule_files()))
     assert pages["system_unavailable"] == "systems" and pages["water_level_danger"] == "environment"
-    assert pages["camera_offline"] == "map" and pages["dossiers_late"] == "services"
+    assert pages["camera_offline"] == "border" and pages["dossiers_late"] == "services"
     assert pages["feed_silent"] == "sources" and pages["brute_force_source"] == "security"
     assert page_of({"rule": "unknown"}, pages) == "overview"
 

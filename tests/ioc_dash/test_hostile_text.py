@@ -133,6 +133,7 @@ WALL_FIELDS = {
     "sources": ("worker",),
     "systems": (),
     "map": (),
+    "border": (),
     "environment": (),
     "services": ("agency",),
 }

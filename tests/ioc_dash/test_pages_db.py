@@ -21,15 +21,6 @@ def wall(test_settings):
     return app, wall_client(app, test_settings)
 
 
-@pytest.fixture
-def undo(db):
-    """Statements that delete what a test inserted, run when it ends."""
-    statements: list[tuple[str, tuple]] = []
-    yield lambda sql, *params: statements.append((sql, params))
-    for sql, params in reversed(statements):
-        db.execute(sql, params)
-
-
 def uniq(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
