@@ -13,6 +13,7 @@ set up by ``ioc_dash/gunicorn_conf.py`` before any worker starts), and whichever
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -87,6 +88,7 @@ class _Scrape:
 def timed(read: Callable[[], T], metrics: DashMetrics) -> Callable[[], T]:
     """``read`` (the snapshot's database read) noting when it last succeeded."""
 
+    @functools.wraps(read)  # ``inspect.unwrap`` gives the read back (the repository behind it)
     def read_and_note() -> T:
         value = read()
         metrics.snapshot_time.set(time.time())

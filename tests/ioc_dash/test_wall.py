@@ -1,4 +1,5 @@
 """The wall app: freshness, the snapshot cache, the router, language, and the overview from the database."""
+import inspect
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -89,7 +90,7 @@ def app(test_settings):
 def test_thirty_screens_refreshing_at_once_cost_one_read(app, test_settings):
     clients = [wall_client(app, test_settings) for _ in range(30)]
     cache = app.server.config["IOC_CACHE"]
-    repo: Repository = cache.read.__self__
+    repo: Repository = inspect.unwrap(cache.read).__self__
     start = threading.Barrier(30)
 
     def refresh(client):
