@@ -31,6 +31,7 @@ from agents.worker.housekeeping import HousekeepingStore
 from agents.worker.batches import FeedTopic, Run, cut
 from agents.worker.overlap import Overlap, gather
 from agents.worker.pipeline import FeedPipeline, Prepared
+from agents.worker.snapshots import purge_snapshots
 from streams.core.backoff import Backoff
 from agents.worker.supervision import AgentWatch
 from streams.core.geography import load_province
@@ -193,6 +194,10 @@ class Worker:
                                    raw_tables={f: p.spec.raw.name for f, p in self.pipelines.items()})
         except IOCError as exc:
             log.warning("housekeeping skipped, next try in %.0f s: %s", self.settings.housekeeping_interval_s, exc)
+        deleted = await asyncio.to_thread(purge_snapshots, self.settings.snapshots_dir,
+                                          utcnow() - timedelta(days=self.settings.snapshot_days))
+        if deleted:
+            log.info("snapshots older than %d days: %d deleted", self.settings.snapshot_days, deleted)
 
 
 def _too_large(exc: BaseException) -> bool:

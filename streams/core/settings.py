@@ -174,7 +174,7 @@ class Settings(BaseSettings):
     replay_dir: Path | None = Field(None, description="recordings the console may replay (empty = IOC_RUN_DIR/recordings)")
     snapshot_dir: Path | None = Field(None, description="camera snapshots whose reference is a relative path "
                                       "(empty = IOC_RUN_DIR/snapshots); http(s) references are fetched by the dashboard")
-    snapshot_days: int = Field(30, ge=1, le=3650, description="days a track's snapshot may be viewed")
+    snapshot_days: int = Field(30, ge=1, le=3650, description="days a track's snapshot is kept: older ones are not shown, and the worker deletes their files from IOC_SNAPSHOT_DIR")
     night_watch_hours: str = Field("19-6", pattern=r"^(\d{1,2}-\d{1,2})?$",
                                    description="local hours of the border page's night watch, start-end "
                                    "(empty = none): zones first, activity above the usual level marked")
