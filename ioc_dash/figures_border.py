@@ -65,6 +65,11 @@ def area_table(per_area: Mapping[str, Mapping[str, int]], province: Province, la
                       empty=t("border_no_cameras", lang))
 
 
+def covered(cam: Any, zones: Mapping[str, str]) -> str:
+    """What a camera watches: its zone, then the gates and areas in its field of view."""
+    return ", ".join(zones.get(code, code) for code in cam.covers or ((cam.zone,) if cam.zone else ()))
+
+
 def attention_cameras(rows: Iterable[Mapping[str, Any]], province: Province, now: datetime, lang: str,
                       limit: int = 5) -> html.Ul:
     """Border cameras offline, tampered or flapping, worst first, with since when."""
@@ -85,7 +90,7 @@ def attention_cameras(rows: Iterable[Mapping[str, Any]], province: Province, now
             found.append((VIEW_STATES.index(state), cam, state, since))
     found.sort(key=lambda f: (f[0], f[1].code))
     items = [html.Li([badge(t(f"border_state_{state}", lang), STATE_BADGE[state]),
-                      html.Span(f"{cam.name} · {zones.get(cam.zone, cam.zone)}", className="alert-summary"),
+                      html.Span(f"{cam.name} · {covered(cam, zones)}", className="alert-summary"),
                       html.Span(f"{cam.code} · {ago(since, now, lang)}" if since else cam.code, className="alert-meta")],
                      className="alert-item", id=f"border-cam-{cam.code}") for _, cam, state, since in found[:limit]]
     if len(found) > limit:

@@ -97,6 +97,7 @@ class Camera:
     coast: bool = False
     rules: tuple[str, ...] = ()
     model: str | None = None
+    covers: tuple[str, ...] = ()  # its field of view: the watched zones, gates and areas it sees (its zone first)
     heartbeat_s: float = DEFAULT_HEARTBEAT_S  # the status heartbeat it promises: its liveness comes from it
 
 
@@ -237,6 +238,8 @@ def site_cameras(site: dict[str, Any], models: dict[str, CameraModel] | None = N
     heartbeat_s = _heartbeat(declared, f"site {site.get('code')}")
     rules = tuple(site.get("rules") or (ZONE_RULES if site.get("zone") else TOWN_RULES))
     radius = 0.0 if n == 1 else 0.002
+    zone = site.get("zone")
+    covers = tuple(dict.fromkeys([*([zone] if zone else []), *(str(c) for c in site.get("covers") or ())]))
     return [
         Camera(
             code=f"{site['code']}-{i + 1:02d}", name=f"{site['name']} – {i + 1}", site=site["code"],
@@ -244,6 +247,7 @@ def site_cameras(site: dict[str, Any], models: dict[str, CameraModel] | None = N
             lat=round(site["lat"] + radius * math.sin(2 * math.pi * i / n), 6),
             lon=round(site["lon"] + radius * math.cos(2 * math.pi * i / n), 6),
             coast=bool(site.get("coast", False)), rules=rules, model=model, heartbeat_s=heartbeat_s,
+            covers=covers,
         )
         for i in range(n)
     ]
@@ -345,6 +349,9 @@ def _check_parts(parts: dict[str, Any], where: str, bounds: Bounds, unit_codes: 
             fail(f"camera {c.code} has unknown parent network {c.parent!r}")
         if c.zone is not None and c.zone not in zones:
             fail(f"camera {c.code} has unknown border zone {c.zone!r}")
+        for covered in c.covers:
+            if covered not in zones:
+                fail(f"camera {c.code} covers {covered!r}, which is not a watched zone, gate or area")
         if any(r not in RULES for r in c.rules):
             fail(f"camera {c.code}: rules must be among {', '.join(RULES)}")
     for s in parts["stations"]:

@@ -209,3 +209,4 @@ def test_a_calm_hour_of_the_camera_simulator_has_no_camera_offline():
             assert len(seen) == len(province.cameras)
     assert offline == []
     assert len(silent_3min) > len(province.cameras) / 2  # what the wall showed with a fixed 3-minute silence
+

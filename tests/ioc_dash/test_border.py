@@ -238,3 +238,27 @@ def test_night_watch_puts_a_zone_above_its_usual_hour_first(test_settings, db, u
         colours = {tr["text"]: tr["line"]["color"] for tr in out["border-map"]["figure"]["data"]
                    if isinstance(tr.get("text"), str)}
         assert colours["Border zone: Bờ biển Kiên Lương: 6"] == "#e5484d"
+
+
+def test_a_cameras_field_of_view_is_its_zone_and_the_watched_places_it_names(tmp_path):
+    from ioc_dash.figures_border import covered
+    from streams.core.errors import ConfigError
+    from streams.core.geography import load_province
+    from streams.core.settings import Settings
+
+    source = Settings().province_file
+    province = load_province(source)
+    cams = {c.code: c for c in province.cameras}
+    assert cams["cam-xaxia-01"].covers == ("bz-hatien", "gate-xaxia")
+    assert cams["cam-myduc-01"].covers == ("bz-hatien",)  # its zone alone
+    assert cams["cam-rg-center-01"].covers == ()  # a town camera watches no border place
+    names = {z.code: z.name for z in province.border_zones}
+    assert covered(cams["cam-xaxia-01"], names) == f"{names['bz-hatien']}, {names['gate-xaxia']}"
+
+    text = source.read_text(encoding="utf-8").replace("covers: [gate-xaxia]", "covers: [gate-nowhere]")
+    bad = tmp_path / source.name
+    bad.write_text(text, encoding="utf-8")
+    for extra in source.parent.glob("*.geojson"):  # the outline the file names, next to it
+        (tmp_path / extra.name).write_bytes(extra.read_bytes())
+    with pytest.raises(ConfigError, match="covers 'gate-nowhere'"):
+        load_province(bad)
