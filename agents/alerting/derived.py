@@ -32,10 +32,12 @@ def intrusion_values(rows: Iterable[Mapping[str, Any]], province: Province) -> V
     """``camera.intrusions``: new intrusion tracks per border zone of the province file over the
     last hour, from ``(camera, tracks)`` rows (the camera's 60-s windows of the last hour summed,
     see ``INTRUSION_ROWS`` in ``agents/indicators/queries/camera.py``).  A camera belongs to its site's
-    ``zone``; every border zone has a value (0 when quiet) so that an alert can clear.  A track
+    ``zone``; every border zone (``kind: zone``, or a gate or area some camera names as its zone) has
+    a value (0 when quiet) so that an alert can clear.  A track
     seen in two analytics areas of one camera counts in each, as the windows do."""
     zone_of = {c.code: c.zone for c in province.cameras if c.zone}
-    out: dict[str, float | None] = {z.code: 0.0 for z in province.border_zones}
+    named = set(zone_of.values())  # gates and watched areas only when a camera counts in them
+    out: dict[str, float | None] = {z.code: 0.0 for z in province.border_zones if z.kind == "zone" or z.code in named}
     for row in rows:
         zone = zone_of.get(row["camera"])
         if zone is not None:
