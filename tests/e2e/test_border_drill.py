@@ -28,7 +28,7 @@ def js_text(css: str) -> str:
 
 def test_the_border_page_follows_the_night_intrusion(pipeline):
     if screens.CHROMIUM is None or screens.CHROMEDRIVER is None:
-        pytest.skip("chromium and chromedriver are not installed: run deploy/browser.sh")
+        pytest.fail("chromium and chromedriver are not installed: run deploy/browser.sh (make test does)")
     store = UserStore(pipeline.settings.dsn)
     token = store.create_wall_token(f"e2e-border-{uuid.uuid4().hex[:6]}", actor="tests")
     store.close()

@@ -97,7 +97,7 @@ def drill_rows(test_settings, db, undo):
 
 def test_border_page_during_the_night_intrusion(test_settings, drill_rows):
     if screens.CHROMIUM is None or screens.CHROMEDRIVER is None:
-        pytest.skip("chromium and chromedriver are not installed: run deploy/browser.sh")
+        pytest.fail("chromium and chromedriver are not installed: run deploy/browser.sh (make test does)")
     app = create_app(test_settings)
     store = UserStore(test_settings.dsn)
     token = store.create_wall_token(f"wall-border-{RUN}", actor="test")
