@@ -1,19 +1,13 @@
-"""What the feed jobs share: the family list of an option, progress lines, and where events go."""
+"""What the feed jobs share: progress lines, and where events go."""
 from __future__ import annotations
 
 from typing import Any
 
 from streams.core.errors import BrokerError, ConfigError
-from streams.core.families import named_families
 from streams.core.settings import Settings
 from streams.core.topics import topic_name
 
 PROGRESS_EVERY_S = 5.0
-
-
-def families(text: str | None) -> list[str] | None:
-    """The families named in a comma-separated option, or None when it names none (all of them)."""
-    return named_families(text)
 
 
 def progress_line(verb: str, messages: int, events: int, seconds: float, done: float | None) -> str:

@@ -13,7 +13,8 @@ from simulators.base import Runner
 from simulators.catalog import FAMILIES, build_simulators
 from simulators.drills import REFERENCE_RATE, DrillConductor, DrillEngine, load_all, load_scenario
 from simulators.drills.shared import ForcePublisher, forces_file
-from simulators.jobs.common import families, login_name, open_sender, progress_line
+from streams.core.families import named_families
+from simulators.jobs.common import login_name, open_sender, progress_line
 from streams.core.errors import ConfigError, IOCError
 from streams.core.geography import load_province
 from streams.core.settings import Settings
@@ -80,7 +81,7 @@ def run_drill(settings: Settings, names: list[str], *, out: str | None = None) -
         raise ConfigError(f"a scenario is named twice: {' '.join(names)}")
     scenarios = [load_scenario(name) for name in names]
     province = load_province(settings.province_file)
-    background = set(families(settings.sim_families) or FAMILIES)
+    background = set(named_families(settings.sim_families) or FAMILIES)
     forced = {s.force.family for sc in scenarios for s in sc.steps if s.force}
     sims = build_simulators(province, random.Random(seed), families=sorted((background | forced) & set(FAMILIES)))
     scale = max(1.0, rate / REFERENCE_RATE)

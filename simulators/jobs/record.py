@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from simulators.jobs.common import PROGRESS_EVERY_S, families, open_sender, progress_line
+from streams.core.families import named_families
+from simulators.jobs.common import PROGRESS_EVERY_S, open_sender, progress_line
 from simulators.recording import count_events
 from streams.core.errors import BrokerError, ConfigError
 from streams.core.settings import Settings
@@ -61,7 +62,7 @@ class Tap:
 
 def run_record(settings: Settings, *, out: str, duration: float | None = None, count: int | None = None,
                from_beginning: bool = False) -> int:
-    names = families(settings.record_families) or list(FEEDS)
+    names = named_families(settings.record_families) or list(FEEDS)
     tap = Tap(settings, names, from_beginning)
     try:
         writer = open_sender(settings, out, "record")

@@ -5,7 +5,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from simulators.jobs.common import PROGRESS_EVERY_S, families, open_sender, progress_line, warm
+from streams.core.families import named_families
+from simulators.jobs.common import PROGRESS_EVERY_S, open_sender, progress_line, warm
 from simulators.recording import Recording, parse_speed, replay
 from simulators.timeshift import TimeShifter, first_event_time
 from streams.core.errors import ConfigError
@@ -17,7 +18,7 @@ def run_replay(settings: Settings, path: str, *, shift_to_now: bool = False, ski
         speed = parse_speed(settings.replay_speed)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    names = families(settings.replay_families)
+    names = named_families(settings.replay_families)
     rec = Recording(path, skip_bad=skip_bad, families=frozenset(names) if names else None)
     per_family = rec.scan()  # every line checked before anything is sent
     total = sum(per_family.values())

@@ -7,7 +7,8 @@ from prometheus_client import CollectorRegistry
 
 from simulators.base import Runner
 from simulators.catalog import build_simulators
-from simulators.jobs.common import families, open_sender
+from streams.core.families import named_families
+from simulators.jobs.common import open_sender
 from streams.core.geography import load_province
 from streams.core.metrics import SimulatorMetrics, serve
 from streams.core.settings import Settings
@@ -16,7 +17,7 @@ from streams.core.settings import Settings
 def run_simulate(settings: Settings, *, out: str | None = None, duration: float | None = None,
                  count: int | None = None) -> int:
     province = load_province(settings.province_file)
-    sims = build_simulators(province, random.Random(settings.sim_seed), families=families(settings.sim_families))
+    sims = build_simulators(province, random.Random(settings.sim_seed), families=named_families(settings.sim_families))
     if not out:  # a drill playing on the same topics overrides the entities it forces
         from simulators.drills.shared import ForceFollower, Following, forces_file
 
