@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Headless Chromium and its WebDriver for the browser tests (tests/ioc_dash/test_browser.py).
+# Headless Chromium and its WebDriver for the browser tests (tests/ioc_dash/test_browser.py), and what
+# the reports need: Pango and fonts with Vietnamese glyphs for WeasyPrint, poppler-utils (pdftoppm,
+# pdftotext) to read reports back and render their pages.
 #
-#   deploy/browser.sh          install chromium + chromium-driver from Debian when missing (idempotent)
-#   deploy/browser.sh check    exit 0 when both are installed, 3 when not
+#   deploy/browser.sh          install them from Debian when missing (idempotent)
+#   deploy/browser.sh check    exit 0 when all are installed, 3 when not
 set -Eeuo pipefail
 export DEBIAN_FRONTEND=noninteractive
-PKGS=(chromium chromium-driver)
+PKGS=(chromium chromium-driver poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 LOG=${IOC_RUN_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.run}/apt-browser.log
 
 say() { printf 'browser: %s\n' "$*"; }
@@ -14,7 +16,7 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if ((${#missing[@]} == 0)); then
-  [[ ${1:-} == check ]] || say "chromium and chromium-driver present"
+  [[ ${1:-} == check ]] || say "chromium, chromium-driver and the report tools present"
   exit 0
 fi
 [[ ${1:-} != check ]] || { say "missing: ${missing[*]}"; exit 3; }

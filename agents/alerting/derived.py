@@ -15,7 +15,10 @@ from agents.indicators.health import StatusRules, system_statuses
 from agents.indicators.queries.health import STATUS_SQL
 from agents.indicators.citizen_kpi import agency_backlog, citizen_indicators
 from agents.indicators.dossier_kpi import dossier_indicators, dossier_kpis, local_month_start
+from agents.indicators.queries import register as register_sql
+from agents.indicators.register import entry_from_row, obligation_values
 from agents.indicators.sensor_kpi import SensorRules, sensor_indicators
+from streams.core.clock import LOCAL_TZ
 from streams.core.geography import Province
 
 Values = dict[str, dict[str, float | None]]
@@ -84,6 +87,15 @@ def dossier_values(day_rows: Iterable[Mapping[str, Any]], open_rows: Iterable[Ma
 
 def citizen_values(rows: Iterable[Mapping[str, Any]], now: datetime) -> Values:
     return citizen_indicators(agency_backlog(rows, now))
+
+
+def register_values(fetch: Callable[[str], Iterable[Mapping[str, Any]]], now: datetime) -> Values:
+    """The security register's obligations (``register.*``) on the province's local day of ``now``,
+    from the current entries and the users' states (``fetch`` runs a query of
+    ``agents/indicators/queries/register.py``)."""
+    users = {r["name"]: bool(r["active"]) for r in fetch(register_sql.USER_STATES)}
+    entries = [entry_from_row(r) for r in fetch(register_sql.CURRENT)]
+    return obligation_values(entries, users, now.astimezone(LOCAL_TZ).date())
 
 
 def topology_parents(province: Province) -> dict[str, str]:

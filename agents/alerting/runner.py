@@ -47,6 +47,7 @@ def build_engine(settings: Settings) -> AlertEngine:
         lambda now: derived.dossier_values(store.fetch(dossier.DOSSIER_RECENT_DAYS),
                                            store.fetch(dossier.DOSSIERS_IN_PROGRESS), now),
         lambda now: derived.citizen_values(store.fetch(citizen.REPORTS_NOT_CLOSED), now),
+        lambda now: derived.register_values(store.fetch, now),
     ]
     oncall = oncall_of(settings)
     return AlertEngine(store, RuleSet(settings.alert_rule_files()),

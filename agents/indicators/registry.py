@@ -5,6 +5,7 @@ registry is what rule files are validated against.
 """
 from __future__ import annotations
 
+from agents.indicators.register import INDICATORS as REGISTER_INDICATORS
 from streams.core.families import FAMILIES
 
 INDICATORS: dict[str, str] = {
@@ -36,6 +37,8 @@ INDICATORS: dict[str, str] = {
     "source.age_s": "feed: seconds since the last arrival",
     "source.rejected_share": "feed: share of events rejected over the last 5 minutes (0–1)",
 }
+
+INDICATORS.update(REGISTER_INDICATORS)
 
 #: indicators a family declares with its SQL (``Family.alerts``): indicator -> (meaning, SQL giving (entity, value))
 _DECLARED: dict[str, tuple[str, str]] = {name: pair for f in FAMILIES if f.alerts for name, pair in f.load("alerts").items()}

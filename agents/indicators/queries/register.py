@@ -1,0 +1,33 @@
+"""SQL of the security register (table ``security_register``, migration 040)."""
+
+#: the current version of every entry
+CURRENT = "SELECT * FROM security_register WHERE valid_to IS NULL ORDER BY system"
+
+#: the versions in force at a time (%(at)s), one per system
+AS_OF = """SELECT * FROM security_register
+           WHERE valid_from <= %(at)s AND (valid_to IS NULL OR valid_to > %(at)s) ORDER BY system"""
+
+#: every version of one system, newest first (the audit trail)
+HISTORY = "SELECT * FROM security_register WHERE system = %s ORDER BY valid_from DESC, id DESC"
+
+#: every version changed in a period, newest first
+CHANGES = """SELECT * FROM security_register
+             WHERE (valid_from >= %(since)s AND valid_from < %(until)s)
+                OR (valid_to >= %(since)s AND valid_to < %(until)s AND retired_by IS NOT NULL)
+             ORDER BY valid_from DESC, id DESC"""
+
+#: users and whether they may still act (the on-site force names users)
+USER_STATES = "SELECT name, NOT disabled AS active FROM users"
+
+CLOSE_CURRENT = """UPDATE security_register SET valid_to = %(at)s, retired_by = %(retired_by)s
+                   WHERE system = %(system)s AND valid_to IS NULL RETURNING id"""
+
+LOCK_CURRENT = "SELECT * FROM security_register WHERE system = %s AND valid_to IS NULL FOR UPDATE"
+
+#: a new version: valid_from, the entry's fields in ``agents.indicators.register.FIELDS`` order, who and why
+INSERT = """INSERT INTO security_register (valid_from, system, level, approval_number, approval_date,
+              approval_authority, plan_status, environment, real_data, ipv6_ready, live, cleared_on, onsite_users,
+              onsite_contact, monitoring_org, last_inspection, next_inspection, inspection_findings, inspection_org,
+              layer4_connected, note, changed_by, change_reason)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            RETURNING id"""

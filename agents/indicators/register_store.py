@@ -1,0 +1,134 @@
+"""The security register in TimescaleDB (``security_register``): read, change, import, retire.
+
+Each change is one transaction that closes the system's current version, inserts the next (who,
+when, why) and appends an ``auth_event`` (``register_changed``, ``register_imported``,
+``register_retired``) with the fields changed, so the console's audit lists it with the other
+administrative changes.  Saving an entry identical to the current one changes nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from agents.indicators.queries import register as sql
+from agents.indicators.register import EDITABLE, Entry, changed_fields, entry_from_row
+from streams.core.errors import InputError, SinkError
+from streams.core.inputs import check_all
+from streams.db.connect import Connection, Pool
+from streams.db.errors import translated
+
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    system: str
+    version: int | None  # None: nothing changed
+    changed: tuple[str, ...]
+
+
+_HINT = " (a table missing: run `ioc db migrate`)"
+
+
+class RegisterStore:
+    def __init__(self, dsn: str, *, max_connections: int = 2) -> None:
+        self.pool = Pool(dsn, role="register", max_size=max_connections, timeout_s=5, dict_rows=True)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    @contextmanager
+    def _conn(self) -> Iterator[Connection]:
+        with translated("security register unavailable", table="security_register", refused=SinkError, limit=200,
+                        hint=_HINT), \
+                self.pool.connection() as conn:
+            yield conn
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def rows(self, at: datetime | None = None) -> list[dict[str, Any]]:
+        """The current versions (or those in force at ``at``) as rows, with who changed them and when."""
+        with self._conn() as conn:
+            if at is None:
+                return conn.execute(sql.CURRENT).fetchall()
+            return conn.execute(sql.AS_OF, {"at": at}).fetchall()
+
+    def entries(self, at: datetime | None = None) -> list[Entry]:
+        return [entry_from_row(r) for r in self.rows(at)]
+
+    def history(self, system: str) -> list[dict[str, Any]]:
+        """Every version of ``system``, newest first."""
+        with self._conn() as conn:
+            return conn.execute(sql.HISTORY, (system,)).fetchall()
+
+    def changes(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        with self._conn() as conn:
+            return conn.execute(sql.CHANGES, {"since": since, "until": until}).fetchall()
+
+    def user_states(self) -> dict[str, bool]:
+        """User name -> active (not disabled)."""
+        with self._conn() as conn:
+            return {r["name"]: r["active"] for r in conn.execute(sql.USER_STATES).fetchall()}
+
+    # --- changing --------------------------------------------------------------------------------
+
+    def save(self, entry: Entry, *, actor: str, reason: str = "", at: datetime | None = None) -> Saved:
+        """Make ``entry`` the system's current version (a new version only when something changed)."""
+        with self._conn() as conn, conn.transaction():
+            saved = self._save(conn, entry, actor, reason, at)
+            if saved.version is not None:
+                self._audit(conn, actor, "register_changed", entry.system,
+                            {"fields": list(saved.changed), "reason": reason, "version": saved.version})
+            return saved
+
+    def import_entries(self, entries: Sequence[Entry], *, actor: str, reason: str = "",
+                       source: str = "") -> list[Saved]:
+        """Every entry saved in one transaction (all or nothing), one audit event for the import."""
+        with self._conn() as conn, conn.transaction():
+            out = [self._save(conn, e, actor, reason, None) for e in entries]
+            self._audit(conn, actor, "register_imported", source,
+                        {"systems": [s.system for s in out if s.version is not None],
+                         "unchanged": sum(s.version is None for s in out), "reason": reason})
+            return out
+
+    def retire(self, system: str, *, actor: str, reason: str = "") -> bool:
+        """Close the system's current version with no successor; False when it had none."""
+        check_all({"actor": actor, "reason": reason})
+        with self._conn() as conn, conn.transaction():
+            row = conn.execute(sql.CLOSE_CURRENT, {"at": _now(conn), "retired_by": actor, "system": system}).fetchone()
+            if row is None:
+                return False
+            self._audit(conn, actor, "register_retired", system, {"reason": reason})
+            return True
+
+    def _save(self, conn: Connection, entry: Entry, actor: str, reason: str, at: datetime | None) -> Saved:
+        check_all({"actor": actor, "reason": reason})
+        if not actor:
+            raise InputError("a change needs the name of who makes it")
+        current = conn.execute(sql.LOCK_CURRENT, (entry.system,)).fetchone()
+        old = entry_from_row(current) if current else None
+        changed = changed_fields(old, entry)
+        if current is not None and not changed:
+            return Saved(entry.system, None, ())
+        when = at or _now(conn)
+        if current is not None:
+            if when < current["valid_from"]:
+                raise InputError(f"{entry.system}: a change dated before the current version's start")
+            conn.execute("UPDATE security_register SET valid_to = %s WHERE id = %s", (when, current["id"]))
+        values = [getattr(entry, name) for name in ("system", *EDITABLE)]
+        values[EDITABLE.index("onsite_users") + 1] = list(entry.onsite_users)
+        row = conn.execute(sql.INSERT, (when, *values, actor, reason)).fetchone()
+        return Saved(entry.system, row["id"], tuple(changed))
+
+    @staticmethod
+    def _audit(conn: Connection, actor: str, kind: str, subject: str, detail: dict[str, Any]) -> None:
+        conn.execute("INSERT INTO auth_event (actor, kind, subject, detail) VALUES (%s, %s, %s, %s)",
+                     (actor, kind, subject, Jsonb(detail)))
+
+
+def _now(conn: Connection) -> datetime:
+    return conn.execute("SELECT now() AS now").fetchone()["now"]
