@@ -75,11 +75,11 @@ def cmd_show(args: argparse.Namespace, settings) -> int:
         for name in FIELDS:
             print(f"{name:20} {cell(entry, name)}")
     else:
-        print(f"{args.system}: retired {current['valid_to']:%Y-%m-%d %H:%M} by {current['retired_by'] or '?'}")
+        print(f"{args.system}: retired {current['valid_to'].astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} by {current['retired_by'] or '?'}")
     print("\nversions (newest first):")
     for v in versions:
-        end = f"{v['valid_to']:%Y-%m-%d %H:%M}" if v["valid_to"] else "current"
-        print(f"  #{v["id"]:<6} {v["valid_from"].astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} → {end:16} by {v['changed_by']}"
+        end = f"{v['valid_to'].astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}" if v["valid_to"] else "current"
+        print(f"  #{v['id']:<6} {v['valid_from'].astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} → {end:16} by {v['changed_by']}"
               + (f": {v['change_reason']}" if v["change_reason"] else ""))
     return 0
 
