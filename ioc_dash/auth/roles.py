@@ -5,6 +5,7 @@
     alerts.act                ✓        ✓                acknowledge, assign, comment, silence, resolve
     drills.run                         ✓                start and stop drills and replays
     users.manage                       ✓                see users and wall tokens
+    register.manage                    ✓                edit, import and retire security-register entries
     snapshots.view            ✓        ✓       (✓)      camera snapshots; a wall token only when
                                                         IOC_DASH_WALL_SNAPSHOTS=1 (``may_view_snapshots``)
 """
@@ -21,6 +22,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "alerts.act": frozenset({"operator", "admin"}),
     "drills.run": frozenset({"admin"}),
     "users.manage": frozenset({"admin"}),
+    "register.manage": frozenset({"admin"}),
     "snapshots.view": frozenset({"operator", "admin"}),
 }
 WALL_PERMISSIONS = frozenset({"view"})
