@@ -16,7 +16,8 @@ from agents.indicators.queries.health import STATUS_SQL
 from agents.indicators.citizen_kpi import agency_backlog, citizen_indicators
 from agents.indicators.dossier_kpi import dossier_indicators, dossier_kpis, local_month_start
 from agents.indicators.queries import register as register_sql
-from agents.indicators.register import entry_from_row, obligation_values
+from agents.indicators.queries.security import FINDINGS_RECENT
+from agents.indicators.register import Policy, entry_from_row, obligation_values, weighted_severity
 from agents.indicators.sensor_kpi import SensorRules, sensor_indicators
 from streams.core.clock import LOCAL_TZ
 from streams.core.geography import Province
@@ -96,6 +97,22 @@ def register_values(fetch: Callable[[str], Iterable[Mapping[str, Any]]], now: da
     users = {r["name"]: bool(r["active"]) for r in fetch(register_sql.USER_STATES)}
     entries = [entry_from_row(r) for r in fetch(register_sql.CURRENT)]
     return obligation_values(entries, users, now.astimezone(LOCAL_TZ).date())
+
+
+def critical_finding_values(rows: Iterable[Mapping[str, Any]], policy: Policy) -> Values:
+    """``security.findings_critical``: findings per target whose severity, weighted by the target's
+    security level (``agents/indicators/data/register.yaml``), is critical — from the rows of
+    ``FINDINGS_RECENT`` (target, detected severity, count, level or None).  Only targets with one."""
+    out: dict[str, float | None] = {}
+    for r in rows:
+        if weighted_severity(r["severity"], r["level"], policy) == "critical":
+            out[r["target"]] = (out.get(r["target"]) or 0.0) + float(r["n"])
+    return {"security.findings_critical": out}
+
+
+def critical_finding_reader(fetch: Callable[[str], Iterable[Mapping[str, Any]]], policy: Policy
+                            ) -> Callable[[datetime], Values]:
+    return lambda now: critical_finding_values(fetch(FINDINGS_RECENT), policy)
 
 
 def topology_parents(province: Province) -> dict[str, str]:

@@ -21,6 +21,7 @@ from agents.alerting.notify.dispatcher import Dispatcher
 from agents.alerting.notify.oncall import oncall_of
 from agents.alerting.store import AlertStore
 from agents.indicators.health import load_status_rules
+from agents.indicators.register import load_policy
 from agents.indicators.queries import camera, citizen, dossier, sensor
 from agents.indicators.sensor_kpi import load_sensor_rules
 from streams.core.errors import IOCError, SinkUnavailable
@@ -48,6 +49,7 @@ def build_engine(settings: Settings) -> AlertEngine:
                                            store.fetch(dossier.DOSSIERS_IN_PROGRESS), now),
         lambda now: derived.citizen_values(store.fetch(citizen.REPORTS_NOT_CLOSED), now),
         lambda now: derived.register_values(store.fetch, now),
+        derived.critical_finding_reader(store.fetch, load_policy()),
     ]
     oncall = oncall_of(settings)
     return AlertEngine(store, RuleSet(settings.alert_rule_files()),

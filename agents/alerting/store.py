@@ -26,12 +26,12 @@ from streams.db.connect import Connection, connect
 # escalation level -> [(channel, receiver)]; called with drill=<scenario> for an alert of a drill
 Receivers = Callable[..., Sequence[tuple[str, str]]]
 
-#: indicators read straight from SQL (``agents/indicators/queries/``); the health.* ones are the
-#: wall's statuses, computed in Python from ``agents.indicators.queries.health.STATUS_SQL``
-#: (``agents.alerting.derived.health_reader``)
+#: indicators read straight from SQL (``agents/indicators/queries/``); the others are computed in
+#: Python by the readers of ``agents.alerting.derived`` (the health.* ones are the wall's statuses
+#: from ``agents.indicators.queries.health.STATUS_SQL``; security.findings_critical weighs severities
+#: by the register's levels)
 INDICATOR_SQL: dict[str, str] = {
     "security.auth_failures": security_sql.AUTH_FAILURES,
-    "security.findings_critical": security_sql.FINDINGS_CRITICAL,
     "source.age_s": sources_sql.AGE_S,
     "source.rejected_share": sources_sql.REJECTED_SHARE,
     **FAMILY_SQL,

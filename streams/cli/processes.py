@@ -41,6 +41,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     migrate(settings.dsn)
     create_topics(settings)
+    from streams.cli.register import seed_sample
+
+    if seeded := seed_sample(settings):
+        print(f"demo: security register: {seeded} sample entries (ioc register list; /console/register)", flush=True)
     exe = [sys.executable, "-m", "streams.cli.main"]
     procs = {
         "worker": subprocess.Popen([*exe, "worker"]),

@@ -158,6 +158,28 @@ def cmd_import(args: argparse.Namespace, settings) -> int:
     return 0
 
 
+SAMPLE = Path(__file__).resolve().parents[2] / "simulators" / "data" / "register_sample.csv"
+
+
+def seed_sample(settings, path: Path = SAMPLE) -> int:
+    """``ioc demo``: the sample register for the province file's systems when the register is empty
+    (an operator's own entries are never touched); the number of entries imported."""
+    from agents.indicators.register import from_rows
+    from agents.indicators.register_files import read_rows
+
+    store = _store(settings)
+    try:
+        if store.rows():
+            return 0
+        result = from_rows(read_rows(path.read_bytes(), path.name), known=_systems(settings))
+        if not result.entries:
+            return 0
+        store.import_entries(result.entries, actor="demo", reason="sample register of the demo", source=path.name)
+        return len(result.entries)
+    finally:
+        store.close()
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     rsub = group(sub, "register", "the security register of the information systems",
                  description="the security register: levels, approvals, inspections, the people on site "

@@ -41,7 +41,9 @@ def test_brute_force_campaign_becomes_counts_and_a_finding(worker, producer, db)
 
 def test_a_critical_national_alert_is_a_layer_4_finding_and_raises_the_critical_indicator(worker, producer, db,
                                                                                            test_settings):
+    from agents.alerting.derived import critical_finding_reader
     from agents.alerting.store import AlertStore
+    from agents.indicators.register import load_policy
 
     alert = {"id": "ncsc-itest-1", "type": "IdsAlert", "dateObserved": _iso(datetime.now(timezone.utc)),
              "device": "ncsc-l4", "system": "itest-l4", "src_ip": "10.91.7.7", "dst_ip": "203.0.113.66",
@@ -53,7 +55,8 @@ def test_a_critical_national_alert_is_a_layer_4_finding_and_raises_the_critical_
         lambda: db.execute("SELECT kind, subject, severity, layer, detail FROM security_finding "
                            "WHERE target = 'itest-l4'").fetchone(), timeout=60, what="a layer-4 finding")
     assert finding == ("national", "10.91.7.7", "critical", 4, "Kết nối tới máy chủ điều khiển mã độc APT")
-    values = AlertStore(test_settings.dsn).read_values(["security.findings_critical"])
+    store = AlertStore(test_settings.dsn)
+    values = critical_finding_reader(store.fetch, load_policy())(datetime.now(timezone.utc))
     assert values["security.findings_critical"].get("itest-l4") == 1
     # it came from the national centre: not forwarded back up to it
     assert db.execute("SELECT count(*) FROM soc_outbox WHERE finding->>'target' = 'itest-l4'").fetchone()[0] == 0

@@ -54,7 +54,11 @@ AUTH_FAILURES = """
         SELECT src_ip, sum(failures)::float8 FROM auth_failure_window
         WHERE time >= now() - interval '5 minutes' GROUP BY src_ip"""
 
-#: ``security.findings_critical``: critical findings per target seen in the last 15 minutes
-FINDINGS_CRITICAL = """
-        SELECT target, count(*)::float8 FROM security_finding
-        WHERE severity = 'critical' AND last_seen >= now() - interval '15 minutes' GROUP BY target"""
+#: ``security.findings_critical`` (``agents.alerting.derived.critical_finding_values``): findings per
+#: target and detected severity seen in the last 15 minutes, with the target's security level when it
+#: is a system of the register (its severity is weighted by level before "critical" is counted)
+FINDINGS_RECENT = """
+        SELECT f.target, f.severity, count(*)::float8 AS n, r.level
+        FROM security_finding f
+        LEFT JOIN security_register r ON r.system = f.target AND r.valid_to IS NULL
+        WHERE f.last_seen >= now() - interval '15 minutes' GROUP BY f.target, f.severity, r.level"""
