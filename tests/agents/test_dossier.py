@@ -161,7 +161,8 @@ def test_plan_targets_from_the_data_file():
     assert checks[("digitisation", "dossier.digitisation_rate", "commune")] is True  # reached at the value
     assert checks[("digitisation", "dossier.results_digitisation_rate", "commune")] is None  # no value
     assert checks[("satisfaction", "citizen.satisfaction_share", None)] is False  # "trên 90 %": above it
-    assert checks[("systems_classified", None, None)] is None  # not measured by any feed
+    assert checks[("systems_classified", "register.classified_share", None)] is None  # no register value given
+    assert checks[("full_process_services", None, None)] is None  # not measured by any feed
 
 
 def test_plan_values_feed_the_checks():
