@@ -186,7 +186,7 @@ def register_shell(app: dash.Dash, ctx: WallContext, routes: Routes) -> None:
         return body, controls, lang, t("title", lang), "wall kiosk" if kiosk else "wall"
 
     @app.callback(Output("banner", "children"), Output("clock", "children"),
-                  Input("tick", "n_intervals"), State("lang", "data"))
+                  Input("tick", "n_intervals"), Input("lang", "data"))  # a language switch redraws it at once
     def banner(_n, lang):
         lang = pick_lang(lang)
         snap = ctx.cache.get()

@@ -50,7 +50,7 @@ def area_table(per_area: Mapping[str, Mapping[str, int]], province: Province, la
         code, c = item
         return (-c["offline"], -c["tampered"], -c["flapping"], names.get(code, code))
 
-    head = [t("border_col_area", lang), *(t(f"border_state_{s}", lang) for s in TABLE_STATES)]
+    head = [t("border_col_area", lang), *(t(f"border_col_{s}", lang) for s in TABLE_STATES)]
     areas = sorted(per_area.items(), key=worst)
     total = {s: sum(c[s] for _, c in areas) for s in TABLE_STATES}
     rows = [[t("border_whole_province", lang), *(html.Span(str(total[s]), id=f"border-total-{s}") for s in TABLE_STATES)]]
