@@ -143,6 +143,13 @@ class Settings(BaseSettings):
     smtp_from: str = Field("IOC Kiên Giang <ioc@kiengiang.gov.vn>", description="From: of notification e-mails")
     telegram_api_url: str = Field("https://api.telegram.org", description="Telegram Bot API base URL")
     telegram_token: SecretStr = Field(SecretStr(""), description="Telegram bot token")
+    zalo_access_token: SecretStr = Field(SecretStr(""), description="Zalo Official Account access token (channels "
+                                                                    "zalo and zalo-oa)")
+    zalo_zns_url: str = Field("https://business.openapi.zalo.me/message/template",
+                              description="Zalo ZNS template-message endpoint (channel zalo)")
+    zalo_oa_url: str = Field("https://openapi.zalo.me/v3.0/oa/message/cs",
+                             description="Zalo Official Account message endpoint (channel zalo-oa)")
+    zalo_template_id: str = Field("", description="the approved ZNS template of IOC alerts (channel zalo)")
     soc_mode: str = Field("off", pattern="^(off|webhook|kafka)$",
                           description="layer-4 forwarding of security findings: off | webhook | kafka")
     soc_url: str = Field("", description="upstream SOC webhook URL (soc_mode=webhook)")

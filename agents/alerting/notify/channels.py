@@ -136,5 +136,8 @@ class EmailChannel:
 
 
 def build_channels(settings: Settings, clock: Clock = utcnow) -> dict[str, Channel]:
+    from agents.alerting.notify.zalo import ZaloOaChannel, ZaloZnsChannel  # zalo.py builds on this module
+
     return {c.name: c for c in (AlertmanagerChannel(settings, clock), WebhookChannel(settings),
-                                EmailChannel(settings), TelegramChannel(settings))}
+                                EmailChannel(settings), TelegramChannel(settings), ZaloZnsChannel(settings),
+                                ZaloOaChannel(settings))}

@@ -23,7 +23,7 @@ def vn_time(iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone(LOCAL_TZ).strftime("%H:%M:%S %d/%m/%Y (giờ VN)")
 
 
-def _event(payload: Mapping[str, Any]) -> tuple[str, str]:
+def event_titles(payload: Mapping[str, Any]) -> tuple[str, str]:
     event = payload.get("event", "firing")
     vi, en = EVENT_VI.get(event, event.upper()), EVENT_EN.get(event, event.upper())
     if event == "escalated":
@@ -62,7 +62,7 @@ def _facts(payload: Mapping[str, Any], url_template: str) -> list[str]:
 def email_message(payload: Mapping[str, Any], url_template: str) -> tuple[str, str]:
     """(subject, body) of the e-mail for an outbox payload."""
     a = payload["alert"]
-    vi, en = _event(payload)
+    vi, en = event_titles(payload)
     summary = a.get("summary") or {}
     severity = SEVERITY_VI.get(a["severity"], a["severity"])
     subject = f"[IOC Kiên Giang][{vi}][{severity}] {summary.get('vi') or a['rule']}"
@@ -81,7 +81,7 @@ def email_message(payload: Mapping[str, Any], url_template: str) -> tuple[str, s
 
 def telegram_text(payload: Mapping[str, Any], url_template: str) -> str:
     a = payload["alert"]
-    vi, en = _event(payload)
+    vi, en = event_titles(payload)
     summary = a.get("summary") or {}
     text = "\n".join([
         f"{ICON.get(payload.get('event', ''), '•')} {vi} · {SEVERITY_VI.get(a['severity'], a['severity'])}",

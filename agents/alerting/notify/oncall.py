@@ -37,10 +37,23 @@ from streams.core.settings import Settings
 from streams.core.yamlfile import read_yaml
 
 #: channel -> the field that holds its address
-CHANNELS = {"alertmanager": "url", "webhook": "url", "email": "to", "telegram": "chat_id"}
+CHANNELS = {"alertmanager": "url", "webhook": "url", "email": "to", "telegram": "chat_id", "zalo": "phone",
+            "zalo-oa": "user_id"}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 _EMAIL = re.compile(r"^[^@\s<>,]+@[^@\s<>,]+\.[^@\s<>,]+$")
 _CHAT = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$")
+_ZALO_USER = re.compile(r"^\d{1,24}$")
+_PHONE = re.compile(r"^84[35789]\d{8}$")
+
+
+def normalise_phone(value: str) -> str | None:
+    """A Vietnamese mobile number as ZNS wants it (``84`` then 9 digits), or None."""
+    digits = re.sub(r"[\s.\-()]", "", value)
+    if digits.startswith("+"):
+        digits = digits[1:]
+    if digits.startswith("0"):
+        digits = "84" + digits[1:]
+    return digits if _PHONE.match(digits) else None
 
 
 class Route(NamedTuple):
@@ -54,7 +67,8 @@ class Route(NamedTuple):
 class Receiver:
     name: str
     channel: str
-    address: str  # URL (alertmanager, webhook), chat id (telegram), e-mail addresses joined by ", "
+    address: str  # URL (alertmanager, webhook), chat id (telegram), e-mail addresses joined by ", ",
+                  # phone 84… (zalo), follower id (zalo-oa)
 
     @property
     def recipients(self) -> list[str]:
@@ -127,6 +141,17 @@ def _address(channel: str, value: Any, at: str, *, default_url: str | None) -> s
         text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
         if not _CHAT.match(text):
             raise ConfigError(f"{at}: 'chat_id' must be a numeric chat id or @channelname, got {value!r}")
+        return text
+    if channel == "zalo":
+        phone = normalise_phone(str(value)) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+        if phone is None:
+            raise ConfigError(f"{at}: 'phone' must be a Vietnamese mobile number (0912345678 or 84912345678), "
+                              f"got {value!r}")
+        return phone
+    if channel == "zalo-oa":
+        text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+        if not _ZALO_USER.match(text):
+            raise ConfigError(f"{at}: 'user_id' must be the follower's numeric Zalo user id, got {value!r}")
         return text
     if value is None and default_url:
         value = default_url
