@@ -16,7 +16,7 @@ from tests.notify.test_soc import finding
 def test_check_lists_levels(capsys):
     assert main(["notify", "check"]) == 0
     out = capsys.readouterr().out
-    assert "6 receivers, 3 levels" in out and "level 0 after 0:00:00: alertmanager (alertmanager)" in out
+    assert "7 receivers, 3 levels" in out and "level 0 after 0:00:00: alertmanager (alertmanager)" in out
     assert "drill alerts: dien-tap-webhook (webhook); never the levels' receivers" in out
 
 
@@ -34,7 +34,7 @@ def test_check_reports_a_bad_file_in_one_line(tmp_path, capsys):
     assert main(["notify", "check", "--oncall-file", str(bad)]) == 1
     err = capsys.readouterr().err.strip()
     assert err == f"ConfigError: {bad}: receivers.x: 'channel' must be one of alertmanager, webhook, email, " \
-                  "telegram, got 'pager'"
+                  "telegram, zalo, zalo-oa, got 'pager'"
 
 
 @pytest.mark.integration
