@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 
 from dash import html
 
+from agents.alerting.notify.alertmanager import runbook_url
 from ioc_dash.auth.roles import Principal, can
 from ioc_dash.figures import local_time
 from ioc_dash.i18n import t
@@ -181,7 +182,7 @@ def alert_card(a: dict[str, Any], lang: str) -> html.Div:
         ("con_silenced_until", t("con_until_resolved", lang) if a.get("silence_until_resolved")
          else local_time(a["silenced_until"]) if a.get("silenced_until") else "—"),
         ("con_escalation", str(a.get("escalation_level", 0))),
-        ("con_runbook", runbook_link(a.get("runbook"))),
+        ("con_runbook", runbook_link(runbook_url(a.get("runbook"), "", lang))),
     ]
     if a.get("drill"):
         fields.insert(0, ("con_drill_col", html.A(t("drill_tag", lang).format(drill=a["drill"]),

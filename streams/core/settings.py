@@ -121,6 +121,8 @@ class Settings(BaseSettings):
         "empty = the demo receiver, {demo_receiver_url}/alertmanager)")
     alert_page_url: str = Field("", description="dashboard page of one alert, {id} = alert id (Alertmanager "
                                 "generatorURL, links in messages; empty = http://127.0.0.1:IOC_DASH_PORT/alerts/{id})")
+    runbook_dir: Path = Field(PACKAGE_ROOT / "docs", description="folder of runbooks.md and runbooks.vi.md, served "
+                              "by the dashboard at /runbooks and linked from every alert")
     alertmanager_resend_s: float = Field(60, gt=0, description="how often open alerts are re-sent to Alertmanager")
     alertmanager_resolved_for_s: float = Field(900, ge=0, description="resolved alerts are re-sent this long")
     alertmanager_end_margin_s: float = Field(

@@ -19,7 +19,7 @@ def test_firing_payload_becomes_a_v2_alert():
                             "team": "noc", "unit_code": "91"}
     assert am["annotations"] == {
         "summary": "eoffice: mức sẵn sàng 82% (ngưỡng 90%)", "summary_en": "eoffice: availability 82% (threshold 90%)",
-        "runbook": "docs/runbooks.md#service-unavailable", "alert_id": "7", "value": "0.82",
+        "runbook": "http://wall.ioc/runbooks?lang=vi#service-unavailable", "alert_id": "7", "value": "0.82",
     }
     assert am["startsAt"] == T0.isoformat()
     assert am["endsAt"] == (NOW + MARGIN).isoformat()  # resolves by itself if the re-sends stop

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from agents.alerting.payload import build_payload
 
@@ -39,6 +40,24 @@ def page_url(template: str, alert_id: Any) -> str:
     return template.replace("{id}", str(alert_id))
 
 
+RUNBOOK_DOC = "docs/runbooks.md#"
+
+
+def runbook_url(runbook: str | None, template: str, lang: str = "vi") -> str:
+    """A rule's runbook as a link: ``docs/runbooks.md#x`` becomes the dashboard's ``/runbooks?lang=vi#x``
+    on the site of the alert page ``template`` (what comes before ``/alerts/{id}``, or its scheme and
+    host); any other value (a URL of the province's wiki) stays as it is."""
+    if not runbook or not runbook.startswith(RUNBOOK_DOC):
+        return runbook or ""
+    anchor = runbook[len(RUNBOOK_DOC):]
+    if "/alerts/{id}" in template:
+        site = template.split("/alerts/{id}", 1)[0]
+    else:
+        parts = urlsplit(template)
+        site = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    return f"{site}/runbooks?lang={lang}#{anchor}"
+
+
 def _value(v: Any) -> str | None:
     if v is None:
         return None
@@ -58,7 +77,7 @@ def to_alertmanager(payload: Mapping[str, Any], *, now: datetime, margin: timede
     annotations = {
         "summary": summary.get("vi") or "",
         "summary_en": summary.get("en") or "",
-        "runbook": a.get("runbook") or "",
+        "runbook": runbook_url(a.get("runbook"), url_template),
         "alert_id": str(a["id"]),
         "value": _value(a.get("value")),
         "acknowledged_by": a.get("acknowledged_by"),

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from agents.alerting.notify.alertmanager import page_url
+from agents.alerting.notify.alertmanager import page_url, runbook_url
 from streams.core.clock import LOCAL_TZ
 
 SEVERITY_VI = {"critical": "Nghiêm trọng", "high": "Cao", "medium": "Trung bình", "low": "Thấp",
@@ -54,7 +54,7 @@ def _facts(payload: Mapping[str, Any], url_template: str) -> list[str]:
     if payload.get("comment"):
         lines.append(f"Ghi chú: {payload['comment']}")
     if a.get("runbook"):
-        lines.append(f"Hướng dẫn xử lý: {a['runbook']}")
+        lines.append(f"Hướng dẫn xử lý: {runbook_url(a['runbook'], url_template)}")
     lines.append(f"Chi tiết: {page_url(url_template, a['id'])}")
     return lines
 
