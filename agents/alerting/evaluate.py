@@ -7,7 +7,7 @@ value ``None`` ("no data"), so it can resolve by the rule's ``no_data`` policy.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from agents.alerting.rules import Rule
@@ -41,8 +41,14 @@ def evaluate(rules: Iterable[Rule], values: Values, states: States, now: datetim
         open_entities = {e for (r, e), st in states.items() if r == rule.name and st.state in (PENDING, FIRING)}
         for entity in sorted(set(current) | open_entities):
             key = (rule.name, entity)
+            if not rule.selects(entity):
+                if entity in open_entities:  # no longer watched: its alert resolves
+                    st, tr = step(states[key], None, now, replace(rule, no_data="resolve"))
+                    new_states[key] = st
+                    transitions.extend(tr)
+                continue
             st = states.get(key) or AlertState(rule.name, entity)
-            st, tr = step(st, current.get(entity), now, rule)
+            st, tr = step(st, current.get(entity), now, rule.for_entity(entity))
             new_states[key] = st
             transitions.extend(tr)
     return new_states, transitions

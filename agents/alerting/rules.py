@@ -15,11 +15,18 @@ A rule watches one indicator per entity::
         vi: "{entity}: mức sẵn sàng {value:.0%} (ngưỡng {fire:.0%})"
         en: "{entity}: availability {value:.0%} (threshold {fire:.0%})"
       runbook: docs/runbooks.md#service-unavailable
+      entities: [dvc, "cam-*"]            # optional: only these entities (names or shell patterns)
+      overrides:                          # optional: per entity (or pattern), other thresholds
+        lgsp: {fire: 0.95, clear: 0.99, for: 30s, severity: critical}
+
+An entity a rule stops selecting has its open alert resolved; the first matching override applies
+(an exact name before a pattern).
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +39,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 _KNOWN = {"name", "indicator", "condition", "fire", "clear", "for", "keep_firing_for", "severity", "labels",
-          "summary", "runbook", "flap_window", "flap_transitions", "no_data"}
+          "summary", "runbook", "flap_window", "flap_transitions", "no_data", "entities", "overrides"}
+_OVERRIDABLE = {"fire", "clear", "for", "keep_firing_for", "severity"}
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -60,6 +68,18 @@ class Rule:
     flap_window: timedelta = timedelta(minutes=30)
     flap_transitions: int = 6
     no_data: str = "keep"  # keep | resolve
+    entities: tuple[str, ...] = ()  # names or patterns; empty: every entity
+    overrides: tuple[tuple[str, dict[str, Any]], ...] = ()  # (name or pattern, Rule fields), exact names first
+
+    def selects(self, entity: str) -> bool:
+        return not self.entities or any(fnmatchcase(entity, p) for p in self.entities)
+
+    def for_entity(self, entity: str) -> Rule:
+        """The rule with the entity's overrides applied (itself when none matches)."""
+        for pattern, fields in self.overrides:
+            if fnmatchcase(entity, pattern):
+                return replace(self, **fields)
+        return self
 
     def breached(self, value: float) -> bool:
         return value <= self.fire if self.condition == "below" else value >= self.fire
@@ -125,18 +145,57 @@ def parse_rule(doc: Any, where: str) -> Rule:
     no_data = doc.get("no_data", "keep")
     if no_data not in ("keep", "resolve"):
         raise ConfigError(f"{at}: 'no_data' must be 'keep' or 'resolve'")
+    entities = doc.get("entities") or []
+    if not isinstance(entities, list) or not all(isinstance(e, str) and e for e in entities):
+        raise ConfigError(f"{at}: 'entities' must be a list of entity names or patterns")
+    overrides = _overrides(doc.get("overrides") or {}, condition, severity, at)
     from agents.indicators.registry import INDICATORS  # the registry of what a rule may watch
 
     indicator = need("indicator")
     if indicator not in INDICATORS:
         raise ConfigError(f"{at}: unknown indicator {indicator!r}; known: {', '.join(sorted(INDICATORS))}")
-    return Rule(
+    rule = Rule(
         name=name, indicator=indicator, condition=condition, fire=fire, clear=clear,
         for_=durations["for"], keep_firing_for=durations["keep_firing_for"], severity=severity,
         labels={str(k): str(v) for k, v in labels.items()}, summary={k: str(v) for k, v in summary.items()},
         runbook=str(doc.get("runbook", "")), flap_window=durations["flap_window"],
-        flap_transitions=int(doc.get("flap_transitions", 6)), no_data=no_data,
+        flap_transitions=int(doc.get("flap_transitions", 6)), no_data=no_data, entities=tuple(entities),
+        overrides=overrides,
     )
+    for pattern, fields in overrides:
+        r = replace(rule, **fields)
+        if r.condition == "below" and r.clear < r.fire or r.condition == "above" and r.clear > r.fire:
+            raise ConfigError(f"{at}: overrides.{pattern}: 'clear' ({r.clear}) must be on the good side of "
+                              f"'fire' ({r.fire}) for '{r.condition}'")
+    return rule
+
+
+def _overrides(doc: Any, condition: str, severity: str, at: str) -> tuple[tuple[str, dict[str, Any]], ...]:
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{at}: 'overrides' must map an entity (or pattern) to fields")
+    out = []
+    for pattern, fields in doc.items():
+        where = f"{at}: overrides.{pattern}"
+        if not isinstance(fields, dict) or not fields or set(fields) - _OVERRIDABLE:
+            raise ConfigError(f"{where}: a mapping of {', '.join(sorted(_OVERRIDABLE))}")
+        values: dict[str, Any] = {}
+        try:
+            for key in ("fire", "clear"):
+                if key in fields:
+                    values[key] = float(fields[key])
+            for key, attr in (("for", "for_"), ("keep_firing_for", "keep_firing_for")):
+                if key in fields:
+                    values[attr] = parse_duration(fields[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        if "severity" in fields:
+            if fields["severity"] not in SEVERITIES:
+                raise ConfigError(f"{where}: 'severity' must be one of {', '.join(SEVERITIES)}")
+            values["severity"] = fields["severity"]
+        out.append((str(pattern), values))
+    # exact names before patterns, so a system's own line wins over "cam-*"
+    out.sort(key=lambda item: any(c in item[0] for c in "*?["))
+    return tuple(out)
 
 
 def load_rules(paths: list[Path]) -> list[Rule]:

@@ -111,7 +111,7 @@ class AlertStore:
                 "SELECT id, entity FROM alert WHERE state = 'firing'").fetchall()}
             drills = active_drills(conn, now) if any(t.new == PENDING for t in transitions) else {}
             for t in transitions:
-                rule = rules[t.rule]
+                rule = rules[t.rule].for_entity(t.entity)
                 if t.new == PENDING:
                     drill_run, drill = drills.get(t.entity, (None, None))
                     row = conn.execute(

@@ -30,3 +30,19 @@ def test_topology_suppression_and_maintenance():
     assert not in_maintenance("gis", T0 + timedelta(minutes=5), windows, TOPO)
     assert not in_maintenance("ndxp", T0 + timedelta(hours=2), windows, TOPO)
     assert in_maintenance("gis", T0, [(None, T0, T0 + timedelta(minutes=1))], TOPO)
+
+
+def test_per_entity_thresholds_and_an_entity_no_longer_selected():
+    rule = parse_rule({"name": "slow", "indicator": "health.p95_ms", "condition": "above", "fire": 2000,
+                       "clear": 1500, "summary": {"vi": "x", "en": "y"}, "entities": ["dvc", "gis"],
+                       "overrides": {"gis": {"fire": 5000, "clear": 4000}}}, "t")
+    values = {"health.p95_ms": {"dvc": 2500, "gis": 2500, "email": 9000}}
+    states, _ = evaluate([rule], values, {}, T0)
+    assert states[("slow", "dvc")].state == FIRING
+    assert states[("slow", "gis")].state == "inactive"  # its own threshold is higher
+    assert ("slow", "email") not in states  # not selected
+    narrowed = parse_rule({**{"name": "slow", "indicator": "health.p95_ms", "condition": "above", "fire": 2000,
+                              "clear": 1500, "summary": {"vi": "x", "en": "y"}}, "entities": ["gis"]}, "t")
+    states, tr = evaluate([narrowed], values, states, T0 + timedelta(seconds=10))
+    assert states[("slow", "dvc")].state == RESOLVED  # no longer watched: resolved at once
+    assert [(t.entity, t.new) for t in tr] == [("dvc", "resolved"), ("gis", "pending"), ("gis", "firing")]

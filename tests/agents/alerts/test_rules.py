@@ -51,3 +51,26 @@ def test_summaries_name_the_place():
     assert rule.text("vi", entity="bz-hatien", value=4, place="Biên giới Hà Tiên (bz-hatien)") == \
         "Vùng Biên giới Hà Tiên (bz-hatien): 4"
     assert rule.text("en", entity="bz-x", value=1) == "Zone bz-x"  # no name known: the code
+
+
+def test_overrides_per_entity_and_selectors():
+    rule = parse_rule({**GOOD, "entities": ["dvc", "lgsp", "cam-*"], "overrides": {
+        "cam-*": {"fire": 0.5, "clear": 0.6}, "cam-hatien-01": {"fire": 0.7, "for": "2m", "severity": "critical"}}}, "r")
+    assert rule.selects("dvc") and rule.selects("cam-x") and not rule.selects("gis")
+    assert (rule.for_entity("dvc").fire, rule.for_entity("dvc").clear) == (0.9, 0.95)
+    assert (rule.for_entity("cam-x").fire, rule.for_entity("cam-x").clear) == (0.5, 0.6)
+    exact = rule.for_entity("cam-hatien-01")  # the exact name wins over the pattern written first
+    assert (exact.fire, exact.clear, exact.for_.total_seconds(), exact.severity) == (0.7, 0.95, 120, "critical")
+    assert parse_rule(GOOD, "r").selects("anything")
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"entities": "dvc"}, "'entities'"),
+    ({"overrides": {"dvc": {"colour": 1}}}, "overrides.dvc"),
+    ({"overrides": {"dvc": {"fire": 0.99}}}, "overrides.dvc: 'clear'"),
+    ({"overrides": {"dvc": {"severity": "urgent"}}}, "overrides.dvc: 'severity'"),
+    ({"overrides": {"dvc": {"for": "soon"}}}, "overrides.dvc: not a duration"),
+])
+def test_bad_overrides_name_the_entity(change, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_rule({**GOOD, **change}, "rules.yaml#1")
