@@ -69,10 +69,18 @@ class RegisterStore:
         with self._conn() as conn:
             return conn.execute(sql.CHANGES, {"since": since, "until": until}).fetchall()
 
-    def user_states(self) -> dict[str, bool]:
-        """User name -> active (not disabled)."""
+    def user_states(self, at: datetime | None = None) -> dict[str, bool]:
+        """User name -> active (not disabled); at ``at``: the users created by then, as the audit of
+        disabling and enabling them says."""
         with self._conn() as conn:
-            return {r["name"]: r["active"] for r in conn.execute(sql.USER_STATES).fetchall()}
+            rows = conn.execute(sql.USER_STATES).fetchall() if at is None else \
+                conn.execute(sql.USER_STATES_AT, {"at": at}).fetchall()
+            return {r["name"]: r["active"] for r in rows}
+
+    def retirements(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
+        """The retirements of a period: ``at``, ``actor``, ``subject`` (the system), ``reason``."""
+        with self._conn() as conn:
+            return conn.execute(sql.RETIREMENTS, {"since": since, "until": until}).fetchall()
 
     # --- changing --------------------------------------------------------------------------------
 

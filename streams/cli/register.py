@@ -6,6 +6,8 @@
     ioc register retire SYSTEM [--reason R]             close an entry (its history stays)
     ioc register export FILE.csv|FILE.xlsx              the current entries as a file
     ioc register import FILE.csv|FILE.xlsx [--reason R] entries from a file: all of it, or nothing when a row is wrong
+    ioc register report --month 2026-01 [--lang en] [--out DIR]
+                                                        the month's report of the register, PDF and XLSX
 """
 from __future__ import annotations
 
@@ -180,6 +182,18 @@ def seed_sample(settings, path: Path = SAMPLE) -> int:
         store.close()
 
 
+def cmd_report(args: argparse.Namespace, settings) -> int:
+    from ioc_dash.reports.register_report import generate
+    from streams.core.progress import Progress
+
+    with Progress() as progress:
+        written = generate(settings, args.month, lang=args.lang, out_dir=Path(args.out), now=utcnow(),
+                           step=progress.step)
+    for path in written:
+        print(path)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     rsub = group(sub, "register", "the security register of the information systems",
                  description="the security register: levels, approvals, inspections, the people on site "
@@ -201,3 +215,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                 log_level=False)
     p.add_argument("file")
     p.add_argument("--reason", help="why (kept with each version)")
+    p = command(rsub, "report", cmd_report, "the month's report of the register as PDF and XLSX", db=True,
+                log_level=False,
+                description="the register as it stood at the end of the month (Asia/Ho_Chi_Minh), its changes and "
+                            "inspections during the month: register-report-YYYY-MM-LANG.pdf and .xlsx "
+                            "(docs/security-register.md#the-monthly-report)")
+    p.add_argument("--month", required=True, help="the month, YYYY-MM")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi", help="the report's language (default vi)")
+    p.add_argument("--out", default=".", help="folder to write the files to (default: the current folder)")

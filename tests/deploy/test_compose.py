@@ -172,6 +172,7 @@ def test_the_installed_package_carries_its_data_files(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("streams/db/migrations/001_core.sql", "simulators/data/kien_giang.yaml",
                    "agents/indicators/data/sensor_rules.yaml", "ioc_dash/assets/wall.css", "ioc_dash/locale/console.yaml",
+                   "ioc_dash/reports/register_report.css",
                    "ioc_dash/wsgi.py", "streams/kafka/security.py"):
         assert needed in names, needed
     assert not [n for n in names if n.startswith(("deploy/", "tests/", ".run/"))]

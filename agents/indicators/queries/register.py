@@ -19,6 +19,18 @@ CHANGES = """SELECT * FROM security_register
 #: users and whether they may still act (the on-site force names users)
 USER_STATES = "SELECT name, NOT disabled AS active FROM users"
 
+#: users and whether they could act at a time (%(at)s): created by then, and not disabled by the last
+#: ``user_disabled`` / ``user_enabled`` audit event before it
+USER_STATES_AT = """SELECT u.name, NOT coalesce(
+                           (SELECT e.kind = 'user_disabled' FROM auth_event e
+                             WHERE e.subject = u.name AND e.kind IN ('user_disabled', 'user_enabled') AND e.at <= %(at)s
+                             ORDER BY e.at DESC, e.id DESC LIMIT 1), false) AS active
+                    FROM users u WHERE u.created_at <= %(at)s"""
+
+#: the retirements of a period with their reasons (the audit event, written in the retiring transaction)
+RETIREMENTS = """SELECT at, actor, subject, detail->>'reason' AS reason FROM auth_event
+                 WHERE kind = 'register_retired' AND at >= %(since)s AND at < %(until)s ORDER BY at"""
+
 CLOSE_CURRENT = """UPDATE security_register SET valid_to = %(at)s, retired_by = %(retired_by)s
                    WHERE system = %(system)s AND valid_to IS NULL RETURNING id"""
 

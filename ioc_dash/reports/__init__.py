@@ -1,0 +1,1 @@
+"""Reports written as files: the security register's monthly report (PDF, XLSX)."""
