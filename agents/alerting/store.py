@@ -17,8 +17,9 @@ from agents.alerting.payload import build_payload
 from agents.alerting.rules import Rule
 from agents.alerting.state import FIRING, INACTIVE, PENDING, RESOLVED, AlertState, Transition
 from streams.core.errors import IOCError
-from streams.core.inputs import check_all
+from streams.core.inputs import check_all, storable
 from agents.alerting.drillstore import active_drills, routes_for
+from agents.alerting.silences import Silence, check_matchers, silence_from_row, silencing
 from agents.indicators.queries import security as security_sql, sources as sources_sql
 from agents.indicators.registry import FAMILY_SQL
 from streams.db.connect import Connection, connect
@@ -106,6 +107,7 @@ class AlertStore:
         """Persist one evaluation round; returns the number of notifications queued."""
         queued = 0
         maint = self.maintenance(now) if transitions else []
+        silences = self.active_silences(now) if any(t.new == FIRING for t in transitions) else []
         with self._connect() as conn, conn.transaction():
             firing = {r["entity"]: r["id"] for r in conn.execute(
                 "SELECT id, entity FROM alert WHERE state = 'firing'").fetchall()}
@@ -144,8 +146,12 @@ class AlertStore:
                     firing[t.entity] = alert["id"]
                     self._event(conn, alert["id"], "fired", t.at, {"value": t.value, "flapping": t.flapping})
                     quiet = self._quiet_reason(alert, t, parent, maint, topology, now)
+                    silence = None if quiet else silencing(silences, alert["rule"], alert["entity"], alert["labels"], now)
+                    if silence is not None:
+                        quiet = "silenced"
                     if quiet:
-                        self._event(conn, alert["id"], quiet, t.at, {"parent": parent})
+                        self._event(conn, alert["id"], quiet, t.at,
+                                    {"parent": parent} if silence is None else {"silence": silence.id})
                     else:
                         queued += self._notify(conn, alert, "firing", 0, receivers_for)
                 elif t.new in (RESOLVED, INACTIVE):
@@ -157,8 +163,10 @@ class AlertStore:
                     ).fetchone()
                     firing.pop(t.entity, None)
                     self._event(conn, alert["id"], final, t.at, {"value": t.value})
-                    if final == "resolved" and t.notify and alert["suppressed_by"] is None and alert["fired_at"]:
-                        # everyone called about it hears it is over, once each
+                    if final == "resolved" and t.notify and alert["suppressed_by"] is None and alert["fired_at"] \
+                            and self._was_announced(conn, alert["id"]):
+                        # everyone called about it hears it is over, once each (not after a silence or
+                        # a maintenance window kept it quiet)
                         routes = list(dict.fromkeys(r for level in range(alert["escalation_level"] + 1)
                                                     for r in routes_for(receivers_for, alert, level)))
                         queued += self._notify(conn, alert, "resolved", alert["escalation_level"],
@@ -197,6 +205,11 @@ class AlertStore:
             "INSERT INTO alert_event (alert_id, at, kind, actor, detail) VALUES (%s, %s, %s, %s, %s)",
             (alert_id, at, kind, actor, Jsonb(detail)),
         )
+
+    @staticmethod
+    def _was_announced(conn, alert_id: int) -> bool:
+        return conn.execute("SELECT EXISTS (SELECT 1 FROM notification_outbox WHERE alert_id = %s) AS sent",
+                            (alert_id,)).fetchone()["sent"]
 
     @staticmethod
     def _notify(conn, alert, event: str, level: int, receivers_for: Receivers, **extra) -> int:
@@ -239,6 +252,50 @@ class AlertStore:
                                 WHERE o.window_id = w.id AND o.ends_at > now()) AS next_start
                    FROM maintenance_window w ORDER BY w.id""").fetchall()
 
+    # --- silences by matcher (agents/alerting/silences.py) ----------------------------------------
+
+    def active_silences(self, now: datetime, conn: Connection | None = None) -> list[Silence]:
+        query = "SELECT * FROM alert_silence WHERE starts_at <= %s AND ends_at > %s AND ended_at IS NULL"
+        if conn is not None:
+            return [silence_from_row(r) for r in conn.execute(query, (now, now)).fetchall()]
+        with self._connect() as c:
+            return [silence_from_row(r) for r in c.execute(query, (now, now)).fetchall()]
+
+    def silences(self, *, include_past: bool = False) -> list[dict[str, Any]]:
+        """Silences in force or to come (and, with ``include_past``, the ended ones), newest first."""
+        with self._connect() as conn:
+            return conn.execute(
+                "SELECT * FROM alert_silence WHERE %s OR (ended_at IS NULL AND ends_at > now()) ORDER BY id DESC",
+                (include_past,)).fetchall()
+
+    def add_silence(self, *, rule: str = "*", entity: str = "*", labels: Mapping[str, str] | None = None,
+                    starts_at: datetime, ends_at: datetime, comment: str, actor: str) -> int:
+        labels = {str(k): str(v) for k, v in (labels or {}).items()}
+        check_matchers(rule, entity, labels, starts_at, ends_at, comment)
+        storable(actor, "actor")
+        with self._connect() as conn, conn.transaction():
+            sid = conn.execute(
+                """INSERT INTO alert_silence (rule, entity, labels, starts_at, ends_at, comment, created_by)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                (rule, entity, Jsonb(labels), starts_at, ends_at, comment, actor)).fetchone()["id"]
+            conn.execute("INSERT INTO auth_event (actor, kind, subject, detail) VALUES (%s, 'silence_added', %s, %s)",
+                         (actor, str(sid), Jsonb({"rule": rule, "entity": entity, "labels": labels,
+                                                  "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
+                                                  "comment": comment})))
+            return sid
+
+    def end_silence(self, silence_id: int, actor: str) -> bool:
+        """End a silence now; False when there is no such silence in force or to come."""
+        storable(actor, "actor")
+        with self._connect() as conn, conn.transaction():
+            done = conn.execute("UPDATE alert_silence SET ended_at = now(), ended_by = %s "
+                                "WHERE id = %s AND ended_at IS NULL AND ends_at > now()",
+                                (actor, silence_id)).rowcount == 1
+            if done:
+                conn.execute("INSERT INTO auth_event (actor, kind, subject) VALUES (%s, 'silence_ended', %s)",
+                             (actor, str(silence_id)))
+            return done
+
     def delete_maintenance(self, window_id: int) -> bool:
         with self._connect() as conn:
             return conn.execute("DELETE FROM maintenance_window WHERE id = %s", (window_id,)).rowcount == 1
@@ -258,7 +315,10 @@ class AlertStore:
                    FOR UPDATE SKIP LOCKED""",
                 (now,),
             ).fetchall()
+            silences = self.active_silences(now, conn) if rows else []
             for alert in rows:
+                if silencing(silences, alert["rule"], alert["entity"], alert["labels"], now):
+                    continue
                 nxt = alert["escalation_level"] + 1
                 if nxt >= len(levels) or now - alert["fired_at"] < levels[nxt]:
                     continue

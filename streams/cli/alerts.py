@@ -5,6 +5,8 @@ maintenance``: maintenance windows.  The engine as a process is ``agents/alertin
     ioc alerts list                     open alerts
     ioc alerts ack ID --by NAME [--comment TEXT]
     ioc alerts history ID
+    ioc alerts silence add [--rule R] [--entity E] [--label k=v] (--for 2h | --end T) --comment C --by NAME
+    ioc alerts silence list [--all] | end ID --by NAME
 """
 from __future__ import annotations
 
@@ -44,6 +46,55 @@ def cmd_history(args: argparse.Namespace, settings) -> int:
 
     for e in AlertStore(settings.dsn).history(args.id):
         print(f"{e['at'].isoformat()} {e['kind']:22} {e['actor']:16} {dict(e['detail'])}")
+    return 0
+
+
+def cmd_silence_add(args: argparse.Namespace, settings) -> int:
+    from agents.alerting.rules import parse_duration
+    from agents.alerting.store import AlertStore
+    from streams.core.clock import utcnow
+
+    start = _when(args.start) if args.start else utcnow()
+    if bool(args.end) == bool(args.for_):
+        raise ConfigError("give either --for (2h, 30m) or --end (a time)")
+    try:
+        end = _when(args.end) if args.end else start + parse_duration(args.for_)
+    except ValueError as exc:
+        raise ConfigError(f"--for: {exc}") from None
+    labels = {}
+    for item in args.label or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--label {item!r}: write key=value")
+        labels[key] = value
+    sid = AlertStore(settings.dsn).add_silence(rule=args.rule, entity=args.entity, labels=labels, starts_at=start,
+                                               ends_at=end, comment=args.comment, actor=args.by)
+    print(f"silence {sid}: rule {args.rule}, entity {args.entity}"
+          + (f", labels {labels}" if labels else "") + f", until {end.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}")
+    return 0
+
+
+def cmd_silence_list(args: argparse.Namespace, settings) -> int:
+    from agents.alerting.store import AlertStore
+
+    for s in AlertStore(settings.dsn).silences(include_past=args.all):
+        state = f"ended by {s['ended_by']}" if s["ended_at"] else ""
+        print(f"{s['id']:>5} {s['rule']:28} {s['entity']:20} {_labels(s['labels']):16} "
+              f"{s['starts_at'].astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} → {s['ends_at'].astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} "
+              f"{s['created_by']}: {s['comment']} {state}".rstrip())
+    return 0
+
+
+def _labels(labels) -> str:
+    return ",".join(f"{k}={v}" for k, v in (labels or {}).items())
+
+
+def cmd_silence_end(args: argparse.Namespace, settings) -> int:
+    from agents.alerting.store import AlertStore
+
+    if not AlertStore(settings.dsn).end_silence(args.id, args.by):
+        raise ConfigError(f"no silence {args.id} in force or to come")
+    print(f"silence {args.id} ended")
     return 0
 
 
@@ -125,3 +176,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     ack.add_argument("--comment", default="")
     h = action(alerts, "history", cmd_history, "every transition and action of an alert")
     h.add_argument("id", type=int)
+    silence = group(alerts, "silence", "silences by rule, entity and labels, for alerts fired or not yet")
+    sa = action(silence, "add", cmd_silence_add, "silence matching alerts for a while")
+    sa.add_argument("--rule", default="*", help="rule name or pattern (default *)")
+    sa.add_argument("--entity", default="*", help="entity or pattern, e.g. 'cam-hatien-*' (default *)")
+    sa.add_argument("--label", action="append", help="key=value the alert's labels must have (repeatable)")
+    sa.add_argument("--start", help="start, ISO time (default now; local time when no offset)")
+    sa.add_argument("--for", dest="for_", help="how long: 30m, 2h, 1d")
+    sa.add_argument("--end", help="end, ISO time")
+    sa.add_argument("--comment", required=True, help="why, and who to ask")
+    sa.add_argument("--by", required=True, help="who silences")
+    sl = action(silence, "list", cmd_silence_list, "silences in force or to come")
+    sl.add_argument("--all", action="store_true", help="ended and past ones too")
+    se = action(silence, "end", cmd_silence_end, "end a silence now")
+    se.add_argument("id", type=int)
+    se.add_argument("--by", required=True, help="who ends it")

@@ -100,3 +100,34 @@ def test_summaries_carry_the_place_name_from_the_province_file(test_settings, db
     got = dict(db.execute("SELECT entity, summary_vi FROM alert WHERE rule = 'it_named'").fetchall())
     assert got == {"it-named-x": f"{names['dvc']} (it-named-x) ngừng", "it-nameless": "it-nameless ngừng"}
     assert names["bz-hatien"] == "Biên giới Hà Tiên" and names["sal-goquao"] == "Sông Cái Lớn tại Gò Quao"
+
+
+def test_a_silence_by_matcher_quiets_alerts_not_yet_fired(test_settings, db):
+    store = AlertStore(test_settings.dsn)
+    t0 = datetime.now(timezone.utc)
+    sid = store.add_silence(entity="it-cam-ht-*", starts_at=t0 - timedelta(minutes=1), ends_at=t0 + timedelta(hours=1),
+                            comment="thay cáp quang Hà Tiên", actor="op")
+    for e in ("it-cam-ht-01", "it-cam-rg-01"):
+        round_(store, {e: 0.0}, t0)
+        round_(store, {e: 0.0}, t0 + timedelta(seconds=40))
+    assert outbox(db, "it-cam-ht-01") == [] and outbox(db, "it-cam-rg-01") == [("webhook", "firing")]
+    silenced = next(a for a in store.alerts() if a["entity"] == "it-cam-ht-01")
+    assert silenced["state"] == "firing"  # stored and shown, only nobody is called
+    assert store.history(silenced["id"])[-1]["detail"] == {"silence": sid}
+    levels = [timedelta(0), timedelta(minutes=10)]
+    store.escalate(t0 + timedelta(minutes=11), levels, receivers)
+    assert outbox(db, "it-cam-ht-01") == [] and outbox(db, "it-cam-rg-01")[-1] == ("email", "escalated")
+    round_(store, {"it-cam-ht-01": 1.0, "it-cam-rg-01": 1.0}, t0 + timedelta(minutes=12))
+    assert outbox(db, "it-cam-ht-01") == []  # never announced, so it resolves quietly
+    assert outbox(db, "it-cam-rg-01")[-1] == ("email", "resolved")
+    # ended early: the next alert of that camera calls the on-call again
+    assert store.end_silence(sid, "op") and not store.end_silence(sid, "op")
+    round_(store, {"it-cam-ht-01": 0.0}, t0 + timedelta(minutes=13))
+    round_(store, {"it-cam-ht-01": 0.0}, t0 + timedelta(minutes=14))
+    assert outbox(db, "it-cam-ht-01") == [("webhook", "firing")]
+    audit = db.execute("SELECT kind, actor FROM auth_event WHERE subject = %s ORDER BY id", (str(sid),)).fetchall()
+    assert audit == [("silence_added", "op"), ("silence_ended", "op")]
+    with pytest.raises(IOCError, match="whole centre"):
+        store.add_silence(starts_at=t0, ends_at=t0 + timedelta(hours=1), comment="x", actor="op")
+    with pytest.raises(IOCError, match="comment"):
+        store.add_silence(rule="it_down", starts_at=t0, ends_at=t0 + timedelta(hours=1), comment=" ", actor="op")

@@ -27,3 +27,21 @@ def test_bad_input_prints_one_line_and_exits_1(test_settings, capsys):
     assert err.startswith("ConfigError: not a time") and err.count("\n") == 1
     assert main(["maintenance", "delete", "999999", *url]) == 1
     assert main(["maintenance", "add", "--weekly", "funday", "--reason", "r", "--by", "b", *url]) == 1
+
+
+def test_silences_from_the_cli(test_settings, db, capsys):
+    url = ["--database-url", test_settings.dsn]
+    assert main(["alerts", "silence", "add", "--rule", "camera_offline", "--entity", "cam-hatien-*", "--label",
+                 "team=camera", "--for", "2h", "--comment", "thay cáp quang", "--by", "truc-ban", *url]) == 0
+    out = capsys.readouterr().out
+    sid = int(out.split()[1].rstrip(":"))
+    row = db.execute("SELECT rule, entity, labels, ends_at - starts_at FROM alert_silence WHERE id = %s",
+                     (sid,)).fetchone()
+    assert row[:3] == ("camera_offline", "cam-hatien-*", {"team": "camera"}) and row[3].total_seconds() == 7200
+    assert main(["alerts", "silence", "list", *url]) == 0
+    assert "cam-hatien-*" in capsys.readouterr().out
+    assert main(["alerts", "silence", "end", str(sid), "--by", "truc-ban", *url]) == 0
+    assert main(["alerts", "silence", "end", str(sid), "--by", "truc-ban", *url]) == 1
+    assert main(["alerts", "silence", "add", "--for", "1h", "--comment", "x", "--by", "b", *url]) == 1
+    assert "whole centre" in capsys.readouterr().err
+    assert main(["alerts", "silence", "add", "--rule", "x", "--comment", "x", "--by", "b", *url]) == 1  # no --for
