@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from prometheus_client import CollectorRegistry
 
 from agents.alerting import derived
 from agents.alerting.engine import AlertEngine, RuleSet
 from agents.alerting.evaluate import Topology
+from agents.alerting.incidents import Policy as IncidentPolicy
 from agents.alerting.notify.dispatcher import Dispatcher
 from agents.alerting.notify.oncall import oncall_of
 from agents.alerting.store import AlertStore
@@ -38,7 +39,8 @@ def build_engine(settings: Settings) -> AlertEngine:
     """The engine: rules from ``IOC_ALERT_RULES``, the derived indicators' readers, the province's
     topology, the on-call file's receivers and escalation levels."""
     province = load_province(settings.province_file)
-    store = AlertStore(settings.dsn, names=province.names())
+    store = AlertStore(settings.dsn, names=province.names(),
+                       incidents=IncidentPolicy(window=timedelta(seconds=settings.incident_window_s)))
     sensor_rules = load_sensor_rules()
     readers = [
         derived.health_reader(store, [s.code for s in province.systems], load_status_rules()),

@@ -19,6 +19,8 @@ from agents.alerting.state import FIRING, INACTIVE, PENDING, RESOLVED, AlertStat
 from streams.core.errors import IOCError
 from streams.core.inputs import check_all, storable
 from agents.alerting.drillstore import active_drills, routes_for
+from agents.alerting.incidents import Policy as IncidentPolicy
+from agents.alerting.incidentstore import on_alert_over, on_fired
 from agents.alerting.silences import Silence, check_matchers, silence_from_row, silencing
 from agents.indicators.queries import security as security_sql, sources as sources_sql
 from agents.indicators.registry import FAMILY_SQL
@@ -45,9 +47,11 @@ def _state_row(st: AlertState) -> tuple:
 
 
 class AlertStore:
-    def __init__(self, dsn: str, names: Mapping[str, str] | None = None) -> None:
+    def __init__(self, dsn: str, names: Mapping[str, str] | None = None,
+                 incidents: IncidentPolicy = IncidentPolicy()) -> None:
         self.dsn = dsn
         self.names = dict(names or {})  # entity code -> name, for ``{place}`` in summaries
+        self.incidents = incidents  # how firing alerts group into incidents (agents/alerting/incidents.py)
 
     def _summary(self, rule: Rule, lang: str, t: Transition) -> str:
         name = self.names.get(t.entity)
@@ -154,6 +158,7 @@ class AlertStore:
                                     {"parent": parent} if silence is None else {"silence": silence.id})
                     else:
                         queued += self._notify(conn, alert, "firing", 0, receivers_for)
+                    on_fired(conn, alert, t.at, quiet, topology, self.incidents)
                 elif t.new in (RESOLVED, INACTIVE):
                     final = "resolved" if t.new == RESOLVED else "cancelled"
                     alert = conn.execute(
@@ -163,6 +168,7 @@ class AlertStore:
                     ).fetchone()
                     firing.pop(t.entity, None)
                     self._event(conn, alert["id"], final, t.at, {"value": t.value})
+                    on_alert_over(conn, alert["id"], t.at)
                     if final == "resolved" and t.notify and alert["suppressed_by"] is None and alert["fired_at"] \
                             and self._was_announced(conn, alert["id"]):
                         # everyone called about it hears it is over, once each (not after a silence or
@@ -333,7 +339,7 @@ class AlertStore:
     # --- operator actions (each checked and audited) -----------------------------------------
 
     def _act(self, alert_id: int, actor: str, kind: str, sql: str, params: tuple, detail: dict[str, Any],
-             allowed: tuple[str, ...] = ("pending", "firing")) -> dict[str, Any]:
+             allowed: tuple[str, ...] = ("pending", "firing"), then: Callable | None = None) -> dict[str, Any]:
         check_all({"actor": actor, **detail, "value": params})  # refused before any change
         with self._connect() as conn, conn.transaction():
             alert = conn.execute("SELECT * FROM alert WHERE id = %s FOR UPDATE", (alert_id,)).fetchone()
@@ -343,7 +349,10 @@ class AlertStore:
                 raise IOCError(f"alert {alert_id} is {alert['state']}; cannot {kind}")
             if sql:
                 alert = conn.execute(sql, (*params, alert_id)).fetchone()
-            self._event(conn, alert_id, kind, datetime.now(timezone.utc), detail, actor)
+            at = datetime.now(timezone.utc)
+            self._event(conn, alert_id, kind, at, detail, actor)
+            if then is not None:  # what else the change moves, in the same transaction
+                then(conn, alert, at)
             return alert
 
     def acknowledge(self, alert_id: int, actor: str, comment: str = "") -> dict[str, Any]:
@@ -374,7 +383,8 @@ class AlertStore:
         """Resolved by hand: if the condition still holds, the next round opens a new alert."""
         alert = self._act(alert_id, actor, "resolved_by_operator",
                           "UPDATE alert SET state = 'resolved', resolved_at = now(), updated_at = now() "
-                          "WHERE id = %s RETURNING *", (), {"comment": comment})
+                          "WHERE id = %s RETURNING *", (), {"comment": comment},
+                          then=lambda conn, a, at: on_alert_over(conn, a["id"], at))
         with self._connect() as conn:
             conn.execute("UPDATE alert_rule_state SET state = 'inactive', breach_since = NULL, clear_since = NULL, "
                          "updated_at = now() WHERE rule = %s AND entity = %s", (alert["rule"], alert["entity"]))

@@ -10,9 +10,12 @@ from datetime import datetime
 
 from dash import Input, Output, State, ctx, dcc, hooks, html, no_update
 
+from agents.alerting.incidentstore import IncidentStore
 from ioc_dash.auth import can, current_principal, guard_outputs, require
 from ioc_dash.console.common import LANG_STORE, alert_store, lang_store
-from ioc_dash.console.views import alert_card, forbidden, history_table, nav, parse_alert_id, parse_until
+from ioc_dash.console.incident_views import incident_link
+from ioc_dash.console.views import (alert_card, attempt, forbidden, history_table, nav, parse_alert_id,
+                                    parse_until)
 from ioc_dash.i18n import t
 from streams.core.errors import IOCError
 from streams.core.clock import utcnow
@@ -106,11 +109,12 @@ def show(search, _version, _n, lang):
     try:
         rows = store.fetch("SELECT * FROM alert WHERE id = %s", (alert_id,))
         events = store.history(alert_id) if rows else []
+        incident = IncidentStore(store.dsn).incident_of(alert_id) if rows else None
     except IOCError as exc:
         return html.P(t("con_failed", lang).format(error=exc), className="console-error"), no_update
     if not rows:
         return missing, None
-    return alert_card(rows[0], lang), history_table(events, lang)
+    return [alert_card(rows[0], lang), incident_link(incident, lang)], history_table(events, lang)
 
 
 @hooks.callback(
@@ -132,13 +136,8 @@ def act(*args):
     alert_id = parse_alert_id(search)
     if action is None or alert_id is None:
         return no_update, no_update
-    try:
-        perform(alert_store(), action, alert_id, principal.name, comment=comment, assignee=assignee, until=until)
-    except ValueError as exc:
-        key = str(exc)
-        text = t(key, lang) if key.startswith("con_") else t("con_bad_until", lang).format(error=exc)
-        return html.Span(text, className="console-error"), no_update
-    except IOCError as exc:
-        return html.Span(t("con_failed", lang).format(error=exc), className="console-error"), no_update
-    done = t("con_done", lang).format(kind=t(f"con_btn_{action}", lang), id=alert_id)
-    return html.Span(done, className="console-ok"), (version or 0) + 1
+    said, done = attempt(
+        lambda: perform(alert_store(), action, alert_id, principal.name, comment=comment, assignee=assignee,
+                        until=until),
+        lambda _: t("con_done", lang).format(kind=t(f"con_btn_{action}", lang), id=alert_id), lang, "con_bad_until")
+    return said, (version or 0) + 1 if done else no_update

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -20,6 +20,7 @@ from ioc_dash.auth.roles import Principal, can
 from ioc_dash.figures import local_time
 from ioc_dash.i18n import t
 from streams.core.clock import LOCAL_TZ
+from streams.core.errors import IOCError
 
 STATES = ("pending", "firing", "resolved", "cancelled")
 OPEN_STATES = ("pending", "firing")
@@ -124,6 +125,7 @@ def nav(principal: Principal | None, lang: str, active: str) -> html.Nav:
     """The console's own links and who is signed in (the shell has the wall pages and the language)."""
     links = [("/console/alerts", "con_alerts", "view"), ("/console/drills", "con_drills", "drills.run"),
              ("/console/drills/runs", "con_drill_runs", "view"), ("/console/users", "con_users", "users.manage")]
+    links += [("/console/incidents", "con_incidents", "view"), ("/console/handover", "con_handover", "view")]
     items: list[Any] = [
         html.A(t(key, lang), href=href, className="nav-link active" if href == active else "nav-link")
         for href, key, perm in links if can(principal, perm)
@@ -220,3 +222,19 @@ def history_table(events: Sequence[dict[str, Any]], lang: str) -> html.Table:
 
 def options(values: Iterable[str], lang: str, prefix: str = "") -> list[dict[str, str]]:
     return [{"label": t(f"{prefix}{v}", lang) if prefix else v, "value": v} for v in values]
+
+
+def attempt(action: Callable[[], Any], done: Callable[[Any], str], lang: str,
+            bad_input: str = "con_failed") -> tuple[html.Span, bool]:
+    """Run an operator's action: what to show (done, or why not) and whether it was done.  A
+    ``ValueError`` whose text is a catalogue key ("con_…") names the missing input; another one is
+    said with the ``bad_input`` text."""
+    try:
+        result = action()
+    except ValueError as exc:
+        key = str(exc)
+        text = t(key, lang) if key.startswith("con_") else t(bad_input, lang).format(error=exc)
+        return html.Span(text, className="console-error"), False
+    except IOCError as exc:
+        return html.Span(t("con_failed", lang).format(error=exc), className="console-error"), False
+    return html.Span(done(result), className="console-ok"), True

@@ -110,6 +110,19 @@ class Settings(BaseSettings):
                              description="alert rule files (a glob, or several separated by commas)")
     alert_interval_s: float = Field(10, gt=0, description="how often the alert engine evaluates")
     alerts_metrics_port: int = Field(9466, ge=0, le=65535, description="Prometheus port of `ioc alerts run` (0 = off)")
+    incident_window_s: float = Field(900, gt=0, le=86400,
+                                     description="a firing alert joins an incident holding an alert of the same rule "
+                                     "fired within this many seconds; a resolved incident reopens within it")
+    report_org: str = Field("", description="reporting organisation named in incident reports (empty = the province "
+                            "file's operator.name, else the IOC centre of the province)")
+    report_org_address: str = Field("", description="its address in incident reports (empty = the province file's "
+                                    "operator.address)")
+    report_contact: str = Field("", description="contact person of incident reports (empty = the province file's "
+                                "operator.contact)")
+    report_phone: str = Field("", description="contact telephone of incident reports (empty = the province file's "
+                              "operator.phone)")
+    report_email: str = Field("", description="contact e-mail of incident reports (empty = the province file's "
+                              "operator.email)")
 
     # --- Notifications (agents/alerting/notify) --------------------------------------------
     oncall_file: Path = Field(PACKAGE_ROOT / "deploy" / "oncall.yaml",
