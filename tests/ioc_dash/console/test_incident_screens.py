@@ -99,6 +99,10 @@ def test_incident_and_handover_pages_at_1920x1080(test_settings, night, tmp_path
         d.find_element(By.ID, "login-password").send_keys(PASSWORD)
         d.find_element(By.ID, "login-submit").click()
         wait = WebDriverWait(d, 30, poll_frequency=0.2)
+
+        def read(css):  # in one step by the page: Dash may replace the element between two WebDriver calls
+            return d.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+                                    css)
         wait.until(lambda _: "/login" not in d.current_url)
 
         def shoot(path, ready_css, name):
@@ -113,13 +117,17 @@ def test_incident_and_handover_pages_at_1920x1080(test_settings, night, tmp_path
             assert not shots.errors()
 
         shoot(f"/console/incident?id={incident}", "#incident-timeline-table", "incident")
-        body = shots.text("#incident-card") + shots.text("#incident-timeline-table")
+        body = read("#incident-card") + read("#incident-timeline-table")
         assert "Trung tâm dữ liệu tỉnh" in body and names["binh"] in body and "máy phát dự phòng" in body
-        assert "Cổng dịch vụ công tỉnh" in shots.text("#incident-alerts-table")
-        assert d.find_elements(By.ID, "incident-take")  # an operator's page
+        assert "Cổng dịch vụ công tỉnh" in read("#incident-alerts-table")
+        d.find_element(By.ID, "incident-take").click()  # the buttons work in a real browser too
+        wait.until(lambda _: "Đã ghi: Nhận phụ trách" in read("#incident-action-result"))
+        wait.until(lambda _: names["an"] in read("#incident-card"))
 
         shoot("/console/handover", "#handover-items", "handover")
-        log = shots.text("#handover-items")
+        log = read("#handover-items")
         assert "Chưa nhận ca" in log and f"{names['an']} đã nhận ca" not in log and "đã nhận ca lúc" in log
-        assert d.find_elements(By.CSS_SELECTOR, "button[id*='handover-ack']")  # an is the incoming operator
         assert f"Sự cố #{incident}" in d.find_element(By.ID, "handover-notes").get_attribute("value")
+        d.find_element(By.CSS_SELECTOR, "button[id*='handover-ack']").click()  # an is the incoming operator
+        wait.until(lambda _: f"{names['an']} đã nhận ca" in read("#handover-items"))
+        assert not d.find_elements(By.CSS_SELECTOR, "button[id*='handover-ack']")
