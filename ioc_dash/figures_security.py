@@ -108,13 +108,6 @@ def top_sources_table(sources: list[Mapping[str, Any]], now: datetime, lang: str
 # --- findings tied to the register ------------------------------------------------------------------
 
 
-def finding_severity(severity: str, level: int | None, policy: Policy) -> str:
-    """``weighted_severity`` for a finding's severity (the findings call the lowest one ``informational``,
-    the register's policy ``info``)."""
-    weighted = weighted_severity("info" if severity == "informational" else severity, level, policy)
-    return "informational" if weighted == "info" else weighted
-
-
 def onsite_contact(entry: Entry | None) -> str | None:
     """Layer 1 of a system: the roster contact, or else the named users; None when nobody is named."""
     if entry is None:
@@ -127,7 +120,7 @@ def weigh_counts(counts: Iterable[Mapping[str, Any]], register: Sequence[Entry] 
     """Rows of (severity, layer, target, n) with the severity weighted by the target's level, so the
     tiles and the layer table count findings as the findings table shows them."""
     levels = {e.system: e.level for e in register or ()}
-    return [{**c, "severity": finding_severity(c["severity"], levels.get(c.get("target")), policy)} for c in counts]
+    return [{**c, "severity": weighted_severity(c["severity"], levels.get(c.get("target")), policy)} for c in counts]
 
 
 def weigh_findings(findings: Iterable[Mapping[str, Any]], register: Sequence[Entry] | None,
@@ -140,7 +133,7 @@ def weigh_findings(findings: Iterable[Mapping[str, Any]], register: Sequence[Ent
         entry = entries.get(f["target"])
         level = entry.level if entry else None
         out.append({**f, "level": level, "contact": onsite_contact(entry),
-                    "weighted": finding_severity(f["severity"], level, policy)})
+                    "weighted": weighted_severity(f["severity"], level, policy)})
     return out
 
 

@@ -7,7 +7,7 @@ from ioc_dash.auth import can, current_principal, require
 from ioc_dash.console.common import LANG_STORE, alert_store, lang_store
 from ioc_dash.console.views import (OPEN_STATES, SEVERITIES, STATES, AlertFilter, alerts_table, filter_alerts,
                                     forbidden, nav, options)
-from ioc_dash.i18n import t
+from ioc_dash.i18n import rule_title, t
 from streams.core.errors import IOCError
 from streams.core.inputs import problem
 
@@ -63,4 +63,5 @@ def refresh(_n, states, severities, rules, entity, text, lang):
     rules = [r for r in rules or () if isinstance(r, str) and problem(r) is None]  # echoed back as options
     chosen = AlertFilter(states, tuple(severities or ()), tuple(rules), entity or "", text or "")
     rule_names = sorted({a["rule"] for a in rows} | set(rules or ()))
-    return alerts_table(filter_alerts(rows, chosen), lang), options(rule_names, lang)
+    return (alerts_table(filter_alerts(rows, chosen), lang),
+            [{"label": rule_title(r, lang), "value": r} for r in rule_names])

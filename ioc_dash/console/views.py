@@ -18,7 +18,7 @@ from dash import html
 from agents.alerting.notify.alertmanager import runbook_url
 from ioc_dash.auth.roles import Principal, can
 from ioc_dash.figures import local_time
-from ioc_dash.i18n import t
+from ioc_dash.i18n import rule_title, t
 from streams.core.clock import LOCAL_TZ
 
 STATES = ("pending", "firing", "resolved", "cancelled")
@@ -156,7 +156,7 @@ def alerts_table(rows: Sequence[dict[str, Any]], lang: str) -> html.Div:
             html.Td(html.A(f"#{a['id']}", href=f"/console/alert?id={a['id']}", id=f"alert-link-{a['id']}")),
             html.Td(badge(t(f"state_{a['state']}", lang), STATE_BADGE.get(a["state"], "unknown"))),
             html.Td(badge(t(f"severity_{a['severity']}", lang), SEVERITY_BADGE.get(a["severity"], "unknown"))),
-            html.Td(a["rule"]),
+            html.Td(rule_title(a["rule"], lang), title=a["rule"]),
             html.Td(a["entity"]),
             html.Td([html.Span(t("drill_tag", lang).format(drill=a["drill"]), className="drill-tag")
                      if a.get("drill") else "",
@@ -174,7 +174,7 @@ def alert_card(a: dict[str, Any], lang: str) -> html.Div:
     fields = [
         ("con_f_state", badge(t(f"state_{a['state']}", lang), STATE_BADGE.get(a["state"], "unknown"))),
         ("con_f_severity", badge(t(f"severity_{a['severity']}", lang), SEVERITY_BADGE.get(a["severity"], "unknown"))),
-        ("con_f_rule", a["rule"]), ("con_f_entity", a["entity"]),
+        ("con_f_rule", html.Span(rule_title(a["rule"], lang), title=a["rule"])), ("con_f_entity", a["entity"]),
         ("con_value", "—" if a.get("value") is None else f"{a['value']:g}"),
         ("con_col_started", local_time(a["started_at"])),
         ("con_col_ack", f"{a['acknowledged_by']} · {local_time(a['acknowledged_at'])}" if a.get("acknowledged_by")
@@ -183,7 +183,7 @@ def alert_card(a: dict[str, Any], lang: str) -> html.Div:
         ("con_silenced_until", t("con_until_resolved", lang) if a.get("silence_until_resolved")
          else local_time(a["silenced_until"]) if a.get("silenced_until") else "—"),
         ("con_escalation", str(a.get("escalation_level", 0))),
-        ("con_runbook", runbook_link(runbook_url(a.get("runbook"), "", lang))),
+        ("con_runbook", runbook_link(runbook_url(a.get("runbook"), "", lang), t("con_runbook_open", lang))),
     ]
     if a.get("drill"):
         fields.insert(0, ("con_drill_col", html.A(t("drill_tag", lang).format(drill=a["drill"]),
@@ -196,26 +196,38 @@ def alert_card(a: dict[str, Any], lang: str) -> html.Div:
     ], className="panel", id="alert-card")
 
 
-def runbook_link(url: str | None) -> Any:
+def runbook_link(url: str | None, text: str | None = None) -> Any:
     """A link only to an http(s) address or a path on this site; anything else (``javascript:``, ``data:``)
-    is shown as text."""
+    is shown as text.  ``text``: what the link says for a section of this site's runbooks."""
     if not url:
         return "—"
     scheme = url.split(":", 1)[0].lower() if ":" in url.split("/", 1)[0] else ""
     if scheme in ("http", "https") or (not scheme and not url.startswith("//")):
-        return html.A(url, href=url)
+        return html.A(text if text and url.startswith("/runbooks") else url, href=url, title=url)
     return url
 
 
-def _detail_text(detail: dict[str, Any] | None) -> str:
-    return "; ".join(f"{k}: {v}" for k, v in (detail or {}).items() if v not in (None, "", False))
+def _known(key: str, fallback: str, lang: str) -> str:
+    """``t(key)``, or ``fallback`` for a key the catalogue does not have."""
+    text = t(key, lang)
+    return fallback if text == key else text
+
+
+def _detail_text(detail: dict[str, Any] | None, lang: str) -> str:
+    def value(v: Any) -> str:
+        return t("con_yes", lang) if v is True else f"{v:g}" if isinstance(v, float) else str(v)
+
+    return "; ".join(f"{_known(f'con_detail_{k}', k, lang)}: {value(v)}" for k, v in (detail or {}).items()
+                     if v not in (None, "", False))
 
 
 def history_table(events: Sequence[dict[str, Any]], lang: str) -> html.Table:
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("con_col_at", "con_col_kind", "con_col_actor",
                                                             "con_col_detail")]))
-    body = [html.Tr([html.Td(local_time(e["at"]), className="num"), html.Td(e["kind"]), html.Td(e["actor"]),
-                     html.Td(_detail_text(e.get("detail")))], className=f"event-{e['kind']}") for e in events]
+    body = [html.Tr([html.Td(local_time(e["at"]), className="num"),
+                     html.Td(_known(f"con_event_{e['kind']}", e["kind"], lang)),
+                     html.Td(_known("con_actor_system", e["actor"], lang) if e["actor"] == "system" else e["actor"]),
+                     html.Td(_detail_text(e.get("detail"), lang))], className=f"event-{e['kind']}") for e in events]
     return html.Table([head, html.Tbody(body)], className="status-table", id="alert-history")
 
 

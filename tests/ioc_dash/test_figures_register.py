@@ -4,9 +4,9 @@ findings with their system's level, on-site contact and weighted severity, and t
 from datetime import date, datetime, timedelta, timezone
 
 from agents.indicators.plan import load_plan
-from agents.indicators.register import Entry, Policy
-from ioc_dash.figures_security import (attack_rate_figure, coverage_grid, coverage_rows, finding_severity,
-                                       finding_tiles, findings_table, snapshot_coverage, weigh_counts, weigh_findings)
+from agents.indicators.register import Entry, Policy, weighted_severity
+from ioc_dash.figures_security import (attack_rate_figure, coverage_grid, coverage_rows, finding_tiles,
+                                       findings_table, snapshot_coverage, weigh_counts, weigh_findings)
 from ioc_dash.figures_services import plan_rows, services_view
 from ioc_dash.repository import Snapshot
 from streams.core.geography import load_province
@@ -82,12 +82,12 @@ def test_the_grid_without_the_register_says_so_and_judges_on_the_local_day():
 
 
 def test_severity_is_weighted_by_the_level():
-    assert finding_severity("high", 4, POLICY) == "critical"
-    assert finding_severity("medium", 5, POLICY) == "critical"  # two steps
-    assert finding_severity("critical", 5, POLICY) == "critical"  # never past critical
-    assert finding_severity("informational", 4, POLICY) == "low"  # the findings' name for "info"
-    assert finding_severity("low", 5, POLICY) == "high"
-    assert finding_severity("high", 3, POLICY) == "high" and finding_severity("high", None, POLICY) == "high"
+    assert weighted_severity("high", 4, POLICY) == "critical"
+    assert weighted_severity("medium", 5, POLICY) == "critical"  # two steps
+    assert weighted_severity("critical", 5, POLICY) == "critical"  # never past critical
+    assert weighted_severity("informational", 4, POLICY) == "low"
+    assert weighted_severity("low", 5, POLICY) == "high"
+    assert weighted_severity("high", 3, POLICY) == "high" and weighted_severity("high", None, POLICY) == "high"
 
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
