@@ -26,6 +26,8 @@ from streams.db.connect import Connection, connect
 
 # escalation level -> [(channel, receiver)]; called with drill=<scenario> for an alert of a drill
 Receivers = Callable[..., Sequence[tuple[str, str]]]
+# a last check of an operator action, inside its transaction: (connection, locked alert row); raises to refuse
+Check = Callable[[Connection, dict[str, Any]], None]
 
 #: indicators read straight from SQL (``agents/indicators/queries/``); the others are computed in
 #: Python by the readers of ``agents.alerting.derived`` (the health.* ones are the wall's statuses
@@ -333,7 +335,7 @@ class AlertStore:
     # --- operator actions (each checked and audited) -----------------------------------------
 
     def _act(self, alert_id: int, actor: str, kind: str, sql: str, params: tuple, detail: dict[str, Any],
-             allowed: tuple[str, ...] = ("pending", "firing")) -> dict[str, Any]:
+             allowed: tuple[str, ...] = ("pending", "firing"), check: Check | None = None) -> dict[str, Any]:
         check_all({"actor": actor, **detail, "value": params})  # refused before any change
         with self._connect() as conn, conn.transaction():
             alert = conn.execute("SELECT * FROM alert WHERE id = %s FOR UPDATE", (alert_id,)).fetchone()
@@ -341,15 +343,20 @@ class AlertStore:
                 raise IOCError(f"no alert {alert_id}")
             if alert["state"] not in allowed:
                 raise IOCError(f"alert {alert_id} is {alert['state']}; cannot {kind}")
+            if check is not None:
+                check(conn, alert)
             if sql:
                 alert = conn.execute(sql, (*params, alert_id)).fetchone()
             self._event(conn, alert_id, kind, datetime.now(timezone.utc), detail, actor)
             return alert
 
-    def acknowledge(self, alert_id: int, actor: str, comment: str = "") -> dict[str, Any]:
+    def acknowledge(self, alert_id: int, actor: str, comment: str = "", *, detail: Mapping[str, Any] | None = None,
+                    check: Check | None = None) -> dict[str, Any]:
+        """``detail`` goes to the audit with the comment; ``check(conn, alert)`` runs in the transaction
+        with the alert locked, before the change, and refuses it by raising (an acknowledge link)."""
         return self._act(alert_id, actor, "acknowledged",
                          "UPDATE alert SET acknowledged_by = %s, acknowledged_at = now(), updated_at = now() "
-                         "WHERE id = %s RETURNING *", (actor,), {"comment": comment})
+                         "WHERE id = %s RETURNING *", (actor,), {"comment": comment, **(detail or {})}, check=check)
 
     def assign(self, alert_id: int, actor: str, assignee: str) -> dict[str, Any]:
         return self._act(alert_id, actor, "assigned",
