@@ -122,7 +122,8 @@ def badge(text: str, kind: str) -> html.Span:
 
 def nav(principal: Principal | None, lang: str, active: str) -> html.Nav:
     """The console's own links and who is signed in (the shell has the wall pages and the language)."""
-    links = [("/console/alerts", "con_alerts", "view"), ("/console/drills", "con_drills", "drills.run"),
+    links = [("/console/alerts", "con_alerts", "view"), ("/console/quiet", "con_quiet", "view"),
+             ("/console/drills", "con_drills", "drills.run"),
              ("/console/drills/runs", "con_drill_runs", "view"), ("/console/register", "con_register", "view"),
              ("/console/users", "con_users", "users.manage")]
     items: list[Any] = [

@@ -107,7 +107,7 @@ def test_a_vietnamese_wall_page_shows_no_english(browser, page):
 
 
 @pytest.mark.parametrize("path", ["/console/alerts", "/console/alert?id={alert}", "/console/drills/runs",
-                                  "/console/register"])
+                                  "/console/quiet", "/console/register"])
 def test_a_vietnamese_console_page_shows_no_english(browser, path):
     from selenium.webdriver.support.ui import WebDriverWait
 

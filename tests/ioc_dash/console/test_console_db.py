@@ -65,7 +65,7 @@ def test_an_operator_acts_and_every_action_is_in_the_history(app, signed_in, tes
                                                   "resolved_by_operator")]
     shown = dash_call(op, app, DETAIL, {"console-alert-loc.search": f"?id={alert_id}", "console-lang.data": "en"},
                       "console-alert-loc.search").get_data(as_text=True)
-    assert "resolved_by_operator" in shown and "comment: đã gọi nhà cung cấp" in shown
+    assert "Resolved by an operator" in shown and "comment: đã gọi nhà cung cấp" in shown
     assert "is <b>down</b>" in json.dumps(json.loads(shown), ensure_ascii=False)  # event text as a plain string
     assert "cannot acknowledged" in act(op, app, alert_id).get_data(as_text=True)  # resolved: refused, said so
 
