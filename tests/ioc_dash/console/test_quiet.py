@@ -5,27 +5,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from streams.core.clock import LOCAL_TZ
-from tests.ioc_dash.conftest import PASSWORD, client_for, console_app, dash_call, login
+from tests.ioc_dash.conftest import dash_call
 
 PAGE = "page.children"
 SILENCE, MAINT = "quiet-silence-msg.children", "quiet-maint-msg.children"
-
-
-@pytest.fixture
-def app(web_settings, users):
-    return console_app(web_settings, users)
-
-
-@pytest.fixture
-def signed_in(app, users, uniq):
-    def make(role):
-        name = uniq(role)
-        users.add_user(name, role, PASSWORD, actor="t")
-        c = client_for(app)
-        assert login(c, name).status_code == 302
-        c.name = name
-        return c
-    return make
 
 
 def page(c, app):

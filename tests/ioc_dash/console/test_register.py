@@ -20,7 +20,7 @@ from ioc_dash.console.register_view import (GROUPS, explain, field_id, field_pro
 from streams.core.geography import load_province
 from tests.ioc_dash.conftest import PASSWORD, client_for, dash_call, wall_client
 from tests.ioc_dash.test_hostile_text import CHECK_JS, INJECTED, hostile
-from tests.ioc_dash.console.test_console_db import app, page, signed_in  # noqa: F401 (fixtures)
+from tests.ioc_dash.console.test_console_db import page
 from tests.support import ROOT
 
 SAMPLE = ROOT / "simulators" / "data" / "register_sample.csv"
