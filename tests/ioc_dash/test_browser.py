@@ -90,8 +90,8 @@ def test_acknowledge_then_see_it_in_the_list_and_the_history(server, browser, pe
     browser.find("#console-comment").send_keys("đang xử lý")
     browser.find("#console-ack").click()
     browser.wait_text("Đã ghi", "#console-action-result")
-    history = browser.wait_text("acknowledged", "#alert-history")
-    assert people["operator"] in history and "comment: đang xử lý" in history
+    history = browser.wait_text("Tiếp nhận", "#alert-history")
+    assert people["operator"] in history and "ghi chú: đang xử lý" in history
     browser.shot("alert-acknowledged")
     browser.get(f"{server.base}/console/alerts")
     browser.wait_text(people["operator"], f"#alert-row-{alert_id} .ack-cell")

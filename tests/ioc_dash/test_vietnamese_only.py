@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import SecretStr
 
 from agents.alerting.evaluate import evaluate
 from agents.alerting.rules import load_rules
@@ -69,8 +70,22 @@ def test_the_check_finds_english_and_codes():
 
 
 @pytest.fixture(scope="module")
-def alerts_open(test_settings):
-    """Open alerts of the shipped rules, made the way the engine makes them."""
+def vi_settings(test_settings):
+    """A database of this module's own: the pages show what it seeds, not what other tests left."""
+    from streams.db.scratch import scratch_database
+    from tests.conftest import ADMIN_DSN
+
+    with scratch_database(ADMIN_DSN, f"ioc_test_vi_{uuid.uuid4().hex[:8]}") as dsn:
+        yield test_settings.model_copy(update={"database_url": SecretStr(dsn)})
+
+
+@pytest.fixture(scope="module")
+def alerts_open(vi_settings):
+    """Open alerts of the shipped rules, made the way the engine makes them, and the sample register."""
+    from streams.cli.register import seed_sample
+
+    test_settings = vi_settings
+    seed_sample(test_settings)
     rules = {r.name: r for r in load_rules(sorted((ROOT / "deploy" / "rules").glob("*.yaml")))}
     store = AlertStore(test_settings.dsn, names=load_province(test_settings.province_file).names())
     values = {"health.down": {"dvc": 1.0}, "camera.offline": {"cam-phumy-02": 1.0},
@@ -85,7 +100,8 @@ def alerts_open(test_settings):
 
 
 @pytest.fixture(scope="module")
-def browser(test_settings, alerts_open):
+def browser(vi_settings, alerts_open):
+    test_settings = vi_settings
     if screens.CHROMIUM is None or screens.CHROMEDRIVER is None:
         pytest.fail("chromium and chromedriver are not installed: run deploy/browser.sh (make test does)")
     app = create_app(test_settings)
