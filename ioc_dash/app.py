@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 FAMILIES = list(FEEDS)
 Layout = Callable[[str], Any]
 Routes = dict[str, tuple[str, Layout]]
+#: phones lay the page out at their own width (the console's narrow layout, console.css), not at 980 px
+VIEWPORT = {"name": "viewport", "content": "width=device-width, initial-scale=1"}
 SCALE_JS = "function(_) { return Math.max(0.5, Math.min(window.innerWidth / 1920, window.innerHeight / 1080)); }"
 
 
@@ -138,7 +140,8 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
     ctx = build_context(settings, province, cache, status_rules)
     console = optional("ioc_dash.console")  # before the app: its callbacks are hooks new apps take
 
-    app = dash.Dash(__name__, title="IOC Kiên Giang", update_title=None, suppress_callback_exceptions=True)
+    app = dash.Dash(__name__, title="IOC Kiên Giang", update_title=None, suppress_callback_exceptions=True,
+                    meta_tags=[VIEWPORT])
     app.server.config["IOC_CACHE"] = cache
     app.server.config["IOC_SETTINGS"] = settings
     app.server.config["IOC_CONTEXT"] = ctx

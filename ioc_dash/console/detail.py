@@ -142,3 +142,8 @@ def act(*args):
         return html.Span(t("con_failed", lang).format(error=exc), className="console-error"), no_update
     done = t("con_done", lang).format(kind=t(f"con_btn_{action}", lang), id=alert_id)
     return html.Span(done, className="console-ok"), (version or 0) + 1
+
+
+# a done action empties the comment field: the next action does not carry the same words again
+hooks.clientside_callback("function(_) { return ''; }", Output("console-comment", "value"),
+                          Input("console-alert-version", "data"), prevent_initial_call=True)
