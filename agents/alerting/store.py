@@ -173,7 +173,11 @@ class AlertStore:
                                                     for r in routes_for(receivers_for, alert, level)))
                         queued += self._notify(conn, alert, "resolved", alert["escalation_level"],
                                                lambda _level, **_drill: routes)
-            changed = {(t.rule, t.entity) for t in transitions}
+            # the states of this round's transitions, and every open state: what changes without a
+            # transition (since when a firing alert's value has been clear, for keep_firing_for) must
+            # reach the next round, which loads the states anew
+            changed = {(t.rule, t.entity) for t in transitions} | {
+                k for k, st in states.items() if st.state in (PENDING, FIRING)}
             rows = [_state_row(states[k]) for k in sorted(changed) if k in states]
             if rows:
                 with conn.cursor() as cur:
