@@ -318,7 +318,7 @@ async def _simulate(settings: Settings, dsn: str, rec: Recording, found: Survey,
                     out(f"backtest: {feeder.events} events fed, simulated {local(now)} ({share:.0%}), "
                         f"{open_} alerts open")
                 else:
-                    out(f"backtest: recording done, simulated {local(now)}: waiting for {open_} alerts to resolve")
+                    out(f"backtest: recording done, simulated {local(now)}: waiting for {open_} alert(s) to resolve")
             now += step
     finally:
         store.close()

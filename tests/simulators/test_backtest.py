@@ -90,6 +90,9 @@ def test_a_recording_through_the_rules_offline(test_settings, db, tmp_path, caps
     twentieth = BURST + timedelta(seconds=38)  # the 20th failure reaches fire: 20
     assert twentieth <= at(brute[0]["fired_at"]) <= twentieth + STEP
     assert float(brute[0]["peak"]) == 30
+    # its failures (counted per minute) out of the last 5 minutes: no data, and the rule resolves on no data
+    gone = BURST.replace(second=0) + timedelta(minutes=5)
+    assert gone <= at(brute[0]["resolved_at"]) <= gone + 2 * STEP, out
 
     assert re.search(r"^system_unavailable +gis +critical +2024-06-03 09:03:5\d +2024-06-03 09:08:\d\d", out, re.M)
     assert re.search(r"^brute_force_source: 1 fired", out, re.M)
