@@ -18,14 +18,13 @@ from dash import html
 from agents.alerting.notify.alertmanager import runbook_url
 from ioc_dash.auth.roles import Principal, can
 from ioc_dash.figures import ago, local_time
+from ioc_dash.figures_alerts import SEVERITY_BADGE  # the wall's colours, the same in the console
 from ioc_dash.i18n import rule_title, t
 from streams.core.clock import LOCAL_TZ
 
 STATES = ("pending", "firing", "resolved", "cancelled")
 OPEN_STATES = ("pending", "firing")
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
-SEVERITY_BADGE = {"critical": "down", "high": "down", "medium": "degraded", "low": "unknown",
-                  "informational": "unknown"}
 STATE_BADGE = {"firing": "down", "pending": "degraded", "resolved": "ok", "cancelled": "unknown"}
 
 
