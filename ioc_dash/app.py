@@ -25,8 +25,9 @@ from agents.alerting.rules import load_rules
 from agents.indicators.camera import night_watch_hours
 from agents.indicators.health import StatusRules, load_status_rules
 from agents.indicators.plan import load_plan
+from agents.indicators.register import load_policy
 from agents.indicators.sensor_kpi import load_sensor_rules
-from ioc_dash import figures, headers, runbooks, snapshots
+from ioc_dash import ack_page, figures, headers, runbooks, snapshots
 from ioc_dash import metrics as dash_metrics
 from ioc_dash.context import WallContext
 from ioc_dash.figures_alerts import rule_pages
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 FAMILIES = list(FEEDS)
 Layout = Callable[[str], Any]
 Routes = dict[str, tuple[str, Layout]]
+#: phones lay the page out at their own width (the console's narrow layout, console.css), not at 980 px
+VIEWPORT = {"name": "viewport", "content": "width=device-width, initial-scale=1"}
 SCALE_JS = "function(_) { return Math.max(0.5, Math.min(window.innerWidth / 1920, window.innerHeight / 1080)); }"
 
 
@@ -121,6 +124,7 @@ def build_context(settings: Settings, province: Province, cache: SnapshotCache,
         sensor_rules=load_sensor_rules(), plan=load_plan(), status_rules=status_rules or load_status_rules(),
         outline=load_outline(outline_path(settings.province_file, province)), places=locations(province),
         rule_pages=_rule_pages(settings), night_watch=night_watch_hours(settings.night_watch_hours),
+        register_policy=load_policy(),
     )
 
 
@@ -136,7 +140,8 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
     ctx = build_context(settings, province, cache, status_rules)
     console = optional("ioc_dash.console")  # before the app: its callbacks are hooks new apps take
 
-    app = dash.Dash(__name__, title="IOC Kiên Giang", update_title=None, suppress_callback_exceptions=True)
+    app = dash.Dash(__name__, title="IOC Kiên Giang", update_title=None, suppress_callback_exceptions=True,
+                    meta_tags=[VIEWPORT])
     app.server.config["IOC_CACHE"] = cache
     app.server.config["IOC_SETTINGS"] = settings
     app.server.config["IOC_CONTEXT"] = ctx
@@ -159,6 +164,7 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
         auth.install(app, settings)
         snapshots.install(app, settings)  # who may see them is a question for the sign-in
         runbooks.install(app.server, settings)
+    ack_page.install(app.server, settings)  # /ack/<token>: an e-mail's acknowledge link, no sign-in
     headers.install(app)
     return app
 

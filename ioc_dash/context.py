@@ -15,9 +15,11 @@ from typing import Any, TypeVar
 
 from agents.indicators.health import HealthStatus, StatusRules
 from agents.indicators.plan import Plan
+from agents.indicators.register import Policy
 from agents.indicators.sensor_kpi import SensorRules
 from ioc_dash import figures, figures_map
 from ioc_dash.figures_env import StationView, station_views
+from ioc_dash.figures_security import CoverageRow, snapshot_coverage, weigh_counts
 from ioc_dash.figures_services import ServicesView, services_view
 from ioc_dash.geo import LatLon
 from ioc_dash.repository import Snapshot, SnapshotCache
@@ -58,6 +60,7 @@ class WallContext:
     places: dict[str, LatLon] = field(default_factory=dict)
     rule_pages: dict[str, str] = field(default_factory=dict)  # alert rule -> page key
     night_watch: tuple[int, int] | None = None  # local hours of the border page's night watch
+    register_policy: Policy = field(default_factory=Policy)  # agents/indicators/data/register.yaml
     views: Views = field(default_factory=Views)
 
     def statuses(self, snap: Snapshot) -> list[HealthStatus]:
@@ -68,7 +71,17 @@ class WallContext:
         return self.views.get(snap, "stations", lambda: station_views(snap, self.province, self.sensor_rules))
 
     def services(self, snap: Snapshot) -> ServicesView:
-        return self.views.get(snap, "services", lambda: services_view(snap, self.plan))
+        return self.views.get(snap, "services", lambda: services_view(
+            snap, self.plan, [s.code for s in self.province.systems]))
+
+    def finding_counts(self, snap: Snapshot) -> list[dict[str, Any]]:
+        """Findings of the last 24 h per severity (weighted by the target's security level) and layer."""
+        return self.views.get(snap, "finding_counts", lambda: weigh_counts(
+            snap.finding_counts, snap.register, self.register_policy))
+
+    def coverage(self, snap: Snapshot) -> list[CoverageRow] | None:
+        return self.views.get(snap, "coverage", lambda: snapshot_coverage(
+            snap, self.province.systems, self.register_policy))
 
     def map_points(self, snap: Snapshot, lang: str) -> list[figures_map.MapPoint]:
         def compute() -> list[figures_map.MapPoint]:

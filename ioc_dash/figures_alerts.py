@@ -17,7 +17,7 @@ from ioc_dash.figures import SEVERITIES, ago, badge, tile
 from ioc_dash.i18n import t
 from streams.core.families import FAMILIES
 
-INDICATOR_PAGES = {**{f.name: f.page for f in FAMILIES}, "source": "sources"}
+INDICATOR_PAGES = {**{f.name: f.page for f in FAMILIES}, "source": "sources", "register": "security"}
 SEVERITY_BADGE = {"critical": "down", "high": "high", "medium": "degraded", "low": "low", "informational": "unknown"}
 TILE_SEVERITIES = ("critical", "high", "medium", "low")
 

@@ -2,11 +2,12 @@
 to be late, and citizen reports open and overdue per agency.
 
 KPIs come from ``agents.indicators.dossier_kpi`` and ``agents.indicators.citizen_kpi`` over the snapshot's month rows;
+the share of systems classified and approved from the security register (``agents.indicators.register``);
 targets from ``agents.indicators.plan`` (``agents/indicators/data/plan_274_2023.yaml``).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from dash import html
 from agents.indicators.citizen_kpi import AgencyBacklog, AgencyService, agency_backlog, agency_service, satisfaction_share
 from agents.indicators.dossier_kpi import DossierKpi, dossier_kpis, local_month_start, plan_values
 from agents.indicators.plan import Plan, TargetCheck, check_targets
+from agents.indicators.register import classified_share
 from ioc_dash.figures import badge, data_table, num, pct, tile
 from ioc_dash.i18n import t
 from ioc_dash.repository import Snapshot
@@ -39,7 +41,9 @@ class ServicesView:
         return satisfaction_share(self.service)
 
 
-def services_view(snapshot: Snapshot, plan: Plan) -> ServicesView:
+def services_view(snapshot: Snapshot, plan: Plan, systems: Sequence[str] = ()) -> ServicesView:
+    """The month's KPIs and the plan's checks; ``systems`` (the province file's codes) are those the
+    register's classified share counts (not measured without them, or when the register was not read)."""
     now = snapshot.taken_at
     start = snapshot.month_start or local_month_start(now)
 
@@ -50,6 +54,8 @@ def services_view(snapshot: Snapshot, plan: Plan) -> ServicesView:
     service = agency_service(snapshot.citizen_service)
     values = plan_values(kpis("level"), whole)
     values[("citizen.satisfaction_share", None)] = satisfaction_share(service)
+    if snapshot.register is not None:
+        values[("register.classified_share", None)] = classified_share(snapshot.register, systems)
     return ServicesView(whole, kpis("unit_code"), check_targets(plan, values),
                         agency_backlog(snapshot.citizen_open, now), service)
 

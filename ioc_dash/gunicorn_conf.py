@@ -2,7 +2,8 @@
 
 The access log names the path, never the query string or the referrer: a wall screen signs in
 with ``?token=…`` (a read-only wall token), and gunicorn's default line (``%(r)s``, the request
-line, and ``%(f)s``, the referrer) would write that token into every log that keeps it.
+line, and ``%(f)s``, the referrer) would write that token into every log that keeps it.  The path
+of an e-mail's acknowledge link (``/ack/<token>``) is written as ``/ack/…``.
 
 ``/metrics`` adds up the metrics of every worker process (prometheus_client's multiprocess mode):
 the processes write them to files in ``IOC_DASH_MULTIPROC_DIR`` (default: a fresh folder under
@@ -16,10 +17,27 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from gunicorn.glogging import Logger
+
 from streams.core.settings import Settings
 
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+TOKEN_PATHS = ("/ack/",)
+
+
+class TokenlessLogger(Logger):
+    """gunicorn's logger, with the token of a token-bearing path left out of the access log."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for prefix in TOKEN_PATHS:
+            if str(atoms.get("U", "")).startswith(prefix):
+                atoms["U"] = prefix + "…"
+        return atoms
+
+
+logger_class = TokenlessLogger
 
 _chosen = Settings().dash_multiproc_dir
 _metrics_dir = _chosen or Path(tempfile.mkdtemp(prefix="ioc-dash-metrics-"))

@@ -90,6 +90,12 @@ def t(key: str, lang: str = DEFAULT_LANG) -> str:
     return entry.get(lang) or entry["vi"]
 
 
+def rule_title(rule: str, lang: str = DEFAULT_LANG) -> str:
+    """What an alert rule is called (``ioc_dash/locale/rules.yaml``); its name when it has no title."""
+    entry = STRINGS.get(f"rule_{rule}")
+    return (entry.get(lang) or entry["vi"]) if entry else rule
+
+
 def pick_lang(*candidates: str | None) -> str:
     """The first candidate that is a known language, else Vietnamese."""
     for c in candidates:

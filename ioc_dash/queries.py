@@ -5,7 +5,8 @@ screen); the others only when their own period has passed (the hour of history, 
 dossiers) or seldom (30-day uptime).  Each query returns rows as dicts; ``shape`` turns them
 into the value the ``Snapshot`` field holds.  Parameters: ``window_s`` (recent window of the
 status table), ``systems`` (codes), ``month_start`` (local month start, UTC), ``border_cameras``
-(codes of the cameras of a border zone).
+(codes of the cameras of a border zone).  An ``optional`` part may fail (a table not migrated yet,
+a read refused) without failing the snapshot: its value is then ``None`` and the page says so.
 
 The indicator families' SQL is in ``agents/indicators/queries/`` (one module per family, shared
 with the alert engine); the queries here are the wall's own: workers, open alerts, drills running,
@@ -17,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agents.indicators.queries import camera, citizen, dossier, health, network, security, sensor, sources
+from agents.indicators.queries import camera, citizen, dossier, health, network, register, security, sensor, sources
+from agents.indicators.register import Entry, entry_from_row
 
 #: periods of the slower parts, seconds (overridable per Repository)
 MEDIUM_S = 10.0
@@ -30,10 +32,19 @@ class Part:
     sql: str
     tier: str = "fast"  # fast | medium | slow
     shape: Callable[[list[dict[str, Any]]], Any] = list
+    optional: bool = False  # a failed read gives None instead of failing the snapshot
 
 
 def _uptime(rows: list[dict[str, Any]]) -> dict[str, tuple[float | None, float | None]]:
     return {r["system"]: (r["up_24h"], r["up_30d"]) for r in rows}
+
+
+def _entries(rows: list[dict[str, Any]]) -> list[Entry]:
+    return [entry_from_row(r) for r in rows]
+
+
+def _user_states(rows: list[dict[str, Any]]) -> dict[str, bool]:
+    return {r["name"]: bool(r["active"]) for r in rows}
 
 
 def _by_station(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -88,4 +99,6 @@ PARTS: tuple[Part, ...] = (
     Part("border_earlier", camera.BORDER_EARLIER, "slow"),
     Part("border_usual", camera.BORDER_USUAL, "slow"),
     Part("uptime", health.UPTIME, "slow", _uptime),
+    Part("register", register.CURRENT, "medium", _entries, optional=True),
+    Part("user_states", register.USER_STATES, "medium", _user_states, optional=True),
 )

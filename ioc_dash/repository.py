@@ -5,11 +5,14 @@ makes thirty wall screens cost the database what one does: the first request in 
 reads, the others (in any thread) get the same snapshot.  Inside a read, ``Repository`` runs
 the queries of ``ioc_dash.queries`` whose tier is due — the fast ones every time, the hour of
 history and the month of dossiers every ``medium_s``, the 30-day uptime every ``slow_s`` — in
-one transaction, and keeps the last values of the slower parts in between.
+one transaction, and keeps the last values of the slower parts in between.  An optional part
+(the security register, the users' states) is read in a savepoint: when the database refuses it,
+its value is ``None`` and the rest of the snapshot stands.
 """
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -18,11 +21,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from agents.indicators.dossier_kpi import local_month_start
+from agents.indicators.register import Entry
 from ioc_dash.queries import MEDIUM_S, PARTS, SLOW_S, Part
-from streams.core.errors import SinkUnavailable
-from streams.db.connect import Pool
+from streams.core.errors import SinkError, SinkUnavailable
+from streams.db.connect import Connection, Pool
 from streams.db.errors import translated
 
+log = logging.getLogger(__name__)
 Rows = list[dict[str, Any]]
 
 
@@ -44,7 +49,7 @@ class Snapshot:
     source_rate: Rows = field(default_factory=list)  # per minute and source, last hour: received, rejected
     rain_1h: dict[str, float] = field(default_factory=dict)  # station -> mm over the last hour
     attack_rate: Rows = field(default_factory=list)  # security events per minute and severity, last hour
-    finding_counts: Rows = field(default_factory=list)  # security findings of the last 24 h per severity and layer
+    finding_counts: Rows = field(default_factory=list)  # findings of the last 24 h per severity, layer and target
     findings: Rows = field(default_factory=list)  # the worst and newest of those findings (50)
     top_sources: Rows = field(default_factory=list)  # failed logins per source, last hour
     citizen_open: Rows = field(default_factory=list)  # open citizen reports
@@ -56,6 +61,8 @@ class Snapshot:
     border_earlier: Rows = field(default_factory=list)  # border cameras' new tracks per label, 24 h to 1 h ago
     border_tracks: Rows = field(default_factory=list)  # the border cameras' newest tracks of the hour
     border_usual: Rows = field(default_factory=list)  # border cameras' tracks in this hour of the 8 weeks before
+    register: list[Entry] | None = None  # the security register's current entries; None: not read
+    user_states: dict[str, bool] | None = None  # user name -> active (the register's on-site force); None: not read
 
     @property
     def newest_data(self) -> datetime | None:
@@ -93,9 +100,8 @@ class Repository:
         with translated("dashboard cannot read the database", limit=200), self.pool.connection() as conn, \
                 conn.transaction():
             for part in due:
-                rows = conn.execute(part.sql, params if "%(" in part.sql else None).fetchall()
-                self.queries += 1
-                values[part.name] = part.shape(rows)
+                read = self._optional if part.optional else self._read
+                values[part.name] = read(conn, part, params)
         at = self.clock()
         for part in due:
             self._read_at[part.name] = at
@@ -104,6 +110,24 @@ class Repository:
         self._values.update(values)
         self.reads += 1
         return Snapshot(now, **self._values)
+
+    def _read(self, conn: Connection, part: Part, params: dict[str, Any]) -> Any:
+        rows = conn.execute(part.sql, params if "%(" in part.sql else None).fetchall()
+        self.queries += 1
+        return part.shape(rows)
+
+    def _optional(self, conn: Connection, part: Part, params: dict[str, Any]) -> Any:
+        """The part read in a savepoint; ``None`` when the database refuses it (a lost connection still
+        fails the snapshot)."""
+        try:
+            with translated(f"dashboard cannot read {part.name}", refused=SinkError, limit=200), conn.transaction():
+                return self._read(conn, part, params)
+        except SinkUnavailable:
+            raise
+        except SinkError as exc:
+            self.queries += 1
+            log.warning("%s", exc)
+            return None
 
     def close(self) -> None:
         self.pool.close()

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from prometheus_client import CollectorRegistry
 
 from agents.alerting import derived
-from agents.alerting.engine import AlertEngine, RuleSet
+from agents.alerting.engine import AlertEngine, Derived, RuleSet
 from agents.alerting.evaluate import Topology
 from agents.alerting.incidents import Policy as IncidentPolicy
 from agents.alerting.notify.dispatcher import Dispatcher
@@ -26,7 +26,7 @@ from agents.indicators.register import load_policy
 from agents.indicators.queries import camera, citizen, dossier, sensor
 from agents.indicators.sensor_kpi import load_sensor_rules
 from streams.core.errors import IOCError, SinkUnavailable
-from streams.core.geography import load_province
+from streams.core.geography import Province, load_province
 from streams.core.metrics import AlertMetrics, serve
 from streams.core.settings import Settings
 from streams.db.connect import connect
@@ -41,8 +41,17 @@ def build_engine(settings: Settings) -> AlertEngine:
     province = load_province(settings.province_file)
     store = AlertStore(settings.dsn, names=province.names(),
                        incidents=IncidentPolicy(window=timedelta(seconds=settings.incident_window_s)))
+    oncall = oncall_of(settings)
+    return AlertEngine(store, RuleSet(settings.alert_rule_files()),
+                       topology=Topology(derived.topology_parents(province)), derived=derived_readers(store, province),
+                       receivers_for=oncall.receivers_for, levels=oncall.level_delays)
+
+
+def derived_readers(store: AlertStore, province: Province) -> list[Derived]:
+    """The readers of the indicators computed in Python (``agents.alerting.derived``), each ``now -> values``,
+    reading through ``store``."""
     sensor_rules = load_sensor_rules()
-    readers = [
+    return [
         derived.health_reader(store, [s.code for s in province.systems], load_status_rules()),
         lambda now: derived.camera_values(store.fetch(camera.CAMERA_STATES), province, now),
         lambda now: derived.intrusion_values(store.fetch(camera.INTRUSION_ROWS, (now, now)), province),
@@ -53,10 +62,6 @@ def build_engine(settings: Settings) -> AlertEngine:
         lambda now: derived.register_values(store.fetch, now),
         derived.critical_finding_reader(store.fetch, load_policy()),
     ]
-    oncall = oncall_of(settings)
-    return AlertEngine(store, RuleSet(settings.alert_rule_files()),
-                       topology=Topology(derived.topology_parents(province)), derived=readers,
-                       receivers_for=oncall.receivers_for, levels=oncall.level_delays)
 
 
 def run_engine(settings: Settings, stop: threading.Event, *, registry: CollectorRegistry | None = None) -> int:

@@ -28,6 +28,8 @@ from streams.db.connect import Connection, connect
 
 # escalation level -> [(channel, receiver)]; called with drill=<scenario> for an alert of a drill
 Receivers = Callable[..., Sequence[tuple[str, str]]]
+# a last check of an operator action, inside its transaction: (connection, locked alert row); raises to refuse
+Check = Callable[[Connection, dict[str, Any]], None]
 
 #: indicators read straight from SQL (``agents/indicators/queries/``); the others are computed in
 #: Python by the readers of ``agents.alerting.derived`` (the health.* ones are the wall's statuses
@@ -177,7 +179,11 @@ class AlertStore:
                                                     for r in routes_for(receivers_for, alert, level)))
                         queued += self._notify(conn, alert, "resolved", alert["escalation_level"],
                                                lambda _level, **_drill: routes)
-            changed = {(t.rule, t.entity) for t in transitions}
+            # the states of this round's transitions, and every open state: what changes without a
+            # transition (since when a firing alert's value has been clear, for keep_firing_for) must
+            # reach the next round, which loads the states anew
+            changed = {(t.rule, t.entity) for t in transitions} | {
+                k for k, st in states.items() if st.state in (PENDING, FIRING)}
             rows = [_state_row(states[k]) for k in sorted(changed) if k in states]
             if rows:
                 with conn.cursor() as cur:
@@ -339,7 +345,8 @@ class AlertStore:
     # --- operator actions (each checked and audited) -----------------------------------------
 
     def _act(self, alert_id: int, actor: str, kind: str, sql: str, params: tuple, detail: dict[str, Any],
-             allowed: tuple[str, ...] = ("pending", "firing"), then: Callable | None = None) -> dict[str, Any]:
+             allowed: tuple[str, ...] = ("pending", "firing"), check: Check | None = None,
+             then: Callable | None = None) -> dict[str, Any]:
         check_all({"actor": actor, **detail, "value": params})  # refused before any change
         with self._connect() as conn, conn.transaction():
             alert = conn.execute("SELECT * FROM alert WHERE id = %s FOR UPDATE", (alert_id,)).fetchone()
@@ -347,6 +354,8 @@ class AlertStore:
                 raise IOCError(f"no alert {alert_id}")
             if alert["state"] not in allowed:
                 raise IOCError(f"alert {alert_id} is {alert['state']}; cannot {kind}")
+            if check is not None:
+                check(conn, alert)
             if sql:
                 alert = conn.execute(sql, (*params, alert_id)).fetchone()
             at = datetime.now(timezone.utc)
@@ -355,10 +364,13 @@ class AlertStore:
                 then(conn, alert, at)
             return alert
 
-    def acknowledge(self, alert_id: int, actor: str, comment: str = "") -> dict[str, Any]:
+    def acknowledge(self, alert_id: int, actor: str, comment: str = "", *, detail: Mapping[str, Any] | None = None,
+                    check: Check | None = None) -> dict[str, Any]:
+        """``detail`` goes to the audit with the comment; ``check(conn, alert)`` runs in the transaction
+        with the alert locked, before the change, and refuses it by raising (an acknowledge link)."""
         return self._act(alert_id, actor, "acknowledged",
                          "UPDATE alert SET acknowledged_by = %s, acknowledged_at = now(), updated_at = now() "
-                         "WHERE id = %s RETURNING *", (actor,), {"comment": comment})
+                         "WHERE id = %s RETURNING *", (actor,), {"comment": comment, **(detail or {})}, check=check)
 
     def assign(self, alert_id: int, actor: str, assignee: str) -> dict[str, Any]:
         return self._act(alert_id, actor, "assigned",

@@ -32,7 +32,7 @@ PLAN_STATUSES = ("none", "drafting", "submitted", "approved")
 ENVIRONMENTS = ("production", "test")
 LAYERS = (1, 2, 3, 4)
 OK, DUE, MISSING = "ok", "due", "missing"
-SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
+SEVERITY_ORDER = ("informational", "low", "medium", "high", "critical")  # the findings' scale
 TRUE_WORDS = {"1", "true", "yes", "y", "x", "có", "co", "đúng"}
 FALSE_WORDS = {"", "0", "false", "no", "n", "không", "khong", "sai"}
 

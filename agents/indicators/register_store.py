@@ -33,6 +33,20 @@ class Saved:
 
 _HINT = " (a table missing: run `ioc db migrate`)"
 
+# the writes (the reads are in agents/indicators/queries/register.py)
+_CLOSE_CURRENT = """UPDATE security_register SET valid_to = %(at)s, retired_by = %(retired_by)s
+                   WHERE system = %(system)s AND valid_to IS NULL RETURNING id"""
+
+_LOCK_CURRENT = "SELECT * FROM security_register WHERE system = %s AND valid_to IS NULL FOR UPDATE"
+
+#: a new version: valid_from, the entry's fields in ``agents.indicators.register.FIELDS`` order, who and why
+_INSERT = """INSERT INTO security_register (valid_from, system, level, approval_number, approval_date,
+              approval_authority, plan_status, environment, real_data, ipv6_ready, live, cleared_on, onsite_users,
+              onsite_contact, monitoring_org, last_inspection, next_inspection, inspection_findings, inspection_org,
+              layer4_connected, note, changed_by, change_reason)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            RETURNING id"""
+
 
 class RegisterStore:
     def __init__(self, dsn: str, *, max_connections: int = 2) -> None:
@@ -63,7 +77,7 @@ class RegisterStore:
     def history(self, system: str) -> list[dict[str, Any]]:
         """Every version of ``system``, newest first."""
         with self._conn() as conn:
-            return conn.execute(sql.HISTORY, (system,)).fetchall()
+            return conn.execute(sql.HISTORY, {"system": system}).fetchall()
 
     def changes(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
         with self._conn() as conn:
@@ -107,7 +121,7 @@ class RegisterStore:
         """Close the system's current version with no successor; False when it had none."""
         check_all({"actor": actor, "reason": reason})
         with self._conn() as conn, conn.transaction():
-            row = conn.execute(sql.CLOSE_CURRENT, {"at": _now(conn), "retired_by": actor, "system": system}).fetchone()
+            row = conn.execute(_CLOSE_CURRENT, {"at": _now(conn), "retired_by": actor, "system": system}).fetchone()
             if row is None:
                 return False
             self._audit(conn, actor, "register_retired", system, {"reason": reason})
@@ -117,7 +131,7 @@ class RegisterStore:
         check_all({"actor": actor, "reason": reason})
         if not actor:
             raise InputError("a change needs the name of who makes it")
-        current = conn.execute(sql.LOCK_CURRENT, (entry.system,)).fetchone()
+        current = conn.execute(_LOCK_CURRENT, (entry.system,)).fetchone()
         old = entry_from_row(current) if current else None
         changed = changed_fields(old, entry)
         if current is not None and not changed:
@@ -129,7 +143,7 @@ class RegisterStore:
             conn.execute("UPDATE security_register SET valid_to = %s WHERE id = %s", (when, current["id"]))
         values = [getattr(entry, name) for name in ("system", *EDITABLE)]
         values[EDITABLE.index("onsite_users") + 1] = list(entry.onsite_users)
-        row = conn.execute(sql.INSERT, (when, *values, actor, reason)).fetchone()
+        row = conn.execute(_INSERT, (when, *values, actor, reason)).fetchone()
         return Saved(entry.system, row["id"], tuple(changed))
 
     @staticmethod

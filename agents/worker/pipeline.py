@@ -29,7 +29,9 @@ from streams.core.metrics import WorkerMetrics, observe_all
 from agents.worker.sinks.base import Sink
 from streams.core.tables import FeedSpec, SourceStats
 from streams.core.clock import utcnow
-from streams.core.validation import Decoder, Rejected
+from streams.core.geography import load_province
+from streams.core.settings import Settings
+from streams.core.validation import Decoder, Limits, Rejected
 
 log = logging.getLogger(__name__)
 #: how the worker retries a write or a dead letter when it is given no other backoff
@@ -356,6 +358,34 @@ class FeedPipeline:
 
     def _dead(self, msg: Message, rej: Rejected) -> DeadLetter:
         return DeadLetter(rej.original, rej.reason, rej.detail, msg.topic, msg.partition, msg.offset, rej.index, msg.key)
+
+
+def build_pipelines(settings: Settings, specs: Sequence[FeedSpec], sink: Sink, dead_letter: DeadLetterSend,
+                    metrics: WorkerMetrics, *, clock: Callable[[], datetime] = utcnow) -> dict[str, FeedPipeline]:
+    """One pipeline per feed family, with the settings' limits, late allowance and retries, the province's
+    bounds (coordinates outside them are impossible) and ``clock`` for "now" (the worker's: the wall
+    clock; a backtest's: the simulated one)."""
+    limits = Limits(
+        max_message_bytes=settings.max_message_bytes,
+        max_events_per_message=settings.max_events_per_message,
+        future_tolerance=timedelta(seconds=settings.future_tolerance_s),
+        max_age=timedelta(seconds=settings.max_event_age_s),
+    )
+    bounds = load_province(settings.province_file).bounds
+    return {
+        spec.family: FeedPipeline(
+            spec,
+            Decoder(spec.family, limits=limits, bounds=bounds, clock=clock),
+            sink,
+            dead_letter,
+            metrics,
+            late_allowance=timedelta(seconds=settings.late_allowance_s),
+            backoff=Backoff(0.5, settings.sink_retry_max_s),
+            clock=clock,
+            max_events=settings.batch_max_events,
+        )
+        for spec in specs
+    }
 
 
 def _describe(exc: BaseException) -> str:

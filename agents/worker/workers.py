@@ -30,11 +30,10 @@ from agents.worker.detectors import DetectorStore
 from agents.worker.housekeeping import HousekeepingStore
 from agents.worker.batches import FeedTopic, Run, cut
 from agents.worker.overlap import Overlap, gather
-from agents.worker.pipeline import FeedPipeline, Prepared
+from agents.worker.pipeline import FeedPipeline, Prepared, build_pipelines
 from agents.worker.snapshots import purge_snapshots
 from streams.core.backoff import Backoff
 from agents.worker.supervision import AgentWatch
-from streams.core.geography import load_province
 from agents.worker import offsets
 from agents.worker.app import create_app
 from streams.core.errors import IOCError
@@ -45,7 +44,6 @@ from streams.core.tables import FeedSpec
 from agents.worker.sinks.timescale import TimescaleSink
 from streams.core.topics import DEADLETTER, topic_name
 from streams.core.clock import utcnow
-from streams.core.validation import Decoder, Limits
 from streams.db.connect import AsyncPool
 
 log = logging.getLogger(__name__)
@@ -80,27 +78,9 @@ class Worker:
         for spec in specs:
             self.metrics.agent_crashes.labels(spec.family)  # a series at 0: increase() sees the first crash
         self.metrics.degraded.set(0)
-        limits = Limits(
-            max_message_bytes=settings.max_message_bytes,
-            max_events_per_message=settings.max_events_per_message,
-            future_tolerance=timedelta(seconds=settings.future_tolerance_s),
-            max_age=timedelta(seconds=settings.max_event_age_s),
-        )
-        bounds = load_province(settings.province_file).bounds  # coordinates outside it are impossible
-        self.pipelines: dict[str, FeedPipeline] = {}
-        for spec in specs:
-            pipeline = FeedPipeline(
-                spec,
-                Decoder(spec.family, limits=limits, bounds=bounds),
-                self.sink,
-                self.send_dead_letters,
-                self.metrics,
-                late_allowance=timedelta(seconds=settings.late_allowance_s),
-                backoff=Backoff(0.5, settings.sink_retry_max_s),
-                max_events=settings.batch_max_events,
-            )
-            self.pipelines[spec.family] = pipeline
-            self._register(spec.family, pipeline)
+        self.pipelines = build_pipelines(settings, specs, self.sink, self.send_dead_letters, self.metrics)
+        for family, pipeline in self.pipelines.items():
+            self._register(family, pipeline)
         self.app.timer(10.0, on_leader=False)(self.heartbeat)
         self.app.timer(settings.housekeeping_interval_s, on_leader=False)(self.housekeeping)
         self.detector_config = DetectorConfig()

@@ -52,6 +52,7 @@ password ioc_db_password
 password kafka_ioc_password
 password webhook_secret
 password soc_secret
+password ack_link_key  # the notifier signs acknowledge links with it, the dashboard checks them
 for f in smtp_password telegram_token; do  # given by the mail administrator / BotFather
   [[ -f $f ]] || { : >"$f"; say "made empty $f: put the real value in it"; }
 done
@@ -71,7 +72,7 @@ fi
 # Read inside the containers: PostgreSQL (uid 70 in the image) insists on owning its key with mode
 # 0600; the other files are readable by the container user only through the mount (Docker secrets
 # are 0444 inside containers too).  The directory itself stays 0700.
-chmod 0444 ./*.crt ./*.pem kafka_jaas.conf ioc_database_url ./*password ./*secret telegram_token
+chmod 0444 ./*.crt ./*.pem kafka_jaas.conf ioc_database_url ./*password ./*secret telegram_token ack_link_key
 chmod 0400 ca.key ./kafka-?.key
 chmod 0600 pg_server.key
 if ((EUID == 0)); then chown 70:70 pg_server.key; else say "not root: run 'chown 70:70 $DIR/pg_server.key' before starting the database"; fi

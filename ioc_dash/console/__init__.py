@@ -15,12 +15,16 @@ Role checks happen on the server: in each layout (what is shown), before a guard
     /console/drills/runs  con_drill_runs  every role that may view (the after-action reviews)
     /console/drills/run   con_after_action  same  (?id=N; /console/drills/run.csv?id=N exports it)
     /console/users     con_users    admin
+    /console/quiet     con_quiet    every role that may view; adding and ending silences and maintenance
+                                    windows for operator and admin
+    /console/register  con_register every role that may view; editing, retiring and importing for admin
+                                    (/console/register.csv and .xlsx export it, for every role but a wall token)
     /console/incidents con_incidents  every role that may view; incidents, open first
     /console/incident  con_incident   same; take ownership, note, rename, close for operator and admin  (?id=N;
                                       /console/incident/report?id=N&format=json|html|pdf is its report)
     /console/handover  con_handover   same; operator and admin write and acknowledge handovers
 """
-from ioc_dash.console import afteraction, alerts, detail, drills, users
+from ioc_dash.console import afteraction, alerts, detail, drills, quiet, register, users
 from ioc_dash.console import handover, incidents
 
 PAGES = {
@@ -31,6 +35,8 @@ PAGES = {
     afteraction.RUNS_PATH: ("con_drill_runs", afteraction.runs_layout),
     afteraction.RUN_PATH: ("con_after_action", afteraction.run_layout),
     users.PATH: ("con_users", users.layout),
+    quiet.PATH: ("con_quiet", quiet.layout),
+    register.PATH: ("con_register", register.layout),
     "/console/incidents": ("con_incidents", incidents.list_layout),
     "/console/incident": ("con_incident", incidents.detail_layout),
     "/console/handover": ("con_handover", handover.layout),

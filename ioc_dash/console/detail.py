@@ -141,3 +141,8 @@ def act(*args):
                         until=until),
         lambda _: t("con_done", lang).format(kind=t(f"con_btn_{action}", lang), id=alert_id), lang, "con_bad_until")
     return said, (version or 0) + 1 if done else no_update
+
+
+# a done action empties the comment field: the next action does not carry the same words again
+hooks.clientside_callback("function(_) { return ''; }", Output("console-comment", "value"),
+                          Input("console-alert-version", "data"), prevent_initial_call=True)

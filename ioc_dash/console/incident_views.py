@@ -15,7 +15,7 @@ from agents.alerting.incidents import CLOSED, Entry, sort_incidents
 from ioc_dash.console.views import SEVERITY_BADGE, STATE_BADGE, badge
 from ioc_dash.figures import local_time
 from ioc_dash.i18n import t
-from ioc_dash.reports.incident_report import actor_words, describe, kind_label
+from ioc_dash.reports.incident_report import actor_words, describe, kind_label, related_words
 
 INCIDENT_PATH, INCIDENTS_PATH, HANDOVER_PATH = "/console/incident", "/console/incidents", "/console/handover"
 REPORT_ROUTE = "console/incident/report"
@@ -117,8 +117,7 @@ def members_table(alerts: Sequence[Mapping[str, Any]], lang: str) -> Any:
         html.Td(a["entity"]),
         html.Td(a.get(f"summary_{lang}") or a.get("summary_vi") or a["rule"]),
         html.Td(local_time(a.get("fired_at")), className="num"),
-        html.Td(t(f"inc_reason_{a['reason']}", lang).format(related=a.get("related") or "")
-                if a.get("reason") else "—"),
+        html.Td(related_words(a["reason"], a.get("related") or "", lang) if a.get("reason") else "—"),
     ], className=f"alert-row alert-{a['state']}") for a in alerts]
     return html.Table([head, html.Tbody(body)], className="status-table", id="incident-alerts-table")
 

@@ -17,16 +17,15 @@ from dash import html
 
 from agents.alerting.notify.alertmanager import runbook_url
 from ioc_dash.auth.roles import Principal, can
-from ioc_dash.figures import local_time
-from ioc_dash.i18n import t
+from ioc_dash.figures import ago, local_time
+from ioc_dash.figures_alerts import SEVERITY_BADGE  # the wall's colours, the same in the console
+from ioc_dash.i18n import rule_title, t
 from streams.core.clock import LOCAL_TZ
 from streams.core.errors import IOCError
 
 STATES = ("pending", "firing", "resolved", "cancelled")
 OPEN_STATES = ("pending", "firing")
 SEVERITIES = ("critical", "high", "medium", "low", "informational")
-SEVERITY_BADGE = {"critical": "down", "high": "down", "medium": "degraded", "low": "unknown",
-                  "informational": "unknown"}
 STATE_BADGE = {"firing": "down", "pending": "degraded", "resolved": "ok", "cancelled": "unknown"}
 
 
@@ -123,8 +122,10 @@ def badge(text: str, kind: str) -> html.Span:
 
 def nav(principal: Principal | None, lang: str, active: str) -> html.Nav:
     """The console's own links and who is signed in (the shell has the wall pages and the language)."""
-    links = [("/console/alerts", "con_alerts", "view"), ("/console/drills", "con_drills", "drills.run"),
-             ("/console/drills/runs", "con_drill_runs", "view"), ("/console/users", "con_users", "users.manage")]
+    links = [("/console/alerts", "con_alerts", "view"), ("/console/quiet", "con_quiet", "view"),
+             ("/console/drills", "con_drills", "drills.run"),
+             ("/console/drills/runs", "con_drill_runs", "view"), ("/console/register", "con_register", "view"),
+             ("/console/users", "con_users", "users.manage")]
     links += [("/console/incidents", "con_incidents", "view"), ("/console/handover", "con_handover", "view")]
     items: list[Any] = [
         html.A(t(key, lang), href=href, className="nav-link active" if href == active else "nav-link")
@@ -144,29 +145,45 @@ def forbidden(principal: Principal | None, lang: str, active: str) -> html.Div:
                     className="console")
 
 
-def alerts_table(rows: Sequence[dict[str, Any]], lang: str) -> html.Div:
+EMPTY = "—"  # no value (nobody acknowledged, nobody assigned)
+#: the alert list's columns: (title key, class); on a phone (console.css) each row is a card and the
+#: class places the cell in it, labelled by its column title (``data-label``)
+ALERT_COLUMNS = (("con_col_id", "al-id"), ("con_f_state", "al-state"), ("con_f_severity", "al-severity"),
+                 ("con_f_rule", "al-rule"), ("con_f_entity", "al-entity"), ("con_col_summary", "al-summary"),
+                 ("con_col_started", "al-started num"), ("con_col_ack", "al-ack ack-cell"),
+                 ("con_col_assignee", "al-assignee"))
+
+
+def _alert_cells(a: dict[str, Any], lang: str, now: datetime | None) -> list[Any]:
+    silenced = a.get("silence_until_resolved") or a.get("silenced_until")
+    started = [local_time(a["started_at"])]
+    if now is not None:  # how long ago, shown on a phone
+        started.append(html.Span(ago(a["started_at"], now, lang), className="alert-age"))
+    return [
+        html.A(f"#{a['id']}", href=f"/console/alert?id={a['id']}", id=f"alert-link-{a['id']}"),
+        badge(t(f"state_{a['state']}", lang), STATE_BADGE.get(a["state"], "unknown")),
+        badge(t(f"severity_{a['severity']}", lang), SEVERITY_BADGE.get(a["severity"], "unknown")),
+        html.Span(rule_title(a["rule"], lang), title=a["rule"]),
+        a["entity"],
+        [html.Span(t("drill_tag", lang).format(drill=a["drill"]), className="drill-tag") if a.get("drill") else "",
+         a.get(f"summary_{lang}") or a.get("summary_vi") or "",
+         html.Small(f" ({t('con_silenced', lang)})") if silenced else ""],
+        started,
+        a.get("acknowledged_by") or EMPTY,
+        a.get("assigned_to") or EMPTY,
+    ]
+
+
+def alerts_table(rows: Sequence[dict[str, Any]], lang: str, now: datetime | None = None) -> html.Div:
+    """The alert list; with ``now``, each start time also says how long ago it was."""
     if not rows:
         return html.P(t("con_none_match", lang), id="console-alerts-empty")
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in (
-        "con_col_id", "con_f_state", "con_f_severity", "con_f_rule", "con_f_entity", "con_col_summary",
-        "con_col_started", "con_col_ack", "con_col_assignee")]))
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k, _ in ALERT_COLUMNS]))
     body = []
     for a in rows:
-        silenced = a.get("silence_until_resolved") or a.get("silenced_until")
-        body.append(html.Tr([
-            html.Td(html.A(f"#{a['id']}", href=f"/console/alert?id={a['id']}", id=f"alert-link-{a['id']}")),
-            html.Td(badge(t(f"state_{a['state']}", lang), STATE_BADGE.get(a["state"], "unknown"))),
-            html.Td(badge(t(f"severity_{a['severity']}", lang), SEVERITY_BADGE.get(a["severity"], "unknown"))),
-            html.Td(a["rule"]),
-            html.Td(a["entity"]),
-            html.Td([html.Span(t("drill_tag", lang).format(drill=a["drill"]), className="drill-tag")
-                     if a.get("drill") else "",
-                     a.get(f"summary_{lang}") or a.get("summary_vi") or "",
-                     html.Small(f" ({t('con_silenced', lang)})") if silenced else ""]),
-            html.Td(local_time(a["started_at"]), className="num"),
-            html.Td(a.get("acknowledged_by") or "—", className="ack-cell"),
-            html.Td(a.get("assigned_to") or "—"),
-        ], id=f"alert-row-{a['id']}", className=f"alert-row alert-{a['state']}"))
+        cells = [html.Td(value, className=f"{cls} al-empty" if value == EMPTY else cls, **{"data-label": t(key, lang)})
+                 for (key, cls), value in zip(ALERT_COLUMNS, _alert_cells(a, lang, now))]
+        body.append(html.Tr(cells, id=f"alert-row-{a['id']}", className=f"alert-row alert-{a['state']}"))
     return html.Div([html.P(t("con_count", lang).format(n=len(rows)), className="console-count"),
                      html.Table([head, html.Tbody(body)], className="status-table", id="console-alerts-table")])
 
@@ -175,7 +192,7 @@ def alert_card(a: dict[str, Any], lang: str) -> html.Div:
     fields = [
         ("con_f_state", badge(t(f"state_{a['state']}", lang), STATE_BADGE.get(a["state"], "unknown"))),
         ("con_f_severity", badge(t(f"severity_{a['severity']}", lang), SEVERITY_BADGE.get(a["severity"], "unknown"))),
-        ("con_f_rule", a["rule"]), ("con_f_entity", a["entity"]),
+        ("con_f_rule", html.Span(rule_title(a["rule"], lang), title=a["rule"])), ("con_f_entity", a["entity"]),
         ("con_value", "—" if a.get("value") is None else f"{a['value']:g}"),
         ("con_col_started", local_time(a["started_at"])),
         ("con_col_ack", f"{a['acknowledged_by']} · {local_time(a['acknowledged_at'])}" if a.get("acknowledged_by")
@@ -184,7 +201,7 @@ def alert_card(a: dict[str, Any], lang: str) -> html.Div:
         ("con_silenced_until", t("con_until_resolved", lang) if a.get("silence_until_resolved")
          else local_time(a["silenced_until"]) if a.get("silenced_until") else "—"),
         ("con_escalation", str(a.get("escalation_level", 0))),
-        ("con_runbook", runbook_link(runbook_url(a.get("runbook"), "", lang))),
+        ("con_runbook", runbook_link(runbook_url(a.get("runbook"), "", lang), t("con_runbook_open", lang))),
     ]
     if a.get("drill"):
         fields.insert(0, ("con_drill_col", html.A(t("drill_tag", lang).format(drill=a["drill"]),
@@ -192,31 +209,45 @@ def alert_card(a: dict[str, Any], lang: str) -> html.Div:
                                                   className="drill-tag")))
     return html.Div([
         html.H2([f"#{a['id']} ", a.get(f"summary_{lang}") or a.get("summary_vi") or a["rule"]]),
-        html.Dl([x for key, value in fields for x in (html.Dt(t(key, lang)), html.Dd(value, id=f"alert-{key}"))],
-                className="alert-fields"),
+        html.Dl([html.Div([html.Dt(t(key, lang)), html.Dd(value, id=f"alert-{key}")], className=f"alert-field {key}")
+                 for key, value in fields], className="alert-fields"),
     ], className="panel", id="alert-card")
 
 
-def runbook_link(url: str | None) -> Any:
+def runbook_link(url: str | None, text: str | None = None) -> Any:
     """A link only to an http(s) address or a path on this site; anything else (``javascript:``, ``data:``)
-    is shown as text."""
+    is shown as text.  ``text``: what the link says for a section of this site's runbooks."""
     if not url:
         return "—"
     scheme = url.split(":", 1)[0].lower() if ":" in url.split("/", 1)[0] else ""
     if scheme in ("http", "https") or (not scheme and not url.startswith("//")):
-        return html.A(url, href=url)
+        return html.A(text if text and url.startswith("/runbooks") else url, href=url, title=url)
     return url
 
 
-def _detail_text(detail: dict[str, Any] | None) -> str:
-    return "; ".join(f"{k}: {v}" for k, v in (detail or {}).items() if v not in (None, "", False))
+def _known(key: str, fallback: str, lang: str) -> str:
+    """``t(key)``, or ``fallback`` for a key the catalogue does not have."""
+    text = t(key, lang)
+    return fallback if text == key else text
+
+
+def _detail_text(detail: dict[str, Any] | None, lang: str) -> str:
+    def value(v: Any) -> str:
+        return t("con_yes", lang) if v is True else f"{v:g}" if isinstance(v, float) else str(v)
+
+    return "; ".join(f"{_known(f'con_detail_{k}', k, lang)}: {value(v)}" for k, v in (detail or {}).items()
+                     if v not in (None, "", False))
 
 
 def history_table(events: Sequence[dict[str, Any]], lang: str) -> html.Table:
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("con_col_at", "con_col_kind", "con_col_actor",
                                                             "con_col_detail")]))
-    body = [html.Tr([html.Td(local_time(e["at"]), className="num"), html.Td(e["kind"]), html.Td(e["actor"]),
-                     html.Td(_detail_text(e.get("detail")))], className=f"event-{e['kind']}") for e in events]
+    body = [html.Tr([html.Td(local_time(e["at"]), className="num ev-at"),
+                     html.Td(_known(f"con_event_{e['kind']}", e["kind"], lang), className="ev-kind"),
+                     html.Td(_known("con_actor_system", e["actor"], lang) if e["actor"] == "system" else e["actor"],
+                             className="ev-actor"),
+                     html.Td(_detail_text(e.get("detail"), lang), className="ev-detail")], className=f"event-{e['kind']}")
+            for e in events]
     return html.Table([head, html.Tbody(body)], className="status-table", id="alert-history")
 
 

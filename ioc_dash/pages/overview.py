@@ -37,7 +37,7 @@ def kpi_tiles(ctx: WallContext, snap: Snapshot, lang: str) -> html.Div:
     over = stations["alert"] + stations["danger"]
     services = ctx.services(snap)
     overdue = overdue_reports(services.backlog)
-    findings = finding_counts(snap.finding_counts)
+    findings = finding_counts(ctx.finding_counts(snap))
     serious = findings["critical"] + findings["high"]
     late = services.whole.late_rate
     of = t("of_total", lang)

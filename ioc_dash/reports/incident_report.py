@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.alerting.incidents import Entry
-from ioc_dash.i18n import t
+from ioc_dash.i18n import rule_title, t
 from streams.core.clock import LOCAL_TZ
 
 SCHEMA = "ioc-incident-report/1"
@@ -84,6 +84,11 @@ def kind_label(entry: Entry, lang: str) -> str:
     return kind_words(entry.source, entry.kind, lang)
 
 
+def related_words(reason: str, related: str, lang: str) -> str:
+    """Why an alert joined its incident: the entity, or the rule by its title, that relates them."""
+    return t(f"inc_reason_{reason}", lang).format(related=rule_title(related, lang) if reason == "rule" else related)
+
+
 def actor_words(actor: str, lang: str) -> str:
     """Who did it: a user's name, or the monitoring system itself."""
     return t("inc_actor_system", lang) if actor == "system" else actor
@@ -101,7 +106,7 @@ def describe(entry: Entry, lang: str) -> str:
         if entry.kind in ("opened", "alert_joined"):
             parts.append(t("inc_d_alert", lang).format(alert=d.get("alert"), entity=d.get("entity")))
             if entry.kind == "alert_joined" and d.get("reason") in ("entity", "topology", "rule"):
-                parts.append(t(f"inc_reason_{d['reason']}", lang).format(related=d.get("related", "")))
+                parts.append(related_words(d["reason"], d.get("related", ""), lang))
             if d.get("severity_from"):
                 parts.append(t("inc_d_severity_from", lang).format(severity=t(f"severity_{d['severity_from']}", lang)))
         elif entry.kind in ("reopened", "resolved"):
@@ -254,7 +259,7 @@ def render_html(report: Mapping[str, Any], lang: str = "vi") -> str:
         f'<p class="description">{_e(report["description" if lang == "vi" else "description_en"])}</p>',
         _table([w("increp_alert"), w("increp_rule"), w("increp_entity"), w("increp_severity"), w("increp_summary"),
                 w("increp_fired"), w("increp_alert_state")],
-               ([f"#{a['id']}", a["rule"], a["entity"], w(f"severity_{a['severity']}"),
+               ([f"#{a['id']}", rule_title(a["rule"], lang), a["entity"], w(f"severity_{a['severity']}"),
                  a[f"summary_{lang}"] or a["summary_vi"], _when(a["fired_at"], lang), w(f"state_{a['state']}")]
                 for a in report["alerts"]), "alerts"),
         f"<h2>{_e(w('increp_s_measures'))}</h2>",

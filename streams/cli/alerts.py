@@ -5,6 +5,7 @@ maintenance``: maintenance windows.  The engine as a process is ``agents/alertin
     ioc alerts list                     open alerts
     ioc alerts ack ID --by NAME [--comment TEXT]
     ioc alerts history ID
+    ioc alerts backtest RECORDING [--rules FILE…] [--csv OUT] [--tail 30m]
     ioc alerts silence add [--rule R] [--entity E] [--label k=v] (--for 2h | --end T) --comment C --by NAME
     ioc alerts silence list [--all] | end ID --by NAME
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from pathlib import Path
 
 from streams.cli.common import command, group, stop_on_sigterm
 from streams.core.clock import LOCAL_TZ
@@ -47,6 +49,18 @@ def cmd_history(args: argparse.Namespace, settings) -> int:
     for e in AlertStore(settings.dsn).history(args.id):
         print(f"{e['at'].isoformat()} {e['kind']:22} {e['actor']:16} {dict(e['detail'])}")
     return 0
+
+
+def cmd_backtest(args: argparse.Namespace, settings) -> int:
+    from agents.alerting.rules import parse_duration
+    from simulators.jobs.backtest import run_backtest
+
+    try:
+        tail = parse_duration(args.tail) if args.tail else None
+    except ValueError as exc:
+        raise ConfigError(f"--tail: {exc}") from None
+    rules = [Path(p) for p in args.rules] if args.rules else None
+    return run_backtest(settings, args.recording, rule_files=rules, csv_out=args.csv, tail=tail)
 
 
 def cmd_silence_add(args: argparse.Namespace, settings) -> int:
@@ -176,6 +190,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     ack.add_argument("--comment", default="")
     h = action(alerts, "history", cmd_history, "every transition and action of an alert")
     h.add_argument("id", type=int)
+    b = action(alerts, "backtest", cmd_backtest, "replay a recording through the rules offline: when each alert "
+               "would have fired and resolved (nothing is notified)", logs=True)
+    b.add_argument("recording", help="a recording (ioc record, ioc simulate --out, ioc drill --out)")
+    b.add_argument("--rules", nargs="+", metavar="FILE", help="rule files to try (default: IOC_ALERT_RULES)")
+    b.add_argument("--csv", metavar="OUT", help="also write the alerts to this CSV file")
+    b.add_argument("--tail", metavar="DURATION", help="simulate at most this long after the recording for open "
+                   "alerts to resolve (default: the rules' longest keep_firing_for + 15m)")
     silence = group(alerts, "silence", "silences by rule, entity and labels, for alerts fired or not yet")
     sa = action(silence, "add", cmd_silence_add, "silence matching alerts for a while")
     sa.add_argument("--rule", default="*", help="rule name or pattern (default *)")

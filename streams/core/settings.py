@@ -165,6 +165,12 @@ class Settings(BaseSettings):
     zalo_oa_url: str = Field("https://openapi.zalo.me/v3.0/oa/message/cs",
                              description="Zalo Official Account message endpoint (channel zalo-oa)")
     zalo_template_id: str = Field("", description="the approved ZNS template of IOC alerts (channel zalo)")
+    telegram_poll_s: int = Field(10, ge=0, le=50, description="long-polling wait of `ioc notify run` for presses "
+                                   "of the acknowledge button (getUpdates; 0 = this notifier does not poll)")
+    ack_link_ttl_s: float = Field(4 * 3600, ge=0, description="acknowledge links in e-mails and acknowledge buttons "
+                                  "in Telegram work this long (0 = notifications carry none)")
+    ack_link_key: SecretStr = Field(SecretStr(""), description="key signing acknowledge links and buttons, the same "
+                                    "for the notifier and the dashboard (empty = generated once into IOC_RUN_DIR)")
     soc_mode: str = Field("off", pattern="^(off|webhook|kafka)$",
                           description="layer-4 forwarding of security findings: off | webhook | kafka")
     soc_url: str = Field("", description="upstream SOC webhook URL (soc_mode=webhook)")

@@ -16,8 +16,10 @@ from streams.db.migrate import migrate as apply_migrations
 
 
 def sibling_dsn(admin_dsn: str, name: str) -> str:
-    """The DSN of database ``name`` on the server of ``admin_dsn`` (same user, host and port)."""
-    return admin_dsn.rsplit("/", 1)[0] + f"/{name}"
+    """The DSN of database ``name`` on the server of ``admin_dsn`` (same user, host, port and
+    parameters, ``?sslmode=…`` included)."""
+    base, sep, query = admin_dsn.partition("?")
+    return base.rsplit("/", 1)[0] + f"/{name}" + sep + query
 
 
 def _admin(admin_dsn: str) -> Connection:

@@ -1,11 +1,13 @@
 """Helpers of the browser tests: a real ``ioc dash`` process, headless Chromium through Selenium."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from selenium import webdriver
@@ -54,6 +56,17 @@ class DashServer(WorkerProcess):
                 return r.status == 200
         except (urllib.error.URLError, OSError):
             return False
+
+
+@contextlib.contextmanager
+def running_dash(settings: Settings, tmp_path_factory, **env: str) -> Iterator[DashServer]:
+    """A ``DashServer`` with its own run directory (and log in it), stopped on leaving."""
+    run = tmp_path_factory.mktemp("dash")
+    dash = DashServer(settings, run / "dash.log", IOC_RUN_DIR=str(run), **env)
+    try:
+        yield dash
+    finally:
+        dash.stop()
 
 
 class Browser:

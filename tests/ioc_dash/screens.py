@@ -36,6 +36,28 @@ for (const panel of page.querySelectorAll('.panel')) {
 }
 return true;
 """
+#: every text of a page drawn smaller than arguments[1] px (HTML and SVG), with where it is
+SMALL_TEXT_JS = """
+const page = document.querySelector(arguments[0]);
+const small = [];
+for (const el of page.querySelectorAll('*')) {
+  const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own) continue;
+  const size = parseFloat(getComputedStyle(el).fontSize);
+  if (size < arguments[1]) small.push(`${el.tagName}.${el.getAttribute('class')}: ${el.textContent.trim().slice(0, 30)} ${size}px`);
+}
+return small;
+"""
+#: panels of a page whose content is wider than the panel shows, and a page that ends below the screen
+CLIPPED_JS = """
+const out = [];
+for (const el of document.querySelectorAll(arguments[0] + ' .panel')) {
+  if (el.scrollWidth > el.clientWidth + 1) out.push(el.id || (el.querySelector('h3') || el).textContent.slice(0, 40));
+}
+const page = document.querySelector(arguments[0]).getBoundingClientRect();
+if (page.bottom > window.innerHeight) out.push(`page ends at ${page.bottom}px`);
+return out;
+"""
 
 
 @contextlib.contextmanager
@@ -51,6 +73,21 @@ def serve(app) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+@contextlib.contextmanager
+def signed_in(app, dsn: str, name: str) -> Iterator[tuple[str, Screens]]:
+    """The app served and a browser holding a new wall token ``name``: yields (base URL, screens)."""
+    from ioc_dash.auth.store import UserStore
+
+    store = UserStore(dsn)
+    try:
+        token = store.create_wall_token(name, actor="test")
+    finally:
+        store.close()
+    with serve(app) as base, Screens() as shots:
+        shots.open(f"{base}/?token={token}", (1920, 1080))
+        yield base, shots
+
+
 class Screens:
     """One headless Chromium (Selenium) with a throw-away profile."""
 
@@ -59,7 +96,8 @@ class Screens:
         from selenium.webdriver.chrome.service import Service
 
         if CHROMIUM is None or CHROMEDRIVER is None:
-            raise RuntimeError("chromium and chromedriver are needed for screenshots")
+            raise RuntimeError("chromium and chromedriver are needed for screenshots: run deploy/browser.sh "
+                               "(make test does)")
         self._profile = tempfile.TemporaryDirectory(prefix="ioc-wall-")
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
@@ -94,6 +132,19 @@ class Screens:
     def errors(self) -> list[str]:
         """Severe messages of the browser console since the last call (failed requests, script errors)."""
         return [e["message"] for e in self.driver.get_log("browser")]
+
+    def small_texts(self, page: str, min_px: float = 19.5) -> list[str]:
+        """Texts of the element ``page`` (a CSS selector) drawn smaller than ``min_px``."""
+        return self.driver.execute_script(SMALL_TEXT_JS, page, min_px)
+
+    def clipped(self, page: str) -> list[str]:
+        """Panels of ``page`` whose content is cut at the sides, and the page's end when below the screen."""
+        return self.driver.execute_script(CLIPPED_JS, page)
+
+    def inner_text(self, css: str) -> str:
+        """The text of an element now (the page redraws every refresh: no element handle is kept)."""
+        return self.driver.execute_script(
+            "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';", css)
 
     def text(self, css: str) -> str:
         from selenium.webdriver.common.by import By

@@ -10,40 +10,11 @@ import uuid
 import pytest
 
 from ioc_dash.app import create_app
-from ioc_dash.auth.store import UserStore
 from streams.core.geography import load_province
 from tests.ioc_dash import screens
 from tests.ioc_dash.test_screenshots import OUT, png_size
 
 RUN = uuid.uuid4().hex[:8]
-#: every text of the page drawn smaller than 20 px (HTML and the map's SVG), with where it is
-SMALL_TEXT_JS = """
-const page = document.querySelector('#page-border');
-const small = [];
-for (const el of page.querySelectorAll('*')) {
-  const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
-  if (!own) continue;
-  const size = parseFloat(getComputedStyle(el).fontSize);
-  if (size < 19.5) small.push(`${el.tagName}.${el.getAttribute('class')}: ${el.textContent.trim().slice(0, 30)} ${size}px`);
-}
-return small;
-"""
-#: panels whose content is cut: taller or wider than the panel shows
-CLIPPED_JS = """
-const out = [];
-for (const el of document.querySelectorAll('#page-border .panel, #page-border td')) {
-  if (el.scrollWidth > el.clientWidth + 1 && !el.matches('td')) out.push(el.id || el.className);
-}
-const page = document.querySelector('#page-border').getBoundingClientRect();
-if (page.bottom > window.innerHeight) out.push(`page ends at ${page.bottom}px`);
-return out;
-"""
-
-
-def text_of(shots: screens.Screens, css: str) -> str:
-    """The text of an element now (the page redraws every refresh: no element handle is kept)."""
-    return shots.driver.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
-                                       css)
 
 
 @pytest.fixture
@@ -96,22 +67,15 @@ def drill_rows(test_settings, db, undo):
 
 
 def test_border_page_during_the_night_intrusion(test_settings, drill_rows):
-    if screens.CHROMIUM is None or screens.CHROMEDRIVER is None:
-        pytest.fail("chromium and chromedriver are not installed: run deploy/browser.sh (make test does)")
-    app = create_app(test_settings)
-    store = UserStore(test_settings.dsn)
-    token = store.create_wall_token(f"wall-border-{RUN}", actor="test")
-    store.close()
-    with screens.serve(app) as base, screens.Screens() as shots:
-        shots.open(f"{base}/?token={token}", (1920, 1080))
+    with screens.signed_in(create_app(test_settings), test_settings.dsn, f"wall-border-{RUN}") as (base, shots):
         out = shots.shoot(f"{base}/border?lang=vi", OUT / "border-drill-1920x1080.png", (1920, 1080))
         assert png_size(out) == (1920, 1080)
-        assert "Biên giới Giang Thành" in text_of(shots, "#border-zones-table")
-        assert "Bị che/xoay" in text_of(shots, "#border-attention") and "cam-myduc-03" in text_of(shots, "#border-attention")
-        assert "cam-phumy-02" in text_of(shots, "#border-attention")
-        assert "31 lần xâm nhập" in text_of(shots, "#border-alerts")
-        assert shots.driver.execute_script(SMALL_TEXT_JS) == []
-        assert shots.driver.execute_script(CLIPPED_JS) == []
+        assert "Biên giới Giang Thành" in shots.inner_text("#border-zones-table")
+        assert "Bị che/xoay" in shots.inner_text("#border-attention") and "cam-myduc-03" in shots.inner_text("#border-attention")
+        assert "cam-phumy-02" in shots.inner_text("#border-attention")
+        assert "31 lần xâm nhập" in shots.inner_text("#border-alerts")
+        assert shots.small_texts("#page-border") == []
+        assert shots.clipped("#page-border") == []
         assert shots.driver.execute_script("return document.documentElement.scrollWidth") <= 1920
         assert not shots.errors()
         shots.shoot(f"{base}/border?lang=en", OUT / "border-drill-en-1920x1080.png", (1920, 1080))

@@ -19,7 +19,7 @@ from ioc_dash.auth.store import UserStore
 from streams.db.scratch import scratch_database
 from agents.alerting.store import AlertStore
 from tests.conftest import ADMIN_DSN
-from tests.ioc_dash.browser import Browser, DashServer
+from tests.ioc_dash.browser import Browser, DashServer, running_dash
 from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD
 
 pytestmark = pytest.mark.integration
@@ -38,10 +38,8 @@ def people(test_settings):
 
 @pytest.fixture(scope="module")
 def server(test_settings, worker, tmp_path_factory):
-    run = tmp_path_factory.mktemp("dash")
-    dash = DashServer(test_settings, run / "dash.log", IOC_RUN_DIR=str(run), **DASH_ENV)
-    yield dash
-    dash.stop()
+    with running_dash(test_settings, tmp_path_factory, **DASH_ENV) as dash:
+        yield dash
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +88,8 @@ def test_acknowledge_then_see_it_in_the_list_and_the_history(server, browser, pe
     browser.find("#console-comment").send_keys("đang xử lý")
     browser.find("#console-ack").click()
     browser.wait_text("Đã ghi", "#console-action-result")
-    history = browser.wait_text("acknowledged", "#alert-history")
-    assert people["operator"] in history and "comment: đang xử lý" in history
+    history = browser.wait_text("Tiếp nhận", "#alert-history")
+    assert people["operator"] in history and "ghi chú: đang xử lý" in history
     browser.shot("alert-acknowledged")
     browser.get(f"{server.base}/console/alerts")
     browser.wait_text(people["operator"], f"#alert-row-{alert_id} .ack-cell")

@@ -8,7 +8,7 @@ from agents.indicators.sensor_kpi import load_sensor_rules
 from ioc_dash.figures_env import kind_table, kind_views, station_views, status_counts
 from ioc_dash.figures_map import (camera_points, incident_points, map_figure, outline_traces, point_traces,
                                   report_points)
-from ioc_dash.figures_security import (attack_rate_figure, by_layer, findings_table, layer_figure,
+from ioc_dash.figures_security import (attack_rate_figure, by_layer, findings_table, layer_table,
                                        severity_counts, soc_link_tile, top_sources_table)
 from ioc_dash.figures_services import agency_table, late_units_table, plan_rows, services_view
 from ioc_dash.geo import load_outline, locations, outline_path
@@ -37,10 +37,12 @@ def test_findings_by_layer_and_severity_stack_only_what_exists():
               {"severity": "medium", "layer": 4, "n": 3}, {"severity": "high", "layer": 0, "n": 5}]
     assert by_layer(counts)[2]["high"] == 40 and by_layer(counts)[4]["medium"] == 3
     assert severity_counts(counts)["high"] == 45  # layer unknown still counts by severity
-    fig = layer_figure(counts, "vi")
-    assert [tr["name"] for tr in fig["data"]] == ["Nghiêm trọng", "Cao", "Trung bình"]
-    assert fig["data"][0]["y"][3] == "Lớp 4: giám sát quốc gia" and fig["data"][0]["x"] == [0, 1, 0, 0]
-    assert "Không có phát hiện" in text(layer_figure([], "vi"))
+    table = layer_table(counts, "vi").children[1].children  # the body: a row per layer
+    cells = [[c.children for c in row.children] for row in table]
+    assert [r[0] for r in cells] == ["Lớp 1: tại chỗ", "Lớp 2: giám sát, bảo vệ", "Lớp 3: kiểm tra độc lập",
+                                     "Lớp 4: giám sát quốc gia"]
+    assert cells[1][1].children == "1" and "badge-down" in cells[1][1].className  # layer 2: one critical
+    assert cells[1][2].children == "40" and cells[3][3].children == "3" and cells[0][1:] == ["·"] * 4
     table = text(findings_table([finding("1.1.1.1", ago_s=10), finding("2.2.2.2", "critical", ago_s=99)], NOW, "en"))
     assert table.index("2.2.2.2") < table.index("1.1.1.1")  # worst first
 

@@ -78,8 +78,9 @@ def test_security_page_findings_sources_and_attack_rate(wall, db, undo):
     assert findings.count(ip) == 1 and "Brute force" in findings and '"4"' in findings  # grouped: 4 times
     sources = text(out["sec-sources"])
     assert ip in sources and "100 000" in sources and '"1"' in sources  # one finding names the source
-    layers = {tr["name"]: tr for tr in out["sec-layers"]["figure"]["data"]}
-    assert layers["Critical"]["x"][2] >= 1  # layer 3
+    layers = out["sec-layers"]["children"]["props"]["children"][1]["props"]["children"]  # the table's rows
+    layer3 = [c["props"]["children"] for c in layers[2]["props"]["children"]]
+    assert layer3[0] == "Layer 3: inspection" and int(layer3[1]["props"]["children"]) >= 1  # critical
     rate = {tr["name"]: tr for tr in out["sec-rate"]["figure"]["data"]}
     assert max(rate["Critical"]["y"]) >= 12345
 

@@ -1,4 +1,4 @@
-"""A screenshot of every wall page at 1920×1080 (and two at 3840×2160) in .run/screenshots/wall/.
+"""A screenshot of every wall page at 1920×1080 and at 3840×2160 in .run/screenshots/wall/.
 
 Needs Chromium and chromedriver (`make test` installs them).  The pictures are for people to look at;
 the test checks that each page draws completely, at the wall's size, without browser errors.
@@ -46,11 +46,10 @@ def test_each_page_at_1920x1080(browser, page):
     assert not shots.errors()
 
 
-@pytest.mark.parametrize("key", ["overview", "map"])
-def test_4k_shows_the_same_page_twice_as_large(browser, key):
+@pytest.mark.parametrize("page", WALL_PAGES, ids=[p.KEY for p in WALL_PAGES])
+def test_4k_shows_the_same_page_twice_as_large(browser, page):
     base, shots = browser
-    path = "/" if key == "overview" else f"/{key}"
-    out = shots.shoot(f"{base}{path}?lang=en", OUT / f"{key}-3840x2160.png", (3840, 2160))
+    out = shots.shoot(f"{base}{page.PATH}?lang=en", OUT / f"{page.KEY}-3840x2160.png", (3840, 2160))
     assert png_size(out) == (3840, 2160)
     assert shots.driver.execute_script("return parseFloat(getComputedStyle(document.documentElement).fontSize)") == 38.4
     assert not shots.errors()

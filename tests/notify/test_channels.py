@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
 
+from agents.alerting.notify import acklinks
 from agents.alerting.payload import build_payload
+from streams.core.clock import utcnow
 from streams.core.errors import NotifyError
 from agents.alerting.notify.channels import AlertmanagerChannel, EmailChannel, TelegramChannel, WebhookChannel
 from agents.alerting.notify.oncall import Receiver
@@ -21,7 +22,7 @@ PAYLOAD = build_payload(alert_row(7), "firing")
 
 
 def settings(**kw) -> Settings:
-    return Settings(notify_timeout_s=3, **kw)
+    return Settings(notify_timeout_s=3, ack_link_key="k" * 40, **kw)
 
 
 # --- webhook ----------------------------------------------------------------------------------
@@ -90,6 +91,17 @@ def test_telegram_send_message_to_a_fake_bot_api():
     body = req.json()
     assert body["chat_id"] == -1001234 and body["disable_web_page_preview"] is True
     assert body["text"].startswith("🔴 CẢNH BÁO · Nghiêm trọng\neoffice: mức sẵn sàng 82%")
+    ((button,),) = body["reply_markup"]["inline_keyboard"]
+    assert button["text"] == "✅ Tiếp nhận / Acknowledge" and len(button["callback_data"].encode()) <= 64
+    assert acklinks.read_button(b"k" * 40, button["callback_data"], ["-1001234"], now=utcnow()) == 7
+
+
+def test_telegram_message_of_a_resolved_alert_has_no_button():
+    resolved = build_payload(alert_row(7, state="resolved", resolved_at=alert_row()["fired_at"]), "resolved")
+    with LocalReceiver(respond=lambda req: (200, b'{"ok": true, "result": {"message_id": 1}}')) as api:
+        TelegramChannel(settings(telegram_api_url=api.url(""), telegram_token="123:ABC")).send(
+            Receiver("duty", "telegram", "-1001234"), resolved, key="k")
+        assert "reply_markup" not in api.wait_for(1)[0].json()
 
 
 def test_telegram_flood_control_gives_retry_after_and_hides_the_token():
@@ -111,56 +123,53 @@ def test_telegram_without_a_token_says_which_setting():
 
 # --- e-mail -----------------------------------------------------------------------------------
 
-class Inbox:
-    def __init__(self) -> None:
-        self.envelopes = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's naming)
-        if address.startswith("nobody@"):
-            return "550 5.1.1 no such user"
-        if address.startswith("full@"):
-            return "452 4.2.2 mailbox full"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    logins = []
-
-    def authenticate(server, session, envelope, mechanism, auth_data):
-        logins.append((auth_data.login, auth_data.password))
-        return AuthResult(success=auth_data.password == b"pw")
-
-    ctl = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticate,
-                     auth_require_tls=False)
-    ctl.start()
-    yield ctl, inbox, logins
-    ctl.stop()
-
-
-def test_email_over_smtp(smtp_server):
-    ctl, inbox, logins = smtp_server
-    s = settings(smtp_host="127.0.0.1", smtp_port=ctl.port, smtp_tls="none", smtp_user="ioc", smtp_password="pw",
-                 smtp_from="IOC <ioc@kiengiang.gov.vn>")
-    EmailChannel(s).send(Receiver("duty", "email", "a@kiengiang.gov.vn, b@kiengiang.gov.vn"), PAYLOAD,
-                         key="ioc-notification-9")
-    (env,) = inbox.envelopes
-    assert logins == [(b"ioc", b"pw")]
-    assert env.mail_from == "ioc@kiengiang.gov.vn"
-    assert env.rcpt_tos == ["a@kiengiang.gov.vn", "b@kiengiang.gov.vn"]
+def _mail(envelope):
     from email import message_from_bytes, policy
 
-    msg = message_from_bytes(env.original_content, policy=policy.default)
-    assert msg["Subject"].startswith("[IOC Kiên Giang][CẢNH BÁO][Nghiêm trọng] eoffice")
-    assert msg["X-IOC-Delivery"] == "ioc-notification-9"
-    body = msg.get_content()
-    assert "Đối tượng: eoffice" in body and "English: [FIRING]" in body
+    return message_from_bytes(envelope.original_content, policy=policy.default)
+
+
+def test_email_over_smtp_one_message_each_with_its_own_acknowledge_link(smtp_server):
+    ctl, inbox, logins = smtp_server
+    s = settings(smtp_host="127.0.0.1", smtp_port=ctl.port, smtp_tls="none", smtp_user="ioc", smtp_password="pw",
+                 smtp_from="IOC <ioc@kiengiang.gov.vn>", alert_page_url="https://ioc.kiengiang.gov.vn/alerts/{id}")
+    EmailChannel(s).send(Receiver("duty", "email", "a@kiengiang.gov.vn, b@kiengiang.gov.vn"), PAYLOAD,
+                         key="ioc-notification-9")
+    assert logins == [(b"ioc", b"pw")]  # one session
+    assert [(e.mail_from, e.rcpt_tos) for e in inbox.envelopes] == [
+        ("ioc@kiengiang.gov.vn", ["a@kiengiang.gov.vn"]), ("ioc@kiengiang.gov.vn", ["b@kiengiang.gov.vn"])]
+    links = []
+    for env, to in zip(inbox.envelopes, ["a@kiengiang.gov.vn", "b@kiengiang.gov.vn"]):
+        msg = _mail(env)
+        assert msg["To"] == to
+        assert msg["Subject"].startswith("[IOC Kiên Giang][CẢNH BÁO][Nghiêm trọng] eoffice")
+        assert msg["X-IOC-Delivery"] == "ioc-notification-9"
+        body = msg.get_content()
+        assert "Đối tượng: eoffice" in body and "English: [FIRING]" in body
+        link = re.search(r"https://ioc\.kiengiang\.gov\.vn/ack/\S+", body)[0]
+        assert body.index("Tiếp nhận cảnh báo") < body.index("Đối tượng") < body.index(f"Acknowledge (no sign-in; works "
+                                                                                         f"once, until")
+        assert body.count(link) == 2  # below the summary, and in the English part
+        links.append(link)
+    assert links[0] != links[1]
+
+
+def test_email_of_a_resolved_alert_goes_once_to_everyone_without_a_link(smtp_server):
+    ctl, inbox, _ = smtp_server
+    resolved = build_payload(alert_row(7, state="resolved", resolved_at=alert_row()["fired_at"]), "resolved")
+    EmailChannel(settings(smtp_port=ctl.port, smtp_tls="none")).send(
+        Receiver("duty", "email", "a@kiengiang.gov.vn, b@kiengiang.gov.vn"), resolved, key="k")
+    (env,) = inbox.envelopes
+    assert env.rcpt_tos == ["a@kiengiang.gov.vn", "b@kiengiang.gov.vn"]
+    assert "/ack/" not in _mail(env).get_content()
+
+
+def test_email_one_recipient_refused_the_others_have_it(smtp_server, caplog):
+    ctl, inbox, _ = smtp_server
+    EmailChannel(settings(smtp_port=ctl.port, smtp_tls="none")).send(
+        Receiver("duty", "email", "nobody@kiengiang.gov.vn, a@kiengiang.gov.vn"), PAYLOAD, key="k")
+    assert [e.rcpt_tos for e in inbox.envelopes] == [["a@kiengiang.gov.vn"]]
+    assert "refused" in caplog.text and "nobody@kiengiang.gov.vn" in caplog.text
 
 
 @pytest.mark.parametrize("to, retryable", [("nobody@kiengiang.gov.vn", False), ("full@kiengiang.gov.vn", True)])

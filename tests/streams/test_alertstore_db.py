@@ -15,7 +15,7 @@ TOPO = Topology({"it-ndxp": "it-lgsp"})
 RECEIVERS = {0: [("webhook", "ops")], 1: [("email", "lead")], 2: [("telegram", "director")]}
 
 
-def receivers(level):
+def receivers(level, **_drill):
     return RECEIVERS.get(level, [])
 
 
@@ -45,15 +45,18 @@ def test_lifecycle_suppression_actions_and_escalation(test_settings, db):
 
     # nobody acknowledges: after 10 minutes the next level is called, not twice
     levels = [timedelta(0), timedelta(minutes=10), timedelta(minutes=30)]
-    assert store.escalate(t0 + timedelta(minutes=5), levels, receivers) == 0
-    assert store.escalate(t0 + timedelta(minutes=11), levels, receivers) == 1
-    assert store.escalate(t0 + timedelta(minutes=12), levels, receivers) == 0
-    assert outbox(db, "it-lgsp")[-1] == ("email", "escalated")
+    # (the counts are of every alert of the run's database: the outbox of this one tells)
+    store.escalate(t0 + timedelta(minutes=5), levels, receivers)
+    assert outbox(db, "it-lgsp") == [("webhook", "firing")]
+    assert store.escalate(t0 + timedelta(minutes=11), levels, receivers) >= 1
+    store.escalate(t0 + timedelta(minutes=12), levels, receivers)
+    assert outbox(db, "it-lgsp") == [("webhook", "firing"), ("email", "escalated")]
 
     # acknowledged: escalation stops
     lid = alerts["it-lgsp"]["id"]
     store.acknowledge(lid, "truc-ban-1", "đang xử lý")
-    assert store.escalate(t0 + timedelta(minutes=40), levels, receivers) == 0
+    store.escalate(t0 + timedelta(minutes=40), levels, receivers)
+    assert outbox(db, "it-lgsp")[-1] == ("email", "escalated")
     store.assign(lid, "truc-ban-1", "ky-thuat-2")
     with pytest.raises(IOCError, match="no alert"):
         store.acknowledge(10**9, "x")
@@ -131,3 +134,19 @@ def test_a_silence_by_matcher_quiets_alerts_not_yet_fired(test_settings, db):
         store.add_silence(starts_at=t0, ends_at=t0 + timedelta(hours=1), comment="x", actor="op")
     with pytest.raises(IOCError, match="comment"):
         store.add_silence(rule="it_down", starts_at=t0, ends_at=t0 + timedelta(hours=1), comment=" ", actor="op")
+
+
+def test_keep_firing_for_counts_across_rounds(test_settings, db):
+    """Each round loads the states anew: how long a firing alert's value has been clear must be stored
+    with it, or an alert with a keep_firing_for longer than one round would never resolve."""
+    rule = parse_rule({"name": "it_keep", "indicator": "health.availability", "condition": "below", "fire": 0.5,
+                       "clear": 0.9, "keep_firing_for": "30s",
+                       "summary": {"vi": "{entity} ngừng", "en": "{entity} down"}}, "t")
+    store = AlertStore(test_settings.dsn)
+    t0 = datetime.now(timezone.utc)
+    for k, value in enumerate([0.1, 1.0, 1.0, 1.0, 1.0]):
+        now = t0 + timedelta(seconds=10 * k)
+        states, transitions = evaluate([rule], {"health.availability": {"it-keep": value}}, store.load_states(), now)
+        store.apply_round({rule.name: rule}, states, transitions, now)
+    alert = db.execute("SELECT state, fired_at, resolved_at FROM alert WHERE rule = 'it_keep'").fetchone()
+    assert alert[0] == "resolved" and alert[2] - alert[1] == timedelta(seconds=40)  # clear from +10 s, 30 s kept

@@ -38,7 +38,7 @@ def test_every_list_of_families_is_the_declared_tuple():
     assert [s.family for s in FEED_SPECS] == NAMES
     assert list(SIMULATORS) == NAMES
     assert list(FEED_COLORS) == NAMES
-    assert set(INDICATOR_PAGES) == {*NAMES, "source"}
+    assert set(INDICATOR_PAGES) == {*NAMES, "source", "register"}  # + the feeds' quality, the security register
     assert set(DEFAULT_RETENTION_DAYS) == {t for f in FAMILIES for t in f.retention_days} | {"source_window"}
     assert Settings().retention_days == DEFAULT_RETENTION_DAYS
 

@@ -18,7 +18,8 @@ WALL_OWN = {"workers", "alerts", "drills", "soc_links"}  # not an indicator's: t
 
 def test_the_wall_and_the_engine_read_the_families_sql():
     family_parts = [p for p in PARTS if p.name not in WALL_OWN]
-    assert len(FAMILIES) == 8 and len(family_parts) == 21  # health … citizen, network; the sources; the border
+    # health … citizen, network; the sources; the border; the security register
+    assert len(FAMILIES) == 9 and len(family_parts) == 23
     assert not [p.name for p in family_parts if p.sql not in QUERIES.values()]
     assert set(INDICATOR_SQL.values()) <= set(QUERIES.values())
     assert len(set(QUERIES.values())) == len(QUERIES)  # no query twice under two names
@@ -30,6 +31,7 @@ def test_every_query_runs(db, name):
     sql = QUERIES[name]
     now = datetime.now(timezone.utc)
     params = ({"window_s": 300, "systems": ["gis"], "month_start": now, "border_cameras": ["cam-phumy-01"],
-               "camera": "cam-phumy-01", "event_id": "e1", "days": 30} if "%(" in sql
+               "camera": "cam-phumy-01", "event_id": "e1", "days": 30, "at": now, "since": now, "until": now,
+               "system": "gis"} if "%(" in sql
               else (now, now) if "%s" in sql else None)
     db.execute(sql, params).fetchall()

@@ -17,10 +17,10 @@ ICON = {"firing": "🔴", "resolved": "✅", "escalated": "⏫", "acknowledged":
 TELEGRAM_MAX = 4096
 
 
-def vn_time(iso: str | None) -> str:
+def vn_time(iso: str | None, zone: str = " (giờ VN)") -> str:
     if not iso:
         return "—"
-    return datetime.fromisoformat(iso).astimezone(LOCAL_TZ).strftime("%H:%M:%S %d/%m/%Y (giờ VN)")
+    return datetime.fromisoformat(iso).astimezone(LOCAL_TZ).strftime("%H:%M:%S %d/%m/%Y") + zone
 
 
 def event_titles(payload: Mapping[str, Any]) -> tuple[str, str]:
@@ -59,20 +59,27 @@ def _facts(payload: Mapping[str, Any], url_template: str) -> list[str]:
     return lines
 
 
-def email_message(payload: Mapping[str, Any], url_template: str) -> tuple[str, str]:
-    """(subject, body) of the e-mail for an outbox payload."""
+def email_message(payload: Mapping[str, Any], url_template: str, *, ack_url: str = "",
+                  ack_until: str | None = None) -> tuple[str, str]:
+    """(subject, body) of the e-mail for an outbox payload; with ``ack_url``, its acknowledge link
+    (single use, working until ``ack_until``, ISO) comes right below the summary."""
     a = payload["alert"]
     vi, en = event_titles(payload)
     summary = a.get("summary") or {}
     severity = SEVERITY_VI.get(a["severity"], a["severity"])
     subject = f"[IOC Kiên Giang][{vi}][{severity}] {summary.get('vi') or a['rule']}"
+    ack = [f"Tiếp nhận cảnh báo (không cần đăng nhập; dùng một lần, đến {vn_time(ack_until)}):", ack_url, ""] \
+        if ack_url else []
     body = "\n".join([
         f"{vi}: {summary.get('vi', '')}",
         "",
+        *ack,
         *_facts(payload, url_template),
         "",
         "-- ",
         f"English: [{en}] {summary.get('en', '')}",
+        *([f"Acknowledge (no sign-in; works once, until {vn_time(ack_until, ' (UTC+7)')}): {ack_url}"]
+          if ack_url else []),
         "",
         "Thư gửi tự động từ Trung tâm Giám sát, điều hành đô thị thông minh (IOC) tỉnh Kiên Giang.",
     ])

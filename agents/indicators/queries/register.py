@@ -8,7 +8,7 @@ AS_OF = """SELECT * FROM security_register
            WHERE valid_from <= %(at)s AND (valid_to IS NULL OR valid_to > %(at)s) ORDER BY system"""
 
 #: every version of one system, newest first (the audit trail)
-HISTORY = "SELECT * FROM security_register WHERE system = %s ORDER BY valid_from DESC, id DESC"
+HISTORY = "SELECT * FROM security_register WHERE system = %(system)s ORDER BY valid_from DESC, id DESC"
 
 #: every version changed in a period, newest first
 CHANGES = """SELECT * FROM security_register
@@ -30,16 +30,3 @@ USER_STATES_AT = """SELECT u.name, NOT coalesce(
 #: the retirements of a period with their reasons (the audit event, written in the retiring transaction)
 RETIREMENTS = """SELECT at, actor, subject, detail->>'reason' AS reason FROM auth_event
                  WHERE kind = 'register_retired' AND at >= %(since)s AND at < %(until)s ORDER BY at"""
-
-CLOSE_CURRENT = """UPDATE security_register SET valid_to = %(at)s, retired_by = %(retired_by)s
-                   WHERE system = %(system)s AND valid_to IS NULL RETURNING id"""
-
-LOCK_CURRENT = "SELECT * FROM security_register WHERE system = %s AND valid_to IS NULL FOR UPDATE"
-
-#: a new version: valid_from, the entry's fields in ``agents.indicators.register.FIELDS`` order, who and why
-INSERT = """INSERT INTO security_register (valid_from, system, level, approval_number, approval_date,
-              approval_authority, plan_status, environment, real_data, ipv6_ready, live, cleared_on, onsite_users,
-              onsite_contact, monitoring_org, last_inspection, next_inspection, inspection_findings, inspection_org,
-              layer4_connected, note, changed_by, change_reason)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-            RETURNING id"""

@@ -11,12 +11,13 @@ GROUP BY time, severity
 ORDER BY time
 """
 
-# one finding is one (kind, subject, target): its 5-minute rows are counted once per severity reached
+# one finding is one (kind, subject, target): its 5-minute rows are counted once per severity reached;
+# per target, so the wall can weigh the severity by the target's security level (the register)
 FINDING_COUNTS = """
-SELECT severity, layer, count(DISTINCT (kind, subject, target))::bigint AS n
+SELECT severity, layer, target, count(DISTINCT (kind, subject))::bigint AS n
 FROM security_finding
 WHERE last_seen >= now() - interval '24 hours'
-GROUP BY severity, layer
+GROUP BY severity, layer, target
 """
 
 # repeated findings of the same kind, subject and target are one row: how many 5-minute rows,

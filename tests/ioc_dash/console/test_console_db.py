@@ -6,7 +6,7 @@ import pytest
 
 from ioc_dash.console import jobs
 from agents.alerting.store import AlertStore
-from tests.ioc_dash.conftest import PASSWORD, client_for, console_app, dash_call, login
+from tests.ioc_dash.conftest import client_for, dash_call
 from tests.support import wait_for
 
 PAGE = "page.children"
@@ -14,23 +14,6 @@ LIST = "..console-alerts.children...console-f-rule.options.."
 ACT = "..console-action-result.children...console-alert-version.data.."
 DETAIL = "..console-alert-detail.children...console-alert-history.children.."
 CONTROL, STATUS = "console-job-msg.children", "..console-job-status.children...console-job-output.children.."
-
-
-@pytest.fixture
-def app(web_settings, users):
-    return console_app(web_settings, users)
-
-
-@pytest.fixture
-def signed_in(app, users, uniq):
-    def make(role):
-        name = uniq(role)
-        users.add_user(name, role, PASSWORD, actor="t")
-        c = client_for(app)
-        assert login(c, name).status_code == 302
-        c.name = name
-        return c
-    return make
 
 
 def page(c, app, path, search=""):
@@ -65,7 +48,7 @@ def test_an_operator_acts_and_every_action_is_in_the_history(app, signed_in, tes
                                                   "resolved_by_operator")]
     shown = dash_call(op, app, DETAIL, {"console-alert-loc.search": f"?id={alert_id}", "console-lang.data": "en"},
                       "console-alert-loc.search").get_data(as_text=True)
-    assert "resolved_by_operator" in shown and "comment: đã gọi nhà cung cấp" in shown
+    assert "Resolved by an operator" in shown and "comment: đã gọi nhà cung cấp" in shown
     assert "is <b>down</b>" in json.dumps(json.loads(shown), ensure_ascii=False)  # event text as a plain string
     assert "cannot acknowledged" in act(op, app, alert_id).get_data(as_text=True)  # resolved: refused, said so
 

@@ -50,7 +50,7 @@ def test_the_timeline_in_words():
                Entry(NOW, "alert", "acknowledged", "an", 9, {"comment": HOSTILE}),
                Entry(NOW, "alert", "silenced", "an", 9, {"until": NOW.isoformat(), "comment": ""}),
                Entry(NOW, "alert", "brand_new_kind", "system", 9, {})]
-    assert describe(entries[0], "en") == ("Alert #9 on cam-1 — same rule camera_offline, shortly after"
+    assert describe(entries[0], "en") == ("Alert #9 on cam-1 — same rule Camera offline, shortly after"
                                           " — severity raised from Medium")
     assert describe(entries[2], "vi") == "đến 10:00:00 27/11/2026"  # Vietnam time
     shown = text(timeline_table(entries, "vi"))

@@ -8,7 +8,6 @@ import pytest
 from agents.alerting.incidentstore import IncidentStore
 from streams.core.clock import LOCAL_TZ
 from tests.ioc_dash.conftest import client_for, console_app, dash_call, wall_client
-from tests.ioc_dash.console.test_console_db import signed_in  # noqa: F401 (a fixture: signs in a new user)
 
 PAGE = "page.children"
 DETAIL = "..incident-detail.children...incident-alerts.children...incident-timeline.children.."
@@ -20,6 +19,7 @@ ORG = "Sở Thông tin và Truyền thông tỉnh Kiên Giang"
 
 @pytest.fixture
 def app(web_settings, users):
+    """The console (``signed_in`` of conftest.py signs in to it) with a reporting organisation set."""
     settings = web_settings.model_copy(update={"report_org": ORG, "report_phone": "0297 3 000 000"})
     return console_app(settings, users)
 

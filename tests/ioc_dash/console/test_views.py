@@ -5,7 +5,7 @@ import pytest
 
 from ioc_dash.auth.roles import Principal
 from ioc_dash.console.detail import perform
-from ioc_dash.console.views import (AlertFilter, alerts_table, filter_alerts, fold, history_table, nav,
+from ioc_dash.console.views import (AlertFilter, alert_card, alerts_table, filter_alerts, fold, history_table, nav,
                                     parse_alert_id, parse_drill_list, parse_until)
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)
@@ -88,3 +88,29 @@ def test_components_show_event_text_as_text_and_links_by_role():
     assert "href='/console/drills'" not in operator  # starting drills is an admin's
     assert "href='/console/drills/runs'" in operator  # their after-action reviews are for everyone
     assert "console-logout" not in str(nav(Principal("wall:1", "viewer", "wall"), "vi", "/"))
+
+
+def cells(table) -> dict[str, dict[str, str]]:
+    """alert id -> {cell class: text} of an alert list."""
+    rows = table.children[1].children[1].children
+    return {row.id: {td.className: str(td.children) for td in row.children} for row in rows}
+
+
+def test_the_list_labels_each_cell_for_the_phone_and_says_how_long_ago():
+    table = alerts_table(ROWS, "vi", NOW)
+    row = cells(table)["alert-row-4"]
+    assert "4 phút trước" in row["al-started num"]  # started four minutes before NOW
+    assert row["al-assignee"] == "ky-thuat-2" and row["al-ack ack-cell al-empty"] == "—"
+    assert "al-assignee al-empty" in cells(table)["alert-row-1"]  # nobody assigned: hidden on a phone
+    labels = {td.className: td.to_plotly_json()["props"]["data-label"]
+              for td in table.children[1].children[1].children[0].children}
+    assert labels["al-entity"] == "Đối tượng" and labels["al-ack ack-cell al-empty"] == "Tiếp nhận"
+    assert "phút trước" not in str(alerts_table(ROWS, "vi"))  # without a time, no age
+
+
+def test_the_alert_card_keeps_each_label_with_its_value():
+    card = alert_card({**alert(5), "value": 0.1, "escalation_level": 1}, "en")
+    fields = card.children[1].children
+    assert [f.children[0].children for f in fields[:2]] == ["State", "Severity"]
+    assert {f.className.split()[1] for f in fields} >= {"con_col_ack", "con_runbook"}
+    assert fields[5].children[1].id == "alert-con_col_started"
