@@ -123,11 +123,16 @@ def test_a_vietnamese_wall_page_shows_no_english(browser, page):
 
 
 @pytest.mark.parametrize("path", ["/console/alerts", "/console/alert?id={alert}", "/console/drills/runs",
-                                  "/console/quiet", "/console/register"])
-def test_a_vietnamese_console_page_shows_no_english(browser, path):
+                                  "/console/quiet", "/console/register", "/console/incidents",
+                                  "/console/incident?id={incident}", "/console/handover"])
+def test_a_vietnamese_console_page_shows_no_english(browser, vi_settings, path):
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from agents.alerting.incidentstore import IncidentStore
+
     base, shots, alert_id = browser
+    if "{incident}" in path:  # the incident the critical alert of dvc opened
+        path = path.format(incident=IncidentStore(vi_settings.dsn).incident_of(alert_id)["id"])
     path = path.format(alert=alert_id)
     shots.driver.get(f"{base}{path}{'&' if '?' in path else '?'}lang=vi")
     seen: list[str] = []

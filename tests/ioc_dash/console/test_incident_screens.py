@@ -1,6 +1,6 @@
 """The incident page and the handover page in Chromium at 1920×1080, with a night's incident: the data
 centre on battery, the LGSP and the public-service portal down under it.  The pictures go to
-.run/screenshots/ (console-incident-1920x1080.png, console-handover-1920x1080.png); the test checks
+.run/screenshots/console/ (incident-1920x1080.png, handover-1920x1080.png); the test checks
 that each page is drawn whole, fits the screen's width and has no browser error.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ioc_dash.auth.store import UserStore
 from ioc_dash.auth.tokens import new_token, session_hash, session_key
 from ioc_dash.auth.web import SESSION_COOKIE
 from tests.ioc_dash import screens
-from tests.ioc_dash.browser import SCREENSHOTS
+from tests.ioc_dash.phone import OUT
 from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD
 from tests.ioc_dash.test_screenshots import png_size
 
@@ -114,7 +114,7 @@ def test_incident_and_handover_pages_at_1920x1080(test_settings, night, tmp_path
             d.get(f"{base}{path}")
             wait.until(lambda _: d.find_elements(By.CSS_SELECTOR, ready_css)
                        and not d.find_elements(By.CSS_SELECTOR, '[data-dash-is-loading="true"]'))
-            out = SCREENSHOTS / f"console-{name}-1920x1080.png"
+            out = OUT / f"{name}-1920x1080.png"
             out.parent.mkdir(parents=True, exist_ok=True)
             d.save_screenshot(str(out))
             assert png_size(out) == (1920, 1080)
