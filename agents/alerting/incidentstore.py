@@ -10,18 +10,17 @@ each in one transaction that appends to ``incident_event`` with the operator's n
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from agents.alerting.evaluate import Topology
 from agents.alerting.incidents import (CLOSED, OPEN, RESOLVED, Candidate, Decision, Entry, Fired, Member, Policy,
                                        choose, clean_title, snapshot, state_of, timeline, title_from, worst)
-from streams.core.errors import IOCError
+from streams.core.errors import IOCError, SinkError, SinkUnavailable
 from streams.core.inputs import check_all
 from streams.db.connect import Connection, connect
 from streams.db.errors import translated
@@ -92,6 +91,13 @@ def _candidates(conn: Connection, fired: Fired, policy: Policy) -> list[Candidat
             for rs in grouped.values()]
 
 
+@contextmanager
+def _savepoint(conn: Connection, what: str) -> Iterator[None]:
+    """Work that may fail alone: its driver errors as ``SinkError``, undone to the savepoint."""
+    with translated(what, table="incident", refused=SinkError), conn.transaction():
+        yield
+
+
 def on_fired(conn: Connection, alert: Mapping[str, Any], at: datetime, quiet: str | None, topology: Topology,
              policy: Policy) -> Decision:
     """Put a just-fired alert (an ``alert`` row, as dict) in its incident, opening one if the rules say so.
@@ -99,9 +105,11 @@ def on_fired(conn: Connection, alert: Mapping[str, Any], at: datetime, quiet: st
     In a savepoint: should the incident tables fail (a database not migrated to 043), the alert is
     still stored and notified, and the failure logged."""
     try:
-        with conn.transaction():
+        with _savepoint(conn, "group the alert into an incident"):
             return _group(conn, alert, at, quiet, topology, policy)
-    except psycopg.Error as exc:
+    except SinkUnavailable:
+        raise  # the connection is lost: the whole round is
+    except SinkError as exc:
         log.error("alert %s was not grouped into an incident: %s", alert["id"], exc)
         return Decision("none")
 
@@ -137,9 +145,11 @@ def on_alert_over(conn: Connection, alert_id: int, at: datetime) -> str | None:
     open any more.  Returns the incident's state, None when the alert is in no incident (or the
     incident tables failed: logged, in a savepoint, as ``on_fired``)."""
     try:
-        with conn.transaction():
+        with _savepoint(conn, "update the alert's incident"):
             return _settle(conn, alert_id, at)
-    except psycopg.Error as exc:
+    except SinkUnavailable:
+        raise
+    except SinkError as exc:
         log.error("the incident of alert %s was not updated: %s", alert_id, exc)
         return None
 

@@ -157,8 +157,6 @@ def test_an_alert_resolved_by_hand_resolves_its_incident(stores):
 
 
 def test_a_failure_of_the_incident_tables_never_costs_the_alert(stores, monkeypatch, caplog):
-    import psycopg
-
     from agents.alerting import incidentstore
 
     def broken(conn, *args):
@@ -170,7 +168,7 @@ def test_a_failure_of_the_incident_tables_never_costs_the_alert(stores, monkeypa
     assert alerts.fetch("SELECT state FROM alert WHERE id = %s", (fired,))[0]["state"] == "firing"
     assert incidents.incident_of(fired) is None
     assert f"alert {fired} was not grouped into an incident" in caplog.text
-    assert psycopg.errors.UndefinedTable.__name__ in caplog.text or "no_such_table_043" in caplog.text
+    assert "no_such_table_043" in caplog.text
 
 
 def test_the_handover_keeps_its_snapshot_and_is_acknowledged_once_by_another(stores, db):
