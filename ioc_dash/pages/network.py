@@ -43,7 +43,7 @@ def tiles(views: Sequence[Mapping[str, Any]], checks: Sequence[Mapping[str, Any]
 
 
 def links_table(views: Sequence[Mapping[str, Any]], now: datetime, lang: str,
-                names: Mapping[str, str] | None = None, limit: int = 15) -> html.Div:
+                names: Mapping[str, str] | None = None, limit: int = 17) -> html.Div:
     """The first ``limit`` links (worst first: the healthy ones are left off) and how many more there are;
     names cut to their column show in full on hover."""
     names = names or {}
