@@ -27,6 +27,8 @@ SEVERITIES = ("critical", "high", "medium", "low", "informational")
 COLORS = {"ok": "#2fbf71", "degraded": "#f2b134", "down": "#e5484d", "unknown": "#6b7a90",
           "critical": "#e5484d", "high": "#f27b35", "medium": "#f2b134", "low": "#4ea1f2", "informational": "#6b7a90",
           "fg": "#e8eef7", "muted": "#8ea0b8", "grid": "#24324a", "panel": "#121c2e", "accent": "#4ea1f2"}
+#: on the wall every text is at least 20 px: plotly's fonts (axes, legends, notes), at scale 1 (1920×1080)
+FONT_PX = 20
 #: badge class of a sensor status (normal < alert < danger) and of a camera state
 LEVEL_BADGE = {"normal": "ok", "alert": "degraded", "danger": "down", None: "unknown"}
 CAMERA_BADGE = {"online": "ok", "flapping": "degraded", "offline": "down", "unknown": "unknown"}
@@ -119,12 +121,13 @@ def figure_layout(scale: float = 1.0, **extra: Any) -> dict[str, Any]:
     """The wall's dark plotly layout; ``scale`` grows fonts with the screen (1 at 1920×1080)."""
     layout: dict[str, Any] = {
         "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"color": COLORS["fg"], "size": round(16 * scale), "family": "Noto Sans, DejaVu Sans, sans-serif"},
+        "font": {"color": COLORS["fg"], "size": round(FONT_PX * scale), "family": "Noto Sans, DejaVu Sans, sans-serif"},
         "margin": {"l": round(50 * scale), "r": round(15 * scale), "t": round(10 * scale), "b": round(40 * scale)},
         "xaxis": {"gridcolor": COLORS["grid"], "zeroline": False},
         "yaxis": {"gridcolor": COLORS["grid"], "zeroline": False},
-        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": round(14 * scale)}},
-        "hoverlabel": {"font": {"size": round(14 * scale)}},
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0,
+                   "font": {"size": round(FONT_PX * scale)}},
+        "hoverlabel": {"font": {"size": round(FONT_PX * scale)}},
     }
     for key, value in extra.items():  # axes, margins, legend: merged one level deep
         layout[key] = {**layout[key], **value} if isinstance(value, dict) and isinstance(layout.get(key), dict) else value
@@ -135,7 +138,7 @@ def empty_figure(text: str, scale: float = 1.0) -> dict[str, Any]:
     return {"data": [], "layout": figure_layout(scale, xaxis={"visible": False}, yaxis={"visible": False},
                                                 annotations=[{"text": text, "showarrow": False, "x": 0.5, "y": 0.5,
                                                               "xref": "paper", "yref": "paper",
-                                                              "font": {"size": round(18 * scale),
+                                                              "font": {"size": round(FONT_PX * scale),
                                                                        "color": COLORS["muted"]}}])}
 
 

@@ -79,7 +79,7 @@ def alert_list(alerts: Iterable[Mapping[str, Any]], now: datetime, lang: str, *,
         items.append(html.Li([
             badge(t(f"severity_{a['severity']}", lang), SEVERITY_BADGE[a["severity"]]),
             html.Span([html.Span(t("drill_tag", lang).format(drill=a["drill"]), className="drill-tag")
-                       if a.get("drill") else "", summary(a, lang)], className="alert-summary"),
+                       if a.get("drill") else "", summary(a, lang)], className="alert-summary", title=summary(a, lang)),
             html.Span(f"{ago(a.get('fired_at') or a['started_at'], now, lang)} · {note}", className="alert-meta"),
         ], className=f"alert-item alert-{a['severity']}", id={"type": "alert-item", "alert": a["id"]}))
     if not items:

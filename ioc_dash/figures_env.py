@@ -113,7 +113,8 @@ def kind_table(views: list[StationView], kind: str, now: datetime, lang: str) ->
     cols = COLUMNS[kind]
     shown = kind_views(views, kind)
     head = [t("station", lang), *(t(c[0], lang) for c in cols), t("status", lang), t("last_event", lang)]
-    rows = [[v.station.name, *(c[1](v, lang) for c in cols), status_badge(v, lang), ago(v.last, now, lang)]
+    rows = [[html.Span(v.station.name, title=v.station.name), *(c[1](v, lang) for c in cols), status_badge(v, lang),
+             ago(v.last, now, lang)]
             for v in shown]
     numeric = [i + 1 for i, c in enumerate(cols) if c[2]] + [len(cols) + 2]
     return data_table(head, rows, id=f"env-{kind}-table", numeric=numeric, empty=t("none", lang),

@@ -17,7 +17,7 @@ from dash import html
 
 from agents.indicators.camera import camera_states
 from agents.indicators.deadlines import due_status
-from ioc_dash.figures import COLORS, SEVERITIES, badge, figure_layout, rgba
+from ioc_dash.figures import COLORS, FONT_PX, SEVERITIES, badge, figure_layout, rgba
 from ioc_dash.figures_alerts import SEVERITY_BADGE, attention, summary
 from ioc_dash.figures_env import StationView
 from ioc_dash.geo import LatLon, features, rings
@@ -151,7 +151,7 @@ def unit_traces(province: Province, scale: float = 1.0) -> list[dict[str, Any]]:
     units = province.units
     return [{"type": "scatter", "mode": "text", "x": [u.lon for u in units], "y": [u.lat for u in units],
              "text": [u.name for u in units], "textposition": "bottom center", "hoverinfo": "skip",
-             "textfont": {"color": rgba(COLORS["fg"], 0.75), "size": round(14 * scale)}, "showlegend": False}]
+             "textfont": {"color": rgba(COLORS["fg"], 0.75), "size": round(FONT_PX * scale)}, "showlegend": False}]
 
 
 def map_figure(outline: dict[str, Any] | None, province: Province, points: Iterable[MapPoint], lang: str,
@@ -166,7 +166,7 @@ def map_figure(outline: dict[str, Any] | None, province: Province, points: Itera
         yaxis={"visible": False, "range": [b.min_lat - pad, b.max_lat + pad], "scaleanchor": "x",
                "scaleratio": 1 / COS_LAT, "fixedrange": True, "constrain": "domain"},
         legend={"x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top", "bgcolor": rgba(COLORS["panel"], 0.85),
-                "font": {"size": round(14 * scale)}, "itemsizing": "constant"},
+                "font": {"size": round(FONT_PX * scale)}, "itemsizing": "constant"},
     )
     data = outline_traces(outline) + unit_traces(province, scale) + point_traces(points, lang, scale)
     return {"data": data, "layout": layout}
@@ -175,7 +175,7 @@ def map_figure(outline: dict[str, Any] | None, province: Province, points: Itera
 def incident_list(points: Iterable[MapPoint], lang: str, limit: int = 10) -> html.Ul:
     incidents = sorted((p for p in points if p.layer == "incident"), key=lambda p: SEVERITIES.index(p.state))
     items = [html.Li([badge(t(f"severity_{p.state}", lang), SEVERITY_BADGE[p.state]),
-                      html.Span(p.label, className="alert-summary")], className="alert-item")
+                      html.Span(p.label, className="alert-summary", title=p.label)], className="alert-item")
              for p in incidents[:limit]]
     return html.Ul(items or [html.Li(t("no_open_alerts", lang), className="alert-item empty")],
                    className="alert-list", id="incident-list")

@@ -20,8 +20,8 @@ from typing import Any
 from dash import html
 
 from agents.indicators.register import DUE, MISSING, OK, Entry, Policy, coverage, weighted_severity
-from ioc_dash.figures import (COLORS, SEVERITIES, ago, badge, data_table, empty_figure, figure_layout, local_time,
-                              num, tile)
+from ioc_dash.figures import (COLORS, FONT_PX, SEVERITIES, ago, badge, data_table, empty_figure, figure_layout,
+                              local_time, num, tile)
 from ioc_dash.figures_alerts import SEVERITY_BADGE, TILE_SEVERITIES
 from ioc_dash.i18n import t
 from ioc_dash.repository import Snapshot
@@ -31,8 +31,6 @@ from streams.core.geography import System
 LAYERS = (1, 2, 3, 4)
 #: the symbol each coverage state shows besides its colour (the legend says what it means)
 COVERAGE_MARK = {OK: "✓", DUE: "!", MISSING: "✗"}
-#: on the wall every text is at least 20 px: plotly's fonts on this page, at scale 1
-FONT_PX = 20
 NO_VALUE = "—"
 
 

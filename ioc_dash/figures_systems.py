@@ -61,6 +61,12 @@ def timeline(history: Mapping[str, list[Mapping[str, Any]]], systems: list[str],
     return xs, out
 
 
+def timeline_legend(lang: str) -> html.Div:
+    """What the timeline's colours mean: a key of each status, worst first."""
+    return html.Div([html.Span([html.Span(className=f"status-key cell-{s}"), t(f"status_{s}", lang)])
+                     for s in TIMELINE_Z], className="status-legend", id="sys-timeline-legend")
+
+
 def timeline_figure(xs: list[datetime], statuses: list[list[str]], labels: list[str], lang: str,
                     scale: float = 1.0) -> dict[str, Any]:
     z = [[TIMELINE_Z[s] for s in row] for row in statuses]
@@ -71,7 +77,7 @@ def timeline_figure(xs: list[datetime], statuses: list[list[str]], labels: list[
     return {"data": [trace],
             "layout": figure_layout(scale, margin={"l": round(10 * scale), "r": round(10 * scale),
                                                    "t": round(5 * scale), "b": round(35 * scale)},
-                                    yaxis={"autorange": "reversed", "automargin": True},
+                                    yaxis={"autorange": "reversed", "automargin": True, "dtick": 1},  # every name
                                     xaxis={"nticks": 13, "showgrid": False})}
 
 
@@ -137,7 +143,8 @@ def status_table(statuses: list[HealthStatus], province: Province, now: datetime
 def status_grid(statuses: list[HealthStatus], province: Province, lang: str) -> html.Div:
     """One cell per system, coloured by its status: the overview's at-a-glance view."""
     return html.Div([
-        html.Div([html.Div(system_name(province, s.system, lang), className="cell-name"),
+        html.Div([html.Div(system_name(province, s.system, lang), className="cell-name",
+                           title=system_name(province, s.system, lang)),
                   html.Div([t(f"status_{s.status}", lang), html.Span(" · " + pct(s.availability, 0)
                                                                       if s.availability is not None else "")],
                            className="cell-status")],

@@ -26,4 +26,4 @@ def register(app: dash.Dash, ctx: WallContext) -> None:
     @on_refresh(app, ctx, Output("map-graph", "figure"), Output("map-incidents", "children"))
     def province_map(snap: Snapshot, lang: str, scale: float):
         points = ctx.map_points(snap, lang)
-        return map_figure(ctx.outline, ctx.province, points, lang, scale), incident_list(points, lang, limit=14)
+        return map_figure(ctx.outline, ctx.province, points, lang, scale), incident_list(points, lang, limit=8)

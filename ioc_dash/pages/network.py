@@ -43,16 +43,24 @@ def tiles(views: Sequence[Mapping[str, Any]], checks: Sequence[Mapping[str, Any]
 
 
 def links_table(views: Sequence[Mapping[str, Any]], now: datetime, lang: str,
-                names: Mapping[str, str] | None = None) -> html.Table:
+                names: Mapping[str, str] | None = None, limit: int = 17) -> html.Div:
+    """The first ``limit`` links (worst first: the healthy ones are left off) and how many more there are;
+    names cut to their column show in full on hover."""
     names = names or {}
     head = [t(k, lang) for k in ("net_col_link", "net_col_status", "net_col_since", "net_col_util", "net_col_loss",
                                  "net_col_latency", "net_col_parent")]
-    rows = [[html.Span(v["name"], title=v["link"]), badge(t(f"net_{v['status']}", lang), BADGE[v["status"]]),
+    shown = list(views)[:limit]
+    parent = lambda v: names.get(v["parent"], v["parent"]) if v["parent"] else "—"  # noqa: E731
+    rows = [[html.Span(v["name"], title=f"{v['name']} ({v['link']})"),
+             badge(t(f"net_{v['status']}", lang), BADGE[v["status"]]),
              ago(v["since"], now, lang) if v["status"] == "down" else local_time(v["since"], "%H:%M %d/%m")
              if v["since"] else "—", pct(v["utilisation"], 0), pct(v["packet_loss"]), ms(v["latency_ms"]),
-             names.get(v["parent"], v["parent"]) if v["parent"] else "—"] for v in views]
-    return data_table(head, rows, id="net-links-table", numeric=(3, 4, 5), empty=t("net_no_links", lang),
-                      row_ids=[f"net-link-{v['link']}" for v in views])
+             html.Span(parent(v), title=parent(v))] for v in shown]
+    table = data_table(head, rows, id="net-links-table", numeric=(3, 4, 5), empty=t("net_no_links", lang),
+                       row_ids=[f"net-link-{v['link']}" for v in shown])
+    more = len(views) - len(shown)
+    return html.Div([table] + ([html.Div(t("net_more_links", lang).format(n=more), className="table-more")]
+                               if more > 0 else []))
 
 
 def ipv6_table(checks: Sequence[Mapping[str, Any]], province: Province, lang: str) -> html.Table:
@@ -71,4 +79,4 @@ def register(app: dash.Dash, ctx: WallContext) -> None:
         checks = [r for r in snap.network if r["kind"] == SYSTEM]
         return (tiles(views, checks, lang), links_table(views, snap.taken_at, lang, ctx.province.names()),
                 ipv6_table(checks, ctx.province, lang),
-                alert_list(snap.alerts, snap.taken_at, lang, limit=6, page=KEY, pages=ctx.rule_pages))
+                alert_list(snap.alerts, snap.taken_at, lang, limit=4, page=KEY, pages=ctx.rule_pages))

@@ -62,7 +62,7 @@ def register(app: dash.Dash, ctx: WallContext) -> None:
         healths = figures.source_healths(snap, ctx.families, stale_after=ctx.stale_after)
         return (
             [figures.summary_tiles(statuses, lang), status_grid(statuses, ctx.province, lang)],
-            [severity_tiles(snap.alerts, now, lang), alert_list(snap.alerts, now, lang, limit=8)],
+            [severity_tiles(snap.alerts, now, lang), alert_list(snap.alerts, now, lang, limit=5)],
             kpi_tiles(ctx, snap, lang),
             figures.sources_table(healths, now, lang),
         )

@@ -11,6 +11,8 @@ from ioc_dash.pages.common import on_refresh, page, panel
 from ioc_dash.repository import Snapshot
 
 KEY, PATH, TITLE = "services", "/services", "page_services"
+#: units and agencies shown in each of the right-hand tables: both fit beside the plan at 20 px
+ROWS_SHOWN = 6
 
 
 def layout(lang: str) -> html.Div:
@@ -32,4 +34,5 @@ def register(app: dash.Dash, ctx: WallContext) -> None:
         view = ctx.services(snap)
         title = t("svc_plan_title", lang).format(number=ctx.plan.number, year=ctx.plan.year)
         return (kpi_tiles(view, lang), title, plan_table(view.checks, lang),
-                late_units_table(view, ctx.province, lang), agency_table(view, ctx.province, lang))
+                late_units_table(view, ctx.province, lang, limit=ROWS_SHOWN),
+                agency_table(view, ctx.province, lang, limit=ROWS_SHOWN))

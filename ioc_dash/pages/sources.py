@@ -19,7 +19,7 @@ def layout(lang: str) -> html.Div:
     return page(
         KEY, lang,
         panel(t("sources_title", lang), html.Div(id="src-table"), className="span-2"),
-        panel(t("sources_rate_title", lang), graph("src-rate", "17rem"), className="span-2"),
+        panel(t("sources_rate_title", lang), graph("src-rate", "12rem"), className="span-2"),
         panel(t("workers_title", lang), html.Div(id="src-workers")),
         panel(t("alerts_title", lang), html.Div(id="src-alerts")),
         className="grid-2",
@@ -54,4 +54,4 @@ def register(app: dash.Dash, ctx: WallContext) -> None:
         healths = figures.source_healths(snap, ctx.families, stale_after=ctx.stale_after)
         return (checks_table(healths, snap.taken_at, lang), rate_figure(snap.source_rate, ctx.families, snap.taken_at, lang, scale),
                 workers_table(snap, ctx, lang),
-                alert_list(snap.alerts, snap.taken_at, lang, limit=4, page=KEY, pages=ctx.rule_pages))
+                alert_list(snap.alerts, snap.taken_at, lang, limit=3, page=KEY, pages=ctx.rule_pages))

@@ -6,7 +6,7 @@ from dash import Output, html
 
 from ioc_dash.context import WallContext
 from ioc_dash.figures import system_name
-from ioc_dash.figures_systems import history_by_system, status_table, timeline, timeline_figure
+from ioc_dash.figures_systems import history_by_system, status_table, timeline, timeline_figure, timeline_legend
 from ioc_dash.i18n import t
 from ioc_dash.pages.common import graph, on_refresh, page, panel
 from ioc_dash.repository import Snapshot
@@ -18,7 +18,7 @@ def layout(lang: str) -> html.Div:
     return page(
         KEY, lang,
         panel(t("systems_title", lang), html.Div(id="sys-table")),
-        panel(t("timeline_title", lang), graph("sys-timeline", "14rem")),
+        panel(t("timeline_title", lang), graph("sys-timeline", "14rem"), timeline_legend(lang)),
         className="grid-stack",
     )
 

@@ -43,7 +43,7 @@ def test_times_are_shown_in_ho_chi_minh_and_ages_in_words():
 def test_figure_layout_merges_axes_and_scales_fonts():
     layout = figures.figure_layout(2.0, yaxis={"type": "log"})
     assert layout["yaxis"] == {"gridcolor": figures.COLORS["grid"], "zeroline": False, "type": "log"}
-    assert layout["font"]["size"] == 32
+    assert layout["font"]["size"] == layout["legend"]["font"]["size"] == 40  # 20 px at 1920×1080, twice on 4K
     assert figures.rgba("#e5484d", 0.5) == "rgba(229,72,77,0.5)"
 
 

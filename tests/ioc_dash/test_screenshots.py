@@ -1,7 +1,8 @@
 """A screenshot of every wall page at 1920×1080 and at 3840×2160 in .run/screenshots/wall/.
 
 Needs Chromium and chromedriver (`make test` installs them).  The pictures are for people to look at;
-the test checks that each page draws completely, at the wall's size, without browser errors.
+the test checks that each page draws completely, at the wall's size, without browser errors, with no
+text under 20 px at 1920×1080 and nothing cut at the sides or below the screen.
 """
 import uuid
 import struct
@@ -43,6 +44,8 @@ def test_each_page_at_1920x1080(browser, page):
     assert png_size(out) == (1920, 1080)
     assert shots.driver.find_element("id", f"page-{page.KEY}")
     assert shots.driver.execute_script("return document.documentElement.scrollWidth") <= 1920  # nothing sticks out
+    assert shots.small_texts(f"#page-{page.KEY}") == []  # 20 px or more, read across the room
+    assert shots.clipped(f"#page-{page.KEY}") == []  # nothing cut at the sides, the page within the screen
     assert not shots.errors()
 
 
