@@ -148,6 +148,7 @@ def test_ioc_demo_runs_its_simulator_and_receiver_on_the_ports_of_the_settings(m
     monkeypatch.setattr(subprocess, "Popen", Child)
     monkeypatch.setattr("streams.db.migrate.migrate", lambda dsn: [])
     monkeypatch.setattr("streams.kafka.admin.create_topics", lambda settings: {})
+    monkeypatch.setattr("streams.cli.register.seed_sample", lambda settings: 0)
     monkeypatch.setattr(users, "demo_wall_url", lambda settings: f"http://127.0.0.1:{settings.dash_port}/wall")
     monkeypatch.setenv("IOC_DEMO_SIM_METRICS_PORT", "19465")
     monkeypatch.setenv("IOC_DEMO_RECEIVER_PORT", "19194")
