@@ -16,7 +16,7 @@ logic over entries, the users' states (name -> active) and a day:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields as dc_fields, replace
+from dataclasses import dataclass, field, fields as dc_fields, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -83,10 +83,10 @@ class Policy:
     system's level weighs its findings (severity steps added per level)."""
 
     due_within_days: int = 30
-    severity_steps: Mapping[int, int] = None  # type: ignore[assignment]
+    severity_steps: Mapping[int, int] = field(default_factory=dict)
 
     def steps(self, level: int | None) -> int:
-        return int((self.severity_steps or {}).get(level, 0)) if level is not None else 0
+        return int(self.severity_steps.get(level, 0)) if level is not None else 0
 
 
 def load_policy(path: Path = POLICY_FILE) -> Policy:
