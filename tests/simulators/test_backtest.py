@@ -11,11 +11,14 @@ import csv
 import re
 import subprocess
 import sys
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import orjson
 import psycopg
+import pytest
 import yaml
+from pydantic import SecretStr
 
 from agents.alerting.state import FIRING, PENDING, AlertState
 from simulators.backtest import Fired, Peaks, Schedule, begun_and_open, csv_text, summary_lines, survey, table_lines
@@ -72,7 +75,19 @@ def databases(settings) -> set[str]:
         return {n for (n,) in conn.execute("SELECT datname FROM pg_database")}
 
 
-def test_a_recording_through_the_rules_offline(test_settings, db, tmp_path, capsys):
+@pytest.fixture()
+def own_settings(test_settings):
+    """A database of this test's own: "nothing of it in the run's database" must not see what other
+    tests of the session left in theirs."""
+    from streams.db.scratch import scratch_database
+    from tests.conftest import ADMIN_DSN
+
+    with scratch_database(ADMIN_DSN, f"ioc_test_bt_{uuid.uuid4().hex[:8]}") as dsn:
+        yield test_settings.model_copy(update={"database_url": SecretStr(dsn)})
+
+
+def test_a_recording_through_the_rules_offline(own_settings, tmp_path, capsys):
+    test_settings = own_settings
     rec = tmp_path / "incident.jsonl.gz"
     record(rec)
     out, rows = backtest(test_settings, capsys, str(rec), tmp_path / "shipped.csv")
@@ -100,10 +115,13 @@ def test_a_recording_through_the_rules_offline(test_settings, db, tmp_path, caps
     assert scratch not in databases(test_settings)  # dropped at the end
 
     # nothing of it in the run's own database: no alert, no notification
+    db = psycopg.connect(test_settings.dsn, autocommit=True)
     assert db.execute("SELECT count(*) FROM alert WHERE entity = %s OR (entity = 'gis' AND started_at >= %s "
                       "AND started_at < %s)", (ATTACKER, T0, END + timedelta(days=1))).fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM notification_outbox o JOIN alert a ON a.id = o.alert_id "
                       "WHERE a.entity = %s OR a.started_at < %s", (ATTACKER, END + timedelta(days=1))).fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM alert").fetchone()[0] == 0
+    db.close()
 
     # the same recording against a changed copy of the rules: a higher brute-force threshold
     doc = yaml.safe_load(open(test_settings.alert_rule_files()[0], encoding="utf-8"))
