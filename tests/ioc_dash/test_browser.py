@@ -133,7 +133,7 @@ def test_a_viewer_has_no_button_and_the_server_refuses_the_callback(server, brow
     assert alert["acknowledged_by"] is None
 
 
-def test_admin_pages(server, browser, people):
+def test_admin_pages(server, browser, people, tmp_path):
     browser.login(server.base, people["admin"], PASSWORD)
     browser.wait(lambda: "/login" not in browser.driver.current_url, what="sign-in")
     browser.get(f"{server.base}/console/drills")
@@ -144,6 +144,14 @@ def test_admin_pages(server, browser, people):
     browser.get(f"{server.base}/console/users")
     browser.wait_text(people["operator"], "#console-users-table")
     browser.shot("users")
+    # the audit trails: the days already filled in (the last 30), one click downloads the file
+    browser.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    browser.driver.execute_script("document.querySelector('#console-exports').scrollIntoView()")
+    browser.shot("users-exports")
+    browser.find("#export-signins").click()
+    files = browser.wait(lambda: [f for f in tmp_path.glob("sign-ins-*.csv")], timeout=30, what="the download")
+    text = browser.wait(lambda: files[0].read_bytes().decode("utf-8-sig"), what="the file written")
+    assert text.startswith("id,at,username,address,outcome,user_agent\r\n") and f",{people['admin']},127.0.0.1,ok," in text
 
 
 def test_a_wall_token_views_without_signing_in(server, browser, test_settings):
