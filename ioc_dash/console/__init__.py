@@ -23,9 +23,10 @@ Role checks happen on the server: in each layout (what is shown), before a guard
     /console/incident  con_incident   same; take ownership, note, rename, close for operator and admin  (?id=N;
                                       /console/incident/report?id=N&format=json|html|pdf is its report)
     /console/handover  con_handover   same; operator and admin write and acknowledge handovers
+    /console/sla       con_sla        every role that may view; a calendar month's service levels  (?month=YYYY-MM)
 """
 from ioc_dash.console import afteraction, alerts, detail, drills, quiet, register, users
-from ioc_dash.console import handover, incidents
+from ioc_dash.console import handover, incidents, sla
 
 PAGES = {
     "/console": ("con_alerts", alerts.layout),
@@ -40,6 +41,7 @@ PAGES = {
     "/console/incidents": ("con_incidents", incidents.list_layout),
     "/console/incident": ("con_incident", incidents.detail_layout),
     "/console/handover": ("con_handover", handover.layout),
+    sla.PATH: ("con_sla", sla.layout),
 }
 
 __all__ = ["PAGES"]

@@ -126,7 +126,8 @@ def nav(principal: Principal | None, lang: str, active: str) -> html.Nav:
              ("/console/drills", "con_drills", "drills.run"),
              ("/console/drills/runs", "con_drill_runs", "view"), ("/console/register", "con_register", "view"),
              ("/console/users", "con_users", "users.manage")]
-    links += [("/console/incidents", "con_incidents", "view"), ("/console/handover", "con_handover", "view")]
+    links += [("/console/incidents", "con_incidents", "view"), ("/console/handover", "con_handover", "view"),
+              ("/console/sla", "con_sla", "view")]
     items: list[Any] = [
         html.A(t(key, lang), href=href, className="nav-link active" if href == active else "nav-link")
         for href, key, perm in links if can(principal, perm)

@@ -12,12 +12,12 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from streams.cli import alerts, feeds, notify, processes, register, setup, users
+from streams.cli import alerts, feeds, notify, processes, register, reports, setup, users
 from streams.core.errors import IOCError
 
 #: setup (db, topics, settings, schemas), processes (worker, dash, demo), feeds (simulate, record,
 #: replay, drill), alerts (maintenance, alerts), notify, users
-GROUPS = (setup, processes, feeds, alerts, notify, users, register)
+GROUPS = (setup, processes, feeds, alerts, notify, users, register, reports)
 
 
 def build_parser() -> argparse.ArgumentParser:

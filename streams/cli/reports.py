@@ -1,0 +1,63 @@
+"""Figures for the province's leadership: ``ioc sla`` (service levels per system per calendar month).
+
+    ioc sla [--month YYYY-MM] [--csv FILE]     the month (default: this one, so far), as a table or CSV
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+from streams.cli.common import command
+from streams.core.clock import LOCAL_TZ, utcnow
+
+CSV_COLUMNS = ("system", "month", "target", "availability", "availability_no_data_as_down", "minutes", "up",
+               "down", "no_data", "maintenance", "down_allowed", "outages", "verdict")
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}"
+
+
+def cmd_sla(args: argparse.Namespace, settings) -> int:
+    from agents.indicators.sla import load_sla_policy, month_report, parse_month
+    from streams.core.geography import load_province
+
+    now = utcnow()
+    month = parse_month(args.month) if args.month else now.astimezone(LOCAL_TZ).date().replace(day=1)
+    province = load_province(settings.province_file)
+    rows = month_report(settings.dsn, month, [s.code for s in province.systems], load_sla_policy(settings.sla_file),
+                        LOCAL_TZ, now)
+    if args.csv:
+        with open(args.csv, "w", newline="", encoding="utf-8-sig") as f:
+            out = csv.writer(f, lineterminator="\r\n")
+            out.writerow(CSV_COLUMNS)
+            for r in rows:
+                out.writerow([r.system, f"{month:%Y-%m}", _share(r.target), _share(r.availability), _share(r.worst),
+                              r.minutes, r.up, r.down, r.unknown, r.maintenance, round(r.allowed_down_minutes, 1),
+                              len(r.outages), r.verdict])
+        print(f"{args.csv}: {len(rows)} systems, {month:%Y-%m}")
+        return 0
+    print(f"service levels {month:%Y-%m} (Asia/Ho_Chi_Minh), {rows[0].minutes if rows else 0} minutes so far")
+    print(f"{'system':<12} {'target':>8} {'avail.':>9} {'no-data':>9} {'down':>6} {'allowed':>8} "
+          f"{'no data':>8} {'maint.':>7} {'outages':>7}  verdict")
+    for r in rows:
+        avail = "—" if r.availability is None else f"{r.availability:.4%}"
+        worst = "—" if r.worst is None else f"{r.worst:.4%}"
+        print(f"{r.system:<12} {r.target:>8.2%} {avail:>9} {worst:>9} {r.down:>6} {r.allowed_down_minutes:>8.0f} "
+              f"{r.unknown:>8} {r.maintenance:>7} {len(r.outages):>7}  {r.verdict}")
+        for o in r.outages:
+            seen = f"alert #{o.alert_id}" if o.alert_id else "no alert"
+            print(f"  outage {o.start.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} – {o.end.astimezone(LOCAL_TZ):%H:%M} "
+                  f"({o.minutes} min, {seen})")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = command(sub, "sla", cmd_sla, "service levels per system for a calendar month", db=True, log_level=False,
+                description="each system's availability over a calendar month (Asia/Ho_Chi_Minh): minutes up, "
+                            "down, without data (never counted up) and under maintenance (left out), the verdict "
+                            "against its target (agents/indicators/data/sla.yaml, IOC_SLA_FILE) and the outages "
+                            "(docs/sla.md)")
+    p.add_argument("--month", help="YYYY-MM (default: this month so far)")
+    p.add_argument("--csv", type=Path, help="write the figures to this CSV file instead of printing a table")
