@@ -49,6 +49,7 @@ def test_settings(stack) -> Settings:
             metrics_port=0,
             topic_partitions=2,
             detect_interval_s=2,
+            rollup_interval_s=3,
         )
         create_topics(settings, log_fn=lambda *_: None)
         yield settings

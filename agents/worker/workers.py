@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry
 
 from agents.indicators.security import DetectorConfig, detect_at
 from agents.indicators.housekeeping import run_housekeeping
+from agents.indicators.rollup_store import catch_up
 from agents.worker.deadletter import DeadLetterSender, Record
 from agents.worker.detectors import DetectorStore
 from agents.worker.housekeeping import HousekeepingStore
@@ -43,7 +44,7 @@ from streams.core.settings import Settings
 from streams.core.tables import FeedSpec
 from agents.worker.sinks.timescale import TimescaleSink
 from streams.core.topics import DEADLETTER, topic_name
-from streams.core.clock import utcnow
+from streams.core.clock import LOCAL_TZ, utcnow
 from streams.db.connect import AsyncPool
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ class Worker:
         self.detector_config = DetectorConfig()
         # every worker may run them: findings are upserts keyed by kind, subject, target and bucket
         self.app.timer(settings.detect_interval_s, on_leader=False)(self.detect)
+        # every worker may run it: one at a time (an advisory lock), each taking the marks it finds
+        self.app.timer(settings.rollup_interval_s, on_leader=False)(self.rollup)
 
     def _register(self, family: str, pipeline: FeedPipeline) -> None:
         settings = self.settings
@@ -166,6 +169,18 @@ class Worker:
                 self.metrics.findings.labels(f.kind, f.severity).inc()
         except IOCError as exc:
             log.warning("security detectors skipped: %s", exc)
+
+    async def rollup(self) -> None:
+        """The hourly and daily rollups brought up to date with the batches stored since the last run."""
+        started = asyncio.get_running_loop().time()
+        try:
+            done = await asyncio.to_thread(catch_up, self.settings.dsn, LOCAL_TZ)
+        except IOCError as exc:
+            log.warning("rollups skipped, next try in %.0f s: %s", self.settings.rollup_interval_s, exc)
+            return
+        self.metrics.rollup_seconds.observe(asyncio.get_running_loop().time() - started)
+        if done.marks:
+            log.debug("rollups: %d marks, %d hour and %d day ranges", done.marks, done.hours, done.days)
 
     async def housekeeping(self) -> None:
         try:

@@ -1,6 +1,7 @@
-"""Figures for the province's leadership: ``ioc sla`` (service levels per system per calendar month).
+"""History and figures for the province's leadership.
 
-    ioc sla [--month YYYY-MM] [--csv FILE]     the month (default: this one, so far), as a table or CSV
+    ioc sla [--month YYYY-MM] [--csv FILE]     service levels per system for a month, as a table or CSV
+    ioc rollup --since YYYY-MM-DD [--until D]  rebuild the hourly and daily rollups of those local days
 """
 from __future__ import annotations
 
@@ -53,7 +54,42 @@ def cmd_sla(args: argparse.Namespace, settings) -> int:
     return 0
 
 
+def cmd_rollup(args: argparse.Namespace, settings) -> int:
+    from datetime import date, datetime, time, timedelta
+
+    from agents.indicators.rollup_store import rebuild
+    from streams.core.errors import InputError
+
+    def day(text: str, what: str) -> date:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise InputError(f"{what}: {text!r} is not a day (YYYY-MM-DD)") from None
+
+    first = day(args.since, "--since")
+    last = day(args.until, "--until") if args.until else utcnow().astimezone(LOCAL_TZ).date()
+    if last < first:
+        raise InputError(f"--until {last} is before --since {first}")
+    since = datetime.combine(first, time(), LOCAL_TZ)
+    until = datetime.combine(last + timedelta(days=1), time(), LOCAL_TZ)
+
+    def progress(done: int, total: int, through: datetime) -> None:
+        print(f"rollups: {done}/{total} weeks rebuilt, through {(through - timedelta(microseconds=1)).astimezone(LOCAL_TZ):%Y-%m-%d}", flush=True)
+
+    result = rebuild(settings.dsn, since, until, LOCAL_TZ, progress=progress)
+    print(f"rollups rebuilt for {first} – {last}: {result.hours} hour ranges and {result.days} day ranges")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
+    p = command(sub, "rollup", cmd_rollup, "rebuild the hourly and daily rollups of a range of days", db=True,
+                log_level=False,
+                description="recompute the hourly and daily rollups (agents/indicators/rollups.py) of the local days "
+                            "from --since to --until (default: today) from the stored windows, a week per "
+                            "transaction; the worker keeps them up to date itself, this is for history loaded "
+                            "another way or a rollup added later (docs/operations.md#rollups)")
+    p.add_argument("--since", required=True, help="first local day, YYYY-MM-DD")
+    p.add_argument("--until", help="last local day, YYYY-MM-DD (default: today)")
     p = command(sub, "sla", cmd_sla, "service levels per system for a calendar month", db=True, log_level=False,
                 description="each system's availability over a calendar month (Asia/Ho_Chi_Minh): minutes up, "
                             "down, without data (never counted up) and under maintenance (left out), the verdict "

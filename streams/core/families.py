@@ -97,8 +97,12 @@ FAMILIES: tuple[Family, ...] = (
 )
 BY_NAME: dict[str, Family] = {f.name: f for f in FAMILIES}
 
-#: tables of no one family: the sources' own counters
-SHARED_RETENTION_DAYS: dict[str, int] = {"source_window": 90}
+#: tables of no one family: the sources' own counters, and the hourly rollups of every family
+#: (agents/indicators/rollups.py): three years, for year-on-year history (their daily rollups are
+#: plain tables, a row per key and day, kept)
+SHARED_RETENTION_DAYS: dict[str, int] = {
+    "source_window": 90,
+    **dict.fromkeys(("health_hour", "security_hour", "auth_failure_hour", "network_hour", "source_hour"), 1100)}
 #: hypertable -> days kept by default
 DEFAULT_RETENTION_DAYS: dict[str, int] = {
     **{table: days for f in FAMILIES for table, days in f.retention_days.items()}, **SHARED_RETENTION_DAYS}

@@ -95,6 +95,10 @@ class WorkerMetrics:
             "ioc_worker_degraded", "1 while an agent of this worker crashed within IOC_AGENT_DEGRADED_S",
             registry=registry,
         )
+        self.rollup_seconds = Histogram(
+            "ioc_rollup_seconds", "time of one run of the rollup job (hourly and daily rollups brought up to date)",
+            buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120), registry=registry,
+        )
 
 
 class SimulatorMetrics:

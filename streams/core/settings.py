@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     )
     housekeeping_interval_s: float = Field(3600, gt=0, description="how often retention and maintenance expansion run")
     detect_interval_s: float = Field(15, gt=0, description="how often the security detectors run")
+    rollup_interval_s: float = Field(60, gt=0, description="how often the worker brings the hourly and daily "
+                                     "rollups up to date with what it stored")
     sink_retry_max_s: float = Field(30, gt=0, description="longest wait between retries of a failed write")
     agent_degraded_s: float = Field(900, gt=0, description="a worker shows as degraded for this long after one "
                                     "of its agents crashed (Faust restarts it)")

@@ -139,3 +139,21 @@ def test_bad_events_go_to_the_dead_letter_topic_with_their_reason(worker, produc
     # its neighbour in the array was stored
     wait_for(lambda: db.execute("SELECT count(*) FROM health_event WHERE id = 'dl-good'").fetchone()[0] == 1,
              timeout=30, what="the good neighbour to be stored")
+
+
+def test_the_worker_keeps_the_hourly_and_daily_rollups(worker, producer, db):
+    """Probes of a system of this test's own: its hour and its local day appear in the rollups, equal
+    to its windows, without anyone running ``ioc rollup``."""
+    system = f"rollup-{random.randrange(16**6):06x}"
+    now = datetime.now(timezone.utc)
+    probes = [{"id": f"{system}-{i}", "type": "ServiceProbe", "dateObserved": (now - timedelta(seconds=i)).isoformat(),
+               "system": system, "endpoint": "/", "success": i % 4 != 0, "latency_ms": 40.0 + i} for i in range(20)]
+    producer("health", system, orjson.dumps(probes))
+    producer.flush()
+    wait_for(lambda: db.execute("SELECT sum(probes) FROM health_window WHERE system = %s AND window_s = 60 "
+                                "AND endpoint = '*'", (system,)).fetchone()[0] == 20, timeout=60, what="probes stored")
+    day = "SELECT sum(probes), sum(probes_ok) FROM health_day WHERE system = %s AND endpoint = '*'"
+    hour = "SELECT sum(probes), sum(probes_ok) FROM health_hour WHERE system = %s AND endpoint = '*'"
+    wait_for(lambda: db.execute(day, (system,)).fetchone() == (20, 15), timeout=60,
+             what="the worker's rollup job to count them in the day")
+    assert db.execute(hour, (system,)).fetchone() == (20, 15)

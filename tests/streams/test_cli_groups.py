@@ -8,13 +8,13 @@ import streams.cli
 from streams.cli.main import GROUPS, build_parser
 
 COMMANDS = {"db", "topics", "settings", "schemas", "worker", "dash", "demo", "simulate", "record", "replay", "drill",
-            "maintenance", "alerts", "notify", "users", "register"}
+            "maintenance", "alerts", "notify", "users", "register", "sla", "rollup"}
 
 
 def test_every_command_group_registers_itself_and_main_calls_each():
     modules = [importlib.import_module(f"streams.cli.{m.name}") for m in pkgutil.iter_modules(streams.cli.__path__)]
     registering = {m for m in modules if callable(getattr(m, "register", None))}
-    assert set(GROUPS) == registering and len(GROUPS) == 7
+    assert set(GROUPS) == registering and len(GROUPS) == 8
     assert not [m.__name__ for m in modules if hasattr(m, "add_parser") or hasattr(m, "add_commands")]
 
 

@@ -10,7 +10,9 @@ For each batch:
 3. the family's increments are computed from the fresh events only, merged per key, and added
    with one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE`` per counter table (sums
    add, histograms merge), rows in key order so two workers never deadlock;
-4. the source's own counters are added; then the transaction commits.
+4. the source's own counters are added, and a mark of what the batch touched (its fresh events'
+   oldest and newest event time, its arrival) for the hourly and daily rollups
+   (``agents.indicators.rollups``); then the transaction commits.
 
 The agent acknowledges the Kafka messages only after ``write`` returns, so a crash at any
 point either loses the whole transaction (and the messages are read again) or keeps it (and
@@ -34,6 +36,7 @@ from psycopg import sql
 
 from streams.core.errors import SinkError
 from streams.core.contracts import Event
+from agents.indicators.rollup_store import MARK
 from agents.worker.sinks.base import WriteResult
 from streams.core.tables import (SOURCE_WINDOW, UPDATED_AT, CounterTable, FeedSpec, RawTable, SourceStats, States,
                                  StateTable, combine, source_increment)
@@ -318,6 +321,9 @@ class TimescaleSink:
             query = self._statement(conn, "upsert", ctable.name, lambda: counter_upsert_sql(ctable, types))
             await conn.execute(query, column_arrays(ctable.columns, merged_rows(ctable, crows), types))
             written[ctable.name] = written.get(ctable.name, 0) + len(crows)
+        where.table = "rollup_pending"
+        await conn.execute(MARK, (spec.family, fresh[0].event_time if fresh else None,
+                                  fresh[-1].event_time if fresh else None, stats.arrival))
         return written
 
     async def _stage(self, conn, table: RawTable, events: Sequence[Event]) -> bool:
