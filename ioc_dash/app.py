@@ -73,7 +73,8 @@ def shell(refresh_s: float) -> html.Div:
         dcc.Interval(id="tick", interval=int(refresh_s * 1000)),
         html.Div(id="banner"),
         html.Header([html.H1(id="site-title", className="site-title"), html.Nav(id="nav", className="nav"),
-                     html.Div(id="clock", className="clock")], className="wall-header"),
+                     html.Div(id="langs", className="nav-langs"), html.Div(id="clock", className="clock")],
+                    className="wall-header"),
         html.Main(id="page", className="page-host"),
     ], className="wall", id="wall")
 
@@ -84,9 +85,15 @@ def with_lang(path: str, search: str | None, lang: str) -> str:
     return f"{path}?{urlencode(query)}"
 
 
-def nav(routes: Routes, path: str, search: str | None, lang: str) -> list[Any]:
-    """Links to the wall pages, the rotation, the first page of each other section (``/console``:
-    the console has its own navigation), and the language switch."""
+def is_wall_path(routes: Routes, path: str) -> bool:
+    """A page of the wall (or the rotation, or no page at all) rather than of another section: it shows the
+    wall's navigation; a page of another section (``/console/...``) brings its own."""
+    return path not in routes or path in {p.PATH for p in WALL_PAGES}
+
+
+def nav(routes: Routes, path: str, lang: str) -> list[Any]:
+    """Links to the wall pages, the rotation and the first page of each other section (``/console``:
+    the console has its own navigation); the current page's link is marked."""
     wall_paths = {p.PATH for p in WALL_PAGES}
     entries = [(p, title) for p, (title, _) in routes.items() if p in wall_paths] + [(wall.PATH, wall.TITLE)]
     sections: dict[str, tuple[str, str]] = {}  # "/console" -> (href, title key)
@@ -96,12 +103,15 @@ def nav(routes: Routes, path: str, search: str | None, lang: str) -> list[Any]:
             href = section if section in routes else p
             sections.setdefault(section, (href, routes[href][0]))
     entries += sections.values()
-    links = [dcc.Link(t(title, lang), href=p, className="nav-link active" if p == path else "nav-link")
-             for p, title in entries]
-    langs = [dcc.Link(t(f"lang_{code}", lang), href=with_lang(path, search, code),
-                      className="lang-link active" if code == lang else "lang-link", id=f"lang-{code}")
-             for code in LANGS]
-    return [html.Div(links, className="nav-pages"), html.Div(langs, className="nav-langs")]
+    return [dcc.Link(t(title, lang), href=p, className="nav-link active" if p == path else "nav-link")
+            for p, title in entries]
+
+
+def lang_links(path: str, search: str | None, lang: str) -> list[Any]:
+    """The language switch: the same page in each language."""
+    return [dcc.Link(t(f"lang_{code}", lang), href=with_lang(path, search, code),
+                     className="lang-link active" if code == lang else "lang-link", id=f"lang-{code}")
+            for code in LANGS]
 
 
 def clock_text(now: datetime) -> list[Any]:
@@ -172,8 +182,8 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
 def register_shell(app: dash.Dash, ctx: WallContext, routes: Routes) -> None:
     keys = [p.KEY for p in WALL_PAGES]
 
-    @app.callback(Output("page", "children"), Output("nav", "children"), Output("lang", "data"),
-                  Output("site-title", "children"), Output("wall", "className"),
+    @app.callback(Output("page", "children"), Output("nav", "children"), Output("langs", "children"),
+                  Output("lang", "data"), Output("site-title", "children"), Output("wall", "className"),
                   Input("url", "pathname"), Input("url", "search"))
     def route(pathname: str | None, search: str | None):
         lang = request_lang(search)
@@ -189,8 +199,10 @@ def register_shell(app: dash.Dash, ctx: WallContext, routes: Routes) -> None:
             body = routes[path][1](lang)
         else:
             body = html.Div(t("page_not_found", lang), className="page-missing", id="page-missing")
-        controls = [] if kiosk else nav(routes, path, search, lang)
-        return body, controls, lang, t("title", lang), "wall kiosk" if kiosk else "wall"
+        if kiosk:  # no controls
+            return body, [], [], lang, t("title", lang), "wall kiosk"
+        links = nav(routes, path, lang) if is_wall_path(routes, path) else []
+        return body, links, lang_links(path, search, lang), lang, t("title", lang), "wall"
 
     @app.callback(Output("banner", "children"), Output("clock", "children"),
                   Input("tick", "n_intervals"), Input("lang", "data"))  # a language switch redraws it at once

@@ -121,17 +121,17 @@ def badge(text: str, kind: str) -> html.Span:
 
 
 def nav(principal: Principal | None, lang: str, active: str) -> html.Nav:
-    """The console's own links and who is signed in (the shell has the wall pages and the language)."""
+    """The console's navigation, the only one on its pages: back to the wall, the console's pages and who is
+    signed in (the shell adds the language switch)."""
     links = [("/console/alerts", "con_alerts", "view"), ("/console/quiet", "con_quiet", "view"),
              ("/console/drills", "con_drills", "drills.run"),
              ("/console/drills/runs", "con_drill_runs", "view"), ("/console/register", "con_register", "view"),
              ("/console/users", "con_users", "users.manage")]
     links += [("/console/incidents", "con_incidents", "view"), ("/console/handover", "con_handover", "view"),
               ("/console/sla", "con_sla", "view")]
-    items: list[Any] = [
-        html.A(t(key, lang), href=href, className="nav-link active" if href == active else "nav-link")
-        for href, key, perm in links if can(principal, perm)
-    ]
+    items: list[Any] = [html.A(t("con_to_wall", lang), href="/", className="nav-link console-to-wall")]
+    items += [html.A(t(key, lang), href=href, className="nav-link active" if href == active else "nav-link")
+              for href, key, perm in links if can(principal, perm)]
     if principal and not principal.is_wall:
         items.append(html.Span(t("con_signed_in_as", lang).format(name=principal.name,
                                                                   role=t(f"role_{principal.role}", lang)),

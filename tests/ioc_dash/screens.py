@@ -48,15 +48,32 @@ for (const el of page.querySelectorAll('*')) {
 }
 return small;
 """
-#: panels of a page whose content is wider than the panel shows, and a page that ends below the screen
+#: panels of a page whose content is wider than the panel shows, and a page that ends below the screen;
+#: in the header, a text cut or beyond the screen's edge, and page links on more than one row
 CLIPPED_JS = """
 const out = [];
-for (const el of document.querySelectorAll(arguments[0] + ' .panel')) {
-  if (el.scrollWidth > el.clientWidth + 1) out.push(el.id || (el.querySelector('h3') || el).textContent.slice(0, 40));
+if (arguments[0]) {
+  for (const el of document.querySelectorAll(arguments[0] + ' .panel')) {
+    if (el.scrollWidth > el.clientWidth + 1) out.push(el.id || (el.querySelector('h3') || el).textContent.slice(0, 40));
+  }
+  const page = document.querySelector(arguments[0]).getBoundingClientRect();
+  if (page.bottom > window.innerHeight) out.push(`page ends at ${page.bottom}px`);
 }
-const page = document.querySelector(arguments[0]).getBoundingClientRect();
-if (page.bottom > window.innerHeight) out.push(`page ends at ${page.bottom}px`);
+for (const el of document.querySelectorAll('.wall-header, .wall-header *')) {
+  const box = el.getBoundingClientRect();
+  if (!box.width) continue;
+  const what = `header ${el.tagName}.${el.getAttribute('class')}: ${el.textContent.trim().slice(0, 30)}`;
+  if (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1) out.push(`${what} cut`);
+  if (box.left < 0 || box.right > window.innerWidth || box.top < 0) out.push(`${what} off the screen`);
+}
+const rows = new Set([...document.querySelectorAll('.wall-header .nav-link')].map(e => e.getBoundingClientRect().top));
+if (rows.size > 1) out.push(`page links on ${rows.size} rows`);
 return out;
+"""
+#: the navigations a page shows: [class, texts of its links]
+NAVS_JS = """
+return [...document.querySelectorAll('nav')].filter(e => e.getClientRects().length)
+  .map(e => [e.className, [...e.querySelectorAll('a')].map(a => a.textContent.trim())]);
 """
 
 
@@ -113,18 +130,19 @@ class Screens:
         self.driver.quit()
         self._profile.cleanup()
 
-    def open(self, url: str, size: tuple[int, int], *, timeout: float = 20.0) -> None:
-        """Load ``url`` with a viewport of exactly ``size`` and wait until the page is drawn."""
+    def open(self, url: str, size: tuple[int, int], *, timeout: float = 20.0, ready: str = READY_JS) -> None:
+        """Load ``url`` with a viewport of exactly ``size`` and wait until the page is drawn (until the script
+        ``ready`` returns true: by default, until a wall page is)."""
         from selenium.webdriver.support.ui import WebDriverWait
 
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                     {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False})
         self.driver.get(url)
-        WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(lambda d: d.execute_script(READY_JS))
+        WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(lambda d: d.execute_script(ready))
         time.sleep(0.5)  # plotly's last relayout
 
-    def shoot(self, url: str, out: Path, size: tuple[int, int]) -> Path:
-        self.open(url, size)
+    def shoot(self, url: str, out: Path, size: tuple[int, int], *, ready: str = READY_JS) -> Path:
+        self.open(url, size, ready=ready)
         out.parent.mkdir(parents=True, exist_ok=True)
         self.driver.save_screenshot(str(out))
         return out
@@ -133,13 +151,20 @@ class Screens:
         """Severe messages of the browser console since the last call (failed requests, script errors)."""
         return [e["message"] for e in self.driver.get_log("browser")]
 
-    def small_texts(self, page: str, min_px: float = 19.5) -> list[str]:
-        """Texts of the element ``page`` (a CSS selector) drawn smaller than ``min_px``."""
-        return self.driver.execute_script(SMALL_TEXT_JS, page, min_px)
+    def small_texts(self, page: str | None, min_px: float = 19.5) -> list[str]:
+        """Texts of the element ``page`` (a CSS selector; None: none), of the header and of the banners drawn
+        smaller than ``min_px``."""
+        return [t for part in (page, ".wall-header", "#banner") if part
+                for t in self.driver.execute_script(SMALL_TEXT_JS, part, min_px)]
 
-    def clipped(self, page: str) -> list[str]:
-        """Panels of ``page`` whose content is cut at the sides, and the page's end when below the screen."""
+    def clipped(self, page: str | None) -> list[str]:
+        """Panels of ``page`` (None: none) whose content is cut at the sides, the page's end when below the
+        screen, texts of the header cut or off the screen, and the header's page links when on more than one row."""
         return self.driver.execute_script(CLIPPED_JS, page)
+
+    def navs(self) -> list[tuple[str, list[str]]]:
+        """The navigations shown: (class, the texts of its links) of each."""
+        return [tuple(n) for n in self.driver.execute_script(NAVS_JS)]
 
     def inner_text(self, css: str) -> str:
         """The text of an element now (the page redraws every refresh: no element handle is kept)."""

@@ -159,4 +159,8 @@ def test_console_pages_join_the_router_when_the_console_exists(app, test_setting
     path = next(iter(console.PAGES))
     out = call(client, app, "page.children", {"url.pathname": "/", "url.search": ""})
     assert f'"href": "{path}"' in text(out["nav"])
+    # a console page brings its own navigation: the shell shows none, only the language switch
+    out = call(client, app, "page.children", {"url.pathname": "/console/alerts", "url.search": ""})
+    assert out["nav"]["children"] == [] and "lang-en" in text(out["langs"])
+    assert "console-nav" in text(out["page"]) and "console-to-wall" in text(out["page"])
     assert app.server.config["IOC_SETTINGS"] is test_settings

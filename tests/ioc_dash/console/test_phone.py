@@ -17,6 +17,7 @@ from ioc_dash.auth.store import UserStore
 from tests.ioc_dash.browser import running_dash
 from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD
 from tests.ioc_dash.phone import MIN_TARGET_PX, Phone
+from tests.ioc_dash.screens import NAVS_JS
 
 pytestmark = pytest.mark.integration
 PHONE, SMALL_PHONE = (412, 915), (360, 780)
@@ -99,6 +100,7 @@ def test_on_call_from_a_notification_link(server, phone, operator, firing, test_
     assert phone.find("#console-filters-box").get_attribute("open") is None  # folded: the list comes first
     phone.check_fits()
     assert phone.small_text(".wall-header") == [] and phone.small_text("#banner") == []  # the shell too
+    assert [cls for cls, _ in phone.driver.execute_script(NAVS_JS)] == ["console-nav"]  # one navigation
     phone.shot("alert-list")
     phone.tap(".console-filters-summary")
     phone.wait(lambda: phone.boxes("#console-f-text"), what="the filters unfolded")
