@@ -158,6 +158,14 @@ def month_sla(system: str, month: date, tz: ZoneInfo, probes: Mapping[datetime, 
     ``maintenance``: the intervals that touch this system; ``alerts``: (id, started, resolved or None)
     of the outage rules on this system; ``now`` cuts a month in progress at its last whole minute."""
     start, end = month_bounds(month, tz)
+    return span_sla(system, start, end, probes, maintenance, alerts, policy, now, month=month)
+
+
+def span_sla(system: str, start: datetime, end: datetime, probes: Mapping[datetime, tuple[int, int]],
+             maintenance: Sequence[Interval], alerts: Iterable[tuple[int, datetime, datetime | None]],
+             policy: SlaPolicy, now: datetime, *, month: date | None = None) -> MonthSla:
+    """Any period [start, end) of whole minutes (a day, a week), counted as a month is."""
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
     stop = min(end, now.astimezone(timezone.utc).replace(second=0, microsecond=0))
     up = down = unknown = held = 0
     runs: list[list[datetime]] = []
@@ -185,16 +193,22 @@ def month_sla(system: str, month: date, tz: ZoneInfo, probes: Mapping[datetime, 
     outages = tuple(Outage(s, e, next((i for i, a0, a1 in seen if a0 < e and (a1 is None or a1 > s)), None))
                     for s, e in runs)
     total = max(0, round((stop - start) / MINUTE))
-    return MonthSla(system, month, policy.target(system), total, up, down, unknown, held, outages)
+    return MonthSla(system, month or start.date(), policy.target(system), total, up, down, unknown, held, outages)
 
 
 def month_report(dsn: str, month: date, systems: Sequence[str], policy: SlaPolicy, tz: ZoneInfo,
                  now: datetime) -> list[MonthSla]:
     """Every system's month, read from the database (three queries, whatever the number of systems)."""
+    since, until = month_bounds(month, tz)
+    return span_report(dsn, since, until, systems, policy, now, month=month)
+
+
+def span_report(dsn: str, since: datetime, until: datetime, systems: Sequence[str], policy: SlaPolicy,
+                now: datetime, *, month: date | None = None) -> list[MonthSla]:
+    """Every system's service level over [since, until)."""
     from agents.indicators.queries.sla import ALERTS, MAINTENANCE, MINUTES
     from streams.db.connect import connect
 
-    since, until = month_bounds(month, tz)
     params = {"since": since, "until": until, "systems": list(systems), "rules": list(policy.outage_rules)}
     with connect(dsn, what="cannot read the service levels", role="sla") as conn:
         minutes = conn.execute(MINUTES, params).fetchall()
@@ -203,5 +217,5 @@ def month_report(dsn: str, month: date, systems: Sequence[str], policy: SlaPolic
     probes: dict[str, dict[datetime, tuple[int, int]]] = {s: {} for s in systems}
     for system, at, n, ok in minutes:
         probes[system][at.astimezone(timezone.utc)] = (int(n), int(ok))
-    return [month_sla(s, month, tz, probes[s], [(a, b) for who, a, b in held if who is None or who == s],
-                      [(i, a, b) for i, who, a, b in alerts if who == s], policy, now) for s in systems]
+    return [span_sla(s, since, until, probes[s], [(a, b) for who, a, b in held if who is None or who == s],
+                     [(i, a, b) for i, who, a, b in alerts if who == s], policy, now, month=month) for s in systems]

@@ -23,10 +23,12 @@ Role checks happen on the server: in each layout (what is shown), before a guard
     /console/incident  con_incident   same; take ownership, note, rename, close for operator and admin  (?id=N;
                                       /console/incident/report?id=N&format=json|html|pdf is its report)
     /console/handover  con_handover   same; operator and admin write and acknowledge handovers
+    /console/reports   con_reports    every role that may view; operator and admin make one on demand
+                                      (/console/reports/file?id=N downloads a file, not for a wall token)
     /console/sla       con_sla        every role that may view; a calendar month's service levels  (?month=YYYY-MM)
 """
 from ioc_dash.console import afteraction, alerts, detail, drills, quiet, register, users
-from ioc_dash.console import handover, incidents, sla
+from ioc_dash.console import handover, incidents, reports, sla
 
 PAGES = {
     "/console": ("con_alerts", alerts.layout),
@@ -42,6 +44,7 @@ PAGES = {
     "/console/incident": ("con_incident", incidents.detail_layout),
     "/console/handover": ("con_handover", handover.layout),
     sla.PATH: ("con_sla", sla.layout),
+    reports.PATH: ("con_reports", reports.layout),
 }
 
 __all__ = ["PAGES"]

@@ -13,9 +13,9 @@ from dash import Input, Output, State, dcc, hooks, html
 
 from agents.indicators.sla import (MEETS, MISSES, NO_DATA, MonthSla, SlaPolicy, load_sla_policy, month_report,
                                    next_month, parse_month, previous_month)
-from ioc_dash.auth import can, current_principal, require
-from ioc_dash.console.common import LANG_STORE, lang_store, settings
-from ioc_dash.console.views import forbidden, nav
+from ioc_dash.auth import current_principal, require
+from ioc_dash.console.common import LANG_STORE, settings
+from ioc_dash.console.views import page
 from ioc_dash.figures import local_time, pct
 from ioc_dash.i18n import t
 from streams.core.clock import LOCAL_TZ, utcnow
@@ -43,15 +43,8 @@ def month_of(search: str | None, today: date) -> date:
 
 
 def layout(lang: str) -> html.Div:
-    principal = current_principal()
-    if not can(principal, "view"):
-        return forbidden(principal, lang, PATH)
-    return html.Div([
-        nav(principal, lang, PATH),
-        lang_store(lang),
-        dcc.Location(id="sla-loc", refresh=False),
-        html.Div(id=BODY),
-    ], className="console console-sla")
+    return page(current_principal(), lang, PATH, lambda: [dcc.Location(id="sla-loc", refresh=False),
+                                                          html.Div(id=BODY)], "console-sla")
 
 
 def minutes_text(n: float, lang: str) -> str:

@@ -128,7 +128,7 @@ def nav(principal: Principal | None, lang: str, active: str) -> html.Nav:
              ("/console/drills/runs", "con_drill_runs", "view"), ("/console/register", "con_register", "view"),
              ("/console/users", "con_users", "users.manage")]
     links += [("/console/incidents", "con_incidents", "view"), ("/console/handover", "con_handover", "view"),
-              ("/console/sla", "con_sla", "view")]
+              ("/console/sla", "con_sla", "view"), ("/console/reports", "con_reports", "view")]
     items: list[Any] = [html.A(t("con_to_wall", lang), href="/", className="nav-link console-to-wall")]
     items += [html.A(t(key, lang), href=href, className="nav-link active" if href == active else "nav-link")
               for href, key, perm in links if can(principal, perm)]
@@ -144,6 +144,18 @@ def nav(principal: Principal | None, lang: str, active: str) -> html.Nav:
 def forbidden(principal: Principal | None, lang: str, active: str) -> html.Div:
     return html.Div([nav(principal, lang, active), html.P(t("con_forbidden", lang), id="console-forbidden")],
                     className="console")
+
+
+def page(principal: Principal | None, lang: str, path: str, body: Callable[[], Sequence[Any]],
+         class_name: str = "", permission: str = "view") -> html.Div:
+    """A console page: refused unless ``permission``; else the console's navigation, the language
+    store the callbacks read (``common.lang_store``) and ``body()``."""
+    from ioc_dash.console.common import lang_store
+
+    if not can(principal, permission):
+        return forbidden(principal, lang, path)
+    return html.Div([nav(principal, lang, path), lang_store(lang), *body()],
+                    className=f"console {class_name}".strip())
 
 
 EMPTY = "—"  # no value (nobody acknowledged, nobody assigned)

@@ -2,6 +2,10 @@
 
     ioc sla [--month YYYY-MM] [--csv FILE]     service levels per system for a month, as a table or CSV
     ioc rollup --since YYYY-MM-DD [--until D]  rebuild the hourly and daily rollups of those local days
+    ioc report make KIND [PERIOD] [--lang vi] [--out DIR]   a report now: PDF and XLSX, archived
+    ioc report due                             the reports whose period ended and that are not archived yet
+                                               (the schedule: deploy/systemd/ioc-reports.timer), e-mailed
+    ioc report list                            the archive, newest first
 """
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import argparse
 import csv
 from pathlib import Path
 
-from streams.cli.common import command
+from streams.cli.common import command, group
 from streams.core.clock import LOCAL_TZ, utcnow
 
 CSV_COLUMNS = ("system", "month", "target", "availability", "availability_no_data_as_down", "minutes", "up",
@@ -81,7 +85,74 @@ def cmd_rollup(args: argparse.Namespace, settings) -> int:
     return 0
 
 
+def cmd_report_make(args: argparse.Namespace, settings) -> int:
+    from agents.indicators.ops_report import last_complete
+    from ioc_dash.reports.ops_report import make_report
+
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    period = args.period or last_complete(args.kind, today).label
+    for report_id, name in make_report(settings, args.kind, period, args.lang.split(","), by="command line",
+                                       out=Path(args.out) if args.out else None):
+        print(f"#{report_id} {name}" + (f" -> {Path(args.out) / name}" if args.out else ""))
+    return 0
+
+
+def cmd_report_due(args: argparse.Namespace, settings) -> int:
+    from agents.indicators.ops_report import KINDS, last_complete, parse_period
+    from agents.indicators.report_archive import ReportArchive
+    from ioc_dash.reports.ops_report import make_report, words
+
+    now = utcnow()
+    today = now.astimezone(LOCAL_TZ).date()
+    archive = ReportArchive(settings.dsn)
+    langs = settings.report_langs.split(",")
+    made = 0
+    for kind in KINDS:
+        period = last_complete(kind, today)
+        missing = [lang for lang in langs if not archive.has(period, lang, "pdf")]
+        if not missing:
+            continue
+        files = make_report(settings, kind, period.label, missing, by="schedule", now=now)
+        made += len(files)
+        for report_id, name in files:
+            print(f"#{report_id} {name}")
+        if settings.report_receiver:
+            w = words(settings, missing[0])
+            p = parse_period(kind, period.label)
+            subject = w("opsrep_mail_subject", title=w.title(p), period=w.period(p))
+            links = [f"{name}: {settings.alert_page.split('/alerts/')[0]}/console/reports/file?id={i}"
+                     for i, name in files]
+            outbox = archive.mail(settings.report_receiver, subject, "\n".join([subject, "", *links, ""]),
+                                  [i for i, _ in files])
+            print(f"e-mail to {settings.report_receiver} queued (outbox #{outbox})")
+    if not made:
+        print("every report due is archived already")
+    return 0
+
+
+def cmd_report_list(args: argparse.Namespace, settings) -> int:
+    from agents.indicators.report_archive import ReportArchive
+
+    for a in ReportArchive(settings.dsn).recent(args.limit):
+        print(f"#{a.id:<6} {a.kind:<5} {a.period:<10} {a.lang} {a.format:<4} {a.size:>9,} B  "
+              f"{a.generated_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}  {a.generated_by}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
+    rsub = group(sub, "report", "the operations reports (daily, weekly, monthly)",
+                 description="the operations reports for the province's leadership: PDF and XLSX, archived in the "
+                             "database, listed in the console (docs/reports.md)")
+    p = command(rsub, "make", cmd_report_make, "make a report now (PDF and XLSX), archive it", db=True,
+                log_level=False)
+    p.add_argument("kind", choices=("day", "week", "month"))
+    p.add_argument("period", nargs="?", help="2026-11-30 | 2026-W48 | 2026-11 (default: the last complete one)")
+    p.add_argument("--lang", default="vi", choices=("vi", "en", "vi,en"), help="language(s) (default vi)")
+    p.add_argument("--out", help="also write the files to this folder")
+    command(rsub, "due", cmd_report_due, "make the reports whose period ended and that are not archived yet",
+            db=True, log_level=False)
+    p = command(rsub, "list", cmd_report_list, "the archive, newest first", db=True, log_level=False)
+    p.add_argument("--limit", type=int, default=30)
     p = command(sub, "rollup", cmd_rollup, "rebuild the hourly and daily rollups of a range of days", db=True,
                 log_level=False,
                 description="recompute the hourly and daily rollups (agents/indicators/rollups.py) of the local days "

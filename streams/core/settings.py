@@ -213,6 +213,10 @@ class Settings(BaseSettings):
 
     # --- Data files and simulators ------------------------------------------------
     province_file: Path = Field(DEFAULT_PROVINCE_FILE, description="province description (YAML)")
+    report_receiver: str = Field("", description="the on-call file's e-mail receiver that scheduled reports go to "
+                                 "(empty = archived, not e-mailed)")
+    report_langs: str = Field("vi", pattern=r"^(vi|en)(,(vi|en))?$",
+                              description="languages the scheduled reports are made in, comma separated (vi, en)")
     sla_file: Path = Field(PACKAGE_ROOT / "agents" / "indicators" / "data" / "sla.yaml",
                            description="service-level targets per system and how a month is counted (YAML)")
     sim_rate: float = Field(200, gt=0, le=1_000_000, description="events/s of `ioc simulate`, and of the background of `ioc demo` "

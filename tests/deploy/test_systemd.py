@@ -45,13 +45,13 @@ def root(tmp_path_factory):
         (r / "opt/ioc/bin" / exe).write_text("#!/bin/sh\n")
         (r / "opt/ioc/bin" / exe).chmod(0o755)
     for unit in UNITS.glob("ioc*"):
-        if unit.suffix in {".service", ".target"}:
+        if unit.suffix in {".service", ".target", ".timer"}:
             shutil.copy(unit, r / "etc/systemd/system" / unit.name)
     return r
 
 
 def test_systemd_analyze_verify_reports_nothing(root):
-    names = ["ioc.target", *(s.replace("@.", "@9464.") for s in SERVICES)]
+    names = ["ioc.target", *(s.replace("@.", "@9464.") for s in SERVICES), *(p.name for p in UNITS.glob("*.timer"))]
     out = subprocess.run(["systemd-analyze", "verify", "--man=no", f"--root={root}", *names], capture_output=True,
                          text=True, timeout=60, cwd=root / "etc/systemd/system")
     # unknown keys and bad values are only warnings (exit 0): any output at all is a failure

@@ -192,3 +192,30 @@ def test_email_starttls_refused_by_a_plain_server(smtp_server):
     with pytest.raises(NotifyError, match="STARTTLS") as err:
         EmailChannel(settings(smtp_port=ctl.port)).send(Receiver("d", "email", "a@kiengiang.gov.vn"), PAYLOAD, key="k")
     assert not inbox.envelopes and err.value.retryable
+
+
+def test_a_report_mail_goes_out_as_written_through_the_outbox(ndb, notify_dsn, smtp_server):
+    """A scheduled report's e-mail (a row without an alert, its message written by the report) is sent by
+    the same dispatcher as the alerts, subject and body as they are."""
+    from email import message_from_bytes, policy
+
+    from agents.indicators.report_archive import ReportArchive
+    from agents.alerting.notify.channels import build_channels
+    from agents.alerting.notify.dispatcher import Dispatcher
+    from agents.alerting.notify.oncall import parse_oncall
+    from streams.core.settings import Settings
+
+    ctl, inbox, _ = smtp_server
+    oncall = parse_oncall({"receivers": {"lanh-dao-bao-cao": {"channel": "email", "to": ["vanphong@ubnd.gov.vn"]}},
+                           "levels": [{"after": "0s", "receivers": ["lanh-dao-bao-cao"]}]})
+    subject = "[IOC] Báo cáo vận hành tháng · Tháng 11/2026"
+    row = ReportArchive(notify_dsn).mail("lanh-dao-bao-cao", subject, f"{subject}\n\nhttp://ioc/console/reports/file?id=7\n",
+                                         [7])
+    settings = Settings(database_url=notify_dsn, smtp_host="127.0.0.1", smtp_port=ctl.port, smtp_tls="none",
+                        notify_timeout_s=5)
+    done = Dispatcher(notify_dsn, oncall, build_channels(settings)).run_once()
+    assert done.sent >= 1
+    mail = next(message_from_bytes(e.original_content, policy=policy.default) for e in inbox.envelopes
+                if e.rcpt_tos == ["vanphong@ubnd.gov.vn"])
+    assert mail["Subject"] == subject and "console/reports/file?id=7" in mail.get_content()
+    assert ndb.execute("SELECT status FROM notification_outbox WHERE id = %s", (row,)).fetchone()["status"] == "sent"

@@ -102,7 +102,8 @@ class TelegramChannel:
 
 class EmailChannel:
     """SMTP with smtplib: subject and body in Vietnamese, the English summary below.  A firing or
-    escalated alert goes to each recipient in a message of their own, with their acknowledge link."""
+    escalated alert goes to each recipient in a message of their own, with their acknowledge link.  A
+    payload with a ``message`` (subject, body: a scheduled report's) is sent as it is written."""
 
     name = "email"
 
@@ -116,9 +117,12 @@ class EmailChannel:
         """The e-mail to ``to`` (default: every recipient); to one recipient, with their acknowledge
         link when the alert asks for one."""
         to = to or receiver.recipients
-        ack_url, ack_until = (self.ack.email_link(payload["alert"]["id"], receiver.name, to[0])
-                              if len(to) == 1 and self.ack.wanted(payload) else ("", None))
-        subject, body = messages.email_message(payload, self.url_template, ack_url=ack_url, ack_until=ack_until)
+        if "message" in payload:  # a message written by its sender (a scheduled report), not an alert's
+            subject, body = str(payload["message"]["subject"]), str(payload["message"]["body"])
+        else:
+            ack_url, ack_until = (self.ack.email_link(payload["alert"]["id"], receiver.name, to[0])
+                                  if len(to) == 1 and self.ack.wanted(payload) else ("", None))
+            subject, body = messages.email_message(payload, self.url_template, ack_url=ack_url, ack_until=ack_until)
         msg = EmailMessage()
         msg["Subject"], msg["From"], msg["To"] = subject, self.s.smtp_from, ", ".join(to)
         msg["Date"] = format_datetime(utcnow())

@@ -1,8 +1,8 @@
 """Administrative dossiers, read side: the daily counts (``dossier_day``) and the dossiers in
 progress (``dossier_state``) the KPIs of ``agents.indicators.dossier_kpi`` are computed from."""
 
-#: counts per day, unit and level since the start of the local month (parameter ``month_start``)
-DOSSIER_DAYS = """
+#: the counts of ``dossier_day`` per day, unit and level (add the WHERE and the GROUP BY)
+DAY_COUNTS = """
 SELECT time, unit_code, level,
        sum(received)::bigint AS received, sum(carried_over)::bigint AS carried_over,
        sum(resolved_early)::bigint AS resolved_early, sum(resolved_on_time)::bigint AS resolved_on_time,
@@ -11,9 +11,10 @@ SELECT time, unit_code, level,
        sum(results_digitised)::bigint AS results_digitised, sum(online)::bigint AS online,
        sum(full_process)::bigint AS full_process
 FROM dossier_day
-WHERE time >= %(month_start)s
-GROUP BY time, unit_code, level
 """
+
+#: counts per day, unit and level since the start of the local month (parameter ``month_start``)
+DOSSIER_DAYS = DAY_COUNTS + "WHERE time >= %(month_start)s GROUP BY time, unit_code, level\n"
 
 #: the wall's dossiers in progress
 DOSSIER_OPEN = """
