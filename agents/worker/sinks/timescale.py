@@ -10,7 +10,7 @@ For each batch:
 3. the family's increments are computed from the fresh events only, merged per key, and added
    with one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE`` per counter table (sums
    add, histograms merge), rows in key order so two workers never deadlock;
-4. the source's own counters are added; then the transaction commits.
+4. the source's own counters are added, per feed and per producer; then the transaction commits.
 
 The agent acknowledges the Kafka messages only after ``write`` returns, so a crash at any
 point either loses the whole transaction (and the messages are read again) or keeps it (and
@@ -35,8 +35,8 @@ from psycopg import sql
 from streams.core.errors import SinkError
 from streams.core.contracts import Event
 from agents.worker.sinks.base import WriteResult
-from streams.core.tables import (SOURCE_WINDOW, UPDATED_AT, CounterTable, FeedSpec, RawTable, SourceStats, States,
-                                 StateTable, combine, source_increment)
+from streams.core.tables import (UPDATED_AT, CounterTable, FeedSpec, RawTable, SourceStats, States, StateTable,
+                                 add_source_counts, combine)
 from streams.db.connect import AsyncPool
 from streams.db.declared import COLUMNS_SQL
 from streams.db.errors import translated
@@ -310,7 +310,7 @@ class TimescaleSink:
         if spec.state and incs.states:
             where.table = spec.state.name
             await self._save_states(conn, spec.state, incs.states)
-        incs.add(SOURCE_WINDOW, source_increment(spec, stats, fresh, len(events) - len(fresh)))
+        add_source_counts(incs, spec, stats, events, fresh)
         written = {spec.raw.name: len(fresh)}
         for ctable, crows in incs.rows.items():
             where.table = ctable.name
