@@ -76,6 +76,8 @@ SOC_LINK = "SELECT link, up, failures, last_attempt_at, last_success_at, last_er
 PARTS: tuple[Part, ...] = (
     Part("systems", health.STATUS_SQL),
     Part("sources", sources.SOURCES),
+    Part("producers", sources.PRODUCER_RECENT, "medium"),
+    Part("producer_history", sources.PRODUCER_HISTORY, "slow"),
     Part("workers", WORKERS),
     Part("alerts", ALERTS),
     Part("drills", DRILLS),

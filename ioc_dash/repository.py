@@ -36,6 +36,8 @@ class Snapshot:
     taken_at: datetime
     systems: Rows = field(default_factory=list)  # one row per system, counters of the recent window
     sources: Rows = field(default_factory=list)  # one row per feed source
+    producers: Rows = field(default_factory=list)  # one row per producer seen in the last day: counts of the last hour
+    producer_history: Rows = field(default_factory=list)  # per producer, the same hours of past weeks
     workers: Rows = field(default_factory=list)
     uptime: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)  # system -> (24 h, 30 d)
     error: str | None = None  # set when the database could not be read
