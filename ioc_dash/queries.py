@@ -86,7 +86,6 @@ PARTS: tuple[Part, ...] = (
     Part("network", network.STATES),
     Part("soc_links", SOC_LINK),
     Part("history", health.HISTORY, "medium"),
-    Part("source_rate", sources.SOURCE_RATE, "medium"),
     Part("rain_1h", sensor.RAIN, "medium", _by_station),
     Part("attack_rate", security.ATTACK_RATE, "medium"),
     Part("finding_counts", security.FINDING_COUNTS, "medium"),

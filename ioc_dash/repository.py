@@ -48,7 +48,6 @@ class Snapshot:
     network: Rows = field(default_factory=list)  # network_state rows: links and systems' IPv6
     soc_links: Rows = field(default_factory=list)  # layer-4 link health
     history: Rows = field(default_factory=list)  # health_window 60 s rows of the last hour, per system
-    source_rate: Rows = field(default_factory=list)  # per minute and source, last hour: received, rejected
     rain_1h: dict[str, float] = field(default_factory=dict)  # station -> mm over the last hour
     attack_rate: Rows = field(default_factory=list)  # security events per minute and severity, last hour
     finding_counts: Rows = field(default_factory=list)  # findings of the last 24 h per severity, layer and target

@@ -1,15 +1,19 @@
 """A screenshot of every wall page at 1920×1080 and at 3840×2160 in .run/screenshots/wall/.
 
 Needs Chromium and chromedriver (`make test` installs them).  The pictures are for people to look at;
-the test checks that each page draws completely, at the wall's size, without browser errors, with no
+the sources page shows the producers of the whole province (``sources_support``); the test checks that
+each page draws completely, at the wall's size, without browser errors, with no
 text under 20 px at 1920×1080 and nothing cut at the sides or below the screen.
 """
 import uuid
 import struct
 
+import psycopg
 import pytest
 
 from ioc_dash.app import create_app
+from streams.core.geography import load_province
+from tests.ioc_dash.sources_support import seeded_producers
 from ioc_dash.pages import WALL_PAGES
 from tests.ioc_dash import screens
 from tests.support import ROOT
@@ -26,7 +30,9 @@ def png_size(path) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def browser(test_settings):
     app = create_app(test_settings)
-    with screens.serve(app) as base, screens.Screens() as shots:
+    province = load_province(test_settings.province_file)
+    with psycopg.connect(test_settings.dsn, autocommit=True) as db, seeded_producers(db, province), \
+            screens.serve(app) as base, screens.Screens() as shots:
         if "ioc_auth" in app.server.extensions:
             from ioc_dash.auth.store import UserStore
 

@@ -20,16 +20,6 @@ WHERE time >= now() - interval '24 hours'
 GROUP BY source
 """
 
-#: per minute and source over the last hour: received, rejected
-SOURCE_RATE = """
-SELECT time_bucket('1 minute', time) AS minute, source,
-       sum(received)::bigint AS received, sum(rejected)::bigint AS rejected
-FROM source_window
-WHERE time >= now() - interval '1 hour'
-GROUP BY 1, 2
-ORDER BY 1
-"""
-
 #: ``source.age_s``: seconds since each source's newest arrival (rows: source, value)
 AGE_S = """
         SELECT source, extract(epoch FROM now() - max(last_arrival))::float8 FROM source_window
