@@ -14,7 +14,8 @@ this module says, from those counts:
 * **clean** (sạch) — the share of its valid events that were neither copies of events already stored
   nor late nor dead-lettered;
 * **live** (sống) — no more than ``quiet_missed`` expected events missed since its last arrival
-  (``missed``): a producer that is expected to be silent now is live.
+  (``missed``; none while it has been silent less than ``quiet_after``): a producer that is expected
+  to be silent now is live.
 
 All functions here are pure; the SQL is in ``agents/indicators/queries/sources.py``.
 """
@@ -93,6 +94,8 @@ class SourceRules:
     min_complete: float = 0.8
     min_clean: float = 0.95
     quiet_missed: float = 10.0
+    #: nothing is missed before a producer has been silent this long: a busy one between two batches is not quiet
+    quiet_after: timedelta = timedelta(seconds=60)
     #: a producer with no expected rate yet (no history, nothing configured) is live while it sent within this
     unlearned_silence: timedelta = timedelta(hours=1)
     #: (family, producer or "*") -> expected events per hour by local hour (24 values): configured rates
@@ -137,7 +140,7 @@ def load_source_rules(path: Path | str = SOURCES_FILE) -> SourceRules:
         rules = SourceRules(
             history_weeks=int(doc["history_weeks"]), min_valid=float(checks["min_valid"]),
             min_complete=float(checks["min_complete"]), min_clean=float(checks["min_clean"]),
-            quiet_missed=float(checks["quiet_missed"]),
+            quiet_missed=float(checks["quiet_missed"]), quiet_after=timedelta(seconds=float(checks["quiet_after_s"])),
             unlearned_silence=timedelta(seconds=float(checks["unlearned_silence_s"])),
             configured={(fam, producer): _hourly(rate, f"{where}: expected.{fam}.{producer}")
                         for fam, per in (doc.get("expected") or {}).items() for producer, rate in per.items()},
@@ -265,7 +268,8 @@ def producer_health(family: str, producer: str, *, recent: Counts, received_last
     valid, clean = valid_share(recent), clean_share(recent)
     complete = complete_share(received_last, expected_last)
     current = hour_start(now)
-    gone = missed(last_arrival, now, lambda h: expected_now if h == current else expected_last)
+    gone = 0.0 if last_arrival is not None and now - last_arrival < rules.quiet_after else \
+        missed(last_arrival, now, lambda h: expected_now if h == current else expected_last)
     unlearned = expected_now is None and expected_last is None  # its first weeks: judged by age alone
     live = last_arrival is not None and gone <= rules.quiet_missed and not (
         unlearned and now - last_arrival > rules.unlearned_silence)

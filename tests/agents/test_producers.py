@@ -68,6 +68,8 @@ def test_the_four_checks_and_the_status():
     assert copies.checks[2] is False and copies.status == "dirty"
     quiet = health(last_arrival=NOW - timedelta(minutes=3))  # 30 of its 600 an hour missed
     assert quiet.missed == pytest.approx(30) and not quiet.live and quiet.status == "silent"
+    busy = health(last_arrival=NOW - timedelta(seconds=50), expected_now=36_000.0)  # 500 expected, but < 60 s
+    assert busy.missed == 0 and busy.live
 
 
 def test_a_producer_quiet_every_night_is_live_at_night_and_one_never_learned_is_judged_by_age():
@@ -134,7 +136,7 @@ def test_the_shipped_rules_load_and_a_bad_rate_is_named(tmp_path):
     assert rules.history_weeks == 4 and rules.quiet_missed == 10
     bad = tmp_path / "sources.yaml"
     base = ("history_weeks: 4\nchecks: {min_valid: 0.99, min_complete: 0.8, min_clean: 0.95, quiet_missed: 10, "
-            "unlearned_silence_s: 3600}\n")
+            "quiet_after_s: 60, unlearned_silence_s: 3600}\n")
     bad.write_text(base + "expected: {dossier: {'*': {'07-17': 20}}}\n")
     with pytest.raises(ConfigError, match=r"expected.dossier.\*: hours .* have no rate"):
         load_source_rules(bad)

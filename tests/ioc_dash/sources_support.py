@@ -59,7 +59,7 @@ def rows(province: Province, now: datetime) -> list[tuple]:
             start = newest - i * timedelta(seconds=PRODUCER_WINDOW_S)
             for key, per_hour in rates.items():
                 n = per_hour // 6
-                if key in short:
+                if key in short and back == 0:
                     n //= 2
                 if back == 0 and key in silent and now - start < silent[key]:
                     continue
