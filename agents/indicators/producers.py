@@ -204,9 +204,8 @@ class Counts:
     dropped: int = 0
 
     @classmethod
-    def of(cls, row: Mapping[str, Any], suffix: str = "") -> Counts:
-        return cls(*(int(row.get(f"{c}{suffix}") or 0)
-                     for c in ("received", "accepted", "duplicates", "invalid", "late", "dropped")))
+    def of(cls, row: Mapping[str, Any]) -> Counts:
+        return cls(*(int(row.get(c) or 0) for c in ("received", "accepted", "duplicates", "invalid", "late", "dropped")))
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(*(a + b for a, b in zip(self.astuple(), other.astuple())))
