@@ -26,6 +26,7 @@ from agents.indicators.camera import night_watch_hours
 from agents.indicators.health import StatusRules, load_status_rules
 from agents.indicators.plan import load_plan
 from agents.indicators.register import load_policy
+from agents.indicators.producers import load_source_rules
 from agents.indicators.sensor_kpi import load_sensor_rules
 from ioc_dash import ack_page, figures, headers, runbooks, snapshots
 from ioc_dash import metrics as dash_metrics
@@ -134,7 +135,7 @@ def build_context(settings: Settings, province: Province, cache: SnapshotCache,
         sensor_rules=load_sensor_rules(), plan=load_plan(), status_rules=status_rules or load_status_rules(),
         outline=load_outline(outline_path(settings.province_file, province)), places=locations(province),
         rule_pages=_rule_pages(settings), night_watch=night_watch_hours(settings.night_watch_hours),
-        register_policy=load_policy(),
+        register_policy=load_policy(), source_rules=load_source_rules(),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from agents.indicators.health import HealthStatus, StatusRules
 from agents.indicators.plan import Plan
+from agents.indicators.producers import ProducerHealth, SourceRules, producer_healths
 from agents.indicators.register import Policy
 from agents.indicators.sensor_kpi import SensorRules
 from ioc_dash import figures, figures_map
@@ -35,7 +36,15 @@ class Views:
         self._lock = threading.RLock()  # a view may use another
         self._snapshot: Snapshot | None = None
         self._values: dict[Any, Any] = {}
+        self._static: dict[Any, Any] = {}
         self.computed = 0
+
+    def get_static(self, key: Any, compute: Callable[[], T]) -> T:
+        """A value that does not depend on the snapshot, computed once."""
+        with self._lock:
+            if key not in self._static:
+                self._static[key] = compute()
+            return self._static[key]
 
     def get(self, snapshot: Snapshot, key: Any, compute: Callable[[], T]) -> T:
         with self._lock:
@@ -61,7 +70,19 @@ class WallContext:
     rule_pages: dict[str, str] = field(default_factory=dict)  # alert rule -> page key
     night_watch: tuple[int, int] | None = None  # local hours of the border page's night watch
     register_policy: Policy = field(default_factory=Policy)  # agents/indicators/data/register.yaml
+    source_rules: SourceRules = field(default_factory=SourceRules)  # agents/indicators/data/sources.yaml
     views: Views = field(default_factory=Views)
+
+    def producers(self, snap: Snapshot) -> list[ProducerHealth]:
+        """Every producer's four checks (the sources page; the pager's source.quiet judges the same way)."""
+        return self.views.get(snap, "producers", lambda: producer_healths(
+            snap.producers, snap.producer_history, snap.taken_at, self.source_rules))
+
+    def producer_names(self) -> dict[str, str]:
+        """Code -> name of everything that can send a feed: the province's entities and security devices."""
+        return self.views.get_static("producer_names", lambda: {
+            **self.province.names(),
+            **{d["code"]: d["name"] for d in self.province.extra.get("security_devices") or () if "name" in d}})
 
     def statuses(self, snap: Snapshot) -> list[HealthStatus]:
         return self.views.get(snap, "statuses", lambda: figures.system_statuses(

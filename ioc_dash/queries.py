@@ -76,6 +76,8 @@ SOC_LINK = "SELECT link, up, failures, last_attempt_at, last_success_at, last_er
 PARTS: tuple[Part, ...] = (
     Part("systems", health.STATUS_SQL),
     Part("sources", sources.SOURCES),
+    Part("producers", sources.PRODUCER_RECENT, "medium"),
+    Part("producer_history", sources.PRODUCER_HISTORY, "slow"),
     Part("workers", WORKERS),
     Part("alerts", ALERTS),
     Part("drills", DRILLS),
@@ -84,7 +86,6 @@ PARTS: tuple[Part, ...] = (
     Part("network", network.STATES),
     Part("soc_links", SOC_LINK),
     Part("history", health.HISTORY, "medium"),
-    Part("source_rate", sources.SOURCE_RATE, "medium"),
     Part("rain_1h", sensor.RAIN, "medium", _by_station),
     Part("attack_rate", security.ATTACK_RATE, "medium"),
     Part("finding_counts", security.FINDING_COUNTS, "medium"),

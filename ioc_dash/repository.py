@@ -36,6 +36,8 @@ class Snapshot:
     taken_at: datetime
     systems: Rows = field(default_factory=list)  # one row per system, counters of the recent window
     sources: Rows = field(default_factory=list)  # one row per feed source
+    producers: Rows = field(default_factory=list)  # one row per producer seen in the last day: counts of the last hour
+    producer_history: Rows = field(default_factory=list)  # per producer, the same hours of past weeks
     workers: Rows = field(default_factory=list)
     uptime: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)  # system -> (24 h, 30 d)
     error: str | None = None  # set when the database could not be read
@@ -46,7 +48,6 @@ class Snapshot:
     network: Rows = field(default_factory=list)  # network_state rows: links and systems' IPv6
     soc_links: Rows = field(default_factory=list)  # layer-4 link health
     history: Rows = field(default_factory=list)  # health_window 60 s rows of the last hour, per system
-    source_rate: Rows = field(default_factory=list)  # per minute and source, last hour: received, rejected
     rain_1h: dict[str, float] = field(default_factory=dict)  # station -> mm over the last hour
     attack_rate: Rows = field(default_factory=list)  # security events per minute and severity, last hour
     finding_counts: Rows = field(default_factory=list)  # findings of the last 24 h per severity, layer and target

@@ -16,7 +16,9 @@ from agents.indicators.queries.health import STATUS_SQL
 from agents.indicators.citizen_kpi import agency_backlog, citizen_indicators
 from agents.indicators.dossier_kpi import dossier_indicators, dossier_kpis, local_month_start
 from agents.indicators.queries import register as register_sql
+from agents.indicators.producers import SourceRules, producer_healths, quiet_values
 from agents.indicators.queries.security import FINDINGS_RECENT
+from agents.indicators.queries.sources import PRODUCER_HISTORY, PRODUCER_RECENT
 from agents.indicators.register import Policy, entry_from_row, obligation_values, weighted_severity
 from agents.indicators.sensor_kpi import SensorRules, sensor_indicators
 from streams.core.clock import LOCAL_TZ
@@ -113,6 +115,18 @@ def critical_finding_values(rows: Iterable[Mapping[str, Any]], policy: Policy) -
 def critical_finding_reader(fetch: Callable[[str], Iterable[Mapping[str, Any]]], policy: Policy
                             ) -> Callable[[datetime], Values]:
     return lambda now: critical_finding_values(fetch(FINDINGS_RECENT), policy)
+
+
+def source_quiet_values(recent: Iterable[Mapping[str, Any]], history: Iterable[Mapping[str, Any]],
+                        rules: SourceRules, now: datetime) -> Values:
+    """``source.quiet``: per producer, the events it was expected to send since its last arrival, from the
+    rows of ``PRODUCER_RECENT`` and ``PRODUCER_HISTORY`` (the sources page's own judgement)."""
+    return quiet_values(producer_healths(list(recent), list(history), now, rules))
+
+
+def source_quiet_reader(fetch: Callable[[str], Iterable[Mapping[str, Any]]], rules: SourceRules
+                        ) -> Callable[[datetime], Values]:
+    return lambda now: source_quiet_values(fetch(PRODUCER_RECENT), fetch(PRODUCER_HISTORY), rules, now)
 
 
 def topology_parents(province: Province) -> dict[str, str]:

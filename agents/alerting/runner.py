@@ -22,6 +22,7 @@ from agents.alerting.notify.dispatcher import Dispatcher
 from agents.alerting.notify.oncall import oncall_of
 from agents.alerting.store import AlertStore
 from agents.indicators.health import load_status_rules
+from agents.indicators.producers import load_source_rules
 from agents.indicators.register import load_policy
 from agents.indicators.queries import camera, citizen, dossier, sensor
 from agents.indicators.sensor_kpi import load_sensor_rules
@@ -61,6 +62,7 @@ def derived_readers(store: AlertStore, province: Province) -> list[Derived]:
         lambda now: derived.citizen_values(store.fetch(citizen.REPORTS_NOT_CLOSED), now),
         lambda now: derived.register_values(store.fetch, now),
         derived.critical_finding_reader(store.fetch, load_policy()),
+        derived.source_quiet_reader(store.fetch, load_source_rules()),
     ]
 
 

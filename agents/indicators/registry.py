@@ -36,6 +36,10 @@ INDICATORS: dict[str, str] = {
     "citizen.overdue": "agency: open reports past their deadline",
     "source.age_s": "feed: seconds since the last arrival",
     "source.rejected_share": "feed: share of events rejected over the last 5 minutes (0–1)",
+    "source.quiet": "producer (family:code — a system, agency, camera link, station): events it was expected "
+                    "to send since its last arrival, from its expected rate of the current hour and the one "
+                    "before (the same hours of the last four weeks, or agents/indicators/data/sources.yaml); "
+                    "0 while those hours are expected to be silent",
 }
 
 INDICATORS.update(REGISTER_INDICATORS)

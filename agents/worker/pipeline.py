@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from streams.core.backoff import Backoff
@@ -27,7 +27,8 @@ from streams.core.errors import SinkError, SinkUnavailable
 from streams.core.contracts import Event
 from streams.core.metrics import WorkerMetrics, observe_all
 from agents.worker.sinks.base import Sink
-from streams.core.tables import FeedSpec, SourceStats
+from streams.core.tables import FeedSpec, SourceStats, reject_kind
+from agents.indicators.producers import Producers
 from streams.core.clock import utcnow
 from streams.core.geography import load_province
 from streams.core.settings import Settings
@@ -127,8 +128,11 @@ class FeedPipeline:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_events: int = 10_000,
+        producers: Producers = Producers(),
     ) -> None:
         self.spec = spec
+        self.producers = producers
+        self.producer_of = producers.of(spec.family)
         self.max_events = max_events
         self.decoder = decoder
         self.sink = sink
@@ -250,10 +254,16 @@ class FeedPipeline:
             for d in rejected:
                 m.dead_letters.labels(topic, d.reason).inc()
             out.rejected.extend(rejected)
-        stats = SourceStats(self.spec.family, self.clock(), len(events) + len(rejected), len(rejected))
+        stats = SourceStats(self.spec.family, self.clock(), len(events) + len(rejected), len(rejected),
+                            self.producer_of, self._dead_by_producer(rejected))
         fresh, duplicates = await self._store(topic, events, stats, part.first)
         out.fresh += fresh
         out.duplicates += duplicates
+
+    def _dead_by_producer(self, rejected: Sequence[DeadLetter]) -> Counter[tuple[str, str]]:
+        """The batch's rejected events per (producer, kind): who sent what was refused, and why."""
+        of_raw, family = self.producers.of_raw, self.spec.family
+        return Counter((of_raw(family, d.original), reject_kind(d.reason)) for d in rejected)
 
     async def _sort_late(self, topic: str, late: list[tuple[Event, Message, datetime]], events: list[Event],
                          rejected: list[DeadLetter]) -> None:
@@ -286,8 +296,8 @@ class FeedPipeline:
         fresh = dups = 0
         refused: list[DeadLetter] = []
         for i, ev in enumerate(events):
-            one = SourceStats(stats.source, stats.arrival, 1 + (stats.rejected if i == 0 else 0),
-                              stats.rejected if i == 0 else 0)
+            one = replace(stats, received=1 + (stats.rejected if i == 0 else 0),
+                          rejected=stats.rejected if i == 0 else 0, dead=stats.dead if i == 0 else {})
             single = await self._write(topic, [ev], one) if len(events) > 1 else result
             if isinstance(single, Exception):
                 where = first or Message(topic, -1, -1, None)
@@ -363,15 +373,16 @@ class FeedPipeline:
 def build_pipelines(settings: Settings, specs: Sequence[FeedSpec], sink: Sink, dead_letter: DeadLetterSend,
                     metrics: WorkerMetrics, *, clock: Callable[[], datetime] = utcnow) -> dict[str, FeedPipeline]:
     """One pipeline per feed family, with the settings' limits, late allowance and retries, the province's
-    bounds (coordinates outside them are impossible) and ``clock`` for "now" (the worker's: the wall
-    clock; a backtest's: the simulated one)."""
+    bounds (coordinates outside them are impossible) and producers (cameras counted by their link), and
+    ``clock`` for "now" (the worker's: the wall clock; a backtest's: the simulated one)."""
     limits = Limits(
         max_message_bytes=settings.max_message_bytes,
         max_events_per_message=settings.max_events_per_message,
         future_tolerance=timedelta(seconds=settings.future_tolerance_s),
         max_age=timedelta(seconds=settings.max_event_age_s),
     )
-    bounds = load_province(settings.province_file).bounds
+    province = load_province(settings.province_file)
+    bounds, producers = province.bounds, Producers.from_province(province)
     return {
         spec.family: FeedPipeline(
             spec,
@@ -383,6 +394,7 @@ def build_pipelines(settings: Settings, specs: Sequence[FeedSpec], sink: Sink, d
             backoff=Backoff(0.5, settings.sink_retry_max_s),
             clock=clock,
             max_events=settings.batch_max_events,
+            producers=producers,
         )
         for spec in specs
     }

@@ -48,6 +48,9 @@ class Family:
     #: read straight from its tables (families declared before this existed keep theirs in
     #: ``agents/indicators/registry.py``)
     alerts: str | None = None
+    #: fields naming the producer of an event (the system, agency, camera, station or link that sends
+    #: it), the first one present wins: what the sources page counts each producer by
+    producer: tuple[str, ...] = ("id",)
 
     @property
     def family(self) -> str:  # a topic's family, as Kafka code calls it
@@ -68,40 +71,42 @@ FAMILIES: tuple[Family, ...] = (
     Family("health", "information-system probes and request logs", HealthEvent, (ServiceProbe, RequestLog),
            {"health_event": 14, "health_window": 400},
            feed="agents.indicators.health:HEALTH_FEED", simulator="simulators.health:HealthSimulator",
-           colour="#4ea1f2", page="systems", partitions_factor=2),
+           colour="#4ea1f2", page="systems", partitions_factor=2, producer=("system",)),
     Family("security", "authentication failures, WAF/IDS hits, malware, scans, firewall logs", SecurityEvent,
            SECURITY_MODELS,
            {"security_event": 400, "security_window": 400, "auth_failure_window": 400, "security_finding": 1100},
            feed="agents.indicators.security:SECURITY_FEED", simulator="simulators.security:SecuritySimulator",
-           colour="#f27b35", page="security", partitions_factor=2),
+           colour="#f27b35", page="security", partitions_factor=2, producer=("system", "device")),
     Family("camera", "camera analytics and camera health", CameraEvent, CAMERA_MODELS,
            {"camera_event": 90, "camera_window": 400},
            feed="agents.indicators.camera:CAMERA_FEED", simulator="simulators.camera:CameraSimulator",
-           colour="#b07cf2", page="border", partitions_factor=2),
+           colour="#b07cf2", page="border", partitions_factor=2, producer=("camera",)),
     Family("sensor", "water level, salinity, rainfall, air quality, weather observations", SensorEvent,
            SENSOR_MODELS, {"sensor_observation": 30, "sensor_window": 400},
            feed="agents.indicators.sensor:SENSOR_FEED", simulator="simulators.sensor:SensorSimulator",
-           colour="#2fbf71", page="environment"),
+           colour="#2fbf71", page="environment", producer=("refDevice",)),
     Family("dossier", "public-service dossier events", DossierEvent, DOSSIER_MODELS,
            {"dossier_event": 400, "dossier_day": 1100},
            feed="agents.indicators.dossier:DOSSIER_FEED", simulator="simulators.dossier:DossierSimulator",
-           colour="#f2b134", page="services"),
+           colour="#f2b134", page="services", producer=("unit_code",)),
     Family("citizen", "citizen field reports (phản ánh hiện trường)", CitizenEvent, CITIZEN_MODELS,
            {"citizen_event": 400, "citizen_day": 1100, "citizen_agency_day": 1100},
            feed="agents.indicators.citizen:CITIZEN_FEED", simulator="simulators.citizen:CitizenSimulator",
-           colour="#e86fa6", page="services"),
+           colour="#e86fa6", page="services", producer=("agency", "unit_code")),
     Family("network", "link polls of the dedicated data network and camera networks, IPv6 checks of systems",
            NetworkEvent, NETWORK_MODELS, {"network_event": 30, "network_window": 400},
            feed="agents.indicators.network:NETWORK_FEED", simulator="simulators.network:NetworkSimulator",
-           colour="#3fc1c9", page="network", alerts="agents.indicators.network:ALERT_INDICATORS"),
+           colour="#3fc1c9", page="network", alerts="agents.indicators.network:ALERT_INDICATORS",
+           producer=("link", "system")),
 )
 BY_NAME: dict[str, Family] = {f.name: f for f in FAMILIES}
 
-#: tables of no one family: the sources' own counters, and the hourly rollups of every family
-#: (agents/indicators/rollups.py): three years, for year-on-year history (their daily rollups are
-#: plain tables, a row per key and day, kept)
+#: tables of no one family: the sources' own counters, per feed and per producer (60 days: the expected
+#: rate of an hour is learned from the same hour of the last four weeks), and the hourly rollups of
+#: every family (agents/indicators/rollups.py): three years, for year-on-year history (their daily
+#: rollups are plain tables, a row per key and day, kept)
 SHARED_RETENTION_DAYS: dict[str, int] = {
-    "source_window": 90,
+    "source_window": 90, "producer_window": 60,
     **dict.fromkeys(("health_hour", "security_hour", "auth_failure_hour", "network_hour", "source_hour"), 1100)}
 #: hypertable -> days kept by default
 DEFAULT_RETENTION_DAYS: dict[str, int] = {

@@ -14,7 +14,7 @@ changes nothing, whichever worker sees it and however the stream was batched.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, make_dataclass
 from datetime import datetime
 from functools import cache
@@ -142,14 +142,32 @@ class FeedSpec:
         return (self.raw, *self.counters, *((self.state,) if self.state else ()))
 
 
+#: what became of a rejected event, per producer: ``invalid`` (not a valid event of the feed: not JSON,
+#: wrong fields, impossible values), ``late`` (behind the partition's newest event by more than the
+#: allowance), ``dropped`` (dead-lettered for another reason: the database refused it, handling it failed)
+REJECT_KINDS = ("invalid", "late", "dropped")
+
+
+def reject_kind(reason: str) -> str:
+    """The kind (``REJECT_KINDS``) of a dead letter's reason."""
+    if reason == "late":
+        return "late"
+    return "dropped" if reason in ("internal_error", "sink_rejected") else "invalid"
+
+
 @dataclass(frozen=True, slots=True)
 class SourceStats:
-    """What one batch says about its source, for the 'is the data live and clean' indicators."""
+    """What one batch says about its source, for the 'is the data live and clean' indicators.
+
+    ``producer_of`` names the producer of an event (``None``: the batch is not counted per producer);
+    ``dead`` counts the batch's rejected events per (producer, kind of ``REJECT_KINDS``)."""
 
     source: str
     arrival: datetime
     received: int
     rejected: int
+    producer_of: Callable[[Event], str] | None = None
+    dead: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
 SOURCE_WINDOW = CounterTable(
@@ -174,6 +192,64 @@ def source_increment(spec: FeedSpec, stats: SourceStats, fresh: Sequence[Event],
         "last_event": last_event,
         "last_arrival": stats.arrival,
     }
+
+
+#: every producer itself (a system, agency, camera link, station): what arrived from it per 10 minutes,
+#: and what became of it; the expected rate of an hour is learned from these rows
+PRODUCER_WINDOW = CounterTable(
+    "producer_window",
+    key=("family", "producer", "time"),
+    sums=("received", "accepted", "duplicates", *REJECT_KINDS),
+    greatest=("last_event", "last_arrival"),
+    updated_at=False,
+)
+PRODUCER_WINDOW_S = 600
+
+
+def producer_increments(spec: FeedSpec, stats: SourceStats, events: Sequence[Event],
+                        fresh: Sequence[Event]) -> list[dict[str, Any]]:
+    """One row per producer of the batch: events received (the rejected ones included), accepted (fresh:
+    stored now), duplicates (a copy of an event already stored), rejected per kind; its newest fresh
+    event and the batch's arrival.  Fresh events are told by the ledger, so a replay adds only to
+    ``received`` and ``duplicates``, never to ``accepted``.  None without ``stats.producer_of``."""
+    of = stats.producer_of
+    if of is None:
+        return []
+    time = window_start(stats.arrival, PRODUCER_WINDOW_S)
+    rows: dict[str, dict[str, Any]] = {}
+
+    def row(producer: str) -> dict[str, Any]:
+        r = rows.get(producer)
+        if r is None:
+            r = rows[producer] = {"family": spec.family, "producer": producer, "time": time, "received": 0,
+                                  "accepted": 0, "duplicates": 0, **{k: 0 for k in REJECT_KINDS},
+                                  "last_event": None, "last_arrival": stats.arrival}
+        return r
+
+    for ev in events:
+        r = row(of(ev))
+        r["received"] += 1
+        r["duplicates"] += 1  # made good below for the fresh ones
+    for ev in fresh:
+        r = row(of(ev))
+        r["accepted"] += 1
+        r["duplicates"] -= 1
+        if r["last_event"] is None or ev.event_time > r["last_event"]:
+            r["last_event"] = ev.event_time
+    for (producer, kind), n in stats.dead.items():
+        r = row(producer)
+        r["received"] += n
+        r[kind] += n
+    return list(rows.values())
+
+
+def add_source_counts(incs: Increments, spec: FeedSpec, stats: SourceStats, events: Sequence[Event],
+                      fresh: Sequence[Event]) -> None:
+    """The batch's counts of its feed (``source_window``) and of each of its producers (``producer_window``),
+    added to ``incs``: what every sink writes in the batch's transaction."""
+    incs.add(SOURCE_WINDOW, source_increment(spec, stats, fresh, len(events) - len(fresh)))
+    for row in producer_increments(spec, stats, events, fresh):
+        incs.add(PRODUCER_WINDOW, row)
 
 
 def combine(table: CounterTable, old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:

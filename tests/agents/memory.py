@@ -7,7 +7,7 @@ from typing import Any
 
 from streams.core.contracts import Event
 from agents.worker.sinks.base import MemorySink
-from streams.core.tables import SOURCE_WINDOW, FeedSpec, SourceStats
+from streams.core.tables import PRODUCER_WINDOW, SOURCE_WINDOW, FeedSpec, SourceStats
 
 ARRIVAL = datetime(2026, 11, 27, tzinfo=timezone.utc)
 
@@ -28,8 +28,10 @@ def _rounded(value: Any) -> Any:
 
 
 def stored(sink: MemorySink) -> dict[str, Any]:
-    """Counters and states, without the source's own counters (they count arrivals, not events)."""
-    out: dict[str, Any] = {name: rows for name, rows in sink.counters.items() if name != SOURCE_WINDOW.name}
+    """Counters and states, without the source's own counters, per feed and per producer (they count
+    arrivals, not events)."""
+    arrivals = {SOURCE_WINDOW.name, PRODUCER_WINDOW.name}
+    out: dict[str, Any] = {name: rows for name, rows in sink.counters.items() if name not in arrivals}
     out.update(sink.states)
     return _rounded(out)
 

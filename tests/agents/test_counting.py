@@ -14,7 +14,7 @@ from streams.core.geography import load_province
 from streams.core.metrics import WorkerMetrics
 from streams.core.settings import DEFAULT_PROVINCE_FILE
 from agents.worker.sinks.base import MemorySink
-from streams.core.tables import SOURCE_WINDOW, SOURCE_WINDOW_S
+from streams.core.tables import PRODUCER_WINDOW, SOURCE_WINDOW, SOURCE_WINDOW_S
 from streams.core.validation import Decoder
 from tests.agents.memory import cut_to_milliseconds, simulated_feed, stored, with_microseconds
 
@@ -44,6 +44,10 @@ def source_rows(sink, family):
     return [r for k, r in sink.counters[SOURCE_WINDOW.name].items() if k[0] == family]
 
 
+def producer_rows(sink, family):
+    return [r for k, r in sink.counters[PRODUCER_WINDOW.name].items() if k[0] == family]
+
+
 async def test_an_event_re_sent_with_its_time_cut_to_milliseconds_is_a_duplicate_in_every_family():
     feed = [(f, with_microseconds(e)) for f, e in simulated_feed(START)]
     resent = [(f, cut_to_milliseconds(e)) for f, e in feed]
@@ -67,6 +71,12 @@ async def test_an_event_re_sent_with_its_time_cut_to_milliseconds_is_a_duplicate
     for family in runs:
         (src,) = source_rows(sink, family)
         assert (src["accepted"], src["duplicates"], src["rejected"]) == (counts[family], counts[family], 0)
+        producers = producer_rows(sink, family)
+        assert len(producers) > 1, family  # counted per system, camera link, station, unit …
+        assert sum(r["accepted"] for r in producers) == counts[family]  # the re-send added no event
+        assert sum(r["duplicates"] for r in producers) == counts[family]
+        assert sum(r["received"] for r in producers) == 2 * counts[family]
+        assert all(r["invalid"] == r["late"] == r["dropped"] == 0 for r in producers)
 
 
 async def test_a_replay_behind_the_late_allowance_counts_as_duplicates_not_as_late():

@@ -39,6 +39,7 @@ class Expected:
     cameras: dict[str, dict] = field(default_factory=dict)  # camera -> state, changes, last_seen, conditions
     duplicates: int = 0  # copies of events already seen
     accepted: int | None = None  # stored only: events the sources' counters say were accepted
+    producers_accepted: int | None = None  # stored only: the same, summed over every producer's counters
 
     @property
     def events(self) -> int:

@@ -38,6 +38,7 @@ def read(conn: psycopg.Connection) -> Expected:
     row = conn.execute("SELECT coalesce(sum(duplicates), 0), coalesce(sum(accepted), 0) FROM source_window"
                        ).fetchone()
     got.duplicates, got.accepted = row
+    got.producers_accepted = conn.execute("SELECT coalesce(sum(accepted), 0) FROM producer_window").fetchone()[0]
     return got
 
 
@@ -91,4 +92,6 @@ def compare(exp: Expected, got: Expected) -> Comparison:
                                    f"stored {got.cameras.get(camera)}")
     if got.accepted is not None and got.accepted != exp.events:
         cmp.differences.append(f"source_window: {got.accepted} events accepted, expected {exp.events}")
+    if got.producers_accepted is not None and got.producers_accepted != exp.events:
+        cmp.differences.append(f"producer_window: {got.producers_accepted} events accepted, expected {exp.events}")
     return cmp

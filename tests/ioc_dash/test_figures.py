@@ -7,7 +7,8 @@ from agents.indicators.health import load_status_rules
 from ioc_dash import figures
 from ioc_dash.figures_alerts import (alert_list, critical_alerts, needs_attention, page_of, rule_pages,
                                      severity_counts)
-from ioc_dash.figures_sources import checks_table, rate_figure
+from agents.indicators.producers import UNKNOWN, Counts, producer_health
+from ioc_dash.figures_sources import family_blocks, fit, producer_columns, split
 from ioc_dash.figures_systems import minute_status, minutes, series, sparkline, status_table, timeline
 from ioc_dash.repository import Snapshot
 from streams.core.geography import load_province
@@ -160,18 +161,36 @@ def test_a_drill_alert_says_so_on_the_wall():
 # --- sources ---------------------------------------------------------------------------------------
 
 
-def test_sources_show_the_four_checks():
-    snap = Snapshot(NOW, sources=[{"source": "health", "received": 3000, "rejected": 300, "duplicates": 0,
-                                   "last_arrival": NOW - timedelta(seconds=2), "expected_per_s": 10.0}])
-    healths = figures.source_healths(snap, ["health", "camera"], stale_after=timedelta(seconds=60))
-    out = text(checks_table(healths, NOW, "vi"))
-    assert "Lỗi dữ liệu" in out and "10.0%" in out and "Im lặng" in out and "✗" in out and "✓" in out
+def producer(family, code, *, last_s=5.0, received=600, invalid=0, duplicates=0, expected=600.0, received_last=600):
+    return producer_health(family, code, recent=Counts(received=received, accepted=received - invalid - duplicates,
+                                                       duplicates=duplicates, invalid=invalid),
+                           received_last=received_last, last_event=NOW - timedelta(seconds=last_s),
+                           last_arrival=NOW - timedelta(seconds=last_s), expected_now=expected,
+                           expected_last=expected, now=NOW)
 
 
-def test_the_rate_chart_leaves_out_the_minute_still_filling():
-    rows = [{"minute": NOW.replace(second=0) - timedelta(minutes=1), "source": "health", "received": 600,
-             "rejected": 0},
-            {"minute": NOW.replace(second=0), "source": "health", "received": 10, "rejected": 0}]
-    fig = rate_figure(rows, ["health", "camera"], NOW, "en")
-    assert len(fig["data"]) == 1 and fig["data"][0]["y"] == [10.0] and fig["data"][0]["name"] == "Information systems"
-    assert "No events" in text(rate_figure([], ["health"], NOW, "en"))
+def test_each_producer_shows_its_four_checks_under_its_family():
+    healths = [producer("health", "dvc", invalid=60), producer("health", "email", last_s=1200),
+               producer("sensor", "st-1", received_last=100), producer("security", UNKNOWN, invalid=4, received=4)]
+    out = text(producer_columns(healths, ["health", "security", "camera", "sensor"], {"dvc": "Cổng DVC"}, NOW, "vi"))
+    assert "Hệ thống thông tin" in out and "Cảm biến" in out and "Camera" not in out  # no camera producer
+    assert "Cổng DVC" in out and "90%" in out  # its name; 10 % of what it sent was invalid
+    assert "20 phút" in out and "✗" in out  # e-mail silent for 20 minutes, 200 of its 600 an hour missed
+    assert "17%" in out  # the station sent 100 of its 600 in the last complete hour
+    assert "Không xác định" in out and "1/2" in out
+
+
+def test_producers_worst_first_and_the_rest_summed_up_so_that_the_rows_fit():
+    healths = [producer("sensor", f"st-{i:02d}") for i in range(30)] + [producer("sensor", "st-99", last_s=3600)]
+    healths += [producer("health", s) for s in ("a", "b", "c")]
+    (column,) = family_blocks(healths, ["health", "sensor"], rows=12, columns=1)
+    assert [(b.family, b.shown, len(b.hidden)) for b in column] == [("health", 3, 0), ("sensor", 6, 25)]
+    assert column[1].producers[0].producer == "st-99"  # the silent one first
+    assert sum(b.rows for b in column) == 12
+    out = text(producer_columns(healths, ["health", "sensor"], {}, NOW, "vi"))
+    assert "+ 11 đơn vị khác: tốt" in out  # two columns of 22 rows: health in one, 20 of the 31 stations in the other
+
+
+def test_fit_and_split():
+    assert fit([3, 30], 12) == [3, 6] and fit([0, 2], 12) == [0, 2] and fit([5, 5], 6) == [1, 1] and fit([5, 5], 4) == [0, 0]
+    assert split([10, 13, 9, 25, 16, 13, 34]) == [0, 4] and split([5]) == [0]

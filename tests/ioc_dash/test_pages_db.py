@@ -161,21 +161,17 @@ def test_services_page_dossiers_plan_and_agencies(wall, db, undo):
     assert "svc-received" in text(out["svc-kpis"])
 
 
-def test_sources_page_checks_and_workers(wall, db, undo):
+def test_sources_page_shows_each_producer_and_the_workers(wall, db, undo):
     app, client = wall
-    undo("""DELETE FROM source_window WHERE source = 'citizen'
-            AND time = date_trunc('minute', now()) - interval '1 minute' AND received = 1000000""")
-    db.execute("""INSERT INTO source_window (time, source, received, accepted, rejected, duplicates, last_event,
-                                             last_arrival)
-                  VALUES (date_trunc('minute', now()) - interval '1 minute', 'citizen', 1000000, 750000, 250000, 0,
-                          now(), now())
-                  ON CONFLICT (source, time) DO UPDATE SET received = 1000000, rejected = 250000, last_arrival = now()""")
+    station = uniq("wall-test-station")
+    undo("DELETE FROM producer_window WHERE producer = %s", station)
+    db.execute("""INSERT INTO producer_window (time, family, producer, received, accepted, invalid, last_event,
+                                               last_arrival)
+                  VALUES (now() - interval '1 minute', 'sensor', %s, 400, 300, 100, now(), now())""", (station,))
     worker = uniq("wall-test-worker")
     undo("DELETE FROM worker_heartbeat WHERE worker = %s", worker)
     db.execute("INSERT INTO worker_heartbeat (worker, started_at, last_seen) VALUES (%s, now(), now())", (worker,))
-    out = call(client, app, "src-table.children", {"lang.data": "en"})
-    table = text(out["src-table"])
-    assert "25.0%" in table and "Dirty" in table
+    out = call(client, app, "src-producers.children", {"lang.data": "en"})
+    table = text(out["src-producers"])
+    assert station in table and "75%" in table and "Sensors" in table  # a quarter of what it sent was invalid
     assert worker in text(out["src-workers"]) and "Running" in text(out["src-workers"])
-    names = [tr["name"] for tr in out["src-rate"]["figure"]["data"]]
-    assert "Citizen reports" in names

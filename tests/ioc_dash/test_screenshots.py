@@ -2,18 +2,22 @@
 console page in .run/screenshots/console/.
 
 Needs Chromium and chromedriver (`make test` installs them).  The pictures are for people to look at;
-the test checks that each page draws completely, at the wall's size, without browser errors, with no
-text under 20 px at 1920×1080 (the header, the banners and the rotation's steps included), nothing cut
-at the sides or below the screen, the header's page links on one row, and one navigation on a page:
-the wall's on a wall page, the console's on a console page.
+the sources page shows the producers of the whole province (``sources_support``); the test checks that
+each page draws completely, at the wall's size, without browser errors, with no text under 20 px at
+1920×1080 (the header, the banners and the rotation's steps included), nothing cut at the sides or
+below the screen, the header's page links on one row, and one navigation on a page: the wall's on a
+wall page, the console's on a console page.
 """
 import uuid
 import struct
 
+import psycopg
 import pytest
 
 from ioc_dash.app import create_app
 from ioc_dash.i18n import t
+from streams.core.geography import load_province
+from tests.ioc_dash.sources_support import seeded_producers
 from ioc_dash.pages import WALL_PAGES
 from tests.ioc_dash import screens
 from tests.support import ROOT
@@ -34,7 +38,9 @@ def png_size(path) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def browser(test_settings):
     app = create_app(test_settings)
-    with screens.serve(app) as base, screens.Screens() as shots:
+    province = load_province(test_settings.province_file)
+    with psycopg.connect(test_settings.dsn, autocommit=True) as db, seeded_producers(db, province), \
+            screens.serve(app) as base, screens.Screens() as shots:
         if "ioc_auth" in app.server.extensions:
             from ioc_dash.auth.store import UserStore
 

@@ -16,7 +16,7 @@ from streams.core.geography import load_province
 from streams.core.contracts.security import AuthFailure
 from streams.core.metrics import WorkerMetrics
 from streams.core.settings import DEFAULT_PROVINCE_FILE, DEFAULT_RETENTION_DAYS
-from streams.core.tables import SOURCE_WINDOW, SOURCE_WINDOW_S, SourceStats
+from streams.core.tables import PRODUCER_WINDOW, PRODUCER_WINDOW_S, SOURCE_WINDOW, SOURCE_WINDOW_S, SourceStats
 from agents.worker.housekeeping import HousekeepingStore
 from agents.worker.sinks.timescale import LEDGER, TimescaleSink
 from streams.core.validation import Decoder
@@ -35,7 +35,8 @@ def counted(db, specs, events_by_family) -> dict:
     """Every window and day row of the stretch, every state row its events touch, the raw rows of its ids."""
     out = {}
     rollups = {r.hour_table for r in ROLLUPS}  # made by a timer from these windows: tests/streams/test_rollups_db.py
-    for table in sorted(hypertables(db) - RAW - rollups - {SOURCE_WINDOW.name, "security_finding"}):  # findings: a timer's
+    arrivals = {SOURCE_WINDOW.name, PRODUCER_WINDOW.name}  # they count what arrived, copies included
+    for table in sorted(hypertables(db) - RAW - rollups - arrivals - {"security_finding"}):  # findings: a timer's
         out[table] = sorted(r[0] for r in db.execute(
             f"SELECT (to_jsonb(t) - 'updated_at')::text FROM {table} t WHERE time >= %s AND time < %s",
             (START - timedelta(days=400), START + timedelta(days=2))))
@@ -92,6 +93,10 @@ async def test_a_re_send_with_its_time_cut_to_milliseconds_counts_once_in_the_ra
         row = db.execute("SELECT received, accepted, duplicates, rejected FROM source_window WHERE source = %s "
                          "AND time = %s", (f, window_start(clock[0], SOURCE_WINDOW_S))).fetchone()
         assert row == (n, 0, n, 0), f
+        per_producer = db.execute("SELECT sum(received), sum(accepted), sum(duplicates), sum(invalid + late + dropped) "
+                                  "FROM producer_window WHERE family = %s AND time = %s",
+                                  (f, window_start(clock[0], PRODUCER_WINDOW_S))).fetchone()
+        assert per_producer == (2 * n, n, n, 0), f  # the first copies and the re-sent ones, one 10-minute window
         assert db.execute(f"SELECT count(*) FROM {LEDGER} WHERE family = %s AND id = ANY(%s)",
                           (f, [e.id for e in decoded[f]])).fetchone()[0] == n
 
@@ -125,6 +130,8 @@ async def test_a_replay_older_than_the_late_allowance_is_counted_as_duplicates_n
     row = db.execute("SELECT received, accepted, duplicates, rejected FROM source_window WHERE source = 'health' "
                      "AND time = %s", (window_start(clock[0], SOURCE_WINDOW_S),)).fetchone()
     assert row == (50, 0, 50, 0)
+    assert db.execute("SELECT sum(accepted), sum(duplicates), sum(late) FROM producer_window "
+                      "WHERE family = 'health' AND producer = 'late-replay'").fetchone() == (51, 50, 0)
 
 
 def test_every_hypertable_has_a_retention_default(db):

@@ -30,6 +30,8 @@ def test_every_reference_of_a_declaration_resolves_to_its_part(fam):
         "a hypertable without a retention"
     assert any(name.startswith(f"{fam.name}.") for name in INDICATORS), "a family no rule can watch"
     assert fam.colour.startswith("#") and fam.page
+    # every event names its producer: each model has one of the family's producer fields, required or not
+    assert all(any(f in m.model_fields for f in fam.producer) for m in fam.models), "an event without a producer"
 
 
 def test_every_list_of_families_is_the_declared_tuple():
@@ -39,7 +41,8 @@ def test_every_list_of_families_is_the_declared_tuple():
     assert list(SIMULATORS) == NAMES
     assert list(FEED_COLORS) == NAMES
     assert set(INDICATOR_PAGES) == {*NAMES, "source", "register"}  # + the feeds' quality, the security register
-    assert set(DEFAULT_RETENTION_DAYS) == {t for f in FAMILIES for t in f.retention_days} | {"source_window"}
+    assert set(DEFAULT_RETENTION_DAYS) == {t for f in FAMILIES for t in f.retention_days} | {"source_window",
+                                                                                           "producer_window"}
     assert Settings().retention_days == DEFAULT_RETENTION_DAYS
 
 

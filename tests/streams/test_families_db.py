@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from streams.core.families import FAMILIES
-from streams.core.tables import SOURCE_WINDOW
+from streams.core.tables import PRODUCER_WINDOW, SOURCE_WINDOW
 from streams.db.declared import mismatches
 
 pytestmark = pytest.mark.integration
@@ -18,7 +18,7 @@ def test_each_declared_table_and_column_is_in_the_database(db, family):
 
 
 def test_the_shared_source_counters_match_too(db):
-    assert mismatches(db, [SOURCE_WINDOW]) == []
+    assert mismatches(db, [SOURCE_WINDOW, PRODUCER_WINDOW]) == []
 
 
 def test_a_missing_or_mistyped_column_is_named(db):

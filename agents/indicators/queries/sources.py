@@ -20,16 +20,6 @@ WHERE time >= now() - interval '24 hours'
 GROUP BY source
 """
 
-#: per minute and source over the last hour: received, rejected
-SOURCE_RATE = """
-SELECT time_bucket('1 minute', time) AS minute, source,
-       sum(received)::bigint AS received, sum(rejected)::bigint AS rejected
-FROM source_window
-WHERE time >= now() - interval '1 hour'
-GROUP BY 1, 2
-ORDER BY 1
-"""
-
 #: ``source.age_s``: seconds since each source's newest arrival (rows: source, value)
 AGE_S = """
         SELECT source, extract(epoch FROM now() - max(last_arrival))::float8 FROM source_window
@@ -39,3 +29,39 @@ AGE_S = """
 REJECTED_SHARE = """
         SELECT source, sum(rejected)::float8 / nullif(sum(received), 0) FROM source_window
         WHERE time >= now() - interval '5 minutes' GROUP BY source"""
+
+#: per producer (``producer_window``, 10-minute windows) seen in the last day: what it sent in the last
+#: hour (the windows begun in it) and what became of it, what it sent in the last complete hour, its
+#: newest event and arrival (``agents.indicators.producers.producer_healths``)
+PRODUCER_RECENT = """
+SELECT family, producer,
+       coalesce(sum(received)   FILTER (WHERE time > now() - interval '1 hour'), 0)::bigint AS received,
+       coalesce(sum(accepted)   FILTER (WHERE time > now() - interval '1 hour'), 0)::bigint AS accepted,
+       coalesce(sum(duplicates) FILTER (WHERE time > now() - interval '1 hour'), 0)::bigint AS duplicates,
+       coalesce(sum(invalid)    FILTER (WHERE time > now() - interval '1 hour'), 0)::bigint AS invalid,
+       coalesce(sum(late)       FILTER (WHERE time > now() - interval '1 hour'), 0)::bigint AS late,
+       coalesce(sum(dropped)    FILTER (WHERE time > now() - interval '1 hour'), 0)::bigint AS dropped,
+       coalesce(sum(received)   FILTER (WHERE time >= date_trunc('hour', now()) - interval '1 hour'
+                                          AND time < date_trunc('hour', now())), 0)::bigint AS received_last,
+       max(last_event) AS last_event, max(last_arrival) AS last_arrival
+FROM producer_window
+WHERE time >= now() - interval '1 day'
+GROUP BY family, producer
+"""
+
+#: per producer, what it sent in the current hour and the one before in each of the last 8 weeks (the
+#: same hours of the week, from which its expected rate is learned), its newest arrival in them, and
+#: ``since``: the oldest counter row (weeks before it are not history); one row with only ``since``
+#: when there is no history yet
+PRODUCER_HISTORY = """
+WITH since AS (SELECT min(time) AS since FROM producer_window)
+SELECT w.family, w.producer, date_trunc('hour', w.time) AS hour, sum(w.received)::bigint AS received,
+       max(w.last_arrival) AS last_arrival, (SELECT since FROM since) AS since
+FROM generate_series(1, 8) AS k
+JOIN producer_window w
+  ON w.time >= date_trunc('hour', now()) - k * interval '1 week' - interval '1 hour'
+ AND w.time <  date_trunc('hour', now()) - k * interval '1 week' + interval '1 hour'
+GROUP BY 1, 2, 3
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, since FROM since
+"""

@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from streams.core.contracts import Event
-from streams.core.tables import (SOURCE_WINDOW, FeedSpec, SourceStats, States, combine,
-                                 source_increment)
+from streams.core.tables import FeedSpec, SourceStats, States, add_source_counts, combine
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +52,7 @@ class MemorySink:
         wanted = spec.state.keys_of(fresh) if spec.state else set()
         incs = spec.increments(fresh, {k: dict(store[k]) for k in wanted if k in store})
         store.update({k: dict(v) for k, v in incs.states.items()})
-        incs.add(SOURCE_WINDOW, source_increment(spec, stats, fresh, len(events) - len(fresh)))
+        add_source_counts(incs, spec, stats, events, fresh)
         rows = {spec.raw.name: len(fresh)}
         for ctable, crows in incs.rows.items():
             store = self.counters.setdefault(ctable.name, {})

@@ -10,9 +10,9 @@ For each batch:
 3. the family's increments are computed from the fresh events only, merged per key, and added
    with one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE`` per counter table (sums
    add, histograms merge), rows in key order so two workers never deadlock;
-4. the source's own counters are added, and a mark of what the batch touched (its fresh events'
-   oldest and newest event time, its arrival) for the hourly and daily rollups
-   (``agents.indicators.rollups``); then the transaction commits.
+4. the source's own counters are added, per feed and per producer, and a mark of what the batch
+   touched (its fresh events' oldest and newest event time, its arrival) for the hourly and daily
+   rollups (``agents.indicators.rollups``); then the transaction commits.
 
 The agent acknowledges the Kafka messages only after ``write`` returns, so a crash at any
 point either loses the whole transaction (and the messages are read again) or keeps it (and
@@ -38,8 +38,8 @@ from streams.core.errors import SinkError
 from streams.core.contracts import Event
 from agents.indicators.rollup_store import MARK
 from agents.worker.sinks.base import WriteResult
-from streams.core.tables import (SOURCE_WINDOW, UPDATED_AT, CounterTable, FeedSpec, RawTable, SourceStats, States,
-                                 StateTable, combine, source_increment)
+from streams.core.tables import (UPDATED_AT, CounterTable, FeedSpec, RawTable, SourceStats, States, StateTable,
+                                 add_source_counts, combine)
 from streams.db.connect import AsyncPool
 from streams.db.declared import COLUMNS_SQL
 from streams.db.errors import translated
@@ -313,7 +313,7 @@ class TimescaleSink:
         if spec.state and incs.states:
             where.table = spec.state.name
             await self._save_states(conn, spec.state, incs.states)
-        incs.add(SOURCE_WINDOW, source_increment(spec, stats, fresh, len(events) - len(fresh)))
+        add_source_counts(incs, spec, stats, events, fresh)
         written = {spec.raw.name: len(fresh)}
         for ctable, crows in incs.rows.items():
             where.table = ctable.name
