@@ -28,7 +28,7 @@ from agents.indicators.plan import load_plan
 from agents.indicators.register import load_policy
 from agents.indicators.producers import load_source_rules
 from agents.indicators.sensor_kpi import load_sensor_rules
-from ioc_dash import ack_page, figures, headers, runbooks, snapshots
+from ioc_dash import ack_page, api, figures, headers, runbooks, snapshots
 from ioc_dash import metrics as dash_metrics
 from ioc_dash.context import WallContext
 from ioc_dash.figures_alerts import rule_pages
@@ -175,6 +175,7 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
         auth.install(app, settings)
         snapshots.install(app, settings)  # who may see them is a question for the sign-in
         runbooks.install(app.server, settings)
+        api.install(app.server, settings)  # /api/v1: read tokens of its own (ioc users api-token)
     ack_page.install(app.server, settings)  # /ack/<token>: an e-mail's acknowledge link, no sign-in
     headers.install(app)
     return app

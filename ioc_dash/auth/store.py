@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from ioc_dash.auth.passwords import NAME, Passwords, check_name, check_password, normalise_name
@@ -20,6 +22,17 @@ from streams.core.errors import AuthError, LoginRateLimited
 from streams.core.inputs import check_all, recordable
 from streams.db.connect import Connection, Pool
 from streams.db.errors import translated
+
+
+@dataclass(frozen=True, slots=True)
+class TokenKind:
+    table: sql.Identifier
+    said: str  # in messages
+    audit: str  # the auth_event kinds: <audit>_created, <audit>_revoked
+
+
+WALL_TOKENS = TokenKind(sql.Identifier("wall_token"), "wall token", "wall_token")
+API_TOKENS = TokenKind(sql.Identifier("api_token"), "API token", "api_token")
 
 FAILED = ("bad_password", "unknown_user", "disabled")
 WRONG = "wrong user name or password"
@@ -187,38 +200,75 @@ class UserStore:
 
     def create_wall_token(self, name: str, *, actor: str) -> str:
         """A new token, returned once: only its hash is kept."""
+        return self._create_token(WALL_TOKENS, name, actor)
+
+    def wall_tokens(self) -> list[dict[str, Any]]:
+        return self._tokens(WALL_TOKENS)
+
+    def revoke_wall_token(self, name: str, *, actor: str) -> None:
+        self._revoke_token(WALL_TOKENS, name, actor)
+
+    # --- both kinds of token: a table, and how the token is named in messages and in the audit
+
+    def _create_token(self, kind: TokenKind, name: str, actor: str) -> str:
         name = check_name(name)
         token = new_token()
         with self._conn() as conn, conn.transaction():
             row = conn.execute(
-                "INSERT INTO wall_token (name, token_hash, created_by) VALUES (%s, %s, %s) "
-                "ON CONFLICT (name) WHERE revoked_at IS NULL DO NOTHING RETURNING id",
+                sql.SQL("INSERT INTO {} (name, token_hash, created_by) VALUES (%s, %s, %s) "
+                        "ON CONFLICT (name) WHERE revoked_at IS NULL DO NOTHING RETURNING id").format(kind.table),
                 (name, wall_hash(token), actor)).fetchone()
             if row is None:
-                raise AuthError(f"wall token {name!r} exists already; revoke it first")
-            self._audit(conn, actor, "wall_token_created", name)
+                raise AuthError(f"{kind.said} {name!r} exists already; revoke it first")
+            self._audit(conn, actor, f"{kind.audit}_created", name)
         return token
 
-    def wall_tokens(self) -> list[dict[str, Any]]:
+    def _tokens(self, kind: TokenKind) -> list[dict[str, Any]]:
         with self._conn() as conn:
-            return conn.execute("SELECT id, name, created_by, created_at, last_used_at, revoked_at FROM wall_token "
-                                "ORDER BY revoked_at IS NOT NULL, name, id").fetchall()
+            return conn.execute(sql.SQL("SELECT id, name, created_by, created_at, last_used_at, revoked_at FROM {} "
+                                        "ORDER BY revoked_at IS NOT NULL, name, id").format(kind.table)).fetchall()
 
-    def revoke_wall_token(self, name: str, *, actor: str) -> None:
+    def _revoke_token(self, kind: TokenKind, name: str, actor: str) -> None:
         name = normalise_name(name)
-        if not NAME.match(name):
-            raise AuthError(f"no active wall token named {name!r}")
         with self._conn() as conn, conn.transaction():
-            if not conn.execute("UPDATE wall_token SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL",
-                                (name,)).rowcount:
-                raise AuthError(f"no active wall token named {name!r}")
-            self._audit(conn, actor, "wall_token_revoked", name)
+            if not NAME.match(name) or not conn.execute(
+                    sql.SQL("UPDATE {} SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL").format(kind.table),
+                    (name,)).rowcount:
+                raise AuthError(f"no active {kind.said} named {name!r}")
+            self._audit(conn, actor, f"{kind.audit}_revoked", name)
 
     def wall_principal(self, token: str) -> Principal | None:
         with self._conn() as conn:
             row = conn.execute("UPDATE wall_token SET last_used_at = now() WHERE token_hash = %s "
                                "AND revoked_at IS NULL RETURNING id, name", (wall_hash(token),)).fetchone()
         return Principal(f"wall:{row['name']}", "viewer", "wall", row["id"]) if row else None
+
+    # --- read-API tokens ----------------------------------------------------------------------------
+
+    def create_api_token(self, name: str, *, actor: str) -> str:
+        """A new read token of the API, returned once: only its hash is kept."""
+        return self._create_token(API_TOKENS, name, actor)
+
+    def api_tokens(self) -> list[dict[str, Any]]:
+        return self._tokens(API_TOKENS)
+
+    def revoke_api_token(self, name: str, *, actor: str) -> None:
+        self._revoke_token(API_TOKENS, name, actor)
+
+    def api_use(self, token: str, per_minute: int) -> tuple[str, float] | None:
+        """(the token's name, seconds until it may ask again: 0 when within its rate) for an active token,
+        counted as one request; None for a token that is unknown or revoked."""
+        with self._conn() as conn:
+            row = conn.execute(
+                "UPDATE api_token SET last_used_at = now(), "
+                "  window_count = CASE WHEN window_start > now() - interval '60 seconds' THEN window_count + 1 ELSE 1 END, "
+                "  window_start = CASE WHEN window_start > now() - interval '60 seconds' THEN window_start ELSE now() END "
+                "WHERE token_hash = %s AND revoked_at IS NULL "
+                "RETURNING name, window_count, extract(epoch FROM window_start + interval '60 seconds' - now()) AS wait",
+                (wall_hash(token),)).fetchone()
+        if row is None:
+            return None
+        return row["name"], (max(1.0, float(row["wait"])) if row["window_count"] > per_minute else 0.0)
 
     def events(self, limit: int = 100) -> list[dict[str, Any]]:
         with self._conn() as conn:

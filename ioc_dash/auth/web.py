@@ -2,6 +2,7 @@
 
     public              /login, /assets/…, /_dash-component-suites/…, /_favicon.ico, /metrics,
                         /ack/… (an e-mail's acknowledge link: its signed token is the proof, ioc_dash/ack_page.py)
+                        /api/… (the read API: a bearer token of its own on every request, ioc_dash/api.py)
     wall-token entry    GET of a page with ?token=…: sets the wall cookie, redirects without it
     everything else     a session cookie or a wall cookie; without one, pages redirect to /login
                         and the Dash endpoints (/_dash-layout, /_dash-update-component, …) answer 401
@@ -36,7 +37,7 @@ log = logging.getLogger("ioc.auth")
 SESSION_COOKIE = "ioc_session"
 WALL_COOKIE = "ioc_wall"
 PUBLIC_PATHS = frozenset({"/login", "/_favicon.ico", "/favicon.ico", "/metrics"})  # /metrics: Prometheus
-PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/ack/")
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/ack/", "/api/")  # /api/: its own read tokens
 WALL_COOKIE_S = 400 * 86400  # the longest a browser keeps a cookie; renewed while the screen is on
 LOOKUP_CACHE_S = 5.0  # a revoked session or token stops working within this
 

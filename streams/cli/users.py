@@ -98,17 +98,39 @@ def cmd_token_create(args: argparse.Namespace, settings) -> int:
     return 0
 
 
-def cmd_token_list(args: argparse.Namespace, settings) -> int:
-    for t in _store(settings).wall_tokens():
+def print_tokens(rows) -> int:
+    for t in rows:
         state = f"revoked {_fmt(t['revoked_at'])}" if t["revoked_at"] else "active"
         print(f"{t['name']:20} {state:24} created {_fmt(t['created_at'])} by {t['created_by']}, "
               f"last used {_fmt(t['last_used_at'])}")
     return 0
 
 
+def cmd_token_list(args: argparse.Namespace, settings) -> int:
+    return print_tokens(_store(settings).wall_tokens())
+
+
 def cmd_token_revoke(args: argparse.Namespace, settings) -> int:
     _store(settings).revoke_wall_token(args.name, actor=_actor())
     print(f"wall token {args.name} revoked")
+    return 0
+
+
+def cmd_api_create(args: argparse.Namespace, settings) -> int:
+    token = _store(settings).create_api_token(args.name, actor=_actor())
+    print(f"API token {args.name} (shown only now; keep it like a password):\n{token}\n"
+          f"use it as: curl -H 'Authorization: Bearer <token>' "
+          f"http://{settings.dash_host}:{settings.dash_port}/api/v1/indicators")
+    return 0
+
+
+def cmd_api_list(args: argparse.Namespace, settings) -> int:
+    return print_tokens(_store(settings).api_tokens())
+
+
+def cmd_api_revoke(args: argparse.Namespace, settings) -> int:
+    _store(settings).revoke_api_token(args.name, actor=_actor())
+    print(f"API token {args.name} revoked")
     return 0
 
 
@@ -163,3 +185,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     option(c, "--port", "dash_port", "dashboard port shown in the URL", type=int)
     action(wsub, "list", cmd_token_list, "list wall tokens", name_arg=False)
     action(wsub, "revoke", cmd_token_revoke, "revoke a wall token: its screens sign out within seconds")
+
+    asub = group(usub, "api-token", "read tokens of the API for upper levels (/api/v1, docs/api.md)",
+                 dest="api_command")
+    c = action(asub, "create", cmd_api_create, "create an API read token and print it once")
+    option(c, "--port", "dash_port", "dashboard port shown in the example", type=int)
+    action(asub, "list", cmd_api_list, "list API tokens", name_arg=False)
+    action(asub, "revoke", cmd_api_revoke, "revoke an API token: refused from its next request")

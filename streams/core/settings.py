@@ -213,6 +213,8 @@ class Settings(BaseSettings):
 
     # --- Data files and simulators ------------------------------------------------
     province_file: Path = Field(DEFAULT_PROVINCE_FILE, description="province description (YAML)")
+    api_rate_per_min: int = Field(60, ge=1, le=100_000, description="requests a read-API token may make per minute "
+                                  "(then 429 with Retry-After)")
     report_receiver: str = Field("", description="the on-call file's e-mail receiver that scheduled reports go to "
                                  "(empty = archived, not e-mailed)")
     report_langs: str = Field("vi", pattern=r"^(vi|en)(,(vi|en))?$",
