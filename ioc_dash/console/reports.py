@@ -20,6 +20,7 @@ PATH = "/console/reports"
 FILE_HREF = "/console/reports/file"
 RESULT = "reports-result"
 TYPES = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+BY_KEYS = {"schedule": "con_rep_by_schedule", "command line": "con_rep_by_cli"}  # else a user's name
 guard_outputs({RESULT: "alerts.act"})
 
 
@@ -40,7 +41,7 @@ def listing(lang: str) -> html.Div:
         html.Td(t(f"con_rep_kind_{a.kind}", lang)), html.Td(a.period), html.Td(a.lang.upper()),
         html.Td(html.A(a.format.upper(), href=f"{FILE_HREF}?id={a.id}", id=f"report-file-{a.id}")),
         html.Td(f"{a.size / 1024:,.0f} KiB", className="num"), html.Td(local_time(a.generated_at, "%H:%M %d/%m/%Y")),
-        html.Td(t("con_rep_by_schedule", lang) if a.generated_by == "schedule" else a.generated_by),
+        html.Td(t(BY_KEYS[a.generated_by], lang) if a.generated_by in BY_KEYS else a.generated_by),
     ]) for a in rows]
     return html.Table([html.Thead(html.Tr([html.Th(t(k, lang)) for k in head])), html.Tbody(body)],
                       className="status-table", id="reports-table")
