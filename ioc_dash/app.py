@@ -27,7 +27,7 @@ from agents.indicators.health import StatusRules, load_status_rules
 from agents.indicators.plan import load_plan
 from agents.indicators.register import load_policy
 from agents.indicators.sensor_kpi import load_sensor_rules
-from ioc_dash import ack_page, figures, headers, runbooks, snapshots
+from ioc_dash import ack_page, figures, headers, runbooks, snapshots, status_page
 from ioc_dash import metrics as dash_metrics
 from ioc_dash.context import WallContext
 from ioc_dash.figures_alerts import rule_pages
@@ -165,6 +165,7 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
         snapshots.install(app, settings)  # who may see them is a question for the sign-in
         runbooks.install(app.server, settings)
     ack_page.install(app.server, settings)  # /ack/<token>: an e-mail's acknowledge link, no sign-in
+    status_page.install(app.server, settings, province, metrics)  # /status: public, no sign-in
     headers.install(app)
     return app
 
