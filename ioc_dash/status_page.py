@@ -97,7 +97,7 @@ def duration(d: timedelta, lang: str) -> str:
     if minutes >= 48 * 60:
         return t("sp_days_hours", lang).format(d=minutes // 1440, h=minutes // 60 % 24)
     if minutes >= 60:
-        return t("sp_hours_minutes", lang).format(h=minutes // 60, m=minutes % 60)
+        return t("sp_hours_minutes" if minutes % 60 else "sp_hours", lang).format(h=minutes // 60, m=minutes % 60)
     return t("sp_minutes", lang).format(m=minutes)
 
 
@@ -139,7 +139,7 @@ main { max-width: 60rem; margin: 0 auto; padding: 1.2rem 1rem 2rem; }
 .top { display: flex; justify-content: space-between; align-items: flex-start; gap: 1rem; flex-wrap: wrap; }
 .brand { color: var(--muted); margin: 0; font-size: 1rem; }
 h1 { font-size: 1.7rem; margin: 0.1rem 0 1rem; }
-.langs { display: flex; gap: 0.4rem; }
+.langs { display: flex; gap: 0.4rem; margin-bottom: 0.8rem; }
 .langs a { color: var(--fg); text-decoration: none; border: 1px solid var(--line); border-radius: 1.2rem;
            padding: 0.45rem 0.9rem; min-height: 2.75rem; display: inline-flex; align-items: center; font-size: 1rem; }
 .langs a.active { background: var(--fg); color: var(--panel); }
@@ -183,6 +183,7 @@ h2 { font-size: 1.25rem; margin: 0 0 0.6rem; }
   .bars li:nth-child(-n+{{ hidden_on_phone }}) { display: none; }
   .bars { gap: 2px; }
   .long { display: none; } .short { display: inline; }
+  .scale { flex-wrap: wrap; } .scale .availability { order: 3; flex-basis: 100%; text-align: left; }
 }
 </style></head>
 <body>
