@@ -8,11 +8,15 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from agents.indicators import status_page as sp
+from flask import Flask
+
 from ioc_dash import status_page
+from ioc_dash.metrics import DashMetrics
+from streams.core.geography import load_province
 from ioc_dash.app import create_app
 from ioc_dash.status_page import PageCache, duration, percent, render
 from streams.core.clock import LOCAL_TZ
-from streams.core.errors import SinkUnavailable
+from streams.core.errors import ConfigError, SinkUnavailable
 
 NOW = datetime(2026, 11, 20, 5, 0, tzinfo=timezone.utc)
 CONFIG = sp.StatusPageConfig((sp.PublicService("dvc", "Cổng dịch vụ công tỉnh", "Province public-service portal"),
@@ -202,3 +206,25 @@ def test_etag_304_and_one_read_per_period(client, seeded):
 
 def test_the_console_is_still_behind_the_sign_in(client):
     assert client.get("/console").status_code == 302
+
+
+def test_no_database_yet_is_503_not_kept_by_anyone(web_settings):
+    def down() -> status_page.Rendered:
+        raise SinkUnavailable("cannot read the status page: connection refused")
+
+    server = Flask(__name__)
+    view = status_page.install(server, web_settings, load_province(web_settings.province_file), DashMetrics(),
+                               read=down)
+    resp = server.test_client().get("/status?lang=en")
+    assert resp.status_code == 503 and resp.headers["Cache-Control"] == "no-store"
+    assert resp.headers["Retry-After"] == "30" and "Please try again" in resp.get_data(as_text=True)
+    assert "connection refused" not in resp.get_data(as_text=True)
+    assert view.metrics.status_requests.labels("unavailable")._value.get() == 1
+
+
+def test_a_system_the_province_lacks_stops_the_start(web_settings, tmp_path):
+    path = tmp_path / "status.yaml"
+    path.write_text("services:\n  - {system: cong-ttdt, name: {vi: a, en: b}}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"services\[0\]\.system: 'cong-ttdt' is not a system"):
+        status_page.install(Flask(__name__), web_settings.model_copy(update={"status_page_file": path}),
+                            load_province(web_settings.province_file), DashMetrics())
