@@ -7,6 +7,7 @@ and ``/wall``, the pages in rotation.  ``ioc_dash.auth.install(app, settings)`` 
 module exists.  Callbacks are thin: each takes the shared snapshot (``IOC_CACHE``: one database
 read per refresh period for every screen) and hands it to the pure figure functions.  ``/metrics``
 (``ioc_dash/metrics.py``) counts requests, callback latency, the snapshot's age and the sessions.
+``/status`` (``ioc_dash/status_page.py``) is the public status page: plain HTML, no sign-in.
 """
 from __future__ import annotations
 

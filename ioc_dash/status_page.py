@@ -279,13 +279,13 @@ class StatusView:
     def __call__(self) -> Response:
         lang = pick_lang(request.args.get("lang"))
         page, hit = self.cache.get()
-        if hit:
-            self.metrics.status_cache_hits.inc()
         if page is None:
             resp = Response(t("sp_unavailable", lang), 503, content_type="text/plain; charset=utf-8")
             resp.headers.update({"Cache-Control": "no-store", "Retry-After": str(self.max_age_s)})
             self.metrics.status_requests.labels("unavailable").inc()
             return resp
+        if hit:
+            self.metrics.status_cache_hits.inc()
         resp = Response(page.bodies[lang], content_type="text/html; charset=utf-8")
         resp.set_etag(page.etags[lang])
         resp.last_modified = page.taken_at
