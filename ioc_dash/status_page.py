@@ -134,7 +134,8 @@ TEMPLATE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 :root { --bg:#f4f6f9; --panel:#fff; --fg:#1b2430; --muted:#5b6878; --line:#d9dee6; --good:#2e9e5b; --fair:#e0b000;
         --poor:#ee7d22; --bad:#d93b3b; --maintenance:#3b82c4; --no_data:#c3c9d2; }
 * { box-sizing: border-box; }
-html, body { margin: 0; background: var(--bg); color: var(--fg); font: 18px/1.45 "Noto Sans", "DejaVu Sans", sans-serif; }
+html, body { margin: 0; background: var(--bg); color: var(--fg); font: 1.125rem/1.45 "Noto Sans", "DejaVu Sans", sans-serif; }
+@media (min-width: 1600px) { html { font-size: 20px; } }  /* large screens: no text under 20 px */
 main { max-width: 60rem; margin: 0 auto; padding: 1.2rem 1rem 2rem; }
 .top { display: flex; justify-content: space-between; align-items: flex-start; gap: 1rem; flex-wrap: wrap; }
 .brand { color: var(--muted); margin: 0; font-size: 1rem; }

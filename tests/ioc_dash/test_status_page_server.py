@@ -16,7 +16,7 @@ import pytest
 
 from streams.core.clock import LOCAL_TZ
 from tests.ioc_dash.browser import SCREENSHOTS, Browser, running_dash
-from tests.ioc_dash.phone import Phone
+from tests.ioc_dash.phone import SMALL_TEXT_JS, Phone
 
 OUT = SCREENSHOTS / "status"
 CLIENTS, PER_CLIENT = 50, 40
@@ -115,6 +115,7 @@ def test_the_page_in_chromium_without_sign_in(dash):
         assert [b.get_attribute("class") for b in browser.all("#service-2 .bar")].count("bar no_data") == 60
         assert "10.20.30.41" not in browser.text() and "db01" not in browser.text()
         assert browser.driver.execute_script("return document.documentElement.scrollWidth") <= 1920
+        assert browser.driver.execute_script(SMALL_TEXT_JS, "#status-page", 20) == []  # as the wall's rule
         browser.driver.save_screenshot(str(OUT / "status-vi-1920x1080.png"))
         browser.get(f"{dash.base}/status?lang=en")
         browser.wait_text("Kiên Giang public-service portal", "#status-page")
