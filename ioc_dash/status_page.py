@@ -241,7 +241,7 @@ def render(page: sp.StatusPage, config: sp.StatusPageConfig, lang: str, refresh_
     names = [s.name(lang) for s in config.services]
     events = [{"kind": e.kind, "service": names[e.service], "start": when(e.start, lang), "end": when(e.end, lang),
                "kind_text": tr("sp_event_planned" if e.planned(page.taken_at) else f"sp_event_{e.kind}"),
-               "duration": duration(e.duration(page.taken_at), lang) if e.end or not e.planned(page.taken_at) else "—"}
+               "duration": duration(e.duration(page.taken_at), lang)}
               for e in page.incidents]
     bands = config.bands
     legend = [(k, tr(f"sp_kind_{k}").format(value=percent(bands.good if k == sp.GOOD else bands.poor, lang)))

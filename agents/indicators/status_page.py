@@ -121,7 +121,8 @@ def parse_config(doc: object, systems: Iterable[str], where: str = "status page 
 
 
 def load_config(path: Path, systems: Iterable[str]) -> StatusPageConfig:
-    return parse_config(read_yaml(path, "status page file", "IOC_STATUS_PAGE_FILE"), systems, f"status page file {path}")
+    doc = read_yaml(path, "status page file", "IOC_STATUS_PAGE_FILE")
+    return parse_config(doc, systems, f"status page file {path}")
 
 
 # --- the days -------------------------------------------------------------------------------------
