@@ -7,6 +7,7 @@ and ``/wall``, the pages in rotation.  ``ioc_dash.auth.install(app, settings)`` 
 module exists.  Callbacks are thin: each takes the shared snapshot (``IOC_CACHE``: one database
 read per refresh period for every screen) and hands it to the pure figure functions.  ``/metrics``
 (``ioc_dash/metrics.py``) counts requests, callback latency, the snapshot's age and the sessions.
+``/status`` (``ioc_dash/status_page.py``) is the public status page: plain HTML, no sign-in.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from agents.indicators.plan import load_plan
 from agents.indicators.register import load_policy
 from agents.indicators.producers import load_source_rules
 from agents.indicators.sensor_kpi import load_sensor_rules
-from ioc_dash import ack_page, api, figures, headers, runbooks, snapshots
+from ioc_dash import ack_page, api, figures, headers, runbooks, snapshots, status_page
 from ioc_dash import metrics as dash_metrics
 from ioc_dash.context import WallContext
 from ioc_dash.figures_alerts import rule_pages
@@ -177,6 +178,7 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
         runbooks.install(app.server, settings)
         api.install(app.server, settings)  # /api/v1: read tokens of its own (ioc users api-token)
     ack_page.install(app.server, settings)  # /ack/<token>: an e-mail's acknowledge link, no sign-in
+    status_page.install(app.server, settings, province, metrics)  # /status: public, no sign-in
     headers.install(app)
     return app
 

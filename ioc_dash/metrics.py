@@ -10,6 +10,9 @@ set up by ``ioc_dash/gunicorn_conf.py`` before any worker starts), and whichever
     ioc_dash_snapshot_timestamp_seconds        when the newest snapshot of any process was read
     ioc_dash_snapshot_age_seconds              now minus that, at the scrape
     ioc_dash_sessions{kind}                    console sessions alive, wall screens seen in 5 min
+    ioc_dash_status_page_requests_total{answer}  /status answered: page, not_modified (304), unavailable
+    ioc_dash_status_page_cache_hits_total      /status answered from the page in memory, without reading
+    ioc_dash_status_page_reads_total{outcome}  /status's database reads: ok, failed
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ PATH = "/metrics"
 T = TypeVar("T")
 _KINDS = (("/_dash-update-component", "callback"), ("/_dash-layout", "layout"), ("/_dash-dependencies", "layout"),
           ("/assets/", "asset"), ("/_dash-component-suites/", "asset"), ("/_favicon.ico", "asset"),
-          ("/login", "login"), ("/logout", "login"), (PATH, "metrics"))
+          ("/login", "login"), ("/logout", "login"), (PATH, "metrics"), ("/status", "status"))
 
 
 def request_kind(path: str) -> str:
@@ -52,6 +55,12 @@ class DashMetrics:
         self.snapshot_time = Gauge("ioc_dash_snapshot_timestamp_seconds",
                                    "when the newest snapshot the wall shows was read from the database",
                                    multiprocess_mode="livemax", registry=registry)
+        self.status_requests = Counter("ioc_dash_status_page_requests", "requests of the public status page, by answer",
+                                       ["answer"], registry=registry)
+        self.status_cache_hits = Counter("ioc_dash_status_page_cache_hits",
+                                         "status page requests answered without reading the database", registry=registry)
+        self.status_reads = Counter("ioc_dash_status_page_reads", "database reads of the status page, by outcome",
+                                    ["outcome"], registry=registry)
 
 
 class _Scrape:

@@ -1,6 +1,7 @@
 """The Flask side of sign-in: one ``before_request`` hook guards every route.
 
     public              /login, /assets/…, /_dash-component-suites/…, /_favicon.ico, /metrics,
+                        /status (the public status page: no cookie set, ioc_dash/status_page.py),
                         /ack/… (an e-mail's acknowledge link: its signed token is the proof, ioc_dash/ack_page.py)
                         /api/… (the read API: a bearer token of its own on every request, ioc_dash/api.py)
     wall-token entry    GET of a page with ?token=…: sets the wall cookie, redirects without it
@@ -36,7 +37,8 @@ log = logging.getLogger("ioc.auth")
 
 SESSION_COOKIE = "ioc_session"
 WALL_COOKIE = "ioc_wall"
-PUBLIC_PATHS = frozenset({"/login", "/_favicon.ico", "/favicon.ico", "/metrics"})  # /metrics: Prometheus
+PUBLIC_PATHS = frozenset({"/login", "/_favicon.ico", "/favicon.ico", "/metrics", "/status"})  # /metrics: Prometheus
+SHARED_PATHS = frozenset({"/status"})  # one answer for every visitor, kept by proxies: no cookie set
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/ack/", "/api/")  # /api/: its own read tokens
 WALL_COOKIE_S = 400 * 86400  # the longest a browser keeps a cookie; renewed while the screen is on
 LOOKUP_CACHE_S = 5.0  # a revoked session or token stops working within this
@@ -172,7 +174,7 @@ class Gate:
         if not request.path.startswith(PUBLIC_PREFIXES):
             resp.headers.setdefault("Cache-Control", "no-store")
         lang = request.args.get(LANG_PARAM)
-        if request.method == "GET" and lang in LANGS:
+        if request.method == "GET" and lang in LANGS and request.path not in SHARED_PATHS:
             self._cookie(resp, LANG_COOKIE, lang, max_age=365 * 86400)
         if token := g.get("ioc_renew_wall"):
             self._cookie(resp, WALL_COOKIE, token, max_age=WALL_COOKIE_S)

@@ -210,6 +210,11 @@ class Settings(BaseSettings):
                                    "(empty = none): zones first, activity above the usual level marked")
     dash_wall_snapshots: bool = Field(False, description="wall screens (tokens) may view snapshots too (1); "
                                       "otherwise only signed-in operators and admins")
+    status_page_file: Path = Field(PACKAGE_ROOT / "deploy" / "status_page.yaml",
+                                   description="the public status page /status: the services it shows (systems of "
+                                   "the province file) and their public names (YAML)")
+    status_page_cache_s: float = Field(30, ge=1, le=3600, description="/status reads the database at most once per "
+                                       "this many seconds per process; browsers and proxies may keep a copy as long")
 
     # --- Data files and simulators ------------------------------------------------
     province_file: Path = Field(DEFAULT_PROVINCE_FILE, description="province description (YAML)")

@@ -155,6 +155,15 @@ def test_the_image_runs_as_a_user_and_bakes_in_no_secret():
     assert ignore[0] == "**"  # nothing enters the context unless listed: no .run/, .venv/, secrets/
 
 
+def test_the_image_carries_the_files_of_deploy_the_dashboard_reads():
+    """Files of deploy/ are outside the package: the image copies them and its settings name them."""
+    text = (PROD / "Dockerfile").read_text()
+    ignore = (PROD / "Dockerfile.dockerignore").read_text().splitlines()
+    for name, setting in (("oncall.yaml", "IOC_ONCALL_FILE"), ("status_page.yaml", "IOC_STATUS_PAGE_FILE")):
+        assert f"COPY deploy/{name} /etc/ioc/{name}" in text and f"!deploy/{name}" in ignore, name
+        assert f"{setting}=/etc/ioc/{name}" in text, setting
+
+
 def test_the_installed_package_carries_its_data_files(tmp_path):
     """What the Dockerfile copies and installs (not editable) contains migrations, province, rules data."""
     (tmp_path / "src").mkdir()

@@ -18,8 +18,10 @@ WALL_OWN = {"workers", "alerts", "drills", "soc_links"}  # not an indicator's: t
 
 def test_the_wall_and_the_engine_read_the_families_sql():
     family_parts = [p for p in PARTS if p.name not in WALL_OWN]
-    # health … citizen, network; the sources (per feed, per producer and its past weeks); the border; the register
-    assert len(FAMILIES) == 9 and len(family_parts) == 24
+    # health … citizen, network; the sources (per feed, per producer and its past weeks); the border; the
+    # security register; the service levels, the operations report and the public status page (read by the
+    # console, the reports and /status, not by the wall's snapshot)
+    assert len(FAMILIES) == 12 and len(family_parts) == 24
     assert not [p.name for p in family_parts if p.sql not in QUERIES.values()]
     assert set(INDICATOR_SQL.values()) <= set(QUERIES.values())
     assert len(set(QUERIES.values())) == len(QUERIES)  # no query twice under two names
@@ -32,6 +34,7 @@ def test_every_query_runs(db, name):
     now = datetime.now(timezone.utc)
     params = ({"window_s": 300, "systems": ["gis"], "month_start": now, "border_cameras": ["cam-phumy-01"],
                "camera": "cam-phumy-01", "event_id": "e1", "days": 30, "at": now, "since": now, "until": now,
-               "system": "gis"} if "%(" in sql
+               "system": "gis", "rules": ["system_unavailable"], "tz": "Asia/Ho_Chi_Minh", "down_below": 0.5,
+               "ahead": now} if "%(" in sql
               else (now, now) if "%s" in sql else None)
     db.execute(sql, params).fetchall()
