@@ -5,6 +5,8 @@ import inspect
 
 import pytest
 
+from agents.indicators.rollups import ROLLUPS
+
 from agents.indicators.registry import INDICATORS
 from agents.worker.workers import FEED_SPECS
 from ioc_dash.figures_alerts import INDICATOR_PAGES
@@ -41,8 +43,8 @@ def test_every_list_of_families_is_the_declared_tuple():
     assert list(SIMULATORS) == NAMES
     assert list(FEED_COLORS) == NAMES
     assert set(INDICATOR_PAGES) == {*NAMES, "source", "register"}  # + the feeds' quality, the security register
-    assert set(DEFAULT_RETENTION_DAYS) == {t for f in FAMILIES for t in f.retention_days} | {"source_window",
-                                                                                           "producer_window"}
+    assert set(DEFAULT_RETENTION_DAYS) == {t for f in FAMILIES for t in f.retention_days} | {
+        "source_window", "producer_window", *(r.hour_table for r in ROLLUPS if r.hourly)}
     assert Settings().retention_days == DEFAULT_RETENTION_DAYS
 
 

@@ -2,7 +2,7 @@
 progress (``dossier_state``) the KPIs of ``agents.indicators.dossier_kpi`` are computed from."""
 
 #: the counts of ``dossier_day`` per day, unit and level (add the WHERE and the GROUP BY)
-DAY_COUNTS = """
+day_sums = """
 SELECT time, unit_code, level,
        sum(received)::bigint AS received, sum(carried_over)::bigint AS carried_over,
        sum(resolved_early)::bigint AS resolved_early, sum(resolved_on_time)::bigint AS resolved_on_time,
@@ -14,7 +14,7 @@ FROM dossier_day
 """
 
 #: counts per day, unit and level since the start of the local month (parameter ``month_start``)
-DOSSIER_DAYS = DAY_COUNTS + "WHERE time >= %(month_start)s GROUP BY time, unit_code, level\n"
+DOSSIER_DAYS = day_sums + "WHERE time >= %(month_start)s GROUP BY time, unit_code, level\n"
 
 #: the wall's dossiers in progress
 DOSSIER_OPEN = """

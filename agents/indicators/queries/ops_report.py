@@ -1,6 +1,6 @@
 """The operations report, read side: the figures of a period of whole local days from the daily
 rollups and day tables (parameters ``since``, ``until``: instants of local midnights)."""
-from agents.indicators.queries.dossier import DAY_COUNTS
+from agents.indicators.queries.dossier import day_sums
 
 #: security events per Directive 14 layer and per kind (event type)
 SECURITY_BY_LAYER = """
@@ -17,7 +17,7 @@ GROUP BY type ORDER BY sum(events) DESC, type
 """
 
 #: dossiers per day, unit and level in the period
-DOSSIER_DAYS = DAY_COUNTS + "WHERE time >= %(since)s AND time < %(until)s GROUP BY time, unit_code, level\n"
+DOSSIER_DAYS = day_sums + "WHERE time >= %(since)s AND time < %(until)s GROUP BY time, unit_code, level\n"
 
 #: citizen reports answered per agency and day in the period
 CITIZEN_AGENCY_DAYS = """
