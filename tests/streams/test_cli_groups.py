@@ -8,7 +8,7 @@ import streams.cli
 from streams.cli.main import GROUPS, build_parser
 
 COMMANDS = {"db", "topics", "settings", "schemas", "worker", "dash", "demo", "simulate", "record", "replay", "drill",
-            "maintenance", "alerts", "notify", "users", "register", "sla", "rollup"}
+            "maintenance", "alerts", "notify", "users", "register", "sla", "rollup", "report"}
 
 
 def test_every_command_group_registers_itself_and_main_calls_each():
