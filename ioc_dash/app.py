@@ -34,7 +34,8 @@ from ioc_dash.figures_alerts import rule_pages
 from ioc_dash.geo import load_outline, locations, outline_path
 from ioc_dash.i18n import LANG_COOKIE, LANGS, pick_lang, query_lang, request_lang, t
 from ioc_dash.kiosk import parse_config
-from ioc_dash.pages import WALL_PAGES, wall
+from ioc_dash.history_store import HistoryStore
+from ioc_dash.pages import WALL_PAGES, history, wall
 from ioc_dash.repository import Repository, SnapshotCache
 from streams.core.geography import Province, load_province
 from streams.core.errors import ConfigError
@@ -164,6 +165,7 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
     for page in WALL_PAGES:
         page.register(app, ctx)
     wall.register(app, ctx, {p.KEY: p.layout for p in WALL_PAGES})
+    history.register(app, history.HistoryViews(ctx, HistoryStore(settings.dsn), settings.dsn, settings.sla_file))
 
     @app.server.get("/healthz")
     def healthz():
@@ -195,6 +197,10 @@ def register_shell(app: dash.Dash, ctx: WallContext, routes: Routes) -> None:
             config = parse_config(search, keys)
             kiosk = config.kiosk
             body: Any = wall.layout(config)
+        elif path in history.PAGES and path in routes:  # the range bar, then the live page or its history
+            body = history.page_body(path, search, lang, routes[path][1])
+        elif path == history.PATH:
+            body = history.entity_body(search, lang)
         elif path in routes:
             body = routes[path][1](lang)
         else:

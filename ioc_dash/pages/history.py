@@ -1,0 +1,222 @@
+"""History on the wall: the range bar of the pages where history helps, a page's history over a range,
+and ``/history?kind=…&id=…``: one entity's history.
+
+A page of ``PAGES`` shows the live hour by default, with the range bar above it; ``?range=30d`` (or
+``?range=custom&from=…&to=…``) shows, instead of the live panels, the family's history over that
+range, read from the rollups (``ioc_dash.history_store``), each entity linked to its own history.
+The range is in the URL, so a wall screen can be pinned to it and a link shared.  ``/history`` shows
+one entity over the range (24 h by default): its charts, the range's figures, and for a system its
+alerts, its outages and its service level for the months the range covers (``agents.indicators.sla``).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import dash
+from dash import Input, Output, State, dcc, html
+
+from agents.indicators.history import (CUSTOM, SPANS, Entity, HistoryRange, custom_range, months, parse_entity,
+                                       parse_range, query_params, range_href, with_query)
+from agents.indicators.sla import SlaPolicy, load_sla_policy, month_report
+from ioc_dash import figures_history as fh
+from ioc_dash.context import WallContext
+from ioc_dash.figures import SEVERITIES, data_table, num, pct, tile
+from ioc_dash.history_store import HistoryStore
+from ioc_dash.i18n import pick_lang, t
+from ioc_dash.pages.common import GRAPH_CONFIG, page, panel
+from streams.core.clock import LOCAL_TZ, utcnow
+from streams.core.errors import InputError, IOCError
+
+PATH, KEY = "/history", "history"
+#: the wall pages with a range bar: path -> page key (``queries.history.PAGE_QUERIES``)
+PAGES = {"/systems": "systems", "/security": "security", "/environment": "environment", "/sources": "sources",
+         "/network": "network"}
+#: the sensor metrics the environment page's history draws (one chart each)
+ENV_METRICS = ("waterLevel", "salinity", "precipitation", "pm25")
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+
+
+def parse_day(text: str | None, field: str) -> date:
+    """A date typed in the range bar: ``31/12/2026`` or ``2026-12-31``."""
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime((text or "").strip(), fmt).date()
+        except ValueError:
+            continue
+    raise InputError(f"{field}: {text!r} is not a date (dd/mm/yyyy)")
+
+
+def range_bar(path: str, search: str | None, rng: HistoryRange | None, lang: str, error: str | None = None) -> html.Div:
+    """The ranges as links (the current one marked), and a custom range from two typed dates."""
+    current = rng.key if rng else None
+    links = [dcc.Link(t(f"range_{k}", lang), href=range_href(path, search, k), id=f"range-{k}",
+                      className="range-link active" if k == current else "range-link") for k in SPANS]
+    first = rng.first.strftime("%d/%m/%Y") if rng and rng.first else ""
+    last = rng.last.strftime("%d/%m/%Y") if rng and rng.last else ""
+    custom = html.Span([
+        dcc.Input(id="range-from", value=first, placeholder=t("range_date_hint", lang), className="range-date"),
+        html.Span("–", className="range-dash"),
+        dcc.Input(id="range-to", value=last, placeholder=t("range_date_hint", lang), className="range-date"),
+        html.Button(t("range_show", lang), id="range-go",
+                    className="range-link active" if current == CUSTOM else "range-link"),
+    ], className="range-custom")
+    notes = [html.Span(error, className="range-error", id="range-error")] if error else \
+        [html.Span(id="range-error", className="range-error")]
+    resolution = [html.Span(fh.resolution_label(rng, lang), className="range-res", id="range-res")] \
+        if rng and not rng.live else []
+    return html.Div([html.Span(t("range_label", lang), className="range-label"), *links, custom, *resolution, *notes],
+                    className="range-bar", id="range-bar")
+
+
+def page_body(path: str, search: str | None, lang: str, live: Callable[[str], Any]) -> html.Div:
+    """A page of ``PAGES``: the range bar, then the live page or the page's history over the range."""
+    try:
+        rng = parse_range(query_params(search), utcnow(), LOCAL_TZ)
+    except InputError as exc:
+        return html.Div([range_bar(path, search, None, lang, str(exc)), live(lang)], className="range-host")
+    if rng.live:
+        return html.Div([range_bar(path, search, rng, lang), live(lang)], className="range-host")
+    key = PAGES[path]
+    ask = {"page": key, "search": search or ""}
+    return html.Div([range_bar(path, search, rng, lang), dcc.Store(id="hist-ask", data=ask),
+                     page(key, lang, panel(html.Span(id="hist-title"), html.Div(id="hist-chart"), id="hist-chart-panel"),
+                          panel(t(f"hist_list_{key}", lang), html.Div(id="hist-list"), id="hist-list-panel"),
+                          className="grid-history")],
+                    className="range-host")
+
+
+def entity_body(search: str | None, lang: str) -> html.Div:
+    """``/history``: the range bar and one entity's history (24 h when no range is asked for)."""
+    params = query_params(search)
+    try:
+        entity = parse_entity(params)
+        rng = parse_range(params if params.get("range") else {**params, "range": "24h"}, utcnow(), LOCAL_TZ)
+    except InputError as exc:
+        return html.Div(html.P(str(exc), className="page-missing", id="hist-error"), className="range-host")
+    ask = {"entity": [entity.kind, entity.id, entity.metric], "search": search or ""}
+    return html.Div([range_bar(PATH, search, rng, lang), dcc.Store(id="hist-ask", data=ask),
+                     html.Div([html.H2(id="hist-entity", className="hist-entity"),
+                               html.Div(id="hist-body", className="hist-body")],
+                              className="page page-history", id="page-history")],
+                    className="range-host")
+
+
+@lru_cache(maxsize=4)
+def _policy(path: Path) -> SlaPolicy:
+    return load_sla_policy(path)
+
+
+class HistoryViews:
+    """What the callbacks show, from the store's rows and the pure figures (``figures_history``)."""
+
+    def __init__(self, ctx: WallContext, store: HistoryStore, dsn: str, sla_file: Path) -> None:
+        self.ctx, self.store, self.dsn, self.sla_file = ctx, store, dsn, sla_file
+        self.names = ctx.province.names()
+
+    def labels(self, lang: str) -> dict[str, str]:
+        return {**{f: t(f"feed_{f}", lang) for f in self.ctx.families}, **self.names}
+
+    def page(self, key: str, rng: HistoryRange, lang: str, scale: float) -> tuple[str, Any, Any]:
+        rows = self.store.page(key, rng)
+        labels = self.labels(lang)
+        title = fh.titled(f"hist_title_{key}", rng, lang)
+        if key == "systems":
+            fig = fh.systems_figure(rows, labels, scale, lang)
+            sums = fh.totals(rows, "system", ("probes", "probes_ok"))
+            codes = [s.code for s in self.ctx.province.systems]
+            values = {c: pct(fh.share(v["probes_ok"], v["probes"]), 2) for c, v in sums.items()}
+            return title, graph(fig, "hist-graph", "30rem"), fh.entity_links("system", codes, labels, rng, lang, values)
+        if key == "network":
+            fig = fh.network_figure(rows, labels, scale, lang)
+            sums = fh.totals(rows, "link", ("polls", "polls_up"))
+            codes = sorted(sums) or [n.code for n in self.ctx.province.networks]
+            values = {c: pct(fh.share(v["polls_up"], v["polls"]), 2) for c, v in sums.items()}
+            return title, graph(fig, "hist-graph", "30rem"), fh.entity_links("link", codes, labels, rng, lang, values)
+        if key == "sources":
+            fig = fh.sources_figure(rows, labels, scale, lang)
+            sums = fh.totals(rows, "source", ("received", "rejected"))
+            values = {c: f"{num(v['received'])} / {num(v['rejected'])}" for c, v in sums.items()}
+            return title, graph(fig, "hist-graph", "30rem"), \
+                fh.entity_links("source", sorted(sums) or self.ctx.families, labels, rng, lang, values)
+        if key == "environment":
+            rows = [r for r in rows if r["metric"] in ENV_METRICS]
+            fig = fh.sensors_figure(rows, scale, lang)
+            codes = [s.code for s in self.ctx.province.stations]
+            return title, graph(fig, "hist-graph", "30rem"), fh.entity_links("station", codes, labels, rng, lang)
+        fig = fh.security_figure(rows, scale, lang)
+        sums = fh.totals(rows, "severity", ("events", "blocked"))
+        table = data_table([t(k, lang) for k in ("hist_severity", "hist_events", "hist_blocked")],
+                              [[t(f"severity_{s}", lang), num(sums[s]["events"]), num(sums[s]["blocked"])]
+                               for s in SEVERITIES if s in sums], id="hist-severities", numeric=(1, 2),
+                              empty=t("hist_no_data", lang))
+        return title, graph(fig, "hist-graph", "30rem"), table
+
+    def entity(self, entity: Entity, rng: HistoryRange, lang: str, scale: float) -> tuple[str, list[Any]]:
+        rows = self.store.entity(entity, rng)
+        name = self.labels(lang).get(entity.id, entity.id)
+        heading = t("hist_entity_title", lang).format(kind=t(f"hist_kind_{entity.kind}", lang), name=name,
+                                                      code=entity.id)
+        tiles = html.Div([tile(v, label) for label, v in fh.summary(entity.kind, rows, lang)], className="tiles")
+        charts = [panel(title, graph(fig, f"hist-fig-{i}", "16rem"))
+                  for i, (title, fig) in enumerate(fh.ENTITY_FIGURES[entity.kind](rows, rng, scale, lang))]
+        body: list[Any] = [tiles, html.Div(charts, className="page-grid grid-2")]
+        if entity.kind == "system":
+            alerts = self.store.alerts(entity, rng)
+            slas = self.sla(entity, rng)
+            body.append(html.Div([panel(t("hist_alerts_title", lang), fh.alerts_table(alerts[:8], lang)),
+                                  panel(t("hist_sla_title", lang), fh.sla_table(slas[-6:], lang)),
+                                  panel(t("hist_outages_title", lang), fh.outages_table(slas, lang))],
+                                 className="page-grid grid-3"))
+        return heading, body
+
+    def sla(self, entity: Entity, rng: HistoryRange) -> list[Any]:
+        now = utcnow()
+        policy = _policy(self.sla_file)
+        return [r for month in months(rng, LOCAL_TZ, now)
+                for r in month_report(self.dsn, month, [entity.id], policy, LOCAL_TZ, now)]
+
+
+def graph(fig: dict[str, Any], id: str, height: str) -> dcc.Graph:
+    return dcc.Graph(id=id, figure=fig, config=GRAPH_CONFIG, className="graph", style={"height": height})
+
+
+def register(app: dash.Dash, views: HistoryViews) -> None:
+    @app.callback(Output("hist-title", "children"), Output("hist-chart", "children"), Output("hist-list", "children"),
+                  Input("hist-ask", "data"), Input("scale", "data"), State("lang", "data"))
+    def page_history(ask, scale, lang):
+        if not ask or "page" not in ask:
+            return dash.no_update, dash.no_update, dash.no_update
+        lang = pick_lang(lang)
+        try:
+            rng = parse_range(query_params(ask["search"]), utcnow(), LOCAL_TZ)
+            return views.page(ask["page"], rng, lang, float(scale or 1.0))
+        except IOCError as exc:
+            return t("hist_failed", lang), html.P(str(exc), className="range-error"), html.Span("—")
+
+    @app.callback(Output("hist-entity", "children"), Output("hist-body", "children"),
+                  Input("hist-ask", "data"), Input("scale", "data"), State("lang", "data"))
+    def entity_history(ask, scale, lang):
+        if not ask or "entity" not in ask:
+            return dash.no_update, dash.no_update
+        lang = pick_lang(lang)
+        params = query_params(ask["search"])
+        try:
+            rng = parse_range(params if params.get("range") else {**params, "range": "24h"}, utcnow(), LOCAL_TZ)
+            return views.entity(Entity(*ask["entity"]), rng, lang, float(scale or 1.0))
+        except IOCError as exc:
+            return t("hist_failed", lang), [html.P(str(exc), className="range-error")]
+
+    @app.callback(Output("url", "search"), Output("range-error", "children"),
+                  Input("range-go", "n_clicks"), State("range-from", "value"), State("range-to", "value"),
+                  State("url", "search"), prevent_initial_call=True)
+    def custom(_n, first, last, search):
+        try:
+            rng = custom_range(parse_day(first, "from"), parse_day(last, "to"), LOCAL_TZ)
+        except InputError as exc:
+            return dash.no_update, str(exc)
+        return "?" + with_query("", search, **rng.query()).lstrip("?"), ""
+
