@@ -134,7 +134,7 @@ def entity_href(entity: Entity, rng: Mapping[str, str] | None = None, lang: str 
     return f"/history?{urlencode(params)}"
 
 
-def alert_entity(rule: str, entity: str, systems: set[str], stations: set[str], zones: set[str],
+def alert_entity(entity: str, systems: set[str], stations: set[str], zones: set[str],
                  links: set[str], sources: set[str]) -> Entity | None:
     """The entity of an alert with a history: the code it names, looked up among the province's systems,
     stations, zones, links and sources (in that order); ``system:endpoint`` is its system."""

@@ -19,7 +19,8 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, html
 
-from agents.indicators.history import (CUSTOM, SPANS, Entity, HistoryRange, custom_range, months, parse_entity,
+from agents.indicators.history import (CUSTOM, SPANS, Entity, HistoryRange, alert_entity, custom_range, months,
+                                       parse_entity,
                                        parse_range, query_params, range_href, with_query)
 from agents.indicators.sla import SlaPolicy, load_sla_policy, month_report
 from ioc_dash import figures_history as fh
@@ -93,7 +94,9 @@ def entity_body(search: str | None, lang: str) -> html.Div:
     """``/history``: the range bar and one entity's history (24 h when no range is asked for)."""
     params = query_params(search)
     try:
-        entity = parse_entity(params)
+        # ?entity=…: an alert's entity, its kind found in the province (the console's link)
+        entity = Entity("", params["entity"].strip()) if params.get("entity") and not params.get("kind") \
+            else parse_entity(params)
         rng = parse_range(params if params.get("range") else {**params, "range": "24h"}, utcnow(), LOCAL_TZ)
     except InputError as exc:
         return html.Div(html.P(str(exc), className="page-missing", id="hist-error"), className="range-host")
@@ -155,7 +158,19 @@ class HistoryViews:
                               empty=t("hist_no_data", lang))
         return title, graph(fig, "hist-graph", "30rem"), table
 
+    def resolve(self, entity: Entity) -> Entity:
+        """An entity without a kind (an alert's) as the system, station, zone, link or source it names."""
+        if entity.kind:
+            return entity
+        p = self.ctx.province
+        found = alert_entity(entity.id, {s.code for s in p.systems}, {s.code for s in p.stations},
+                             {z.code for z in p.border_zones}, {n.code for n in p.networks}, set(self.ctx.families))
+        if found is None:
+            raise InputError(f"entity: {entity.id!r} is not a system, station, zone, link or source of the province")
+        return found
+
     def entity(self, entity: Entity, rng: HistoryRange, lang: str, scale: float) -> tuple[str, list[Any]]:
+        entity = self.resolve(entity)
         rows = self.store.entity(entity, rng)
         name = self.labels(lang).get(entity.id, entity.id)
         heading = t("hist_entity_title", lang).format(kind=t(f"hist_kind_{entity.kind}", lang), name=name,
