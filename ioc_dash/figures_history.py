@@ -62,14 +62,20 @@ def line(rows: Sequence[Row], value: Callable[[Row], float | None], name: str, c
             "line": {"color": color, "width": 2.5 * scale}, "connectgaps": False, **extra}
 
 
-def _figure(traces: list[dict[str, Any]], scale: float, lang: str, **layout: Any) -> dict[str, Any]:
+#: tick labels of the time axis per resolution (day/month, the hour on a line of its own)
+TICKS = {"window": "%H:%M", "hour": "%H:%M<br>%d/%m", "day": "%d/%m"}
+
+
+def _figure(traces: list[dict[str, Any]], scale: float, lang: str, res: str = "day", **layout: Any) -> dict[str, Any]:
     if not traces or not any(tr.get("x") or tr.get("z") for tr in traces):
         return empty_figure(t("hist_no_data", lang), scale)
-    return {"data": traces, "layout": figure_layout(scale, **layout)}
+    axes = {"xaxis": {"tickformat": TICKS.get(res, "%d/%m"), "automargin": True, **layout.pop("xaxis", {})},
+            "yaxis": {"automargin": True, **layout.pop("yaxis", {})}}
+    return {"data": traces, "layout": figure_layout(scale, **axes, **layout)}
 
 
 def heatmap(groups: Mapping[str, Sequence[Row]], value: Callable[[Row], float | None], labels: Mapping[str, str],
-            scale: float, lang: str) -> dict[str, Any]:
+            rng: HistoryRange, scale: float, lang: str) -> dict[str, Any]:
     """One row per entity, one column per bucket, coloured by a share (availability, links up)."""
     xs = sorted({r["at"] for rows in groups.values() for r in rows})
     codes = list(groups)
@@ -80,44 +86,48 @@ def heatmap(groups: Mapping[str, Sequence[Row]], value: Callable[[Row], float | 
     trace = {"type": "heatmap", "x": xs, "y": [labels.get(c, c) for c in codes], "z": z, "zmin": 0, "zmax": 100,
              "colorscale": AVAILABILITY_COLORS, "showscale": False, "xgap": 1, "ygap": 2,
              "hovertemplate": "%{y} %{x}: %{z} %<extra></extra>"}
-    return _figure([trace], scale, lang, margin={"l": round(330 * scale)},
-                   yaxis={"autorange": "reversed", "automargin": True})
+    return _figure([trace], scale, lang, rng.resolution, yaxis={"autorange": "reversed"})
 
 
 # --- a page's history ------------------------------------------------------------------------------
 
 
-def systems_figure(rows: Sequence[Row], labels: Mapping[str, str], scale: float, lang: str) -> dict[str, Any]:
-    return heatmap(grouped(rows, "system"), lambda r: share(r["probes_ok"], r["probes"]), labels, scale, lang)
+def systems_figure(rows: Sequence[Row], labels: Mapping[str, str], rng: HistoryRange, scale: float,
+                   lang: str) -> dict[str, Any]:
+    return heatmap(grouped(rows, "system"), lambda r: share(r["probes_ok"], r["probes"]), labels, rng, scale, lang)
 
 
-def security_figure(rows: Sequence[Row], scale: float, lang: str) -> dict[str, Any]:
+def security_figure(rows: Sequence[Row], rng: HistoryRange, scale: float, lang: str) -> dict[str, Any]:
     groups = grouped(rows, "severity")
     traces = [{"type": "bar", "name": t(f"severity_{s}", lang), "x": _times(groups[s]),
                "y": [r["events"] for r in groups[s]], "marker": {"color": COLORS[s]}}
               for s in SEVERITIES if s in groups]
-    return _figure(traces, scale, lang, barmode="stack")
+    return _figure(traces, scale, lang, rng.resolution, barmode="stack")
 
 
-def sensors_figure(rows: Sequence[Row], scale: float, lang: str) -> dict[str, Any]:
-    """Per metric, the mean over every station (the highest reading on hover)."""
-    groups = grouped(rows, "metric")
-    traces = [line(rs, lambda r: mean(r["total"], r["n"]), metric_name(m, lang), SERIES_COLORS[i % len(SERIES_COLORS)],
-                   scale, customdata=[r["max"] for r in rs],
-                   hovertemplate="%{x}: %{y:.2f} (max %{customdata:.2f})<extra>" + metric_name(m, lang) + "</extra>")
-              for i, (m, rs) in enumerate(sorted(groups.items()))]
-    return _figure(traces, scale, lang, yaxis={"type": "log"})
+def sensors_figure(rows: Sequence[Row], rng: HistoryRange, scale: float, lang: str) -> dict[str, Any]:
+    """One metric over every station: the highest reading, the mean, the lowest."""
+    return _figure(min_mean_max(rows, scale, lang), scale, lang, rng.resolution, showlegend=False,
+                   margin={"t": round(4 * scale), "b": round(4 * scale)})
 
 
-def sources_figure(rows: Sequence[Row], labels: Mapping[str, str], scale: float, lang: str) -> dict[str, Any]:
+def min_mean_max(rows: Sequence[Row], scale: float, lang: str) -> list[dict[str, Any]]:
+    return [line(rows, lambda r: r["max"], t("hist_max", lang), COLORS["down"], scale),
+            line(rows, lambda r: mean(r["total"], r["n"]), t("hist_mean", lang), COLORS["accent"], scale),
+            line(rows, lambda r: r["min"], t("hist_min", lang), COLORS["ok"], scale)]
+
+
+def sources_figure(rows: Sequence[Row], labels: Mapping[str, str], rng: HistoryRange, scale: float,
+                   lang: str) -> dict[str, Any]:
     groups = grouped(rows, "source")
     traces = [{"type": "bar", "name": labels.get(s, s), "x": _times(rs), "y": [r["received"] for r in rs],
                "marker": {"color": SERIES_COLORS[i % len(SERIES_COLORS)]}} for i, (s, rs) in enumerate(groups.items())]
-    return _figure(traces, scale, lang, barmode="stack")
+    return _figure(traces, scale, lang, rng.resolution, barmode="stack")
 
 
-def network_figure(rows: Sequence[Row], labels: Mapping[str, str], scale: float, lang: str) -> dict[str, Any]:
-    return heatmap(grouped(rows, "link"), lambda r: share(r["polls_up"], r["polls"]), labels, scale, lang)
+def network_figure(rows: Sequence[Row], labels: Mapping[str, str], rng: HistoryRange, scale: float,
+                   lang: str) -> dict[str, Any]:
+    return heatmap(grouped(rows, "link"), lambda r: share(r["polls_up"], r["polls"]), labels, rng, scale, lang)
 
 
 def totals(rows: Iterable[Row], key: str, columns: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -158,17 +168,15 @@ def system_figures(rows: Sequence[Row], rng: HistoryRange, scale: float, lang: s
     p95 = line(rows, lambda r: sketch.quantile(r["latency_hist"], 0.95), t("hist_p95", lang), COLORS["accent"],
                scale)
     return [(titled("hist_availability_errors", rng, lang),
-             _figure([avail, errors], scale, lang, yaxis={"tickformat": ".0%", "range": [0, 1.02]})),
-            (titled("hist_p95_ms", rng, lang), _figure([p95], scale, lang))]
+             _figure([avail, errors], scale, lang, rng.resolution, yaxis={"tickformat": ".0%", "range": [0, 1.02]})),
+            (titled("hist_p95_ms", rng, lang), _figure([p95], scale, lang, rng.resolution))]
 
 
 def station_figures(rows: Sequence[Row], rng: HistoryRange, scale: float, lang: str) -> list[tuple[str, dict]]:
     out = []
     for metric, rs in sorted(grouped(rows, "metric").items()):
-        band = [line(rs, lambda r: r["max"], t("hist_max", lang), COLORS["down"], scale),
-                line(rs, lambda r: mean(r["total"], r["n"]), t("hist_mean", lang), COLORS["accent"], scale),
-                line(rs, lambda r: r["min"], t("hist_min", lang), COLORS["ok"], scale)]
-        out.append((f"{metric_name(metric, lang)} ({resolution_label(rng, lang)})", _figure(band, scale, lang)))
+        out.append((f"{metric_name(metric, lang)} ({resolution_label(rng, lang)})",
+                    _figure(min_mean_max(rs, scale, lang), scale, lang, rng.resolution)))
     return out or [(titled("hist_values", rng, lang), empty_figure(t("hist_no_data", lang), scale))]
 
 
@@ -176,7 +184,7 @@ def zone_figures(rows: Sequence[Row], rng: HistoryRange, scale: float, lang: str
     groups = grouped(rows, "rule")
     traces = [{"type": "bar", "name": rule, "x": _times(rs), "y": [r["tracks"] for r in rs],
                "marker": {"color": SERIES_COLORS[i % len(SERIES_COLORS)]}} for i, (rule, rs) in enumerate(groups.items())]
-    return [(titled("hist_tracks", rng, lang), _figure(traces, scale, lang, barmode="stack"))]
+    return [(titled("hist_tracks", rng, lang), _figure(traces, scale, lang, rng.resolution, barmode="stack"))]
 
 
 def link_figures(rows: Sequence[Row], rng: HistoryRange, scale: float, lang: str) -> list[tuple[str, dict]]:
@@ -184,15 +192,16 @@ def link_figures(rows: Sequence[Row], rng: HistoryRange, scale: float, lang: str
     loss = line(rows, lambda r: mean(r["loss_sum"], r["loss_n"]), t("hist_loss", lang), COLORS["down"], scale)
     latency = line(rows, lambda r: mean(r["latency_sum"], r["latency_n"]), t("hist_latency", lang), COLORS["accent"],
                    scale)
-    return [(titled("hist_link_up_loss", rng, lang), _figure([up, loss], scale, lang, yaxis={"tickformat": ".0%"})),
-            (titled("hist_latency_ms", rng, lang), _figure([latency], scale, lang))]
+    return [(titled("hist_link_up_loss", rng, lang),
+             _figure([up, loss], scale, lang, rng.resolution, yaxis={"tickformat": ".0%"})),
+            (titled("hist_latency_ms", rng, lang), _figure([latency], scale, lang, rng.resolution))]
 
 
 def source_figures(rows: Sequence[Row], rng: HistoryRange, scale: float, lang: str) -> list[tuple[str, dict]]:
     traces = [line(rows, lambda r, c=c: r[c], t(f"hist_{c}", lang), color, scale)
               for c, color in (("received", COLORS["accent"]), ("accepted", COLORS["ok"]),
                                ("rejected", COLORS["down"]))]
-    return [(titled("hist_counts", rng, lang), _figure(traces, scale, lang))]
+    return [(titled("hist_counts", rng, lang), _figure(traces, scale, lang, rng.resolution))]
 
 
 ENTITY_FIGURES = {"system": system_figures, "station": station_figures, "zone": zone_figures,
@@ -210,11 +219,10 @@ def alerts_table(rows: Sequence[Row], lang: str) -> html.Table:
 
 def sla_table(rows: Sequence[MonthSla], lang: str) -> html.Table:
     body = [[f"{r.month.month:02d}/{r.month.year}", pct(r.target, 2), pct(r.availability, 3),
-             num(r.down, unit=t("hist_minutes", lang)), str(len(r.outages)), t(f"con_sla_{r.verdict}", lang)]
-            for r in rows]
+             num(r.down, unit=t("hist_minutes", lang)), t(f"con_sla_{r.verdict}", lang)] for r in rows]
     head = [t(k, lang) for k in ("hist_month", "con_sla_target", "con_sla_availability", "con_sla_down",
-                                 "con_sla_outages", "con_sla_verdict")]
-    return data_table(head, body, id="hist-sla", numeric=(1, 2, 3, 4), empty=t("hist_no_data", lang))
+                                 "con_sla_verdict")]
+    return data_table(head, body, id="hist-sla", numeric=(1, 2, 3), empty=t("hist_no_data", lang))
 
 
 def outages_table(rows: Sequence[MonthSla], lang: str) -> html.Table:

@@ -39,6 +39,8 @@ PAGES = {"/systems": "systems", "/security": "security", "/environment": "enviro
 #: the sensor metrics the environment page's history draws (one chart each)
 ENV_METRICS = ("waterLevel", "salinity", "precipitation", "pm25")
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+#: a page's history chart fills the screen below the range bar at 1920x1080
+CHART_HEIGHT = "36rem"
 
 
 def parse_day(text: str | None, field: str) -> date:
@@ -128,35 +130,38 @@ class HistoryViews:
         labels = self.labels(lang)
         title = fh.titled(f"hist_title_{key}", rng, lang)
         if key == "systems":
-            fig = fh.systems_figure(rows, labels, scale, lang)
+            fig = fh.systems_figure(rows, labels, rng, scale, lang)
             sums = fh.totals(rows, "system", ("probes", "probes_ok"))
             codes = [s.code for s in self.ctx.province.systems]
             values = {c: pct(fh.share(v["probes_ok"], v["probes"]), 2) for c, v in sums.items()}
-            return title, graph(fig, "hist-graph", "30rem"), fh.entity_links("system", codes, labels, rng, lang, values)
+            return title, graph(fig, "hist-graph", CHART_HEIGHT), fh.entity_links("system", codes, labels, rng, lang, values)
         if key == "network":
-            fig = fh.network_figure(rows, labels, scale, lang)
+            fig = fh.network_figure(rows, labels, rng, scale, lang)
             sums = fh.totals(rows, "link", ("polls", "polls_up"))
             codes = sorted(sums) or [n.code for n in self.ctx.province.networks]
             values = {c: pct(fh.share(v["polls_up"], v["polls"]), 2) for c, v in sums.items()}
-            return title, graph(fig, "hist-graph", "30rem"), fh.entity_links("link", codes, labels, rng, lang, values)
+            return title, graph(fig, "hist-graph", CHART_HEIGHT), fh.entity_links("link", codes, labels, rng, lang, values)
         if key == "sources":
-            fig = fh.sources_figure(rows, labels, scale, lang)
+            fig = fh.sources_figure(rows, labels, rng, scale, lang)
             sums = fh.totals(rows, "source", ("received", "rejected"))
             values = {c: f"{num(v['received'])} / {num(v['rejected'])}" for c, v in sums.items()}
-            return title, graph(fig, "hist-graph", "30rem"), \
+            return title, graph(fig, "hist-graph", CHART_HEIGHT), \
                 fh.entity_links("source", sorted(sums) or self.ctx.families, labels, rng, lang, values)
-        if key == "environment":
-            rows = [r for r in rows if r["metric"] in ENV_METRICS]
-            fig = fh.sensors_figure(rows, scale, lang)
+        if key == "environment":  # one chart per metric: their units differ
+            groups = fh.grouped((r for r in rows if r["metric"] in ENV_METRICS), "metric")
+            charts = [html.Div([html.Div(fh.metric_name(m, lang), className="hist-sub"),
+                                graph(fh.sensors_figure(groups.get(m, []), rng, scale, lang), f"hist-graph-{m}",
+                                      "15.5rem")]) for m in ENV_METRICS]
             codes = [s.code for s in self.ctx.province.stations]
-            return title, graph(fig, "hist-graph", "30rem"), fh.entity_links("station", codes, labels, rng, lang)
-        fig = fh.security_figure(rows, scale, lang)
+            return title, html.Div(charts, className="hist-charts"), \
+                fh.entity_links("station", codes, labels, rng, lang)
+        fig = fh.security_figure(rows, rng, scale, lang)
         sums = fh.totals(rows, "severity", ("events", "blocked"))
         table = data_table([t(k, lang) for k in ("hist_severity", "hist_events", "hist_blocked")],
                               [[t(f"severity_{s}", lang), num(sums[s]["events"]), num(sums[s]["blocked"])]
                                for s in SEVERITIES if s in sums], id="hist-severities", numeric=(1, 2),
                               empty=t("hist_no_data", lang))
-        return title, graph(fig, "hist-graph", "30rem"), table
+        return title, graph(fig, "hist-graph", CHART_HEIGHT), table
 
     def resolve(self, entity: Entity) -> Entity:
         """An entity without a kind (an alert's) as the system, station, zone, link or source it names."""
@@ -176,7 +181,7 @@ class HistoryViews:
         heading = t("hist_entity_title", lang).format(kind=t(f"hist_kind_{entity.kind}", lang), name=name,
                                                       code=entity.id)
         tiles = html.Div([tile(v, label) for label, v in fh.summary(entity.kind, rows, lang)], className="tiles")
-        charts = [panel(title, graph(fig, f"hist-fig-{i}", "16rem"))
+        charts = [panel(title, graph(fig, f"hist-fig-{i}", "14.5rem"))
                   for i, (title, fig) in enumerate(fh.ENTITY_FIGURES[entity.kind](rows, rng, scale, lang))]
         body: list[Any] = [tiles, html.Div(charts, className="page-grid grid-2")]
         if entity.kind == "system":
@@ -185,7 +190,7 @@ class HistoryViews:
             body.append(html.Div([panel(t("hist_alerts_title", lang), fh.alerts_table(alerts[:8], lang)),
                                   panel(t("hist_sla_title", lang), fh.sla_table(slas[-6:], lang)),
                                   panel(t("hist_outages_title", lang), fh.outages_table(slas, lang))],
-                                 className="page-grid grid-3"))
+                                 className="page-grid grid-history-system"))
         return heading, body
 
     def sla(self, entity: Entity, rng: HistoryRange) -> list[Any]:
@@ -228,7 +233,9 @@ def register(app: dash.Dash, views: HistoryViews) -> None:
     @app.callback(Output("url", "search"), Output("range-error", "children"),
                   Input("range-go", "n_clicks"), State("range-from", "value"), State("range-to", "value"),
                   State("url", "search"), prevent_initial_call=True)
-    def custom(_n, first, last, search):
+    def custom(n_clicks, first, last, search):
+        if not n_clicks:  # the bar drawn anew, not a click
+            return dash.no_update, dash.no_update
         try:
             rng = custom_range(parse_day(first, "from"), parse_day(last, "to"), LOCAL_TZ)
         except InputError as exc:
