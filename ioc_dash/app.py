@@ -3,7 +3,8 @@
 ``create_app(settings)`` builds the app: a shell (location, language, interval, stale and drill
 banners, header with clock) and a router from a dict of routes (path -> (title key, ``layout(lang)``)) —
 the wall pages of ``ioc_dash.pages``, plus ``ioc_dash.console.PAGES`` when that module exists —
-and ``/wall``, the pages in rotation.  ``ioc_dash.auth.install(app, settings)`` runs when that
+and ``/wall``, the pages in rotation; the pages of ``pages.history.PAGES`` get the range bar (``?range=…``:
+their history from the rollups instead of the live panels) and ``/history`` shows one entity's history.  ``ioc_dash.auth.install(app, settings)`` runs when that
 module exists.  Callbacks are thin: each takes the shared snapshot (``IOC_CACHE``: one database
 read per refresh period for every screen) and hands it to the pure figure functions.  ``/metrics``
 (``ioc_dash/metrics.py``) counts requests, callback latency, the snapshot's age and the sessions.
