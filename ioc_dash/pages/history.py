@@ -11,7 +11,7 @@ alerts, its outages and its service level for the months the range covers (``age
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from dash import Input, Output, State, dcc, html
 from agents.indicators.history import (CUSTOM, SPANS, Entity, HistoryRange, alert_entity, custom_range, months,
                                        parse_entity,
                                        parse_range, query_params, range_href, with_query)
-from agents.indicators.sla import SlaPolicy, load_sla_policy, month_report
+from agents.indicators.sla import MonthSla, SlaPolicy, load_sla_policy, month_report
 from ioc_dash import figures_history as fh
 from ioc_dash.context import WallContext
 from ioc_dash.figures import SEVERITIES, data_table, num, pct, tile
@@ -39,6 +39,11 @@ PAGES = {"/systems": "systems", "/security": "security", "/environment": "enviro
 #: the sensor metrics the environment page's history draws (one chart each)
 ENV_METRICS = ("waterLevel", "salinity", "precipitation", "pm25")
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+#: a screen pinned to a range redraws it this often (the rollups change once an hour at most)
+REDRAW_MS = 5 * 60 * 1000
+#: how long the service level of a month that has ended is kept before it is counted again
+SLA_KEPT = timedelta(hours=1)
+SLA_KEPT_MAX = 1000
 #: a page's history chart fills the screen below the range bar at 1920x1080
 CHART_HEIGHT = "36rem"
 
@@ -86,6 +91,7 @@ def page_body(path: str, search: str | None, lang: str, live: Callable[[str], An
     key = PAGES[path]
     ask = {"page": key, "search": search or ""}
     return html.Div([range_bar(path, search, rng, lang), dcc.Store(id="hist-ask", data=ask),
+                     dcc.Interval(id="hist-tick", interval=REDRAW_MS),
                      page(key, lang, panel(html.Span(id="hist-title"), html.Div(id="hist-chart"), id="hist-chart-panel"),
                           panel(t(f"hist_list_{key}", lang), html.Div(id="hist-list"), id="hist-list-panel"),
                           className="grid-history")],
@@ -104,6 +110,7 @@ def entity_body(search: str | None, lang: str) -> html.Div:
         return html.Div(html.P(str(exc), className="page-missing", id="hist-error"), className="range-host")
     ask = {"entity": [entity.kind, entity.id, entity.metric], "search": search or ""}
     return html.Div([range_bar(PATH, search, rng, lang), dcc.Store(id="hist-ask", data=ask),
+                     dcc.Interval(id="hist-tick", interval=REDRAW_MS),
                      html.Div([html.H2(id="hist-entity", className="hist-entity"),
                                html.Div(id="hist-body", className="hist-body")],
                               className="page page-history", id="page-history")],
@@ -121,6 +128,7 @@ class HistoryViews:
     def __init__(self, ctx: WallContext, store: HistoryStore, dsn: str, sla_file: Path) -> None:
         self.ctx, self.store, self.dsn, self.sla_file = ctx, store, dsn, sla_file
         self.names = ctx.province.names()
+        self._slas: dict[tuple[str, date], tuple[datetime, MonthSla]] = {}  # (system, month) -> (counted at, level)
 
     def labels(self, lang: str) -> dict[str, str]:
         return {**{f: t(f"feed_{f}", lang) for f in self.ctx.families}, **self.names}
@@ -193,11 +201,22 @@ class HistoryViews:
                                  className="page-grid grid-history-system"))
         return heading, body
 
-    def sla(self, entity: Entity, rng: HistoryRange) -> list[Any]:
+    def sla(self, entity: Entity, rng: HistoryRange) -> list[MonthSla]:
+        """The system's service level per month of the range; a month that has ended is counted once an
+        hour at most (a year's view would otherwise count 13 months of minutes on every visit)."""
         now = utcnow()
-        policy = _policy(self.sla_file)
-        return [r for month in months(rng, LOCAL_TZ, now)
-                for r in month_report(self.dsn, month, [entity.id], policy, LOCAL_TZ, now)]
+        current = now.astimezone(LOCAL_TZ).date().replace(day=1)
+        out = []
+        for month in months(rng, LOCAL_TZ, now):
+            key = (entity.id, month)
+            kept = self._slas.get(key)
+            if month == current or kept is None or now - kept[0] > SLA_KEPT:
+                kept = (now, month_report(self.dsn, month, [entity.id], _policy(self.sla_file), LOCAL_TZ, now)[0])
+                if len(self._slas) >= SLA_KEPT_MAX:  # codes come from URLs: keep the memory bounded
+                    self._slas.clear()
+                self._slas[key] = kept
+            out.append(kept[1])
+        return out
 
 
 def graph(fig: dict[str, Any], id: str, height: str) -> dcc.Graph:
@@ -206,8 +225,9 @@ def graph(fig: dict[str, Any], id: str, height: str) -> dcc.Graph:
 
 def register(app: dash.Dash, views: HistoryViews) -> None:
     @app.callback(Output("hist-title", "children"), Output("hist-chart", "children"), Output("hist-list", "children"),
-                  Input("hist-ask", "data"), Input("scale", "data"), State("lang", "data"))
-    def page_history(ask, scale, lang):
+                  Input("hist-ask", "data"), Input("scale", "data"), Input("hist-tick", "n_intervals"),
+                  State("lang", "data"))
+    def page_history(ask, scale, _n, lang):
         if not ask or "page" not in ask:
             return dash.no_update, dash.no_update, dash.no_update
         lang = pick_lang(lang)
@@ -218,8 +238,9 @@ def register(app: dash.Dash, views: HistoryViews) -> None:
             return t("hist_failed", lang), html.P(str(exc), className="range-error"), html.Span("—")
 
     @app.callback(Output("hist-entity", "children"), Output("hist-body", "children"),
-                  Input("hist-ask", "data"), Input("scale", "data"), State("lang", "data"))
-    def entity_history(ask, scale, lang):
+                  Input("hist-ask", "data"), Input("scale", "data"), Input("hist-tick", "n_intervals"),
+                  State("lang", "data"))
+    def entity_history(ask, scale, _n, lang):
         if not ask or "entity" not in ask:
             return dash.no_update, dash.no_update
         lang = pick_lang(lang)
