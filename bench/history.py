@@ -13,12 +13,14 @@ at the end.  Uses the local stack (``deploy/stack.sh start``), like ``make bench
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from psycopg import sql
 
@@ -190,8 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.history", description=__doc__.splitlines()[0])
     p.add_argument("--days", type=int, default=365, help="days of rollups to seed [365]")
     p.add_argument("--repeat", type=int, default=30, help="timed runs of each query [30]")
+    p.add_argument("--json", help="also write the figures to this file")
     args = p.parse_args(argv)
     result = run(args.days, args.repeat)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
     return 0 if result["worst_p95_ms"] < TARGET_P95_MS else 1
 
 
