@@ -72,8 +72,8 @@ def range_bar(path: str, search: str | None, rng: HistoryRange | None, lang: str
         html.Button(t("range_show", lang), id="range-go",
                     className="range-link active" if current == CUSTOM else "range-link"),
     ], className="range-custom")
-    notes = [html.Span(error, className="range-error", id="range-error")] if error else \
-        [html.Span(id="range-error", className="range-error")]
+    notes = [html.Span(t("range_invalid", lang), title=error, className="range-error", id="range-error")] if error \
+        else [html.Span(id="range-error", className="range-error")]
     resolution = [html.Span(fh.resolution_label(rng, lang), className="range-res", id="range-res")] \
         if rng and not rng.live else []
     return html.Div([html.Span(t("range_label", lang), className="range-label"), *links, custom, *resolution, *notes],
@@ -107,7 +107,8 @@ def entity_body(search: str | None, lang: str) -> html.Div:
             else parse_entity(params)
         rng = parse_range(params if params.get("range") else {**params, "range": "24h"}, utcnow(), LOCAL_TZ)
     except InputError as exc:
-        return html.Div(html.P(str(exc), className="page-missing", id="hist-error"), className="range-host")
+        return html.Div(html.P(t("hist_bad_entity", lang), title=str(exc), className="page-missing", id="hist-error"),
+                        className="range-host")
     ask = {"entity": [entity.kind, entity.id, entity.metric], "search": search or ""}
     return html.Div([range_bar(PATH, search, rng, lang), dcc.Store(id="hist-ask", data=ask),
                      dcc.Interval(id="hist-tick", interval=REDRAW_MS),
@@ -234,8 +235,9 @@ def register(app: dash.Dash, views: HistoryViews) -> None:
         try:
             rng = parse_range(query_params(ask["search"]), utcnow(), LOCAL_TZ)
             return views.page(ask["page"], rng, lang, float(scale or 1.0))
-        except IOCError as exc:
-            return t("hist_failed", lang), html.P(str(exc), className="range-error"), html.Span("—")
+        except IOCError as exc:  # the reason on hover: the wall speaks Vietnamese, the reason may not
+            return t("hist_failed", lang), html.P(t("hist_failed", lang), title=str(exc), className="range-error"), \
+                html.Span("—")
 
     @app.callback(Output("hist-entity", "children"), Output("hist-body", "children"),
                   Input("hist-ask", "data"), Input("scale", "data"), Input("hist-tick", "n_intervals"),
@@ -248,18 +250,20 @@ def register(app: dash.Dash, views: HistoryViews) -> None:
         try:
             rng = parse_range(params if params.get("range") else {**params, "range": "24h"}, utcnow(), LOCAL_TZ)
             return views.entity(Entity(*ask["entity"]), rng, lang, float(scale or 1.0))
+        except InputError as exc:
+            return t("hist_bad_entity", lang), [html.P(t("hist_bad_entity", lang), title=str(exc), className="range-error")]
         except IOCError as exc:
-            return t("hist_failed", lang), [html.P(str(exc), className="range-error")]
+            return t("hist_failed", lang), [html.P(t("hist_failed", lang), title=str(exc), className="range-error")]
 
-    @app.callback(Output("url", "search"), Output("range-error", "children"),
+    @app.callback(Output("url", "search"), Output("range-error", "children"), Output("range-error", "title"),
                   Input("range-go", "n_clicks"), State("range-from", "value"), State("range-to", "value"),
-                  State("url", "search"), prevent_initial_call=True)
-    def custom(n_clicks, first, last, search):
+                  State("url", "search"), State("lang", "data"), prevent_initial_call=True)
+    def custom(n_clicks, first, last, search, lang):
         if not n_clicks:  # the bar drawn anew, not a click
-            return dash.no_update, dash.no_update
+            return dash.no_update, dash.no_update, dash.no_update
         try:
             rng = custom_range(parse_day(first, "from"), parse_day(last, "to"), LOCAL_TZ)
         except InputError as exc:
-            return dash.no_update, str(exc)
-        return "?" + with_query("", search, **rng.query()).lstrip("?"), ""
+            return dash.no_update, t("range_invalid", pick_lang(lang)), str(exc)
+        return "?" + with_query("", search, **rng.query()).lstrip("?"), "", ""
 

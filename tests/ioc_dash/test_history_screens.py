@@ -134,3 +134,29 @@ def walk(component):
     for child in children if isinstance(children, list) else [children]:
         if child is not None and hasattr(child, "to_plotly_json"):
             yield from walk(child)
+
+
+def test_a_custom_range_typed_in_the_bar(browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, shots, _ = browser
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    first, last = today - timedelta(days=10), today - timedelta(days=3)
+    shots.open(f"{base}/network?lang=vi", (1920, 1080))
+    shots.driver.find_element("id", "range-from").send_keys(first.strftime("%d/%m/%Y"))
+    shots.driver.find_element("id", "range-to").send_keys(last.strftime("%d/%m/%Y"))
+    shots.driver.find_element("id", "range-go").click()
+    WebDriverWait(shots.driver, 20).until(lambda d: d.find_elements("css selector", "#hist-chart .main-svg"))
+    assert f"range=custom&from={first.isoformat()}&to={last.isoformat()}" in shots.driver.current_url
+    assert shots.text("#range-res") == t("hist_res_hour", "vi")  # 8 days: hourly
+    assert shots.driver.find_element("id", "range-from").get_attribute("value") == first.strftime("%d/%m/%Y")
+
+
+def test_a_bad_range_says_so_in_vietnamese_and_the_page_stays_live(browser):
+    base, shots, _ = browser
+    shots.open(f"{base}/systems?range=2w&lang=vi", (1920, 1080))
+    assert shots.text("#range-error") == t("range_invalid", "vi")
+    assert shots.driver.find_element("id", "page-systems") and not shots.driver.find_elements("id", "hist-chart")
+    shots.open(f"{base}/history?kind=planet&id=x&lang=vi", (1920, 1080),
+               ready="return !!document.querySelector('#hist-error')")
+    assert shots.text("#hist-error") == t("hist_bad_entity", "vi")
