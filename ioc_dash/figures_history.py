@@ -17,13 +17,15 @@ from agents.indicators.history import Entity, HistoryRange, entity_href
 from agents.indicators.sla import MonthSla
 from ioc_dash.figures import (COLORS, SEVERITIES, data_table, empty_figure, figure_layout, local_time, ms, num,
                               pct)
-from ioc_dash.i18n import t
+from ioc_dash.i18n import rule_title, t
 from streams.core import sketch
 
 Row = Mapping[str, Any]
 #: availability colours of a heatmap: red below 90 %, amber to 99 %, green above
 AVAILABILITY_COLORS = [[0, COLORS["down"]], [0.9, COLORS["down"]], [0.9, COLORS["degraded"]],
                        [0.99, COLORS["degraded"]], [0.99, COLORS["ok"]], [1, COLORS["ok"]]]
+#: times in the history's tables: the range says the year
+SHORT_TIME = "%H:%M %d/%m"
 SERIES_COLORS = ("#4ea1f2", "#2fbf71", "#f2b134", "#e5484d", "#b38cf2", "#f27b35", "#5fd4d4", "#e8eef7", "#8ea0b8")
 
 
@@ -204,16 +206,26 @@ def source_figures(rows: Sequence[Row], rng: HistoryRange, scale: float, lang: s
     return [(titled("hist_counts", rng, lang), _figure(traces, scale, lang, rng.resolution))]
 
 
+def mark_alerts(fig: dict[str, Any], alerts: Sequence[Row], until: datetime) -> dict[str, Any]:
+    """The alerts' spans shaded on a chart (an alert still open: up to the range's end)."""
+    if not fig.get("data"):
+        return fig
+    shapes = [{"type": "rect", "xref": "x", "yref": "paper", "x0": a["started_at"], "x1": a.get("resolved_at") or until,
+               "y0": 0, "y1": 1, "fillcolor": COLORS[a["severity"]] if a["severity"] in COLORS else COLORS["down"],
+               "opacity": 0.25, "line": {"width": 0}, "layer": "below"} for a in alerts]
+    return {**fig, "layout": {**fig["layout"], "shapes": shapes}}
+
+
 ENTITY_FIGURES = {"system": system_figures, "station": station_figures, "zone": zone_figures,
                   "link": link_figures, "source": source_figures}
 
 
 def alerts_table(rows: Sequence[Row], lang: str) -> html.Table:
-    body = [[html.A(f"#{r['id']}", href=f"/console/alert?id={r['id']}"), t(f"severity_{r['severity']}", lang),
-             local_time(r["started_at"], "%H:%M %d/%m/%Y"),
-             local_time(r["resolved_at"], "%H:%M %d/%m/%Y") if r.get("resolved_at") else t("hist_open", lang),
-             r.get(f"summary_{lang}") or r.get("summary_vi") or r["rule"]] for r in rows]
-    head = [t(k, lang) for k in ("hist_alert", "hist_severity", "hist_from", "hist_to", "hist_summary")]
+    body = [[html.A(f"#{r['id']}", href=f"/console/alert?id={r['id']}",  # what it said: on hover
+                    title=r.get(f"summary_{lang}") or r.get("summary_vi") or rule_title(r["rule"], lang)),
+             t(f"severity_{r['severity']}", lang), local_time(r["started_at"], SHORT_TIME),
+             local_time(r["resolved_at"], SHORT_TIME) if r.get("resolved_at") else t("hist_open", lang)] for r in rows]
+    head = [t(k, lang) for k in ("hist_alert", "hist_severity", "hist_from", "hist_to")]
     return data_table(head, body, id="hist-alerts", empty=t("hist_no_alert", lang))
 
 
@@ -226,7 +238,7 @@ def sla_table(rows: Sequence[MonthSla], lang: str) -> html.Table:
 
 
 def outages_table(rows: Sequence[MonthSla], lang: str) -> html.Table:
-    body = [[local_time(o.start, "%H:%M %d/%m/%Y"), local_time(o.end, "%H:%M %d/%m/%Y"),
+    body = [[local_time(o.start, SHORT_TIME), local_time(o.end, SHORT_TIME),
              num(o.minutes, unit=t("hist_minutes", lang)),
              html.A(f"#{o.alert_id}", href=f"/console/alert?id={o.alert_id}") if o.alert_id else "—"]
             for r in rows for o in r.outages]

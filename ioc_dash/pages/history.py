@@ -25,7 +25,7 @@ from agents.indicators.history import (CUSTOM, SPANS, Entity, HistoryRange, aler
 from agents.indicators.sla import MonthSla, SlaPolicy, load_sla_policy, month_report
 from ioc_dash import figures_history as fh
 from ioc_dash.context import WallContext
-from ioc_dash.figures import SEVERITIES, data_table, num, pct, tile
+from ioc_dash.figures import SEVERITIES, data_table, num, pct, system_name, tile
 from ioc_dash.history_store import HistoryStore
 from ioc_dash.i18n import pick_lang, t
 from ioc_dash.pages.common import GRAPH_CONFIG, page, panel
@@ -132,7 +132,9 @@ class HistoryViews:
         self._slas: dict[tuple[str, date], tuple[datetime, MonthSla]] = {}  # (system, month) -> (counted at, level)
 
     def labels(self, lang: str) -> dict[str, str]:
-        return {**{f: t(f"feed_{f}", lang) for f in self.ctx.families}, **self.names}
+        """Code -> name in ``lang`` (systems have an English name; places keep theirs)."""
+        systems = {s.code: system_name(self.ctx.province, s.code, lang) for s in self.ctx.province.systems}
+        return {**{f: t(f"feed_{f}", lang) for f in self.ctx.families}, **self.names, **systems}
 
     def page(self, key: str, rng: HistoryRange, lang: str, scale: float) -> tuple[str, Any, Any]:
         rows = self.store.page(key, rng)
@@ -190,11 +192,12 @@ class HistoryViews:
         heading = t("hist_entity_title", lang).format(kind=t(f"hist_kind_{entity.kind}", lang), name=name,
                                                       code=entity.id)
         tiles = html.Div([tile(v, label) for label, v in fh.summary(entity.kind, rows, lang)], className="tiles")
-        charts = [panel(title, graph(fig, f"hist-fig-{i}", "14.5rem"))
-                  for i, (title, fig) in enumerate(fh.ENTITY_FIGURES[entity.kind](rows, rng, scale, lang))]
+        figures = fh.ENTITY_FIGURES[entity.kind](rows, rng, scale, lang)
+        alerts = self.store.alerts(entity, rng)
+        figures = [(title, fh.mark_alerts(fig, alerts, rng.until)) for title, fig in figures]  # each alert shaded
+        charts = [panel(title, graph(fig, f"hist-fig-{i}", "14.5rem")) for i, (title, fig) in enumerate(figures)]
         body: list[Any] = [tiles, html.Div(charts, className="page-grid grid-2")]
         if entity.kind == "system":
-            alerts = self.store.alerts(entity, rng)
             slas = self.sla(entity, rng)
             body.append(html.Div([panel(t("hist_alerts_title", lang), fh.alerts_table(alerts[:8], lang)),
                                   panel(t("hist_sla_title", lang), fh.sla_table(slas[-6:], lang)),

@@ -63,3 +63,12 @@ def test_service_levels_and_outages_per_month():
     assert "11/2026" in str(sla) and "99.972%" in str(sla)
     outages = fh.outages_table(rows, "vi")
     assert "/console/alert?id=42" in str(outages) and "12 phút" in str(outages)
+
+
+def test_alerts_are_shaded_on_the_chart():
+    (_, avail), _ = fh.system_figures(system_rows(), MONTH, 1.0, "vi")
+    alerts = [{"started_at": T0, "resolved_at": T0 + timedelta(hours=2), "severity": "critical"},
+              {"started_at": T0 + timedelta(days=1), "resolved_at": None, "severity": "high"}]
+    shapes = fh.mark_alerts(avail, alerts, MONTH.until)["layout"]["shapes"]
+    assert [(s["x0"], s["x1"]) for s in shapes] == [(T0, T0 + timedelta(hours=2)), (T0 + timedelta(days=1), MONTH.until)]
+    assert fh.mark_alerts({"data": []}, alerts, MONTH.until) == {"data": []}  # no chart, nothing to shade

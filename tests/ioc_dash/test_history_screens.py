@@ -50,12 +50,12 @@ def browser(test_settings):
                 token = store.create_wall_token(f"wall-history-{uuid.uuid4().hex[:8]}", actor="test")
                 store.close()
                 shots.open(f"{base}/?token={token}", (1920, 1080))
-            yield base, shots, province
+            yield base, shots, province, dsn
 
 
 @pytest.mark.parametrize("path", list(PAGES))
 def test_each_page_over_30_days(browser, path):
-    base, shots, _ = browser
+    base, shots, *_ = browser
     key = PAGES[path]
     shots.shoot(f"{base}{path}?range=30d&lang=vi", OUT / f"{key}-30d-1920x1080.png", (1920, 1080))
     assert shots.text("#range-30d.active") == t("range_30d", "vi")  # the range chosen, marked
@@ -70,7 +70,7 @@ def test_each_page_over_30_days(browser, path):
 
 @pytest.mark.parametrize("path", list(PAGES))
 def test_the_live_page_keeps_its_panels_below_the_range_bar(browser, path):
-    base, shots, _ = browser
+    base, shots, *_ = browser
     key = PAGES[path]
     shots.shoot(f"{base}{path}?lang=vi", OUT / f"{key}-live-1920x1080.png", (1920, 1080))
     assert shots.text("#range-live.active") == t("range_live", "vi")
@@ -81,7 +81,7 @@ def test_the_live_page_keeps_its_panels_below_the_range_bar(browser, path):
 
 
 def test_a_range_link_puts_the_range_in_the_url(browser):
-    base, shots, _ = browser
+    base, shots, *_ = browser
     shots.open(f"{base}/systems?lang=vi", (1920, 1080))
     shots.driver.find_element("id", "range-7d").click()
     from selenium.webdriver.support.ui import WebDriverWait
@@ -92,7 +92,7 @@ def test_a_range_link_puts_the_range_in_the_url(browser):
 
 
 def test_one_systems_history_over_30_days(browser):
-    base, shots, province = browser
+    base, shots, province, _ = browser
     code = province.systems[0].code
     shots.shoot(f"{base}/history?kind=system&id={code}&range=30d&lang=vi", OUT / "system-30d-1920x1080.png",
                 (1920, 1080), ready=ENTITY_READY_JS)
@@ -106,7 +106,7 @@ def test_one_systems_history_over_30_days(browser):
 
 
 def test_the_systems_name_on_the_wall_leads_to_its_history(browser):
-    base, shots, province = browser
+    base, shots, province, _ = browser
     shots.open(f"{base}/systems?lang=vi", (1920, 1080))
     code = province.systems[0].code
     link = shots.driver.find_element("css selector", f"a.sys-name[href*='id={code}']")
@@ -114,10 +114,16 @@ def test_the_systems_name_on_the_wall_leads_to_its_history(browser):
 
 
 def test_the_console_alert_links_its_entity_to_the_days_around_it(browser):
-    base, shots, province = browser
+    import psycopg
+
+    base, shots, province, dsn = browser
     code = province.systems[1].code
     started = datetime.now(timezone.utc) - timedelta(days=5)
-    card = alert_card({"id": 7, "rule": "system_unavailable", "entity": f"{code}:/api", "severity": "critical",
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        alert_id = conn.execute("INSERT INTO alert (rule, entity, severity, state, started_at, resolved_at) VALUES "
+                                "('system_unavailable', %s, 'critical', 'resolved', %s, %s) RETURNING id",
+                                (f"{code}:/api", started, started + timedelta(hours=3))).fetchone()[0]
+    card = alert_card({"id": alert_id, "rule": "system_unavailable", "entity": f"{code}:/api", "severity": "critical",
                        "state": "resolved", "started_at": started, "value": None}, "vi")
     href = next(c.href for c in walk(card) if getattr(c, "id", None) == "alert-entity-history")
     days = around(started, LOCAL_TZ)
@@ -125,6 +131,8 @@ def test_the_console_alert_links_its_entity_to_the_days_around_it(browser):
     shots.shoot(f"{base}{href}", OUT / "alert-entity-1920x1080.png", (1920, 1080), ready=ENTITY_READY_JS)
     assert province.systems[1].name in shots.text("#hist-entity")  # the alert's endpoint: its system
     assert shots.text("#range-res") == t("hist_res_hour", "vi")  # a week around the alert: hourly
+    assert f"#{alert_id}" in shots.text("#hist-alerts")  # the alert itself, in the range
+    assert shots.driver.execute_script("return document.querySelectorAll('#hist-fig-0 .shapelayer path').length") >= 1
     assert shots.small_texts("#page-history") == [] and shots.clipped("#page-history") == []
 
 
@@ -139,7 +147,7 @@ def walk(component):
 def test_a_custom_range_typed_in_the_bar(browser):
     from selenium.webdriver.support.ui import WebDriverWait
 
-    base, shots, _ = browser
+    base, shots, *_ = browser
     today = utcnow().astimezone(LOCAL_TZ).date()
     first, last = today - timedelta(days=10), today - timedelta(days=3)
     shots.open(f"{base}/network?lang=vi", (1920, 1080))
@@ -153,10 +161,21 @@ def test_a_custom_range_typed_in_the_bar(browser):
 
 
 def test_a_bad_range_says_so_in_vietnamese_and_the_page_stays_live(browser):
-    base, shots, _ = browser
+    base, shots, *_ = browser
     shots.open(f"{base}/systems?range=2w&lang=vi", (1920, 1080))
     assert shots.text("#range-error") == t("range_invalid", "vi")
     assert shots.driver.find_element("id", "page-systems") and not shots.driver.find_elements("id", "hist-chart")
     shots.open(f"{base}/history?kind=planet&id=x&lang=vi", (1920, 1080),
                ready="return !!document.querySelector('#hist-error')")
     assert shots.text("#hist-error") == t("hist_bad_entity", "vi")
+
+
+def test_4k_shows_a_systems_history_twice_as_large(browser):
+    base, shots, province, _ = browser
+    out = shots.shoot(f"{base}/history?kind=system&id={province.systems[0].code}&range=90d&lang=en",
+                      OUT / "system-90d-3840x2160.png", (3840, 2160), ready=ENTITY_READY_JS)
+    assert out.exists()
+    assert shots.driver.execute_script("return parseFloat(getComputedStyle(document.documentElement).fontSize)") == 38.4
+    assert shots.small_texts("#page-history", 39.0) == []  # 20 px at 1920×1080, doubled
+    assert shots.clipped("#page-history") == []
+    assert not shots.errors()
