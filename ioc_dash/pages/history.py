@@ -98,18 +98,23 @@ def page_body(path: str, search: str | None, lang: str, live: Callable[[str], An
                     className="range-host")
 
 
+def entity_and_range(search: str | None) -> tuple[Entity, HistoryRange]:
+    """What ``/history?…`` asks for; ``?entity=…`` (an alert's entity: the console's link) leaves the kind to
+    be found in the province (``HistoryViews.resolve``)."""
+    params = query_params(search)
+    entity = Entity("", params["entity"].strip()) if params.get("entity") and not params.get("kind") \
+        else parse_entity(params)
+    return entity, parse_range(params if params.get("range") else {**params, "range": "24h"}, utcnow(), LOCAL_TZ)
+
+
 def entity_body(search: str | None, lang: str) -> html.Div:
     """``/history``: the range bar and one entity's history (24 h when no range is asked for)."""
-    params = query_params(search)
     try:
-        # ?entity=…: an alert's entity, its kind found in the province (the console's link)
-        entity = Entity("", params["entity"].strip()) if params.get("entity") and not params.get("kind") \
-            else parse_entity(params)
-        rng = parse_range(params if params.get("range") else {**params, "range": "24h"}, utcnow(), LOCAL_TZ)
+        entity, rng = entity_and_range(search)
     except InputError as exc:
         return html.Div(html.P(t("hist_bad_entity", lang), title=str(exc), className="page-missing", id="hist-error"),
                         className="range-host")
-    ask = {"entity": [entity.kind, entity.id, entity.metric], "search": search or ""}
+    ask = {"entity": entity.id, "search": search or ""}
     return html.Div([range_bar(PATH, search, rng, lang), dcc.Store(id="hist-ask", data=ask),
                      dcc.Interval(id="hist-tick", interval=REDRAW_MS),
                      html.Div([html.H2(id="hist-entity", className="hist-entity"),
@@ -232,11 +237,11 @@ def register(app: dash.Dash, views: HistoryViews) -> None:
                   Input("hist-ask", "data"), Input("scale", "data"), Input("hist-tick", "n_intervals"),
                   State("lang", "data"))
     def page_history(ask, scale, _n, lang):
-        if not ask or "page" not in ask:
+        if not ask or ask.get("page") not in PAGES.values():
             return dash.no_update, dash.no_update, dash.no_update
         lang = pick_lang(lang)
         try:
-            rng = parse_range(query_params(ask["search"]), utcnow(), LOCAL_TZ)
+            rng = parse_range(query_params(str(ask.get("search") or "")), utcnow(), LOCAL_TZ)
             return views.page(ask["page"], rng, lang, float(scale or 1.0))
         except IOCError as exc:  # the reason on hover: the wall speaks Vietnamese, the reason may not
             return t("hist_failed", lang), html.P(t("hist_failed", lang), title=str(exc), className="range-error"), \
@@ -249,10 +254,9 @@ def register(app: dash.Dash, views: HistoryViews) -> None:
         if not ask or "entity" not in ask:
             return dash.no_update, dash.no_update
         lang = pick_lang(lang)
-        params = query_params(ask["search"])
-        try:
-            rng = parse_range(params if params.get("range") else {**params, "range": "24h"}, utcnow(), LOCAL_TZ)
-            return views.entity(Entity(*ask["entity"]), rng, lang, float(scale or 1.0))
+        try:  # the URL is what counts, not what the browser keeps in the store
+            entity, rng = entity_and_range(str(ask.get("search") or ""))
+            return views.entity(entity, rng, lang, float(scale or 1.0))
         except InputError as exc:
             return t("hist_bad_entity", lang), [html.P(t("hist_bad_entity", lang), title=str(exc), className="range-error")]
         except IOCError as exc:
