@@ -1,6 +1,6 @@
 """``python -m bench [--quick]``: run the benchmarks, print progress, write JSON and Markdown.
 
-The full run takes 25–30 minutes (10 of them the memory soak, up to 3 more waiting for other
+The full run takes 25–30 minutes (a minute more for the history queries) (10 of them the memory soak, up to 3 more waiting for other
 processes to leave the cores alone); ``--quick`` about 5, for development.  The stack is started
 (reused when running); the run's database and topics are dropped at the end, whatever happens.
 """
@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from bench import batch_memory
+from bench import batch_memory, history
 from bench.phases import FULL, QUICK, Bench
 from bench.report import kept_sections, render_markdown
 
@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: the memory bound of a batch (arrays only, per IOC_BATCH_MAX_EVENTS)", flush=True)
         results["batch_memory"] = batch_memory.run(100_000 if args.quick else 300_000, [10_000, 0, 10_000, 0],
                                                    400, log=lambda line: print(line, flush=True))
+        print("bench: history queries over a year of rollups (p50/p95 at 24 h, 30 d, 1 year)", flush=True)
+        results["history"] = history.run(30 if args.quick else 365, 10 if args.quick else 30,
+                                         log=lambda line: print(line, flush=True))
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)
         return 130

@@ -292,6 +292,7 @@ def render_markdown(r: dict, kept: str = "") -> str:
         L += ["Soak RSS samples (s, MiB): " + ", ".join(f"{t} {v:.0f}" for t, v in soak["rss_mib"]["samples"][::3]), ""]
 
     L += _batch_memory(r.get("batch_memory") or [])
+    L += _history(r.get("history") or {})
     L += _profile(r.get("profile") or {})
     L += [kept, ""] if kept else []
     L += [_METHOD]
@@ -316,6 +317,22 @@ def _batch_memory(rows: list[dict]) -> list[str]:
         L += [f"Peak RSS {span(capped, 'peak_rss_mib')} MiB with the cap against {span(free, 'peak_rss_mib')} MiB "
               f"without; drain rate {span(capped, 'events_per_s')} against {span(free, 'events_per_s')} events/s. "
               "The production worker's memory limit (`deploy/production/compose.yaml`) is 1 GiB.", ""]
+    return L
+
+
+def _history(h: dict) -> list[str]:
+    if not h:
+        return []
+    rows = h["queries"]
+    L = ["### History over a range (`python -m bench.history`)", "",
+         f"A scratch database holds {h['days']} days of a province's rollups (every system and endpoint, security "
+         "events, sources, links, stations, border cameras: " + ", ".join(f"{t} {_n(n)}" for t, n in h["tables"].items())
+         + f" rows; seeded in {h['seed_s']} s). Each wall page's history query and one entity of each kind, "
+         f"{h['repeat']} runs each after a warm-up (p95 target < {h['target_p95_ms']:.0f} ms):", ""]
+    L += _table(["range", "query", "resolution", "rows", "p50", "p95"],
+                [[r["range"], r["query"], r["resolution"], _n(r["rows"]), f"{r['p50_ms']} ms", f"{r['p95_ms']} ms"]
+                 for r in rows])
+    L += [f"Worst p95 of the history queries: {h['worst_p95_ms']} ms.", ""]
     return L
 
 

@@ -3,7 +3,8 @@
 ``create_app(settings)`` builds the app: a shell (location, language, interval, stale and drill
 banners, header with clock) and a router from a dict of routes (path -> (title key, ``layout(lang)``)) —
 the wall pages of ``ioc_dash.pages``, plus ``ioc_dash.console.PAGES`` when that module exists —
-and ``/wall``, the pages in rotation.  ``ioc_dash.auth.install(app, settings)`` runs when that
+and ``/wall``, the pages in rotation; the pages of ``pages.history.PAGES`` get the range bar (``?range=…``:
+their history from the rollups instead of the live panels) and ``/history`` shows one entity's history.  ``ioc_dash.auth.install(app, settings)`` runs when that
 module exists.  Callbacks are thin: each takes the shared snapshot (``IOC_CACHE``: one database
 read per refresh period for every screen) and hands it to the pure figure functions.  ``/metrics``
 (``ioc_dash/metrics.py``) counts requests, callback latency, the snapshot's age and the sessions.
@@ -36,7 +37,8 @@ from ioc_dash.figures_alerts import rule_pages
 from ioc_dash.geo import load_outline, locations, outline_path
 from ioc_dash.i18n import LANG_COOKIE, LANGS, pick_lang, query_lang, request_lang, t
 from ioc_dash.kiosk import parse_config
-from ioc_dash.pages import WALL_PAGES, wall
+from ioc_dash.history_store import HistoryStore
+from ioc_dash.pages import WALL_PAGES, history, wall
 from ioc_dash.repository import Repository, SnapshotCache
 from streams.core.geography import Province, load_province
 from streams.core.errors import ConfigError
@@ -166,6 +168,7 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
     for page in WALL_PAGES:
         page.register(app, ctx)
     wall.register(app, ctx, {p.KEY: p.layout for p in WALL_PAGES})
+    history.register(app, history.HistoryViews(ctx, HistoryStore(settings.dsn), settings.dsn, settings.sla_file))
 
     @app.server.get("/healthz")
     def healthz():
@@ -199,6 +202,10 @@ def register_shell(app: dash.Dash, ctx: WallContext, routes: Routes) -> None:
             config = parse_config(search, keys)
             kiosk = config.kiosk
             body: Any = wall.layout(config)
+        elif path in history.PAGES and path in routes:  # the range bar, then the live page or its history
+            body = history.page_body(path, search, lang, routes[path][1])
+        elif path == history.PATH:
+            body = history.entity_body(search, lang)
         elif path in routes:
             body = routes[path][1](lang)
         else:

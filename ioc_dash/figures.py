@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from dash import html
+from dash import dcc, html
 
 from agents.indicators import health
 from agents.indicators.health import HealthStatus, StatusRules
+from agents.indicators.history import Entity, entity_href
 from agents.indicators.sources import SourceHealth, source_health
 from ioc_dash.i18n import t
 from ioc_dash.repository import Snapshot
@@ -241,7 +242,8 @@ def source_healths(snapshot: Snapshot, families: list[str], *, stale_after: time
 
 def sources_table(healths: list[SourceHealth], now: datetime, lang: str) -> html.Table:
     head = [t(k, lang) for k in ("source", "status", "rate", "expected", "rejected", "duplicates", "last_arrival")]
-    rows = [[t(f"feed_{h.source}", lang), badge(t(f"source_{h.status}", lang), SOURCE_BADGE[h.status]),
+    rows = [[dcc.Link(t(f"feed_{h.source}", lang), href=entity_href(Entity("source", h.source), lang=lang),
+                      className="entity-link"), badge(t(f"source_{h.status}", lang), SOURCE_BADGE[h.status]),
              rate(h.received_per_s), rate(h.expected_per_s), pct(h.rejected_share), pct(h.duplicate_share),
              ago(h.last_arrival, now, lang)] for h in healths]
     return data_table(head, rows, id="sources-table", numeric=range(2, 7),

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dash import html
+from dash import dcc, html
 
 from agents.indicators.sensor_kpi import (LEVEL_METRICS, STATUS_RANK, ReadingStatus, SensorRules, rain_status, reading_status,
                                station_levels, station_staleness, worst)
+from agents.indicators.history import Entity, entity_href
 from ioc_dash.figures import LEVEL_BADGE, ago, badge, data_table, num
 from ioc_dash.i18n import t
 from ioc_dash.repository import Snapshot
@@ -113,7 +114,8 @@ def kind_table(views: list[StationView], kind: str, now: datetime, lang: str) ->
     cols = COLUMNS[kind]
     shown = kind_views(views, kind)
     head = [t("station", lang), *(t(c[0], lang) for c in cols), t("status", lang), t("last_event", lang)]
-    rows = [[html.Span(v.station.name, title=v.station.name), *(c[1](v, lang) for c in cols), status_badge(v, lang),
+    rows = [[dcc.Link(v.station.name, title=v.station.name, className="entity-link",
+                      href=entity_href(Entity("station", v.station.code), lang=lang)), *(c[1](v, lang) for c in cols), status_badge(v, lang),
              ago(v.last, now, lang)]
             for v in shown]
     numeric = [i + 1 for i, c in enumerate(cols) if c[2]] + [len(cols) + 2]

@@ -14,6 +14,7 @@ from dash import dcc, html
 
 from streams.core import sketch
 from agents.indicators.health import HealthStatus, StatusRules, health_status
+from agents.indicators.history import Entity, entity_href
 from streams.core.windows import window_start
 from ioc_dash.figures import (COLORS, STATUS_ORDER, ago, badge, data_table, figure_layout, local_time, ms, pct,
                               rgba, system_name)
@@ -120,7 +121,8 @@ def status_table(statuses: list[HealthStatus], province: Province, now: datetime
     for s in statuses:
         up24, up30 = uptime.get(s.system, (None, None))
         row: list[Any] = [
-            [html.Div(system_name(province, s.system, lang), className="sys-name"),
+            [dcc.Link(system_name(province, s.system, lang), href=entity_href(Entity("system", s.system), lang=lang),
+                      className="sys-name entity-link", id={"type": "system-history", "system": s.system}),
              html.Div(s.system, className="sys-code")],
             badge(t(f"status_{s.status}", lang), s.status), pct(s.availability), pct(s.error_rate), ms(s.p95_ms),
             pct(up24, 2), pct(up30, 2), ago(s.last_event, now, lang),

@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from dash import html
 
 from agents.alerting.notify.alertmanager import runbook_url
+from agents.indicators.history import around
 from ioc_dash.auth.roles import Principal, can
 from ioc_dash.figures import ago, local_time
 from ioc_dash.figures_alerts import SEVERITY_BADGE  # the wall's colours, the same in the console
@@ -177,7 +178,7 @@ def _alert_cells(a: dict[str, Any], lang: str, now: datetime | None) -> list[Any
         badge(t(f"state_{a['state']}", lang), STATE_BADGE.get(a["state"], "unknown")),
         badge(t(f"severity_{a['severity']}", lang), SEVERITY_BADGE.get(a["severity"], "unknown")),
         html.Span(rule_title(a["rule"], lang), title=a["rule"]),
-        a["entity"],
+        html.A(a["entity"], href=entity_history_href(a, lang), className="entity-link"),
         [html.Span(t("drill_tag", lang).format(drill=a["drill"]), className="drill-tag") if a.get("drill") else "",
          a.get(f"summary_{lang}") or a.get("summary_vi") or "",
          html.Small(f" ({t('con_silenced', lang)})") if silenced else ""],
@@ -201,11 +202,21 @@ def alerts_table(rows: Sequence[dict[str, Any]], lang: str, now: datetime | None
                      html.Table([head, html.Tbody(body)], className="status-table", id="console-alerts-table")])
 
 
+def entity_history_href(a: dict[str, Any], lang: str) -> str:
+    """The wall's history of an alert's entity over the days around its start (its kind is found there)."""
+    return "/history?" + urlencode({"entity": a["entity"], **around(a["started_at"], LOCAL_TZ), "lang": lang})
+
+
+def entity_link(a: dict[str, Any], lang: str) -> html.A:
+    return html.A(a["entity"], href=entity_history_href(a, lang), id="alert-entity-history",
+                  title=t("hist_link_title", lang), className="entity-link")
+
+
 def alert_card(a: dict[str, Any], lang: str) -> html.Div:
     fields = [
         ("con_f_state", badge(t(f"state_{a['state']}", lang), STATE_BADGE.get(a["state"], "unknown"))),
         ("con_f_severity", badge(t(f"severity_{a['severity']}", lang), SEVERITY_BADGE.get(a["severity"], "unknown"))),
-        ("con_f_rule", html.Span(rule_title(a["rule"], lang), title=a["rule"])), ("con_f_entity", a["entity"]),
+        ("con_f_rule", html.Span(rule_title(a["rule"], lang), title=a["rule"])), ("con_f_entity", entity_link(a, lang)),
         ("con_value", "—" if a.get("value") is None else f"{a['value']:g}"),
         ("con_col_started", local_time(a["started_at"])),
         ("con_col_ack", f"{a['acknowledged_by']} · {local_time(a['acknowledged_at'])}" if a.get("acknowledged_by")

@@ -103,3 +103,15 @@ def test_the_hand_written_part_of_the_last_report_is_carried_into_the_next():
     md = render_markdown(results(), kept)
     assert md.index("A one-off comparison") < md.index("## Method") and "old figures" not in md
     assert kept_sections("# Benchmarks\n") == ""
+
+
+def test_the_history_queries_have_a_section_of_their_own():
+    history = {"days": 365, "repeat": 30, "seed_s": 41.0, "tables": {"health_day": 11346},
+               "queries": [{"query": "page security", "range": "1y", "resolution": "day", "rows": 1825,
+                            "p50_ms": 95.6, "p95_ms": 159.2}],
+               "worst_p95_ms": 159.2, "target_p95_ms": 200.0}
+    md = render_markdown({**results(), "history": history})
+    assert "### History over a range (`python -m bench.history`)" in md
+    assert "| 1y | page security | day | 1,825 | 95.6 ms | 159.2 ms |" in md
+    assert "Worst p95 of the history queries: 159.2 ms." in md
+    assert "History over a range" not in render_markdown(results())
