@@ -12,10 +12,11 @@ from psycopg.types.json import Jsonb
 from agents.indicators.ops_report import Period
 from streams.db.connect import connect
 
-COLUMNS = "id, kind, period, first_day, last_day, lang, format, size, sha256, generated_at, generated_by"
-_LIST = f"SELECT {COLUMNS} FROM report_archive ORDER BY generated_at DESC, id DESC LIMIT %s"  # noqa: S608 (constant)
+_LIST = ("SELECT id, kind, period, first_day, last_day, lang, format, size, sha256, generated_at, generated_by "
+         "FROM report_archive ORDER BY generated_at DESC, id DESC LIMIT %s")
 _HAS = "SELECT 1 FROM report_archive WHERE kind = %s AND period = %s AND lang = %s AND format = %s LIMIT 1"
-_FILE = f"SELECT {COLUMNS}, content FROM report_archive WHERE id = %s"  # noqa: S608 (constant)
+_FILE = ("SELECT id, kind, period, first_day, last_day, lang, format, size, sha256, generated_at, generated_by, "
+         "content FROM report_archive WHERE id = %s")
 _SAVE = ("INSERT INTO report_archive (kind, period, first_day, last_day, lang, format, content, size, sha256, "
          "generated_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id")
 _MAIL = ("INSERT INTO notification_outbox (alert_id, channel, receiver, payload) VALUES (NULL, 'email', %s, %s) "

@@ -239,7 +239,7 @@ def test_console_filters_and_every_query_string(app, guard, operator, alerts):
     alert_id = alerts(f"inj-filter-{uuid.uuid4().hex[:6]}")
     refresh = "..console-alerts.children...console-f-rule.options.."
     show = "..console-alert-detail.children...console-alert-history.children.."
-    route = "..page.children...nav.children...lang.data...site-title.children...wall.className.."
+    route = "..page.children...nav.children...langs.children...lang.data...site-title.children...wall.className.."
     def q(v):  # a lone surrogate goes as the bytes a client could send
         return quote(v, errors="surrogatepass")
 

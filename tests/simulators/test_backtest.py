@@ -71,8 +71,9 @@ def at(text: str) -> datetime:
 
 
 def databases(settings) -> set[str]:
+    """The backtests' scratch databases on the server (other tests make and drop databases of their own)."""
     with psycopg.connect(settings.dsn) as conn:
-        return {n for (n,) in conn.execute("SELECT datname FROM pg_database")}
+        return {n for (n,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'ioc\\_backtest\\_%'")}
 
 
 @pytest.fixture()
