@@ -1,20 +1,29 @@
-"""Public services: dossier KPIs of the month against plan 274/KH-UBND, units with dossiers about
+"""Public services: dossier KPIs of the month against the plan in effect, units with dossiers about
 to be late, and citizen reports open and overdue per agency.
 
 KPIs come from ``agents.indicators.dossier_kpi`` and ``agents.indicators.citizen_kpi`` over the snapshot's month rows;
 the share of systems classified and approved from the security register (``agents.indicators.register``);
-targets from ``agents.indicators.plan`` (``agents/indicators/data/plan_274_2023.yaml``).
+the share of procedures offered full-process from the province file's procedures; targets from the
+plan in effect on the snapshot's local day (``agents.indicators.plan``, the files of ``IOC_PLAN_DIR``).
+A target without a value says why (``why_*`` texts): no feed reports it, or none did this month.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from dash import html
 
 from agents.indicators.citizen_kpi import AgencyBacklog, AgencyService, agency_backlog, agency_service, satisfaction_share
-from agents.indicators.dossier_kpi import DossierKpi, dossier_kpis, local_month_start, plan_values
+from agents.indicators.dossier_kpi import (
+    DossierKpi,
+    dossier_kpis,
+    full_process_procedures,
+    local_month_start,
+    plan_values,
+)
 from agents.indicators.plan import Plan, TargetCheck, check_targets
 from agents.indicators.register import classified_share
 from ioc_dash.figures import badge, data_table, num, pct, tile
@@ -24,15 +33,19 @@ from streams.core.geography import Province
 
 MEASURES = {"dossier.online_share": "online_share", "dossier.digitisation_rate": "digitisation_rate",
             "dossier.results_digitisation_rate": "results_digitisation_rate",
+            "procedure.full_process_share": "full_process_procedures",
+            "dossier.full_process_online_share": "full_process_online_share",
             "citizen.satisfaction_share": "satisfaction"}
 MET_BADGE = {True: ("met_yes", "ok"), False: ("met_no", "down"), None: ("met_unknown", "unknown")}
+#: why a measured target has no value (``why_<measure>``); ``why_no_feed`` when no feed measures it
+WHY_NOT = "why_no_feed"
 
 
 @dataclass(frozen=True)
 class ServicesView:
     whole: DossierKpi
     by_unit: dict[str | None, DossierKpi]
-    checks: list[TargetCheck]
+    checks: list[TargetCheck]  # none without a plan in effect
     backlog: dict[str, AgencyBacklog] = field(default_factory=dict)
     service: dict[str, AgencyService] = field(default_factory=dict)
 
@@ -41,9 +54,12 @@ class ServicesView:
         return satisfaction_share(self.service)
 
 
-def services_view(snapshot: Snapshot, plan: Plan, systems: Sequence[str] = ()) -> ServicesView:
-    """The month's KPIs and the plan's checks; ``systems`` (the province file's codes) are those the
-    register's classified share counts (not measured without them, or when the register was not read)."""
+def services_view(snapshot: Snapshot, plan: Plan | None, systems: Sequence[str] = (),
+                  procedures: Sequence[Any] = ()) -> ServicesView:
+    """The month's KPIs and the checks of ``plan`` (none without a plan); ``systems`` (the province
+    file's codes) are those the register's classified share counts (not measured without them, or
+    when the register was not read); ``procedures`` (the province file's) give the share offered
+    full-process."""
     now = snapshot.taken_at
     start = snapshot.month_start or local_month_start(now)
 
@@ -54,9 +70,10 @@ def services_view(snapshot: Snapshot, plan: Plan, systems: Sequence[str] = ()) -
     service = agency_service(snapshot.citizen_service)
     values = plan_values(kpis("level"), whole)
     values[("citizen.satisfaction_share", None)] = satisfaction_share(service)
+    values[("procedure.full_process_share", None)] = full_process_procedures(procedures)
     if snapshot.register is not None:
         values[("register.classified_share", None)] = classified_share(snapshot.register, systems)
-    return ServicesView(whole, kpis("unit_code"), check_targets(plan, values),
+    return ServicesView(whole, kpis("unit_code"), check_targets(plan, values) if plan else [],
                         agency_backlog(snapshot.citizen_open, now), service)
 
 
@@ -87,10 +104,23 @@ def _level_label(check: TargetCheck, lang: str) -> str:
     return " · ".join(parts)
 
 
+def why_not(check: TargetCheck, lang: str) -> str | None:
+    """Why a check has no value: no feed measures the target, or its measure had nothing to count."""
+    if check.value is not None:
+        return None
+    return t(WHY_NOT if check.measure is None else "why_" + check.measure.replace(".", "_"), lang)
+
+
+def _with_reason(label: Any, check: TargetCheck, lang: str) -> Any:
+    reason = why_not(check, lang)
+    return label if reason is None else html.Span([label, html.Span(reason, className="plan-why")])
+
+
 def plan_rows(checks: list[TargetCheck], lang: str) -> tuple[list[list[Any]], list[str]]:
     """Rows of the plan table and their classes.  A target with one check is one row; an
     unmeasured target with levels is one row of its values; a measured one with several checks is
-    a heading row and one indented row per level and measure."""
+    a heading row and one indented row per level and measure.  A check without a value says why
+    under its label."""
     groups: dict[str, list[TargetCheck]] = {}
     for c in checks:
         groups.setdefault(c.target.key, []).append(c)
@@ -102,7 +132,7 @@ def plan_rows(checks: list[TargetCheck], lang: str) -> tuple[list[list[Any]], li
         if len(group) == 1 or all(c.measure is None for c in group):
             key, kind = MET_BADGE[group[0].met if len(group) == 1 else None]
             levels = " / ".join(t("level_" + c.target.level, lang) for c in group if c.target.level)
-            rows.append([f"{text} ({levels})" if levels else text,
+            rows.append([_with_reason(f"{text} ({levels})" if levels else text, group[0], lang),
                          _plan_value(first.op, [c.target.value for c in group]),
                          pct(group[0].value) if len(group) == 1 else "—",
                          badge(t(key, lang), kind)])
@@ -112,10 +142,21 @@ def plan_rows(checks: list[TargetCheck], lang: str) -> tuple[list[list[Any]], li
         classes.append("plan-group")
         for c in group:
             key, kind = MET_BADGE[c.met]
-            rows.append([html.Span(_level_label(c, lang), className="indent"), _plan_value(c.target.op, [c.target.value]),
+            rows.append([_with_reason(html.Span(_level_label(c, lang), className="indent"), c, lang),
+                         _plan_value(c.target.op, [c.target.value]),
                          pct(c.value), badge(t(key, lang), kind)])
             classes.append("plan-sub")
     return rows, classes
+
+
+def plan_title(plan: Plan | None, day: date, lang: str) -> str:
+    """The plan panel's title: the plan in effect and its period, or that none is in effect on ``day``."""
+    if plan is None:
+        return t("svc_no_plan", lang).format(day=f"{day:%d/%m/%Y}")
+    dates = {"start": f"{plan.valid_from:%d/%m/%Y}", "end": f"{plan.valid_to:%d/%m/%Y}"}
+    if plan.number:
+        return t("svc_plan_title", lang).format(number=plan.number, **dates)
+    return t("svc_plan_title_short", lang).format(name=plan.short_vi if lang == "vi" else plan.short_en, **dates)
 
 
 def plan_table(checks: list[TargetCheck], lang: str) -> html.Table:

@@ -211,6 +211,9 @@ class Settings(BaseSettings):
 
     # --- Data files and simulators ------------------------------------------------
     province_file: Path = Field(DEFAULT_PROVINCE_FILE, description="province description (YAML)")
+    plan_dir: Path = Field(PACKAGE_ROOT / "agents" / "indicators" / "data" / "plans",
+                           description="folder of the plans' target files, one plan and its period each "
+                           "(docs/operations.md, plans)")
     sim_rate: float = Field(200, gt=0, le=1_000_000, description="events/s of `ioc simulate`, and of the background of `ioc demo` "
                             "and `ioc drill`")
     sim_seed: int = Field(2023, description="random seed of the simulators: the same seed gives the same feed")

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 from streams.core import sketch
 from agents.indicators.dossier_kpi import local_month_start
 from agents.indicators.plan import load_plan
+from tests.support import PLAN_2023
 from agents.indicators.sensor_kpi import load_sensor_rules
 from ioc_dash.figures_env import kind_table, kind_views, station_views, status_counts
 from ioc_dash.figures_map import (camera_points, incident_points, map_figure, outline_traces, point_traces,
@@ -149,7 +150,8 @@ def day_row(unit, level, **counts):
 def test_services_kpis_against_the_plan_and_backlogs():
     start = local_month_start(NOW)
     snap = Snapshot(NOW, month_start=start, dossier_days=[
-        day_row("906", "district", received=10, online=6, digitised=3, resolved_on_time=4, resolved_late=1),
+        day_row("906", "district", received=10, online=6, digitised=3, resolved_on_time=4, resolved_late=1,
+                full_process=3, full_process_received=4, auth_reported=6, auth_vneid=5),
         day_row("30787", "commune", received=10, online=4)],
         dossier_open=[{"unit_code": "906", "level": "district", "received_date": NOW - timedelta(days=9),
                        "due_date": NOW + timedelta(hours=5), "status": "in_progress"}],
@@ -157,15 +159,27 @@ def test_services_kpis_against_the_plan_and_backlogs():
                        "deadline": NOW - timedelta(days=1), "responded_at": None}],
         citizen_service=[{"agency": "cong-an", "responded": 4, "responded_late": 1, "ratings": 4, "rating_sum": 16,
                           "satisfied": 3, "response_minutes_hist": sketch.from_values([60] * 4)}])
-    view = services_view(snap, load_plan())
+    view = services_view(snap, load_plan(PLAN_2023), procedures=PROVINCE.procedures)
     assert view.whole.received == 20 and view.whole.online_share == 0.5 and view.satisfaction == 0.75
     assert view.by_unit["906"].in_progress_due_soon == 1
     met = {(c.target.key, c.target.level, c.measure): c.met for c in view.checks}
     assert met[("dossiers_online", None, "dossier.online_share")] is True
     assert met[("satisfaction", None, "citizen.satisfaction_share")] is False  # 75 % is not > 90 %
+    values = {c.measure: c.value for c in view.checks if c.target.level is None}
+    assert values["dossier.full_process_online_share"] == 0.75  # 3 of the 4 full-process dossiers online
+    assert values["dossier.vneid_share"] == 5 / 6
+    fp = [p.online for p in PROVINCE.procedures]
+    assert values["procedure.full_process_share"] == fp.count("full_process") / len(fp)
+    assert met[("e_id_auth", None, "dossier.vneid_share")] is True  # 83 % against 80 %
     rows, classes = plan_rows(view.checks, "vi")
-    assert "plan-group" in classes and classes.count("plan-sub") == 6  # digitisation: 3 levels × 2 measures
-    assert any("(cấp tỉnh / cấp huyện / cấp xã)" in str(r[0]) for r in rows)  # unmeasured, one row
+    # digitisation: 3 levels × 2 measures; full-process services: the catalogue and the dossiers
+    assert classes.count("plan-group") == 2 and classes.count("plan-sub") == 8
+    unmeasured = next(text(r[0]) for r in rows if "(cấp tỉnh / cấp huyện / cấp xã)" in text(r[0]))  # one row
+    assert "Chưa đo: chưa có nguồn dữ liệu" in unmeasured
+    no_rating = services_view(Snapshot(NOW, month_start=start), load_plan(PLAN_2023))
+    rows, _ = plan_rows(no_rating.checks, "vi")
+    assert any("Chưa có đánh giá của người dân trong tháng" in text(r[0]) for r in rows)
+    assert any("Tệp dữ liệu tỉnh chưa có danh mục thủ tục" in text(r[0]) for r in rows)
     units = text(late_units_table(view, PROVINCE, "vi"))
     assert "Giồng Riềng" in units
     agencies = text(agency_table(view, PROVINCE, "en"))
