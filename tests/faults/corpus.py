@@ -189,6 +189,10 @@ def _family_specific(add, good: dict[str, list[dict]], now: datetime) -> None:
     dossier = good["dossier"][0]
     add("dossier: due in year 9999", "dossier", {**dossier, "id": "d-9999", "due_date": "9999-12-31T23:59:59Z"},
         [(OK, "d-9999")])
+    add("dossier: signed in with VNeID", "dossier", {**dossier, "id": "d-vneid", "auth_method": "vneid"},
+        [(OK, "d-vneid")])
+    add("dossier: unknown sign-in", "dossier", {**dossier, "id": "d-auth-x", "auth_method": "facebook"},
+        [("invalid", "d-auth-x")])
     # late: far behind the newest event of its partition (same key, so the same partition)
     newest = {**probe, "id": "h-newest", "system": "gis"}
     late = {**probe, "id": "h-late", "system": "gis", "dateObserved": _iso(now - timedelta(minutes=30))}
