@@ -27,7 +27,7 @@ from agents.indicators.dossier_kpi import (
 from agents.indicators.plan import Plan, TargetCheck, check_targets
 from agents.indicators.register import classified_share
 from ioc_dash.figures import badge, data_table, num, pct, tile
-from ioc_dash.i18n import t
+from ioc_dash.i18n import STRINGS, t
 from ioc_dash.repository import Snapshot
 from streams.core.geography import Province
 
@@ -97,54 +97,79 @@ def _plan_value(op: str, values: list[float]) -> str:
     return f"{'>' if op == '>' else '≥'} {' / '.join(pct(v, 0) for v in values)}"
 
 
-def _level_label(check: TargetCheck, lang: str) -> str:
-    parts = [t("level_" + check.target.level, lang)] if check.target.level else []
-    if check.measure in MEASURES and len(check.target.measures) > 1:
-        parts.append(t(MEASURES[check.measure], lang).lower())
-    return " · ".join(parts)
-
-
 def why_not(check: TargetCheck, lang: str) -> str | None:
-    """Why a check has no value: no feed measures the target, or its measure had nothing to count."""
+    """Why a check has no value: no feed measures the target, or its measure had nothing to count
+    (``why_<measure>``, else ``why_<source>``: every dossier measure but the sign-in says the same)."""
     if check.value is not None:
         return None
-    return t(WHY_NOT if check.measure is None else "why_" + check.measure.replace(".", "_"), lang)
+    if check.measure is None:
+        return t(WHY_NOT, lang)
+    key = "why_" + check.measure.replace(".", "_")
+    return t(key if key in STRINGS else "why_" + check.measure.split(".")[0], lang)
 
 
-def _with_reason(label: Any, check: TargetCheck, lang: str) -> Any:
-    reason = why_not(check, lang)
-    return label if reason is None else html.Span([label, html.Span(reason, className="plan-why")])
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def plan_rows(checks: list[TargetCheck], lang: str) -> tuple[list[list[Any]], list[str]]:
-    """Rows of the plan table and their classes.  A target with one check is one row; an
-    unmeasured target with levels is one row of its values; a measured one with several checks is
-    a heading row and one indented row per level and measure.  A check without a value says why
-    under its label."""
-    groups: dict[str, list[TargetCheck]] = {}
+class Notes:
+    """The reasons of the values a plan table lacks, numbered as they first appear: a cell says
+    "—¹" and the line under the table "¹ Chưa đo: …" (one line per reason, however many targets)."""
+
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+
+    def mark(self, reason: str) -> str:
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        return str(self.reasons.index(reason) + 1).translate(SUPERSCRIPT)
+
+
+def _verdict(checks: list[TargetCheck]) -> bool | None:
+    """Met when every level with a value meets it, not met when one does not, None without values."""
+    known = [c.met for c in checks if c.met is not None]
+    return None if not known else all(known)
+
+
+def _live(checks: list[TargetCheck], lang: str, notes: Notes) -> str:
+    """The live values of one measure (one per level, ``/`` between), or "—" and the reason's mark."""
+    if all(c.value is None for c in checks):
+        reason = why_not(checks[0], lang)
+        return "—" + (notes.mark(reason) if reason else "")
+    return " / ".join(pct(c.value, 0 if len(checks) > 1 else 1) for c in checks)
+
+
+def _measure_label(measure: str | None, lang: str) -> str:
+    return t(MEASURES[measure], lang).lower() if measure in MEASURES else (measure or "")
+
+
+def plan_rows(checks: list[TargetCheck], lang: str, notes: Notes | None = None) -> tuple[list[list[Any]], list[str]]:
+    """Rows of the plan table and their classes.  A target measured once (or not at all) is one
+    row, its levels' values side by side; a target with several measures is a heading row with the
+    plan's values and one indented row per measure.  A value that is missing says why in ``notes``."""
+    notes = notes if notes is not None else Notes()
+    targets: dict[str, dict[str | None, list[TargetCheck]]] = {}
     for c in checks:
-        groups.setdefault(c.target.key, []).append(c)
+        targets.setdefault(c.target.key, {}).setdefault(c.measure, []).append(c)
     rows: list[list[Any]] = []
     classes: list[str] = []
-    for group in groups.values():
-        first = group[0].target
-        text = first.vi if lang == "vi" else first.en
-        if len(group) == 1 or all(c.measure is None for c in group):
-            key, kind = MET_BADGE[group[0].met if len(group) == 1 else None]
-            levels = " / ".join(t("level_" + c.target.level, lang) for c in group if c.target.level)
-            rows.append([_with_reason(f"{text} ({levels})" if levels else text, group[0], lang),
-                         _plan_value(first.op, [c.target.value for c in group]),
-                         pct(group[0].value) if len(group) == 1 else "—",
-                         badge(t(key, lang), kind)])
+    for by_measure in targets.values():
+        first = next(iter(by_measure.values()))
+        target = first[0].target
+        text = target.vi if lang == "vi" else target.en
+        levels = " / ".join(t("level_" + c.target.level, lang) for c in first if c.target.level)
+        name = f"{text} ({levels})" if levels else text
+        plan = _plan_value(target.op, [c.target.value for c in first])
+        if len(by_measure) == 1:
+            key, kind = MET_BADGE[_verdict(first)]
+            rows.append([name, plan, _live(first, lang, notes), badge(t(key, lang), kind)])
             classes.append("plan-row")
             continue
-        rows.append([text, "", "", ""])
+        rows.append([name, plan, "", ""])
         classes.append("plan-group")
-        for c in group:
-            key, kind = MET_BADGE[c.met]
-            rows.append([_with_reason(html.Span(_level_label(c, lang), className="indent"), c, lang),
-                         _plan_value(c.target.op, [c.target.value]),
-                         pct(c.value), badge(t(key, lang), kind)])
+        for measure, group in by_measure.items():
+            key, kind = MET_BADGE[_verdict(group)]
+            rows.append([html.Span(_measure_label(measure, lang), className="indent"), "",
+                         _live(group, lang, notes), badge(t(key, lang), kind)])
             classes.append("plan-sub")
     return rows, classes
 
@@ -159,10 +184,14 @@ def plan_title(plan: Plan | None, day: date, lang: str) -> str:
     return t("svc_plan_title_short", lang).format(name=plan.short_vi if lang == "vi" else plan.short_en, **dates)
 
 
-def plan_table(checks: list[TargetCheck], lang: str) -> html.Table:
-    rows, classes = plan_rows(checks, lang)
+def plan_table(checks: list[TargetCheck], lang: str) -> html.Div:
+    notes = Notes()
+    rows, classes = plan_rows(checks, lang, notes)
     head = [t(k, lang) for k in ("target", "plan_value", "live_value", "met")]
-    return data_table(head, rows, id="plan-table", numeric=[1, 2], row_classes=classes)
+    legend = [html.Div(f"{str(i).translate(SUPERSCRIPT)} {r}", className="plan-why")
+              for i, r in enumerate(notes.reasons, start=1)]
+    return html.Div([data_table(head, rows, id="plan-table", numeric=[1, 2], row_classes=classes),
+                     html.Div(legend, id="plan-notes", className="plan-notes")])
 
 
 def late_units_table(view: ServicesView, province: Province, lang: str, limit: int = 8) -> html.Table:

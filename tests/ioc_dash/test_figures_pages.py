@@ -11,7 +11,7 @@ from ioc_dash.figures_map import (camera_points, incident_points, map_figure, ou
                                   report_points)
 from ioc_dash.figures_security import (attack_rate_figure, by_layer, findings_table, layer_table,
                                        severity_counts, soc_link_tile, top_sources_table)
-from ioc_dash.figures_services import agency_table, late_units_table, plan_rows, services_view
+from ioc_dash.figures_services import Notes, agency_table, late_units_table, plan_rows, services_view
 from ioc_dash.geo import load_outline, locations, outline_path
 from ioc_dash.repository import Snapshot
 from streams.core.geography import load_province
@@ -171,15 +171,25 @@ def test_services_kpis_against_the_plan_and_backlogs():
     fp = [p.online for p in PROVINCE.procedures]
     assert values["procedure.full_process_share"] == fp.count("full_process") / len(fp)
     assert met[("e_id_auth", None, "dossier.vneid_share")] is True  # 83 % against 80 %
-    rows, classes = plan_rows(view.checks, "vi")
-    # digitisation: 3 levels × 2 measures; full-process services: the catalogue and the dossiers
-    assert classes.count("plan-group") == 2 and classes.count("plan-sub") == 8
-    unmeasured = next(text(r[0]) for r in rows if "(cấp tỉnh / cấp huyện / cấp xã)" in text(r[0]))  # one row
-    assert "Chưa đo: chưa có nguồn dữ liệu" in unmeasured
+    notes = Notes()
+    rows, classes = plan_rows(view.checks, "vi", notes)
+    # two targets with two measures each (digitisation; full-process: the catalogue and the dossiers),
+    # the levels of a measure side by side in one row
+    assert classes.count("plan-group") == 2 and classes.count("plan-sub") == 4
+    digitised = next(r for r in rows if '"children": "số hóa hồ sơ"' in text(r[0]))
+    assert digitised[2] == "— / 30% / 0%"  # province (no dossier: its reason is not a note) / district / commune
+    assert "Chưa đạt" in text(digitised[3])  # the commune's 0 % is not 15 %
+    unmeasured = next(r for r in rows if "(cấp tỉnh / cấp huyện / cấp xã)" in text(r[0]) and r[1].startswith("≥ 90%"))
+    assert unmeasured[2] == "—¹" and "Chưa đo" in text(unmeasured[3])
+    # one note for the three unmeasured targets; the register was not read
+    assert notes.reasons == ["Chưa có nguồn dữ liệu nào báo chỉ tiêu này", "Chưa đọc được sổ đăng ký an toàn thông tin"]
     no_rating = services_view(Snapshot(NOW, month_start=start), load_plan(PLAN_2023))
-    rows, _ = plan_rows(no_rating.checks, "vi")
-    assert any("Chưa có đánh giá của người dân trong tháng" in text(r[0]) for r in rows)
-    assert any("Tệp dữ liệu tỉnh chưa có danh mục thủ tục" in text(r[0]) for r in rows)
+    notes = Notes()
+    plan_rows(no_rating.checks, "vi", notes)
+    assert set(notes.reasons) == {"Chưa có hồ sơ trong tháng", "Tệp dữ liệu tỉnh chưa có danh mục thủ tục",
+                                  "Hệ thống một cửa chưa báo cách đăng nhập trong tháng",
+                                  "Chưa có nguồn dữ liệu nào báo chỉ tiêu này", "Chưa có đánh giá của người dân trong tháng",
+                                  "Chưa đọc được sổ đăng ký an toàn thông tin"}
     units = text(late_units_table(view, PROVINCE, "vi"))
     assert "Giồng Riềng" in units
     agencies = text(agency_table(view, PROVINCE, "en"))

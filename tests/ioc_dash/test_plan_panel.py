@@ -16,7 +16,7 @@ from tests.ioc_dash.wall_support import call, text, wall_client
     (datetime(2023, 12, 31, 17, 30, tzinfo=timezone.utc), "vi", "Không có kế hoạch hiệu lực ngày 01/01/2024",
      "thêm tệp kế hoạch vào thư mục kế hoạch"),
     (datetime(2026, 12, 31, 9, 0, tzinfo=timezone.utc), "en",
-     "Targets carried on from plan 274/KH-UBND · 01/01/2025–31/12/2026", "Not measured: no feed reports this target"),
+     "Targets carried on from plan 274/KH-UBND · 01/01/2025–31/12/2026", "No feed reports this target"),
 ])
 def test_the_plan_of_the_snapshot_day(test_settings, taken_at, lang, title, in_table):
     app = create_app(test_settings, read_snapshot=lambda: Snapshot(taken_at))
