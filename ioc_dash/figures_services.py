@@ -24,6 +24,7 @@ from agents.indicators.dossier_kpi import (
     local_month_start,
     plan_values,
 )
+from agents.indicators.health import document_values
 from agents.indicators.plan import Plan, TargetCheck, check_targets
 from agents.indicators.register import classified_share
 from ioc_dash.figures import badge, data_table, num, pct, tile
@@ -71,6 +72,7 @@ def services_view(snapshot: Snapshot, plan: Plan | None, systems: Sequence[str] 
     values = plan_values(kpis("level"), whole)
     values[("citizen.satisfaction_share", None)] = satisfaction_share(service)
     values[("procedure.full_process_share", None)] = full_process_procedures(procedures)
+    values.update(document_values(snapshot.document_month))
     if snapshot.register is not None:
         values[("register.classified_share", None)] = classified_share(snapshot.register, systems)
     return ServicesView(whole, kpis("unit_code"), check_targets(plan, values) if plan else [],

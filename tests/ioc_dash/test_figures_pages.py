@@ -158,7 +158,11 @@ def test_services_kpis_against_the_plan_and_backlogs():
         citizen_open=[{"report_id": "R1", "agency": "cong-an", "status": "assigned", "reported_at": NOW - timedelta(days=2),
                        "deadline": NOW - timedelta(days=1), "responded_at": None}],
         citizen_service=[{"agency": "cong-an", "responded": 4, "responded_late": 1, "ratings": 4, "rating_sum": 16,
-                          "satisfied": 3, "response_minutes_hist": sketch.from_values([60] * 4)}])
+                          "satisfied": 3, "response_minutes_hist": sketch.from_values([60] * 4)}],
+        document_month=[{"level": "district", "documents_sent": 40, "documents_sent_electronic": 38,
+                         "work_records": 20, "work_records_online": 18},
+                        {"level": "commune", "documents_sent": 10, "documents_sent_electronic": 10,
+                         "work_records": 10, "work_records_online": 5}])
     view = services_view(snap, load_plan(PLAN_2023), procedures=PROVINCE.procedures)
     assert view.whole.received == 20 and view.whole.online_share == 0.5 and view.satisfaction == 0.75
     assert view.by_unit["906"].in_progress_due_soon == 1
@@ -179,9 +183,14 @@ def test_services_kpis_against_the_plan_and_backlogs():
     digitised = next(r for r in rows if '"children": "số hóa hồ sơ"' in text(r[0]))
     assert digitised[2] == "— / 30% / 0%"  # province (no dossier: its reason is not a note) / district / commune
     assert "Chưa đạt" in text(digitised[3])  # the commune's 0 % is not 15 %
-    unmeasured = next(r for r in rows if "(cấp tỉnh / cấp huyện / cấp xã)" in text(r[0]) and r[1].startswith("≥ 90%"))
+    assert values["office.electronic_documents_share"] == 48 / 50  # the e-office's tallies, all levels
+    documents = next(r for r in rows if "Văn bản trao đổi" in text(r[0]))
+    assert documents[2] == "96.0%" and "Chưa đạt" in text(documents[3])  # not 100 %
+    work = next(r for r in rows if "Hồ sơ công việc" in text(r[0]))
+    assert work[2] == "— / 90% / 50%" and "Chưa đạt" in text(work[3])  # the commune's 50 % is not 60 %
+    unmeasured = next(r for r in rows if "tự động nhập" in text(r[0]))
     assert unmeasured[2] == "—¹" and "Chưa đo" in text(unmeasured[3])
-    # one note for the three unmeasured targets; the register was not read
+    # auto-filled forms: no feed says it; the register was not read
     assert notes.reasons == ["Chưa có nguồn dữ liệu nào báo chỉ tiêu này", "Chưa đọc được sổ đăng ký an toàn thông tin"]
     no_rating = services_view(Snapshot(NOW, month_start=start), load_plan(PLAN_2023))
     notes = Notes()
@@ -189,7 +198,8 @@ def test_services_kpis_against_the_plan_and_backlogs():
     assert set(notes.reasons) == {"Chưa có hồ sơ trong tháng", "Tệp dữ liệu tỉnh chưa có danh mục thủ tục",
                                   "Hệ thống một cửa chưa báo cách đăng nhập trong tháng",
                                   "Chưa có nguồn dữ liệu nào báo chỉ tiêu này", "Chưa có đánh giá của người dân trong tháng",
-                                  "Chưa đọc được sổ đăng ký an toàn thông tin"}
+                                  "Chưa đọc được sổ đăng ký an toàn thông tin",
+                                  "Hệ thống quản lý văn bản chưa gửi số liệu trong tháng"}
     units = text(late_units_table(view, PROVINCE, "vi"))
     assert "Giồng Riềng" in units
     agencies = text(agency_table(view, PROVINCE, "en"))
