@@ -26,7 +26,7 @@ from dash import Input, Output, State, dcc, html
 from agents.alerting.rules import load_rules
 from agents.indicators.camera import night_watch_hours
 from agents.indicators.health import StatusRules, load_status_rules
-from agents.indicators.plan import load_plan
+from agents.indicators.plan import load_plans
 from agents.indicators.register import load_policy
 from agents.indicators.producers import load_source_rules
 from agents.indicators.sensor_kpi import load_sensor_rules
@@ -135,7 +135,7 @@ def build_context(settings: Settings, province: Province, cache: SnapshotCache,
                   status_rules: StatusRules | None = None) -> WallContext:
     return WallContext(
         cache=cache, province=province, stale_after=timedelta(seconds=settings.stale_after_s), families=FAMILIES,
-        sensor_rules=load_sensor_rules(), plan=load_plan(), status_rules=status_rules or load_status_rules(),
+        sensor_rules=load_sensor_rules(), plans=load_plans(settings.plan_dir), status_rules=status_rules or load_status_rules(),
         outline=load_outline(outline_path(settings.province_file, province)), places=locations(province),
         rule_pages=_rule_pages(settings), night_watch=night_watch_hours(settings.night_watch_hours),
         register_policy=load_policy(), source_rules=load_source_rules(),

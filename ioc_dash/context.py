@@ -10,11 +10,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from agents.indicators.health import HealthStatus, StatusRules
-from agents.indicators.plan import Plan
+from agents.indicators.plan import Plan, Plans
 from agents.indicators.producers import ProducerHealth, SourceRules, producer_healths
 from agents.indicators.register import Policy
 from agents.indicators.sensor_kpi import SensorRules
@@ -24,6 +24,7 @@ from ioc_dash.figures_security import CoverageRow, snapshot_coverage, weigh_coun
 from ioc_dash.figures_services import ServicesView, services_view
 from ioc_dash.geo import LatLon
 from ioc_dash.repository import Snapshot, SnapshotCache
+from streams.core.clock import LOCAL_TZ
 from streams.core.geography import Province
 
 T = TypeVar("T")
@@ -63,7 +64,7 @@ class WallContext:
     stale_after: timedelta
     families: list[str]
     sensor_rules: SensorRules
-    plan: Plan
+    plans: Plans  # the wall shows the plan in effect on the snapshot's local day
     status_rules: StatusRules
     outline: dict[str, Any] | None = None
     places: dict[str, LatLon] = field(default_factory=dict)
@@ -91,9 +92,17 @@ class WallContext:
     def stations(self, snap: Snapshot) -> list[StationView]:
         return self.views.get(snap, "stations", lambda: station_views(snap, self.province, self.sensor_rules))
 
+    @staticmethod
+    def day_of(snap: Snapshot) -> date:
+        return snap.taken_at.astimezone(LOCAL_TZ).date()
+
+    def plan(self, snap: Snapshot) -> Plan | None:
+        """The plan in effect on the snapshot's local day, None when no plan file covers it."""
+        return self.plans.in_effect(self.day_of(snap))
+
     def services(self, snap: Snapshot) -> ServicesView:
         return self.views.get(snap, "services", lambda: services_view(
-            snap, self.plan, [s.code for s in self.province.systems]))
+            snap, self.plan(snap), [s.code for s in self.province.systems], self.province.procedures))
 
     def finding_counts(self, snap: Snapshot) -> list[dict[str, Any]]:
         """Findings of the last 24 h per severity (weighted by the target's security level) and layer."""

@@ -95,6 +95,7 @@ PARTS: tuple[Part, ...] = (
     Part("citizen_service", citizen.CITIZEN_SERVICE, "medium"),
     Part("dossier_days", dossier.DOSSIER_DAYS, "medium"),
     Part("dossier_open", dossier.DOSSIER_OPEN, "medium"),
+    Part("document_month", health.DOCUMENT_MONTH, "medium"),
     Part("border_hour", camera.BORDER_HOUR, "medium"),
     Part("border_tracks", camera.BORDER_TRACKS, "medium"),
     Part("border_earlier", camera.BORDER_EARLIER, "slow"),

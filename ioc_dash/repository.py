@@ -57,6 +57,7 @@ class Snapshot:
     citizen_service: Rows = field(default_factory=list)  # per agency, this month
     dossier_days: Rows = field(default_factory=list)  # dossier_day per day, unit and level, this month
     dossier_open: Rows = field(default_factory=list)  # dossiers in progress
+    document_month: Rows = field(default_factory=list)  # the e-office's document tallies of the month, per level
     month_start: datetime | None = None  # the local month the monthly parts cover
     border_hour: Rows = field(default_factory=list)  # border cameras' new tracks per label: last hour, same hour yesterday
     border_earlier: Rows = field(default_factory=list)  # border cameras' new tracks per label, 24 h to 1 h ago

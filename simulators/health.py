@@ -2,7 +2,8 @@
 
 Each system has a hidden condition (ok, slow, failing, down) that changes at random, so the
 wall and the alerts have something to show; office-hours systems carry most traffic between
-07:30 and 17:00 local time, Monday to Friday.
+07:30 and 17:00 local time, Monday to Friday.  The e-office (``eoffice``) also sends, every
+``TALLY_EVERY`` for every unit, its counts of the day so far (``DocumentTally``).
 """
 from __future__ import annotations
 
@@ -40,6 +41,57 @@ def office_factor(now: datetime) -> float:
     return 0.05
 
 
+#: how often the e-office sends each unit's tally; documents sent electronically and work records
+#: handled online, by level (the plan: 100 % and 90 / 85 / 60 %)
+TALLY_EVERY = timedelta(minutes=15)
+ELECTRONIC = {"province": 0.97, "district": 0.93, "commune": 0.86}
+WORK_ONLINE = {"province": 0.92, "district": 0.86, "commune": 0.63}
+TALLY_SYSTEM = "eoffice"
+
+
+class DocumentTallies:
+    """Each unit's documents and work records of the local day, growing with office hours.  Its own
+    random generator, drawn from the feed's state without advancing it: the seed's probes and
+    request logs stay what they were."""
+
+    def __init__(self, province: Province, rng: random.Random) -> None:
+        self.rng = random.Random(hash(rng.getstate()))
+        agencies = sorted({p.agency for p in province.procedures if p.agency})
+        self.units = ([(a, "province") for a in agencies] + [(u.code, "district") for u in province.units]
+                      + [(c.code, "commune") for c in province.communes])
+        self.counts: dict[str, list[int]] = {}
+        self.day: object = None
+        self.next_at: datetime | None = None
+
+    def tick(self, now: datetime) -> list[Event]:
+        if self.next_at is None:
+            self.next_at = now
+        out: list[Event] = []
+        while self.next_at <= now:
+            out.extend(self._round(self.next_at))
+            self.next_at += TALLY_EVERY
+        return out
+
+    def _round(self, at: datetime) -> list[Event]:
+        day = at.astimezone(LOCAL_TZ).date()
+        if day != self.day:
+            self.day, self.counts = day, {}
+        busy = office_factor(at)
+        out = []
+        for unit, level in self.units:
+            c = self.counts.setdefault(unit, [0, 0, 0, 0])
+            for _ in range(round(busy * self.rng.uniform(0, 4))):  # documents sent
+                c[0] += 1
+                c[1] += self.rng.random() < ELECTRONIC[level]
+            for _ in range(round(busy * self.rng.uniform(0, 3))):  # work records handled
+                c[2] += 1
+                c[3] += self.rng.random() < WORK_ONLINE[level]
+            out.append({"id": f"tally-{unit}-{self.rng.getrandbits(64):016x}", "type": "DocumentTally", "system": TALLY_SYSTEM,
+                        "dateObserved": iso(at), "unit_code": unit, "level": level, "documents_sent": c[0],
+                        "documents_sent_electronic": c[1], "work_records": c[2], "work_records_online": c[3]})
+        return out
+
+
 @dataclass
 class SystemState:
     system: System
@@ -65,6 +117,7 @@ class HealthSimulator:
         self.incidents = incidents
         self.states = {s.code: SystemState(s) for s in province.systems}
         self._codes = list(self.states)
+        self.tallies = DocumentTallies(province, rng) if TALLY_SYSTEM in self.states else None
 
     # -- control, used by drills ------------------------------------------------------------
     def force(self, system: str, condition: str | None) -> None:
@@ -132,4 +185,6 @@ class HealthSimulator:
                 "client_ip": f"113.{self.rng.randrange(160, 192)}.{self.rng.randrange(256)}.{self.rng.randrange(1, 255)}",
                 "bytes_sent": self.rng.randrange(200, 60_000),
             })
+        if self.tallies is not None:
+            events.extend(self.tallies.tick(now))
         return events

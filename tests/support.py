@@ -16,6 +16,8 @@ from streams.core.settings import Settings
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
+#: the plan file of 2023 (274/KH-UBND), whose targets tests check against
+PLAN_2023 = ROOT / "agents" / "indicators" / "data" / "plans" / "2023-274-KH-UBND.yaml"
 
 
 def free_port() -> int:

@@ -14,7 +14,9 @@ flags, and how it became known (``origin``).  It is what makes counting exact:
 * resolved (early / on time / late), returned, withdrawn count once, when an open dossier
   closes; later events about a closed dossier change nothing;
 * digitised, online and full-process count with *received* (digitised also when a later event
-  first says so); results digitised count with *resolved*.
+  first says so); results digitised count with *resolved*;
+* the applicant's sign-in counts with *received* too, from the event that counts it: ``auth_reported``
+  when it carries ``auth_method``, ``auth_vneid`` when that is ``vneid``.
 
 ``dossier_day`` is keyed by the local day (Asia/Ho_Chi_Minh midnight, stored as its UTC
 instant), unit, level, channel and online kind (``-`` when not online).  Ratios, the in-progress
@@ -40,7 +42,7 @@ from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, St
 NOT_ONLINE = "-"
 CLOSING = {DossierResolved: "resolved", DossierReturned: "returned", DossierWithdrawn: "withdrawn"}
 _FACTS = ("procedure_code", "unit_code", "level", "channel", "online_kind", "received_date", "due_date")
-_ATTRS = frozenset({"procedure_name", "step", "reason"})
+_ATTRS = frozenset({"procedure_name", "step", "reason", "auth_method"})
 
 DOSSIER_EVENT = RawTable(
     "dossier_event",
@@ -58,7 +60,7 @@ DOSSIER_DAY = CounterTable(
     "dossier_day",
     key=("time", "unit_code", "level", "channel", "online_kind"),
     sums=("received", "carried_over", "resolved_early", "resolved_on_time", "resolved_late", "returned",
-          "withdrawn", "digitised", "results_digitised", "online", "full_process"),
+          "withdrawn", "digitised", "results_digitised", "online", "full_process", "auth_reported", "auth_vneid"),
     greatest=("last_event",),
 )
 
@@ -94,7 +96,8 @@ def _step(st: dict[str, Any] | None, ev: DossierBase) -> tuple[dict[str, Any], l
         if st["origin"] == "received":
             counts.append((local_day_start(ev.received_date), {
                 "received": 1, "online": ev.channel == "online",
-                "full_process": ev.channel == "online" and ev.online_kind == "full_process"}))
+                "full_process": ev.channel == "online" and ev.online_kind == "full_process",
+                "auth_reported": ev.auth_method is not None, "auth_vneid": ev.auth_method == "vneid"}))
     else:
         st = dict(st)
     st["last_event"] = max(ev.dateObserved, st["last_event"]) if st["last_event"] else ev.dateObserved

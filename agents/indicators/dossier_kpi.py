@@ -10,6 +10,9 @@ and the ``dossier_state`` rows of dossiers in progress.  A period starts at a lo
 * late rate = (late in progress + late resolved) / to process;
 * on-time rate = (early + on time) / resolved;
 * online share = online / received; full-process share = full-process online / received;
+* full-process online share = dossiers of full-process procedures received online / all received
+  dossiers of full-process procedures (what the plan's "offered full-process" yields in use);
+* VNeID share = dossiers whose applicant signed in with VNeID / dossiers whose sign-in is reported;
 * digitisation rate = digitised / received; results digitisation rate = results digitised / resolved.
 
 The in-progress split describes *now*: it belongs to periods that end now (today, this month).
@@ -46,6 +49,9 @@ class DossierKpi:
     results_digitised: int = 0
     online: int = 0
     full_process: int = 0
+    full_process_received: int = 0
+    auth_reported: int = 0
+    auth_vneid: int = 0
     in_progress_late: int = 0
     in_progress_due_soon: int = 0
     in_progress_not_due: int = 0
@@ -79,6 +85,14 @@ class DossierKpi:
         return _ratio(self.full_process, self.received)
 
     @property
+    def full_process_online_share(self) -> float | None:
+        return _ratio(self.full_process, self.full_process_received)
+
+    @property
+    def vneid_share(self) -> float | None:
+        return _ratio(self.auth_vneid, self.auth_reported)
+
+    @property
     def digitisation_rate(self) -> float | None:
         return _ratio(self.digitised, self.received)
 
@@ -94,8 +108,8 @@ class DossierKpi:
         return out
 
 
-RATIOS = ("late_rate", "on_time_rate", "online_share", "full_process_share", "digitisation_rate",
-          "results_digitisation_rate")
+RATIOS = ("late_rate", "on_time_rate", "online_share", "full_process_share", "full_process_online_share",
+          "vneid_share", "digitisation_rate", "results_digitisation_rate")
 
 
 def dossier_kpis(day_rows: Iterable[Mapping[str, Any]], open_rows: Iterable[Mapping[str, Any]], *,
@@ -121,13 +135,29 @@ def dossier_kpis(day_rows: Iterable[Mapping[str, Any]], open_rows: Iterable[Mapp
         if row["time"] == first_day[row[by] if by else None]:
             acc.carried_over += row["carried_over"]
         for c in SUMS:
-            setattr(acc, c, getattr(acc, c) + row[c])
+            setattr(acc, c, getattr(acc, c) + (row.get(c) or 0))  # a column added later: 0 in older rows
+        acc.full_process_received += full_process_received(row)
     for row in open_rows:
         if row["status"] == "in_progress":
             acc = kpi(row)
             name = "in_progress_" + due_status(row["received_date"], row["due_date"], now, rule)
             setattr(acc, name, getattr(acc, name) + 1)
     return out
+
+
+def full_process_received(row: Mapping[str, Any]) -> int:
+    """Dossiers of full-process procedures a row counts as received: the wall's query sums them
+    (``full_process_received``); a ``dossier_day`` row has them when its online kind is full-process."""
+    if "full_process_received" in row:
+        return row["full_process_received"] or 0
+    return row["received"] if row.get("online_kind") == "full_process" else 0
+
+
+def full_process_procedures(procedures: Iterable[Any]) -> float | None:
+    """Share of the procedures (the province file's, with their ``online`` kind) offered full-process
+    online; None without procedures.  The file does not say which are eligible: all of them count."""
+    kinds = [p.online for p in procedures]
+    return _ratio(sum(k == "full_process" for k in kinds), len(kinds))
 
 
 def local_month_start(now: datetime) -> datetime:

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from streams.core import sketch
-from streams.core.windows import at_epoch, epoch_of, window_of
+from streams.core.windows import at_epoch, epoch_of, local_day_start, window_of
 from streams.core.errors import ConfigError
 from streams.core.contracts import Event
-from streams.core.contracts.health import RequestLog, ServiceProbe
+from streams.core.contracts.health import DocumentTally, RequestLog, ServiceProbe
 from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States
 from streams.core.yamlfile import read_yaml
 
@@ -210,16 +210,67 @@ HEALTH_EVENT = RawTable(
         e.optional("method"),
         e.optional("client_ip"),
         e.optional("error"),
-    ),
+    ) if not isinstance(e, DocumentTally) else tally_row(e),
 )
+
+
+def tally_row(e: DocumentTally) -> tuple[Any, ...]:
+    """A document tally in ``health_event``: kind ``tally``, the unit as its endpoint, its counts as
+    the error text (kept with the other events of the system; counted in ``document_day``)."""
+    counts = f"documents {e.documents_sent_electronic}/{e.documents_sent}"
+    if e.work_records is not None:
+        counts += f", work records {e.work_records_online}/{e.work_records}"
+    return (e.dateObserved, e.id, "tally", e.system, e.unit_code, None, None, None, None, None, counts)
+
+
+#: the e-office's tallies per local day, unit and level: the greatest count of the day (a day's
+#: counts only grow, so re-sent and repeated tallies change nothing)
+DOCUMENT_DAY = CounterTable(
+    "document_day",
+    key=("time", "system", "unit_code", "level"),
+    greatest=("documents_sent", "documents_sent_electronic", "work_records", "work_records_online", "last_event"),
+)
+
+
+def ratio_or_none(part: Any, whole: Any) -> float | None:
+    return part / whole if part is not None and whole else None
+
+
+def document_values(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str | None], float | None]:
+    """The plan's values from the month's tallies per level (rows of ``DOCUMENT_MONTH``), keyed as
+    ``agents.indicators.plan.check_targets`` wants them: ``office.electronic_documents_share`` for
+    the province (all levels) and ``office.work_records_online_share`` per level and for the province."""
+    totals = {"documents_sent": 0, "documents_sent_electronic": 0, "work_records": 0, "work_records_online": 0}
+    out: dict[tuple[str, str | None], float | None] = {}
+    for r in rows:
+        for c in totals:
+            totals[c] += r.get(c) or 0
+        out[("office.electronic_documents_share", r["level"])] = ratio_or_none(
+            r.get("documents_sent_electronic"), r.get("documents_sent"))
+        out[("office.work_records_online_share", r["level"])] = ratio_or_none(
+            r.get("work_records_online"), r.get("work_records"))
+    out[("office.electronic_documents_share", None)] = ratio_or_none(
+        totals["documents_sent_electronic"], totals["documents_sent"])
+    out[("office.work_records_online_share", None)] = ratio_or_none(totals["work_records_online"], totals["work_records"])
+    return out
+
+
+def tally_increment(e: DocumentTally) -> dict[str, Any]:
+    return {"time": local_day_start(e.dateObserved), "system": e.system, "unit_code": e.unit_code, "level": e.level,
+            "documents_sent": e.documents_sent, "documents_sent_electronic": e.documents_sent_electronic,
+            "work_records": e.work_records, "work_records_online": e.work_records_online, "last_event": e.dateObserved}
 
 
 
 def health_increments(fresh: Sequence[Event], states: States | None = None) -> Increments:
     incs = Increments()
-    for inc in aggregate(fresh):  # type: ignore[arg-type]
+    tallies = [e for e in fresh if isinstance(e, DocumentTally)]
+    served = [e for e in fresh if not isinstance(e, DocumentTally)] if tallies else fresh
+    for inc in aggregate(served):  # type: ignore[arg-type]
         incs.add(HEALTH_WINDOW, HEALTH_WINDOW.row_of(inc))
+    for tally in tallies:
+        incs.add(DOCUMENT_DAY, tally_increment(tally))
     return incs
 
 
-HEALTH_FEED = FeedSpec("health", HEALTH_EVENT, health_increments, counters=(HEALTH_WINDOW,))
+HEALTH_FEED = FeedSpec("health", HEALTH_EVENT, health_increments, counters=(HEALTH_WINDOW, DOCUMENT_DAY))

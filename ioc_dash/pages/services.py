@@ -5,7 +5,7 @@ import dash
 from dash import Output, html
 
 from ioc_dash.context import WallContext
-from ioc_dash.figures_services import agency_table, kpi_tiles, late_units_table, plan_table
+from ioc_dash.figures_services import agency_table, kpi_tiles, late_units_table, plan_table, plan_title
 from ioc_dash.i18n import t
 from ioc_dash.pages.common import on_refresh, page, panel
 from ioc_dash.repository import Snapshot
@@ -32,7 +32,8 @@ def register(app: dash.Dash, ctx: WallContext) -> None:
                 Output("svc-units", "children"), Output("svc-agencies", "children"))
     def services(snap: Snapshot, lang: str, scale: float):
         view = ctx.services(snap)
-        title = t("svc_plan_title", lang).format(number=ctx.plan.number, year=ctx.plan.year)
-        return (kpi_tiles(view, lang), title, plan_table(view.checks, lang),
+        plan = ctx.plan(snap)
+        return (kpi_tiles(view, lang), plan_title(plan, ctx.day_of(snap), lang),
+                plan_table(view.checks, lang) if plan else html.P(t("svc_no_plan_hint", lang), className="muted"),
                 late_units_table(view, ctx.province, lang, limit=ROWS_SHOWN),
                 agency_table(view, ctx.province, lang, limit=ROWS_SHOWN))

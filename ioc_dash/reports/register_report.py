@@ -138,6 +138,8 @@ class Words:
         return ", ".join(self(f"regrep_f_{n}") for n in names) or self("regrep_none")
 
     def target(self, h: Headline, plan_number: str) -> str:
+        if h.target.due is None:  # a standing target (a plan carried on)
+            return self("regrep_h_target_standing", plan=plan_number, value=self.percent(h.target.value))
         return self("regrep_h_target", plan=plan_number, value=self.percent(h.target.value),
                     due=self.date(h.target.due))
 
@@ -448,7 +450,7 @@ def generate(settings: Any, month_text: str, *, lang: str, out_dir: Path, now: d
              step: Step = lambda _: nullcontext(), policy: Policy | None = None) -> list[Path]:
     """Read the register, compute the report of the month ``YYYY-MM`` and write its PDF and XLSX
     into ``out_dir``; ``step(what)`` wraps each stage (progress lines).  The paths written."""
-    from agents.indicators.plan import load_plan
+    from agents.indicators.plan import load_plans
     from agents.indicators.register import load_policy
     from agents.indicators.register_report import build_report, classified_target, parse_month, report_time
     from agents.indicators.register_store import RegisterStore
@@ -457,7 +459,7 @@ def generate(settings: Any, month_text: str, *, lang: str, out_dir: Path, now: d
     month = parse_month(month_text)
     as_of = report_time(month, now)
     province = load_province(settings.province_file)
-    plan = load_plan()
+    plan = load_plans(settings.plan_dir).require(as_of.astimezone(LOCAL_TZ).date())  # the plan of the month
     policy = policy or load_policy()
     with step("reading the register"):
         store = RegisterStore(settings.dsn, max_connections=1)
@@ -479,7 +481,8 @@ def generate(settings: Any, month_text: str, *, lang: str, out_dir: Path, now: d
     written = []
     for suffix, render in ((".pdf", render_pdf), (".xlsx", render_xlsx)):
         with step(f"writing {stem.with_suffix(suffix).name}"):
-            data = render(report, w, plan_number=plan.number, generated=now)
+            data = render(report, w, generated=now,
+                          plan_number=plan.number or (plan.short_en if lang == "en" else plan.short_vi))
             path = stem.with_suffix(suffix)
             path.write_bytes(data)
             written.append(path)

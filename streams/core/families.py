@@ -26,7 +26,7 @@ from streams.core.contracts.camera import CAMERA_MODELS, CameraEvent
 from streams.core.contracts.citizen import CITIZEN_MODELS, CitizenEvent
 from streams.core.contracts.dossier import DOSSIER_MODELS, DossierEvent
 from streams.core.contracts.fast import ContractAdapter, contract_adapter
-from streams.core.contracts.health import HealthEvent, RequestLog, ServiceProbe
+from streams.core.contracts.health import HEALTH_MODELS, HealthEvent
 from streams.core.contracts.network import NETWORK_MODELS, NetworkEvent
 from streams.core.contracts.security import SECURITY_MODELS, SecurityEvent
 from streams.core.contracts.sensor import SENSOR_MODELS, SensorEvent
@@ -68,8 +68,8 @@ def resolve(reference: str) -> Any:
 
 
 FAMILIES: tuple[Family, ...] = (
-    Family("health", "information-system probes and request logs", HealthEvent, (ServiceProbe, RequestLog),
-           {"health_event": 14, "health_window": 400},
+    Family("health", "information-system probes and request logs; the e-office's daily document tallies",
+           HealthEvent, HEALTH_MODELS, {"health_event": 14, "health_window": 400, "document_day": 1100},
            feed="agents.indicators.health:HEALTH_FEED", simulator="simulators.health:HealthSimulator",
            colour="#4ea1f2", page="systems", partitions_factor=2, producer=("system",)),
     Family("security", "authentication failures, WAF/IDS hits, malware, scans, firewall logs", SecurityEvent,

@@ -226,6 +226,9 @@ class Settings(BaseSettings):
                               description="languages the scheduled reports are made in, comma separated (vi, en)")
     sla_file: Path = Field(PACKAGE_ROOT / "agents" / "indicators" / "data" / "sla.yaml",
                            description="service-level targets per system and how a month is counted (YAML)")
+    plan_dir: Path = Field(PACKAGE_ROOT / "agents" / "indicators" / "data" / "plans",
+                           description="folder of the plans' target files, one plan and its period each "
+                           "(docs/operations.md, plans)")
     sim_rate: float = Field(200, gt=0, le=1_000_000, description="events/s of `ioc simulate`, and of the background of `ioc demo` "
                             "and `ioc drill`")
     sim_seed: int = Field(2023, description="random seed of the simulators: the same seed gives the same feed")

@@ -7,7 +7,7 @@ from streams.core.errors import ConfigError
 
 
 @pytest.mark.parametrize("name, text, load, match", [
-    ("plan.yaml", "plan: x\nnumber: 1\nissued: 2022-12-30\nyear: 2023\ntargets:\n"
+    ("plan.yaml", "plan: x\nnumber: 1\nissued: 2022-12-30\nvalid_from: 2023-01-01\nvalid_to: 2023-12-31\ntargets:\n"
                   "  - {key: a, vi: a, en: a, value: 1, op: '<'}\n", load_plan, "op must be"),
     ("rules.yaml", "salinity: {alert: 1}\n", load_sensor_rules, "rules.yaml"),
 ])

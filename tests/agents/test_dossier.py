@@ -6,6 +6,7 @@ from agents.indicators.deadlines import DueSoon, due_status
 from agents.indicators.dossier import DOSSIER_DAY, DOSSIER_FEED, dossier_increments
 from agents.indicators.dossier_kpi import dossier_kpis, local_month_start, plan_values
 from agents.indicators.plan import check_targets, load_plan
+from tests.support import PLAN_2023
 from streams.core.contracts.dossier import (
     DossierCarriedOver,
     DossierProcessed,
@@ -149,7 +150,7 @@ def test_a_period_whose_first_days_have_no_data_takes_the_first_day_with_data():
 
 
 def test_plan_targets_from_the_data_file():
-    plan = load_plan()
+    plan = load_plan(PLAN_2023)
     assert (plan.number, plan.issued.isoformat(), plan.year) == ("274/KH-UBND", "2022-12-30", 2023)
     digit = {t.level: t.value for t in plan.targets if t.key == "digitisation"}
     assert digit == {"province": 0.3, "district": 0.2, "commune": 0.15}
@@ -162,14 +163,15 @@ def test_plan_targets_from_the_data_file():
     assert checks[("digitisation", "dossier.results_digitisation_rate", "commune")] is None  # no value
     assert checks[("satisfaction", "citizen.satisfaction_share", None)] is False  # "trên 90 %": above it
     assert checks[("systems_classified", "register.classified_share", None)] is None  # no register value given
-    assert checks[("full_process_services", None, None)] is None  # not measured by any feed
+    assert checks[("auto_filled_forms", None, None)] is None  # not measured by any feed
+    assert checks[("full_process_services", "dossier.full_process_online_share", None)] is None  # no value given
 
 
 def test_plan_values_feed_the_checks():
     k = dossier_kpis([day_row(DAY, level="province", received=10, digitised=4)], [], start=DAY, now=NEXT,
                      by="level")
     values = plan_values(k, k["province"])
-    met = {(c.measure, c.target.level): c.met for c in check_targets(load_plan(), values)}
+    met = {(c.measure, c.target.level): c.met for c in check_targets(load_plan(PLAN_2023), values)}
     assert met[("dossier.digitisation_rate", "province")] is True  # 40 % against 30 %
 
 

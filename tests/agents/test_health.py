@@ -112,3 +112,29 @@ def test_the_status_file_is_checked(tmp_path):
     bad.write_text((STATUS_FILE.read_text()).replace("availability: 0.95", "availability: 95"))
     with pytest.raises(ConfigError, match="degraded.availability"):
         load_status_rules(bad)
+
+
+def test_document_tallies_count_in_document_day_the_day_s_greatest_and_not_in_the_windows():
+    from agents.indicators.health import DOCUMENT_DAY, HEALTH_WINDOW, document_values
+    from streams.core.contracts.health import DocumentTally
+    from streams.core.tables import combine
+
+    at = datetime(2026, 12, 2, 3, 0, tzinfo=timezone.utc)  # 10:00 local, 2/12
+
+    def tally(n, sent, electronic, minutes=0, level="commune"):
+        return DocumentTally(id=f"t{n}", type="DocumentTally", system="eoffice", unit_code="30787", level=level,
+                             dateObserved=at + timedelta(minutes=minutes), documents_sent=sent,
+                             documents_sent_electronic=electronic)
+
+    probe = ServiceProbe(id="p", type="ServiceProbe", system="eoffice", dateObserved=at, success=True, latency_ms=5.0)
+    incs = health_increments([probe, tally(1, 10, 9), tally(2, 14, 12, 15), tally(3, 12, 11, 30)])
+    assert sum(r["probes"] for r in incs.rows[HEALTH_WINDOW]) == 4  # 2 windows × (endpoint, *): the probe only
+    row = None
+    for r in incs.rows[DOCUMENT_DAY]:
+        row = combine(DOCUMENT_DAY, row, r)
+    assert row["time"] == datetime(2026, 12, 1, 17, 0, tzinfo=timezone.utc)  # the local day
+    assert (row["documents_sent"], row["documents_sent_electronic"], row["work_records"]) == (14, 12, None)
+    values = document_values([{"level": "commune", "documents_sent": 14, "documents_sent_electronic": 12,
+                               "work_records": None, "work_records_online": None}])
+    assert values[("office.electronic_documents_share", None)] == 12 / 14
+    assert values[("office.work_records_online_share", "commune")] is None  # not counted: not measured

@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from agents.indicators.plan import load_plan
+from tests.support import PLAN_2023
 from agents.indicators.register import FIELDS, Entry, Policy
 from agents.indicators.register_report import (CHANGED, CREATED, RETIRED, TICK, build_report, classified_target,
                                                month_changes, month_inspections, parse_month, report_time)
@@ -15,7 +16,7 @@ from streams.core.progress import Progress
 from tests.support import wait_for
 
 MARCH = parse_month("2025-03")
-TARGET = classified_target(load_plan())
+TARGET = classified_target(load_plan(PLAN_2023))
 SYSTEMS = ["datacenter", "lgsp", "baocao", "gis", "email"]
 
 

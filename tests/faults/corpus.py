@@ -39,6 +39,9 @@ HEALTH_GOOD = [
     {"id": "h2", "type": "RequestLog", "system": "eoffice", "endpoint": "/van-ban/den", "method": "GET",
      "dateObserved": "2026-11-27T09:30:00+07:00", "status_code": 200, "latency_ms": 85.0, "client_ip": "113.161.4.20",
      "bytes_sent": 5120},
+    {"id": "h3", "type": "DocumentTally", "system": "eoffice", "dateObserved": "2026-11-27T09:30:00+07:00",
+     "unit_code": "899", "level": "district", "documents_sent": 40, "documents_sent_electronic": 38,
+     "work_records": 25, "work_records_online": 21},
 ]
 
 
@@ -156,7 +159,13 @@ def corpus(now: datetime, *, max_message_bytes: int) -> list[Case]:
 
 
 def _family_specific(add, good: dict[str, list[dict]], now: datetime) -> None:
-    probe, request = good["health"]
+    probe, request, tally = good["health"]
+    add("health: a tally without work records", "health",
+        {k: v for k, v in tally.items() if not k.startswith("work_records")} | {"id": "h-t1"}, [(OK, "h-t1")])
+    add("health: more electronic documents than sent", "health", {**tally, "id": "h-t2", "documents_sent_electronic": 41},
+        [("invalid", "h-t2")])
+    add("health: online work records without the total", "health", {**tally, "id": "h-t3", "work_records": None},
+        [("invalid", "h-t3")])
     add("health: latency as a string", "health", {**probe, "id": "h-str", "latency_ms": "12"}, [("invalid", "h-str")])
     add("health: NUL in the endpoint", "health", {**probe, "id": "h-nul", "endpoint": "/\x00"},
         [("invalid", "h-nul")])
@@ -189,6 +198,10 @@ def _family_specific(add, good: dict[str, list[dict]], now: datetime) -> None:
     dossier = good["dossier"][0]
     add("dossier: due in year 9999", "dossier", {**dossier, "id": "d-9999", "due_date": "9999-12-31T23:59:59Z"},
         [(OK, "d-9999")])
+    add("dossier: signed in with VNeID", "dossier", {**dossier, "id": "d-vneid", "auth_method": "vneid"},
+        [(OK, "d-vneid")])
+    add("dossier: unknown sign-in", "dossier", {**dossier, "id": "d-auth-x", "auth_method": "facebook"},
+        [("invalid", "d-auth-x")])
     # late: far behind the newest event of its partition (same key, so the same partition)
     newest = {**probe, "id": "h-newest", "system": "gis"}
     late = {**probe, "id": "h-late", "system": "gis", "dateObserved": _iso(now - timedelta(minutes=30))}

@@ -4,13 +4,14 @@ from datetime import datetime, timedelta, timezone
 from streams.core import sketch
 from agents.indicators.dossier_kpi import local_month_start
 from agents.indicators.plan import load_plan
+from tests.support import PLAN_2023
 from agents.indicators.sensor_kpi import load_sensor_rules
 from ioc_dash.figures_env import kind_table, kind_views, station_views, status_counts
 from ioc_dash.figures_map import (camera_points, incident_points, map_figure, outline_traces, point_traces,
                                   report_points)
 from ioc_dash.figures_security import (attack_rate_figure, by_layer, findings_table, layer_table,
                                        severity_counts, soc_link_tile, top_sources_table)
-from ioc_dash.figures_services import agency_table, late_units_table, plan_rows, services_view
+from ioc_dash.figures_services import Notes, agency_table, late_units_table, plan_rows, services_view
 from ioc_dash.geo import load_outline, locations, outline_path
 from ioc_dash.repository import Snapshot
 from streams.core.geography import load_province
@@ -149,23 +150,56 @@ def day_row(unit, level, **counts):
 def test_services_kpis_against_the_plan_and_backlogs():
     start = local_month_start(NOW)
     snap = Snapshot(NOW, month_start=start, dossier_days=[
-        day_row("906", "district", received=10, online=6, digitised=3, resolved_on_time=4, resolved_late=1),
+        day_row("906", "district", received=10, online=6, digitised=3, resolved_on_time=4, resolved_late=1,
+                full_process=3, full_process_received=4, auth_reported=6, auth_vneid=5),
         day_row("30787", "commune", received=10, online=4)],
         dossier_open=[{"unit_code": "906", "level": "district", "received_date": NOW - timedelta(days=9),
                        "due_date": NOW + timedelta(hours=5), "status": "in_progress"}],
         citizen_open=[{"report_id": "R1", "agency": "cong-an", "status": "assigned", "reported_at": NOW - timedelta(days=2),
                        "deadline": NOW - timedelta(days=1), "responded_at": None}],
         citizen_service=[{"agency": "cong-an", "responded": 4, "responded_late": 1, "ratings": 4, "rating_sum": 16,
-                          "satisfied": 3, "response_minutes_hist": sketch.from_values([60] * 4)}])
-    view = services_view(snap, load_plan())
+                          "satisfied": 3, "response_minutes_hist": sketch.from_values([60] * 4)}],
+        document_month=[{"level": "district", "documents_sent": 40, "documents_sent_electronic": 38,
+                         "work_records": 20, "work_records_online": 18},
+                        {"level": "commune", "documents_sent": 10, "documents_sent_electronic": 10,
+                         "work_records": 10, "work_records_online": 5}])
+    view = services_view(snap, load_plan(PLAN_2023), procedures=PROVINCE.procedures)
     assert view.whole.received == 20 and view.whole.online_share == 0.5 and view.satisfaction == 0.75
     assert view.by_unit["906"].in_progress_due_soon == 1
     met = {(c.target.key, c.target.level, c.measure): c.met for c in view.checks}
     assert met[("dossiers_online", None, "dossier.online_share")] is True
     assert met[("satisfaction", None, "citizen.satisfaction_share")] is False  # 75 % is not > 90 %
-    rows, classes = plan_rows(view.checks, "vi")
-    assert "plan-group" in classes and classes.count("plan-sub") == 6  # digitisation: 3 levels × 2 measures
-    assert any("(cấp tỉnh / cấp huyện / cấp xã)" in str(r[0]) for r in rows)  # unmeasured, one row
+    values = {c.measure: c.value for c in view.checks if c.target.level is None}
+    assert values["dossier.full_process_online_share"] == 0.75  # 3 of the 4 full-process dossiers online
+    assert values["dossier.vneid_share"] == 5 / 6
+    fp = [p.online for p in PROVINCE.procedures]
+    assert values["procedure.full_process_share"] == fp.count("full_process") / len(fp)
+    assert met[("e_id_auth", None, "dossier.vneid_share")] is True  # 83 % against 80 %
+    notes = Notes()
+    rows, classes = plan_rows(view.checks, "vi", notes)
+    # two targets with two measures each (digitisation; full-process: the catalogue and the dossiers),
+    # the levels of a measure side by side in one row
+    assert classes.count("plan-group") == 2 and classes.count("plan-sub") == 4
+    digitised = next(r for r in rows if '"children": "số hóa hồ sơ"' in text(r[0]))
+    assert digitised[2] == "— / 30% / 0%"  # province (no dossier: its reason is not a note) / district / commune
+    assert "Chưa đạt" in text(digitised[3])  # the commune's 0 % is not 15 %
+    assert values["office.electronic_documents_share"] == 48 / 50  # the e-office's tallies, all levels
+    documents = next(r for r in rows if "Văn bản trao đổi" in text(r[0]))
+    assert documents[2] == "96.0%" and "Chưa đạt" in text(documents[3])  # not 100 %
+    work = next(r for r in rows if "Hồ sơ công việc" in text(r[0]))
+    assert work[2] == "— / 90% / 50%" and "Chưa đạt" in text(work[3])  # the commune's 50 % is not 60 %
+    unmeasured = next(r for r in rows if "tự động nhập" in text(r[0]))
+    assert unmeasured[2] == "—¹" and "Chưa đo" in text(unmeasured[3])
+    # auto-filled forms: no feed says it; the register was not read
+    assert notes.reasons == ["Chưa có nguồn dữ liệu nào báo chỉ tiêu này", "Chưa đọc được sổ đăng ký an toàn thông tin"]
+    no_rating = services_view(Snapshot(NOW, month_start=start), load_plan(PLAN_2023))
+    notes = Notes()
+    plan_rows(no_rating.checks, "vi", notes)
+    assert set(notes.reasons) == {"Chưa có hồ sơ trong tháng", "Tệp dữ liệu tỉnh chưa có danh mục thủ tục",
+                                  "Hệ thống một cửa chưa báo cách đăng nhập trong tháng",
+                                  "Chưa có nguồn dữ liệu nào báo chỉ tiêu này", "Chưa có đánh giá của người dân trong tháng",
+                                  "Chưa đọc được sổ đăng ký an toàn thông tin",
+                                  "Hệ thống quản lý văn bản chưa gửi số liệu trong tháng"}
     units = text(late_units_table(view, PROVINCE, "vi"))
     assert "Giồng Riềng" in units
     agencies = text(agency_table(view, PROVINCE, "en"))

@@ -4,6 +4,7 @@ findings with their system's level, on-site contact and weighted severity, and t
 from datetime import date, datetime, timedelta, timezone
 
 from agents.indicators.plan import load_plan
+from tests.support import PLAN_2023
 from agents.indicators.register import Entry, Policy, weighted_severity
 from ioc_dash.figures_security import (attack_rate_figure, coverage_grid, coverage_rows, finding_tiles,
                                        findings_table, snapshot_coverage, weigh_counts, weigh_findings)
@@ -149,14 +150,14 @@ def test_the_attack_rate_draws_its_text_at_20_px():
 def test_the_plan_target_is_the_share_of_systems_classified_and_approved():
     snap = Snapshot(NOW, register=REGISTER, user_states=USERS)
     # approved: datacenter, lgsp, ndxp, email (baocao submitted only) of the province's nine systems
-    view = services_view(snap, load_plan(), CODES)
+    view = services_view(snap, load_plan(PLAN_2023), CODES)
     [check] = [c for c in view.checks if c.target.key == "systems_classified"]
     assert check.measure == "register.classified_share" and check.value == 4 / 9 and check.met is False
     rows, _ = plan_rows(view.checks, "vi")
     row = next(r for r in rows if "phân loại" in str(r[0]))
     assert row[2] == "44.4%" and "Chưa đạt" in text(row[3])
     every = Snapshot(NOW, register=[Entry(c, level=2, **APPROVED) for c in CODES], user_states={})
-    assert next(c for c in services_view(every, load_plan(), CODES).checks
+    assert next(c for c in services_view(every, load_plan(PLAN_2023), CODES).checks
                 if c.target.key == "systems_classified").met is True
-    unread = services_view(Snapshot(NOW), load_plan(), CODES)  # the register could not be read: not measured
+    unread = services_view(Snapshot(NOW), load_plan(PLAN_2023), CODES)  # the register could not be read: not measured
     assert next(c for c in unread.checks if c.target.key == "systems_classified").value is None

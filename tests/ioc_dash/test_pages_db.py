@@ -13,6 +13,7 @@ from streams.core import sketch
 from agents.indicators.dossier_kpi import local_month_start
 from ioc_dash.app import create_app
 from tests.ioc_dash.wall_support import call, text, wall_client
+from tests.support import PLAN_2023
 
 
 @pytest.fixture
@@ -132,8 +133,14 @@ def test_environment_page_stations_with_status(wall, db, undo):
     assert summary in text(out["env-alerts"])
 
 
-def test_services_page_dossiers_plan_and_agencies(wall, db, undo):
-    app, client = wall
+def test_services_page_dossiers_plan_and_agencies(db, undo, test_settings, tmp_path):
+    # a plan folder of its own (IOC_PLAN_DIR) whose plan is in effect whatever today is
+    (tmp_path / "plan.yaml").write_text(PLAN_2023.read_text(encoding="utf-8").replace(
+        "valid_from: 2023-01-01", "valid_from: 2000-01-01").replace("valid_to: 2023-12-31", "valid_to: 2999-12-31"),
+        encoding="utf-8")
+    settings = test_settings.model_copy(update={"plan_dir": tmp_path})
+    app = create_app(settings)
+    client = wall_client(app, settings)
     start = local_month_start(datetime.now(timezone.utc))
     dossier, report = uniq("D"), uniq("R")
     undo("DELETE FROM dossier_day WHERE unit_code = '909' AND channel = 'online' AND time = %s", start)
@@ -152,7 +159,7 @@ def test_services_page_dossiers_plan_and_agencies(wall, db, undo):
                   VALUES (%s, 'electricity', '899', 'pc-kg', now() - interval '3 hours', now() - interval '1 day',
                           'assigned')""", (report,))
     out = call(client, app, "svc-kpis.children", {"lang.data": "en"})
-    assert "Targets of plan 274/KH-UBND for 2023" in text(out["svc-plan-title"])
+    assert "Targets of plan 274/KH-UBND · 01/01/2000–31/12/2999" in text(out["svc-plan-title"])  # IOC_PLAN_DIR's
     plan = text(out["svc-plan"])
     assert "Dossiers resolved online" in plan and "≥ 50%" in plan
     units = text(out["svc-units"])

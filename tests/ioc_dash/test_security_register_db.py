@@ -141,7 +141,8 @@ def test_the_security_page_reads_the_register(test_settings, registered, monkeyp
     assert ours == sorted(ours, key=lambda k: -SEVERITIES.index(weighted[k]))  # worst weighted first
 
     services = call(client, app, "svc-kpis.children", {"lang.data": "vi"})
-    plan = [texts(r) for r in services["svc-plan"]["children"]["props"]["children"][1]["props"]["children"]]
+    table = services["svc-plan"]["children"]["props"]["children"][0]  # the table, then the notes under it
+    plan = [texts(r) for r in table["props"]["children"][1]["props"]["children"]]
     classified = next(r for r in plan if "phân loại" in r[0])
     approved = sum(e.approved for e in register_of(datetime.now(LOCAL_TZ).date()))
     assert approved == 7  # every entry but baocao; callcenter has none

@@ -73,7 +73,7 @@ GOOD = {
         {"id": "d1", "type": "DossierReceived", "dateObserved": AT, "dossier_id": "30850-261127-000001",
          "procedure_code": "KG.HT.01", "procedure_name": "Đăng ký khai sinh", "unit_code": "30850", "level": "commune",
          "channel": "online", "online_kind": "full_process", "received_date": AT,
-         "due_date": "2026-11-30T17:00:00+07:00", "digitised": True},
+         "due_date": "2026-11-30T17:00:00+07:00", "digitised": True, "auth_method": "vneid"},
         {"id": "d2", "type": "DossierProcessed", "dateObserved": AT, "dossier_id": "899-261120-000007",
          "procedure_code": "KG.XD.01", "unit_code": "899", "level": "district", "channel": "in_person",
          "online_kind": "partial", "received_date": "2026-11-20T08:00:00+07:00",
@@ -157,6 +157,8 @@ BAD = [
     ("sensor", 5, {"dateLastValueReported": "2026-11-27T03:10:00Z"}, "invalid"),  # after dateObserved
     ("dossier", 0, {"online_kind": None}, "invalid"),  # online without its kind
     ("dossier", 0, {"level": "ward"}, "invalid"),
+    ("dossier", 0, {"auth_method": "VNeID"}, "invalid"),  # the values are lower-case codes
+    ("dossier", 0, {"auth_method": True}, "invalid"),
     ("dossier", 0, {"channel": "email"}, "invalid"),
     ("dossier", 0, {"digitised": "true"}, "invalid"),
     ("dossier", 0, {"due_date": "2026-11-01T17:00:00+07:00"}, "invalid"),  # before received
@@ -207,6 +209,14 @@ def test_bad_variants_are_rejected_with_their_reason(family, index, changes, rea
     assert [r.reason for r in out.rejected] == [reason], out.rejected[0].detail if out.rejected else "accepted"
     if reason == "invalid":  # the detail names the contract (and the field, when one field is wrong)
         assert out.rejected[0].detail.startswith(GOOD[family][index]["type"])
+
+
+def test_dossiers_without_the_later_optional_fields_are_still_accepted():
+    """Producers written before ``auth_method`` existed send dossiers without it: accepted, not reported."""
+    old = {k: v for k, v in GOOD["dossier"][0].items() if k != "auth_method"}
+    out = decode("dossier", [old, GOOD["dossier"][0], {**old, "id": "d1-null", "auth_method": None}])
+    assert not out.rejected
+    assert [e.auth_method for e in out.events] == [None, "vneid", None]
 
 
 @pytest.mark.parametrize("family", list(GOOD))

@@ -9,7 +9,9 @@ SELECT time, unit_code, level,
        sum(resolved_late)::bigint AS resolved_late, sum(returned)::bigint AS returned,
        sum(withdrawn)::bigint AS withdrawn, sum(digitised)::bigint AS digitised,
        sum(results_digitised)::bigint AS results_digitised, sum(online)::bigint AS online,
-       sum(full_process)::bigint AS full_process
+       sum(full_process)::bigint AS full_process,
+       coalesce(sum(received) FILTER (WHERE online_kind = 'full_process'), 0)::bigint AS full_process_received,
+       sum(auth_reported)::bigint AS auth_reported, sum(auth_vneid)::bigint AS auth_vneid
 FROM dossier_day
 """
 

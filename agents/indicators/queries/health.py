@@ -33,3 +33,15 @@ SELECT s.system,
        ioc_uptime(s.system, now() - interval '30 days', now())  AS up_30d
 FROM unnest(%(systems)s::text[]) AS s(system)
 """
+
+
+#: the e-office's document tallies of the local month (parameter ``month_start``) per level: each
+#: unit's day counts once (its greatest tally), summed over units and days
+DOCUMENT_MONTH = """
+SELECT level, sum(documents_sent)::bigint AS documents_sent,
+       sum(documents_sent_electronic)::bigint AS documents_sent_electronic,
+       sum(work_records)::bigint AS work_records, sum(work_records_online)::bigint AS work_records_online
+FROM document_day
+WHERE time >= %(month_start)s
+GROUP BY level
+"""

@@ -11,6 +11,11 @@ that starts at midnight, local time.
 
 ``online_kind`` is how the procedure is provided online (Decree 42/2022/NĐ-CP):
 ``full_process`` (toàn trình), ``partial`` (một phần), or absent when it is not online.
+
+``auth_method`` (optional; systems that do not report it leave it out) is how the applicant of an
+online dossier signed in: ``vneid`` (the national electronic identity, VNeID, through the national
+public-service portal), ``local`` (an account of the province's own portal) or ``none`` (no
+sign-in).  It measures the plan's target "citizens authenticated with the national e-ID".
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from streams.core.contracts.common import Detail, FeedEvent, Name, Reference, te
 AdminLevel = Literal["province", "district", "commune"]
 Channel = Literal["in_person", "online", "postal"]
 OnlineKind = Literal["full_process", "partial"]
+AuthMethod = Literal["vneid", "local", "none"]
 Outcome = Literal["early", "on_time", "late"]
 ProcedureName = text(300)
 
@@ -51,6 +57,7 @@ class DossierBase(FeedEvent):
     received_date: UtcDatetime
     due_date: UtcDatetime
     digitised: bool = False
+    auth_method: AuthMethod | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> DossierBase:
