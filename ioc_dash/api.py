@@ -100,7 +100,7 @@ def report_json(r: OpsReport) -> dict[str, Any]:
                      "by_layer": [{"layer": int(x.key), "events": x.events, "blocked": x.blocked}
                                   for x in r.security_layers],
                      "by_kind": [{"kind": x.key, "events": x.events, "blocked": x.blocked} for x in r.security_types]},
-        "dossiers": {**d.as_dict(), "plan": r.plan.number,
+        "dossiers": {**d.as_dict(), "plan": (r.plan.number or r.plan.name) if r.plan else None,
                      "targets": [{"key": c.target.key, "level": c.target.level, "measure": c.measure,
                                   "target": c.target.value, "value": c.value, "met": c.met}
                                  for c in r.targets if c.measure is not None]},

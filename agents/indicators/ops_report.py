@@ -121,7 +121,7 @@ class OpsReport:
     security_types: tuple[SecurityRow, ...]
     dossiers: DossierKpi
     targets: tuple[TargetCheck, ...]
-    plan: Plan
+    plan: Plan | None  # the plan in effect on the period's last day; None when no plan file covers it
     citizens_received: int
     citizens: Mapping[str, AgencyService]
     sources: tuple[SourceRow, ...]
@@ -135,8 +135,8 @@ class OpsReport:
         return sum(r.events for r in self.security_layers)
 
 
-def read_report(dsn: str, period: Period, *, systems: Sequence[str], policy: SlaPolicy, plan: Plan, tz: ZoneInfo,
-                now: datetime) -> OpsReport:
+def read_report(dsn: str, period: Period, *, systems: Sequence[str], policy: SlaPolicy, plan: Plan | None,
+                tz: ZoneInfo, now: datetime) -> OpsReport:
     """The figures of ``period`` from the database (its service levels up to ``now`` if it is not over)."""
     from agents.indicators.queries import ops_report as q
     from streams.db.connect import connect
@@ -158,7 +158,7 @@ def read_report(dsn: str, period: Period, *, systems: Sequence[str], policy: Sla
         period=period, generated=now, services=tuple(services),
         security_layers=tuple(SecurityRow(str(r["layer"]), r["events"], r["blocked"]) for r in layers),
         security_types=tuple(SecurityRow(r["type"], r["events"], r["blocked"]) for r in types),
-        dossiers=whole, targets=tuple(check_targets(plan, plan_values(by_level, whole))), plan=plan,
+        dossiers=whole, targets=tuple(check_targets(plan, plan_values(by_level, whole))) if plan else (), plan=plan,
         citizens_received=int(next(iter(received.values()))), citizens=agency_service(agencies),
         sources=tuple(SourceRow(r["source"], r["received"], r["accepted"], r["duplicates"], r["rejected"],
                                 r["last_arrival"]) for r in sources),

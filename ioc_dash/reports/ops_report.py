@@ -81,6 +81,12 @@ class Words:
     def system(self, code: str) -> str:
         return self.names.get(code, code)
 
+    def plan(self, r: OpsReport) -> str:
+        """The plan the targets come from: its number, else its short name; or that none was in effect."""
+        if r.plan is None:
+            return self("opsrep_no_plan", day=self.day(r.period.last))
+        return r.plan.number or (r.plan.short_vi if self.lang == "vi" else r.plan.short_en) or r.plan.name
+
 
 # --- rows shared by the PDF and the XLSX ----------------------------------------------------------
 
@@ -235,7 +241,7 @@ def html_document(r: OpsReport, w: Words) -> str:
                _rows([[w.layer(x.key), x.events, x.blocked] for x in r.security_layers], ("", "", ""), w), "small"),
         _table(head(("opsrep_c_kind", "opsrep_c_events", "opsrep_c_blocked")),
                _rows([[x.key, x.events, x.blocked] for x in r.security_types], ("", "", ""), w), "small"),
-        f"<h2>{_e(w('opsrep_s_dossiers', plan=r.plan.number))}</h2>",
+        f"<h2>{_e(w('opsrep_s_dossiers', plan=w.plan(r)))}</h2>",
         _table(head(DOSSIER_HEAD), [
             "<tr>" + "".join(_cell(v, w, k if i > 1 else "") for v, k in zip(row, dossier_kinds)) + "</tr>"
             for i, row in enumerate(d_rows)], "small"),
@@ -329,13 +335,14 @@ def render_xlsx(r: OpsReport, w: Words) -> bytes:
 # --- the whole ----------------------------------------------------------------------------------------
 
 def build(settings: Any, kind: str, period_text: str, *, now: datetime | None = None) -> OpsReport:
-    from agents.indicators.plan import load_plan
+    from agents.indicators.plan import load_plans
     from streams.core.geography import load_province
 
     province = load_province(settings.province_file)
-    return read_report(settings.dsn, parse_period(kind, period_text), systems=[s.code for s in province.systems],
-                       policy=load_sla_policy(settings.sla_file), plan=load_plan(), tz=LOCAL_TZ,
-                       now=now or utcnow())
+    period = parse_period(kind, period_text)
+    return read_report(settings.dsn, period, systems=[s.code for s in province.systems],
+                       policy=load_sla_policy(settings.sla_file), plan=load_plans(settings.plan_dir).in_effect(period.last),
+                       tz=LOCAL_TZ, now=now or utcnow())
 
 
 def words(settings: Any, lang: str) -> Words:

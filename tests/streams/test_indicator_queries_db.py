@@ -20,8 +20,9 @@ def test_the_wall_and_the_engine_read_the_families_sql():
     family_parts = [p for p in PARTS if p.name not in WALL_OWN]
     # health (and the e-office's tallies) … citizen, network; the sources (per feed, per producer and its past
     # weeks); the border; the security register; the service levels, the operations report and the public
-    # status page (read by the console, the reports and /status, not by the wall's snapshot)
-    assert len(FAMILIES) == 12 and len(family_parts) == 24
+    # status page, the history over a range (read by the console, the reports, /status and the history views,
+    # not by the wall's snapshot)
+    assert len(FAMILIES) == 13 and len(family_parts) == 25
     assert not [p.name for p in family_parts if p.sql not in QUERIES.values()]
     assert set(INDICATOR_SQL.values()) <= set(QUERIES.values())
     assert len(set(QUERIES.values())) == len(QUERIES)  # no query twice under two names
