@@ -36,6 +36,6 @@ def test_every_query_runs(db, name):
     params = ({"window_s": 300, "systems": ["gis"], "month_start": now, "border_cameras": ["cam-phumy-01"],
                "camera": "cam-phumy-01", "event_id": "e1", "days": 30, "at": now, "since": now, "until": now,
                "system": "gis", "rules": ["system_unavailable"], "tz": "Asia/Ho_Chi_Minh", "down_below": 0.5,
-               "ahead": now} if "%(" in sql
+               "ahead": now, "id": "gis", "metric": "waterLevel"} if "%(" in sql
               else (now, now) if "%s" in sql else None)
     db.execute(sql, params).fetchall()
