@@ -24,7 +24,7 @@ from streams.core.errors import ConfigError
 from streams.core.families import DEFAULT_RETENTION_DAYS
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PROVINCE_FILE = PACKAGE_ROOT / "simulators" / "data" / "kien_giang.yaml"
+DEFAULT_PROVINCE_FILE = PACKAGE_ROOT / "simulators" / "data" / "an_giang.yaml"
 
 #: days each hypertable keeps (why each figure: docs/operations.md, "Retention"); a family's id
 #: ledger (event_id_ledger) keeps its ids as long as the family's raw table keeps events.
