@@ -363,7 +363,8 @@ class FeedPipeline:
 def build_pipelines(settings: Settings, specs: Sequence[FeedSpec], sink: Sink, dead_letter: DeadLetterSend,
                     metrics: WorkerMetrics, *, clock: Callable[[], datetime] = utcnow) -> dict[str, FeedPipeline]:
     """One pipeline per feed family, with the settings' limits, late allowance and retries, the province's
-    bounds (coordinates outside them are impossible) and ``clock`` for "now" (the worker's: the wall
+    bounds (coordinates outside them are impossible), its units through time (an event's unit is the one
+    valid on its day) and ``clock`` for "now" (the worker's: the wall
     clock; a backtest's: the simulated one)."""
     limits = Limits(
         max_message_bytes=settings.max_message_bytes,
@@ -371,11 +372,11 @@ def build_pipelines(settings: Settings, specs: Sequence[FeedSpec], sink: Sink, d
         future_tolerance=timedelta(seconds=settings.future_tolerance_s),
         max_age=timedelta(seconds=settings.max_event_age_s),
     )
-    bounds = load_province(settings.province_file).bounds
+    province = load_province(settings.province_file)
     return {
         spec.family: FeedPipeline(
             spec,
-            Decoder(spec.family, limits=limits, bounds=bounds, clock=clock),
+            Decoder(spec.family, limits=limits, bounds=province.bounds, units=province.divisions, clock=clock),
             sink,
             dead_letter,
             metrics,
