@@ -1,6 +1,6 @@
 """Where things are: the province outline the project ships, and the places of entities.
 
-The wall's map needs no tiles from the internet: it draws ``simulators/data/kien_giang_outline.geojson``
+The wall's map needs no tiles from the internet: it draws the outline GeoJSON next to the province file
 (named by ``map.outline`` in the province file; made by ``deploy/tools/map_outline.py`` from
 GSHHG coastlines) under its points.  ``locations`` gives a place to every entity an alert can be
 about: cameras, camera sites, stations, border zones, network links, units and communes.
