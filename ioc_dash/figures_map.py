@@ -155,20 +155,19 @@ LABEL_SIDES = {"below": ("center", "top", 0, -8), "above": ("center", "bottom", 
 def unit_labels(province: Province, scale: float = 1.0) -> list[dict[str, Any]]:
     """The place names drawn on the map, above the markers (annotations are drawn over every trace),
     each on its own dark backing so that it stays legible over markers and the outline.  The province
-    file's ``map.labels`` chooses them (unit code -> ``{text, side}``; side below, above, left or
-    right of the point); without it every unit is named below its point."""
+    file's ``map.labels`` chooses them (unit code -> the side of its point: below, above, left or
+    right), each unit named by its short name; without it every unit is named below its point."""
     units = {u.code: u for u in province.units}
     chosen = (province.extra.get("map") or {}).get("labels")
     if chosen is None:
-        chosen = {code: {} for code in units}
+        chosen = dict.fromkeys(units, "below")
     out = []
-    for code, how in chosen.items():
+    for code, side in chosen.items():
         unit = units.get(str(code))
         if unit is None:
             continue
-        how = how or {}
-        xanchor, yanchor, dx, dy = LABEL_SIDES.get(how.get("side", "below"), LABEL_SIDES["below"])
-        out.append({"x": unit.lon, "y": unit.lat, "text": how.get("text") or unit.name, "showarrow": False,
+        xanchor, yanchor, dx, dy = LABEL_SIDES.get(str(side), LABEL_SIDES["below"])
+        out.append({"x": unit.lon, "y": unit.lat, "text": unit.label, "showarrow": False,
                     "xanchor": xanchor, "yanchor": yanchor, "xshift": dx * scale, "yshift": dy * scale,
                     "font": {"color": rgba(COLORS["fg"], 0.9), "size": round(FONT_PX * scale)},
                     "bgcolor": rgba(COLORS["panel"], 0.55), "borderpad": round(2 * scale)})

@@ -56,7 +56,8 @@ def features(outline: dict[str, Any] | None, kind: str) -> list[dict[str, Any]]:
 
 def locations(province: Province) -> dict[str, LatLon]:
     """Entity code -> (lat, lon) for everything the province file places."""
-    units = {u.code: (u.lat, u.lon) for u in province.units}
+    former = {u.code: (u.lat, u.lon) for u in province.divisions.units}  # an alert may name a former unit
+    units = {**former, **{u.code: (u.lat, u.lon) for u in province.units}}
     out: dict[str, LatLon] = dict(units)
     out.update({c.code: units[c.parent] for c in province.communes if c.parent in units})
     out.update({n.code: units[n.unit] for n in province.networks if n.unit in units})

@@ -7,7 +7,7 @@
 The package lists the provinces and their communes, wards and special zones (codes, names, kinds)
 of the two-tier divisions in force since 2025-07-01; it has neither coordinates nor the mapping
 from former units.  So the block is rebuilt from the package for the province whose ``province.code``
-the file names, and what the project adds to a unit is kept from the file as it is: ``lat``/``lon``,
+the file names (``short``: the name without its kind), and what the project adds to a unit is kept from the file as it is: ``lat``/``lon``,
 ``border``, ``island``, ``valid_from``, ``valid_to``.  A unit the file has and the package no longer
 lists is kept and reported: it needs a ``valid_to`` and an entry under ``successors`` (see
 docs/geography.md).  Only the text between the two marker lines changes; the rest of the file is
@@ -38,13 +38,19 @@ def package_units(province_code: str) -> tuple[str, list[dict[str, Any]]]:
     codes = {int(p.code): p for p in Province.iter_all()}
     if int(province_code) not in codes:
         raise SystemExit(f"province code {province_code} is not in vietnam-provinces {vietnam_provinces.__version__}")
-    units = [{"code": f"{int(w.code):05d}", "name": w.name, "kind": KINDS[w.division_type.value]}
+    units = [{"code": f"{int(w.code):05d}", "name": w.name, "short": _short(w.name, w.division_type.value),
+              "kind": KINDS[w.division_type.value]}
              for w in Ward.iter_all() if int(w.province_code) == int(province_code)]
     return vietnam_provinces.__version__, sorted(units, key=lambda u: u["code"])
 
 
+def _short(name: str, division: str) -> str:
+    """The name without its kind (``Xã Giang Thành`` -> ``Giang Thành``), where space is short."""
+    return name[len(division):].strip() if name.lower().startswith(division.lower() + " ") else name
+
+
 def _line(u: dict[str, Any]) -> str:
-    parts = [f'code: "{u["code"]}"', f"name: {u['name']}", f"kind: {u['kind']}"]
+    parts = [f'code: "{u["code"]}"', f"name: {u['name']}", f"short: {u['short']}", f"kind: {u['kind']}"]
     parts += [f"{k}: {str(u[k]).lower() if isinstance(u[k], bool) else u[k]}" for k in KEPT if u.get(k) is not None]
     return "  - {" + ", ".join(parts) + "}"
 

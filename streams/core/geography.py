@@ -36,6 +36,11 @@ class Unit:
     border: bool = False
     island: bool = False
     parent: str | None = None  # a commune's district, in the three-tier days
+    short: str | None = None  # the name without its kind (Giang Thành for Xã Giang Thành), where space is short
+
+    @property
+    def label(self) -> str:
+        return self.short or self.name
 
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
@@ -244,6 +249,7 @@ def load_province(path: Path, *, _seen: frozenset[Path] = frozenset()) -> Provin
     if len({u.code for u in units}) != len(units):
         raise ConfigError(f"{where}: two units share a code")
     parts = _load_parts(doc, where, bounds, {u.code for u in units}, codes)
+    _check_labels(doc, where, {u.code for u in units})
     return Province(
         code=str(prov["code"]), name=prov["name"], timezone=prov.get("timezone", LOCAL_TZ_NAME),
         bounds=bounds, units=units, systems=systems, **parts,
@@ -251,6 +257,21 @@ def load_province(path: Path, *, _seen: frozenset[Path] = frozenset()) -> Provin
         valid_from=valid_from, valid_to=valid_to,
         divisions=_divisions(path, prov, doc, units, parts["communes"], (valid_from, valid_to), _seen),
     )
+
+
+#: where a map label may go from its unit's point
+LABEL_SIDES = ("below", "above", "left", "right")
+
+
+def _check_labels(doc: dict, where: str, unit_codes: set[str]) -> None:
+    labels = (doc.get("map") or {}).get("labels") or {}
+    if not isinstance(labels, dict):
+        raise ConfigError(f"{where}: map labels: a mapping of unit code -> side ({', '.join(LABEL_SIDES)})")
+    for code, side in labels.items():
+        if str(code) not in unit_codes:
+            raise ConfigError(f"{where}: map labels: unknown unit {code!r}")
+        if side not in LABEL_SIDES:
+            raise ConfigError(f"{where}: map labels: side of {code} must be one of {', '.join(LABEL_SIDES)}")
 
 
 def _day(doc: dict, key: str, where: str) -> date | None:

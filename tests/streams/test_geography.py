@@ -129,6 +129,8 @@ def _unit(doc, code):
     (lambda d: d["province"].update(valid_from="July"), "province valid_from must be a date"),
     (lambda d: d["successors"].update({"906": ["30904"]}), r"successors: each entry is \{units"),
     (lambda d: d["units"].append(dict(d["units"][0])), "two units share a code"),
+    (lambda d: d["map"]["labels"].update({"899": "right"}), "map labels: unknown unit '899'"),
+    (lambda d: d["map"]["labels"].update({"30742": "over"}), "map labels: side of 30742 must be one of below"),
 ])
 def test_the_loader_names_what_is_wrong(tmp_path, change, says):
     with pytest.raises(ConfigError, match=says):
