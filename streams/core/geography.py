@@ -176,6 +176,13 @@ class Province:
     valid_to: date | None = None
     #: every unit of this file and of its predecessors, with validity and successions
     divisions: Divisions = field(default_factory=lambda: Divisions(()))
+    #: (valid_from, valid_to, name) of this file's province and of its predecessors'
+    periods: tuple[tuple[date | None, date | None, str], ...] = ()
+
+    def name_on(self, day: date) -> str:
+        """The province's name on ``day``: a predecessor's before this file took effect."""
+        return next((name for start, end, name in self.periods
+                     if (start is None or start <= day) and (end is None or day <= end)), self.name)
 
     def units_on(self, day: date) -> tuple[Unit, ...]:
         """The units valid on ``day``: this file's, or its predecessors' before it took effect."""
@@ -250,12 +257,14 @@ def load_province(path: Path, *, _seen: frozenset[Path] = frozenset()) -> Provin
         raise ConfigError(f"{where}: two units share a code")
     parts = _load_parts(doc, where, bounds, {u.code for u in units}, codes)
     _check_labels(doc, where, {u.code for u in units})
+    before = _predecessors(path, prov, _seen)
     return Province(
         code=str(prov["code"]), name=prov["name"], timezone=prov.get("timezone", LOCAL_TZ_NAME),
         bounds=bounds, units=units, systems=systems, **parts,
         extra={k: v for k, v in doc.items() if k not in ("province", "units", "systems", "successors", *PARTS)},
         valid_from=valid_from, valid_to=valid_to,
-        divisions=_divisions(path, prov, doc, units, parts["communes"], (valid_from, valid_to), _seen),
+        divisions=_divisions(path, doc, units, parts["communes"], (valid_from, valid_to), before),
+        periods=((valid_from, valid_to, str(prov["name"])), *(p for b in before for p in b.periods)),
     )
 
 
@@ -284,8 +293,23 @@ def _day(doc: dict, key: str, where: str) -> date | None:
         raise ConfigError(f"{where}: province {key} must be a date (YYYY-MM-DD), got {value!r}") from None
 
 
-def _divisions(path: Path, prov: dict, doc: dict, units: tuple[Unit, ...], communes: tuple[Commune, ...],
-               valid: tuple[date | None, date | None], seen: frozenset[Path]) -> Divisions:
+def _predecessors(path: Path, prov: dict, seen: frozenset[Path]) -> list[Province]:
+    """The provinces of the files ``province.predecessors`` names (relative to ``path``)."""
+    where = str(path)
+    names = prov.get("predecessors") or []
+    if not isinstance(names, list):
+        raise ConfigError(f"{where}: province predecessors must be a list of file names")
+    out = []
+    for name in names:
+        pred = (path.parent / str(name)).resolve()
+        if pred in seen or pred == path.resolve():
+            raise ConfigError(f"{where}: predecessor {name} is the file itself or one of its successors")
+        out.append(load_province(pred, _seen=seen | {path.resolve()}))
+    return out
+
+
+def _divisions(path: Path, doc: dict, units: tuple[Unit, ...], communes: tuple[Commune, ...],
+               valid: tuple[date | None, date | None], predecessors: list[Province]) -> Divisions:
     """This file's units (and its dossier communes, as units of its period), its predecessors' and the
     successions between them, checked: no code names two units on one day, every successor is a
     unit valid the day after its predecessor ended, and every unit that ended the day before this
@@ -296,15 +320,7 @@ def _divisions(path: Path, prov: dict, doc: dict, units: tuple[Unit, ...], commu
         Unit(code=c.code, name=c.name, kind="commune", lat=by_code[c.parent].lat, lon=by_code[c.parent].lon,
              valid_from=valid[0], valid_to=valid[1], parent=c.parent)
         for c in communes if c.code not in by_code]
-    names = prov.get("predecessors") or []
-    if not isinstance(names, list):
-        raise ConfigError(f"{where}: province predecessors must be a list of file names")
-    before: list[Unit] = []
-    for name in names:
-        pred = (path.parent / str(name)).resolve()
-        if pred in seen or pred == path.resolve():
-            raise ConfigError(f"{where}: predecessor {name} is the file itself or one of its successors")
-        before.extend(load_province(pred, _seen=seen | {path.resolve()}).divisions.units)
+    before = [u for p in predecessors for u in p.divisions.units]
     try:
         successions = {str(old): Succession(str(old), tuple(str(c) for c in (s or {}).get("units") or ()),
                                             bool((s or {}).get("approximate", False)))

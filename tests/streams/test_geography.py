@@ -95,6 +95,7 @@ def test_the_merged_province_carries_the_former_one_s_units_and_their_successors
     for group in (province.cameras, province.stations, province.networks, province.border_zones):
         assert all(province.unit_on(x.unit, today) for x in group)
     assert province.names()["899"] == "Rạch Giá"  # history keeps its names
+    assert (province.name_on(EVE), province.name_on(CHANGE)) == ("Kiên Giang", "An Giang")
 
 
 def test_the_units_block_is_what_the_package_lists():
