@@ -42,9 +42,15 @@ def snapshot_href(camera: str, event_id: str) -> str:
 # --- cameras by state per area ----------------------------------------------------------------
 
 
-def area_table(per_area: Mapping[str, Mapping[str, int]], province: Province, lang: str) -> html.Table:
-    """One row per area with cameras, those with the most cameras not online first."""
-    names = {u.code: u.name for u in province.units}
+#: the areas listed on the border page; the others, none of them with a camera in trouble, share a row
+AREA_ROWS = 12
+
+
+def area_table(per_area: Mapping[str, Mapping[str, int]], province: Province, lang: str,
+               limit: int = AREA_ROWS) -> html.Table:
+    """One row per area with cameras, those with the most cameras not online first; past ``limit``
+    rows the quiet areas are summed in one (an area with a camera offline or tampered is always listed)."""
+    names = {u.code: u.label for u in province.units}
 
     def worst(item: tuple[str, Mapping[str, int]]) -> tuple:
         code, c = item
@@ -55,14 +61,21 @@ def area_table(per_area: Mapping[str, Mapping[str, int]], province: Province, la
     total = {s: sum(c[s] for _, c in areas) for s in TABLE_STATES}
     rows = [[t("border_whole_province", lang), *(html.Span(str(total[s]), id=f"border-total-{s}") for s in TABLE_STATES)]]
     classes = ["row-total"]
-    for code, c in areas:
+    troubled = sum(1 for _, c in areas if c["offline"] or c["tampered"])
+    listed, rest = (areas, []) if len(areas) <= limit else (areas[:max(limit - 1, troubled)], areas[max(limit - 1, troubled):])
+    for code, c in listed:
         rows.append([names.get(code, code), *(str(c[s]) if c[s] else "·" for s in TABLE_STATES)])
         classes.append("row-down" if c["offline"] or c["tampered"] else "")
+    ids = ["border-area-total", *(f"border-area-{code}" for code, _ in listed)]
+    if rest:
+        rows.append([t("border_other_areas", lang).format(n=len(rest)),
+                     *(str(sum(c[s] for _, c in rest)) if any(c[s] for _, c in rest) else "·" for s in TABLE_STATES)])
+        classes.append("")
+        ids.append("border-area-others")
     if not areas:
         rows, classes = [], []
     return data_table(head, rows, id="border-areas-table", numeric=range(1, 5), row_classes=classes,
-                      row_ids=["border-area-total", *(f"border-area-{code}" for code, _ in areas)][:len(rows)],
-                      empty=t("border_no_cameras", lang))
+                      row_ids=ids[:len(rows)], empty=t("border_no_cameras", lang))
 
 
 def covered(cam: Any, zones: Mapping[str, str]) -> str:
@@ -193,7 +206,7 @@ def zone_traces(province: Province, hour: Mapping[str, int], lang: str, scale: f
     above its usual level, amber with tracks, blue without; the zones' counts by their unit's name."""
     traces: list[dict[str, Any]] = []
     busiest = max(hour.values(), default=0) or 1
-    units = {u.code: u.name for u in province.units}
+    units = {u.code: u.label for u in province.units}
     for z in province.border_zones:
         n = hour.get(z.code, 0)
         color = COLORS["down"] if z.code in above else COLORS["degraded"] if n else COLORS["accent"]

@@ -147,11 +147,31 @@ def _rank(layer: str, state: str) -> int:
     return 0 if state in calm else 1
 
 
-def unit_traces(province: Province, scale: float = 1.0) -> list[dict[str, Any]]:
-    units = province.units
-    return [{"type": "scatter", "mode": "text", "x": [u.lon for u in units], "y": [u.lat for u in units],
-             "text": [u.name for u in units], "textposition": "bottom center", "hoverinfo": "skip",
-             "textfont": {"color": rgba(COLORS["fg"], 0.75), "size": round(FONT_PX * scale)}, "showlegend": False}]
+#: where a label goes from its unit's point: the anchor of the text, and the shift in px (at scale 1)
+LABEL_SIDES = {"below": ("center", "top", 0, -8), "above": ("center", "bottom", 0, 8),
+               "left": ("right", "middle", -8, 0), "right": ("left", "middle", 8, 0)}
+
+
+def unit_labels(province: Province, scale: float = 1.0) -> list[dict[str, Any]]:
+    """The place names drawn on the map, above the markers (annotations are drawn over every trace),
+    each on its own dark backing so that it stays legible over markers and the outline.  The province
+    file's ``map.labels`` chooses them (unit code -> the side of its point: below, above, left or
+    right), each unit named by its short name; without it every unit is named below its point."""
+    units = {u.code: u for u in province.units}
+    chosen = (province.extra.get("map") or {}).get("labels")
+    if chosen is None:
+        chosen = dict.fromkeys(units, "below")
+    out = []
+    for code, side in chosen.items():
+        unit = units.get(str(code))
+        if unit is None:
+            continue
+        xanchor, yanchor, dx, dy = LABEL_SIDES.get(str(side), LABEL_SIDES["below"])
+        out.append({"x": unit.lon, "y": unit.lat, "text": unit.label, "showarrow": False,
+                    "xanchor": xanchor, "yanchor": yanchor, "xshift": dx * scale, "yshift": dy * scale,
+                    "font": {"color": rgba(COLORS["fg"], 0.9), "size": round(FONT_PX * scale)},
+                    "bgcolor": rgba(COLORS["panel"], 0.55), "borderpad": round(2 * scale)})
+    return out
 
 
 def map_figure(outline: dict[str, Any] | None, province: Province, points: Iterable[MapPoint], lang: str,
@@ -168,7 +188,8 @@ def map_figure(outline: dict[str, Any] | None, province: Province, points: Itera
         legend={"x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top", "bgcolor": rgba(COLORS["panel"], 0.85),
                 "font": {"size": round(FONT_PX * scale)}, "itemsizing": "constant"},
     )
-    data = outline_traces(outline) + unit_traces(province, scale) + point_traces(points, lang, scale)
+    layout["annotations"] = unit_labels(province, scale)
+    data = outline_traces(outline) + point_traces(points, lang, scale)
     return {"data": data, "layout": layout}
 
 

@@ -1,6 +1,6 @@
 """Where things are: the province outline the project ships, and the places of entities.
 
-The wall's map needs no tiles from the internet: it draws ``simulators/data/kien_giang_outline.geojson``
+The wall's map needs no tiles from the internet: it draws the outline GeoJSON next to the province file
 (named by ``map.outline`` in the province file; made by ``deploy/tools/map_outline.py`` from
 GSHHG coastlines) under its points.  ``locations`` gives a place to every entity an alert can be
 about: cameras, camera sites, stations, border zones, network links, units and communes.
@@ -56,7 +56,8 @@ def features(outline: dict[str, Any] | None, kind: str) -> list[dict[str, Any]]:
 
 def locations(province: Province) -> dict[str, LatLon]:
     """Entity code -> (lat, lon) for everything the province file places."""
-    units = {u.code: (u.lat, u.lon) for u in province.units}
+    former = {u.code: (u.lat, u.lon) for u in province.divisions.units}  # an alert may name a former unit
+    units = {**former, **{u.code: (u.lat, u.lon) for u in province.units}}
     out: dict[str, LatLon] = dict(units)
     out.update({c.code: units[c.parent] for c in province.communes if c.parent in units})
     out.update({n.code: units[n.unit] for n in province.networks if n.unit in units})

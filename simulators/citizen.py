@@ -12,14 +12,14 @@ from __future__ import annotations
 import heapq
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from simulators.base import Event, iso
-from simulators.common import count, hex_id, point, traffic_factor, within
+from simulators.common import count, hex_id, point, traffic_factor, units_at, within
 from simulators.health import office_factor
 from streams.core.clock import LOCAL_TZ
-from streams.core.geography import Province
+from streams.core.geography import Province, Unit
 
 CATEGORY_WEIGHTS = {"environment": 15, "traffic": 12, "urban_order": 18, "infrastructure": 15, "electricity": 8,
                     "water_supply": 7, "flooding": 6, "security_order": 6, "land": 5, "health": 3, "education": 2,
@@ -68,20 +68,49 @@ class CitizenSimulator:
     def __init__(self, province: Province, rng: random.Random) -> None:
         self.rng = rng
         self.bounds = province.bounds
-        self.units = {u.code: u for u in province.units}
-        self._unit_codes = list(self.units)
-        self._unit_weights = [3 if u.kind == "city" else 1 for u in province.units]
+        self.province = province
+        self.units = {u.code: u for u in (*province.divisions.units, *province.units)}  # any day's, by code
+        self._day: date | None = None
+        self._valid_on(units_at(province, date.max))
         settings = province.extra.get("citizen_reports") or {}
         self.deadline_h: dict[str, float] = settings.get("deadline_hours") or {"default": 72}
         district = set(settings.get("district_categories") or ())
         self.handlers = {cat: [a.code for a in province.agencies if cat in a.categories] for cat in CATEGORY_WEIGHTS}
         self.by_district = [cat for cat in CATEGORY_WEIGHTS if cat in district or not self.handlers[cat]]
-        agencies = [a.code for a in province.agencies] + self._unit_codes
+        agencies = [a.code for a in province.agencies] + list(self.units)
         self.late_share = {a: rng.uniform(0.03, 0.25) for a in agencies}
         self._steps: list[tuple[datetime, int, str, Report]] = []  # (when, seq, step, report)
         self.hotspots: dict[str, tuple[dict[str, Any], str | None, float]] = {}
         self.unresponsive: list[str] = []
         self._seq = 0
+
+    def _valid_on(self, units: tuple[Unit, ...]) -> None:
+        """Reports come from ``units``; towns and wards more than the countryside."""
+        self.units.update((u.code, u) for u in units)
+        self._unit_codes = [u.code for u in units]
+        self._unit_weights = [3 if u.kind in ("city", "ward") else 1 for u in units]
+
+    def _follow(self, ts: datetime) -> None:
+        """Name the units valid at ``ts`` (events are made in time order)."""
+        day = ts.astimezone(LOCAL_TZ).date()
+        if day != self._day:
+            self._day = day
+            self._move_to(day)
+
+    def _move_to(self, day: date) -> None:
+        """The units valid on ``day``; a pending report of a unit that ended goes on at the unit that
+        kept its seat, and so does its answer when the unit was to give it."""
+        units = units_at(self.province, day)
+        if [u.code for u in units] == self._unit_codes:
+            return
+        self._valid_on(units)
+        valid, primary = set(self._unit_codes), self.province.divisions.primary
+        for _, _, _, r in self._steps:
+            if r.unit not in valid:
+                if r.agency == r.unit:
+                    r.agency = primary(r.unit, day)
+                r.unit = primary(r.unit, day)
+        self.hotspots = {t if t in valid else primary(t, day): h for t, h in self.hotspots.items()}
 
     # -- control, used by drills ------------------------------------------------------------
     def force(self, target: str, condition: str | None, *, category: str | None = None, rate: float = 0.2) -> None:
@@ -122,6 +151,7 @@ class CitizenSimulator:
     def _create(self, ts: datetime, unit: str | None = None, spot: dict[str, Any] | None = None,
                 category: str | None = None) -> Event:
         rng = self.rng
+        self._follow(ts)
         unit = unit or rng.choices(self._unit_codes, weights=self._unit_weights)[0]
         category = category or rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
         if spot:
@@ -149,7 +179,7 @@ class CitizenSimulator:
         r.agency = r.unit if r.category in self.by_district and (not handlers or rng.random() < 0.6) \
             else rng.choice(handlers)
         r.deadline = ts + timedelta(hours=self.deadline_h.get(r.category, self.deadline_h.get("default", 72)))
-        if rng.random() < self.late_share[r.agency]:
+        if rng.random() < self.late_share.get(r.agency, 0.1):
             self._later(r.deadline + timedelta(hours=rng.uniform(2, 72)), "respond", r)
         else:
             self._later(ts + (r.deadline - ts) * rng.uniform(0.05, 0.95), "respond", r)
@@ -186,7 +216,9 @@ class CitizenSimulator:
             if step != "rate" and not office:
                 deferred.append((step, r))
                 continue
-            events.extend(self.STEPS[step](self, r, max(when, now - timedelta(seconds=1))))
+            at = max(when, now - timedelta(seconds=1))
+            self._follow(at)
+            events.extend(self.STEPS[step](self, r, at))
         for step, r in deferred:  # try again in half an hour
             self._later(now + timedelta(minutes=30), step, r)
         return events

@@ -7,10 +7,11 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from streams.core.clock import LOCAL_TZ
+from streams.core.geography import Province, Unit
 
 T = TypeVar("T")
 
@@ -121,3 +122,18 @@ class Pool(Generic[T]):
                 continue
             return self._items[self._index[key]] if due <= when else None
         return None
+
+
+#: kinds of the district level (three-tier days); every other kind is a commune-level unit
+DISTRICT_KINDS = frozenset({"city", "district", "town"})
+
+
+def units_at(province: Province, day: date) -> tuple[Unit, ...]:
+    """The units a simulated event of ``day`` names: those valid that day (the file's predecessors'
+    before it took effect), or the file's own when ``day`` is past everything it knows."""
+    valid = province.units_on(day)
+    if valid:
+        return valid
+    seat = {u.code: u for u in province.units}
+    return province.units + tuple(Unit(c.code, c.name, "commune", seat[c.parent].lat, seat[c.parent].lon, parent=c.parent)
+                                  for c in province.communes)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from simulators.base import Event, iso
-from simulators.common import Pool, count, hex_id, within
+from simulators.common import DISTRICT_KINDS, Pool, count, hex_id, units_at, within
 from simulators.health import office_factor
 from streams.core.clock import LOCAL_TZ
-from streams.core.geography import Procedure, Province
+from streams.core.geography import Procedure, Province, Unit
 from streams.core.contracts.dossier import outcome_of
 
 #: how a dossier arrives, by the procedure's online kind
@@ -81,19 +81,49 @@ class DossierSimulator:
             raise ValueError("the province file lists no procedures")
         self.rng = rng
         self.open_target = open_dossiers
-        self.units = {
-            "province": sorted({p.agency for p in province.procedures if p.agency}),
-            "district": [u.code for u in province.units],
-            "commune": [c.code for c in province.communes] or [u.code for u in province.units],
-        }
-        self.procs = {lvl: [p for p in province.procedures if p.level == lvl] for lvl in self.units}
-        self.levels = [lvl for lvl in LEVEL_SHARE if self.procs[lvl]]
-        self.late_share = {u: rng.uniform(0.01, 0.08) for lvl in self.levels for u in self.units[lvl]}
+        self.province = province
+        self.procs = {lvl: [p for p in province.procedures if p.level == lvl] for lvl in LEVEL_SHARE}
+        self.late_share: dict[str, float] = {}
+        self._units_of(units_at(province, date.max))
+        self._units_day: date | None = None
         self.pool: Pool[Dossier] = Pool()
         self.forced: dict[str, str] = {}
         self._day: object = None
         self._inject: tuple[str, int] | None = None
         self._seq = 0
+
+    def _units_of(self, units: tuple[Unit, ...]) -> None:
+        """Receive at ``units``: the district level's and the commune level's (and the agencies)."""
+        self.units = {
+            "province": sorted({p.agency for p in self.province.procedures if p.agency}),
+            "district": [u.code for u in units if u.kind in DISTRICT_KINDS],
+            "commune": [u.code for u in units if u.kind not in DISTRICT_KINDS],
+        }
+        self.levels = [lvl for lvl in LEVEL_SHARE if self.procs[lvl] and self.units[lvl]]
+        for lvl in self.levels:
+            for u in self.units[lvl]:
+                self.late_share.setdefault(u, self.rng.uniform(0.01, 0.08))
+
+    def _follow(self, ts: datetime) -> None:
+        """Name the units valid at ``ts`` (events are made in time order)."""
+        day = ts.astimezone(LOCAL_TZ).date()
+        if day != self._units_day:
+            self._units_day = day
+            self._move_to(day)
+
+    def _move_to(self, day: date) -> None:
+        """The units valid on ``day``; open dossiers of a unit that ended go to the unit that kept its
+        seat (what a one-stop desk does with its files when the divisions change)."""
+        units = units_at(self.province, day)
+        codes = {u.code for u in units}
+        if codes == {c for lvl in ("district", "commune") for c in self.units[lvl]}:
+            return
+        self._units_of(units)
+        divisions = self.province.divisions
+        for d in self.pool:
+            if d.proc.level != "province" and d.unit not in codes:
+                d.unit = divisions.primary(d.unit, day)
+        self.forced = {divisions.primary(u, day) if u not in codes else u: c for u, c in self.forced.items()}
 
     # -- control, used by drills ------------------------------------------------------------
     def force(self, unit: str, condition: str | None, *, size: int = 200) -> None:
@@ -145,6 +175,7 @@ class DossierSimulator:
         return ev
 
     def _receive(self, ts: datetime, online_only: bool = False, unit: str | None = None) -> list[Event]:
+        self._follow(ts)
         d = self._new(ts, online_only=online_only, unit=unit)
         if d is None:
             return []
@@ -154,7 +185,7 @@ class DossierSimulator:
     def _close_pick(self, now: datetime) -> Dossier | None:
         """A dossier to resolve: the most overdue one at a unit's late share, else one at random."""
         d = self.pool.random(self.rng)
-        if d is not None and self.rng.random() < self.late_share[d.unit]:
+        if d is not None and self.rng.random() < self.late_share.get(d.unit, 0.05):
             d = self.pool.due_by(now) or d
         if d is None or self.forced.get(d.unit) == "backlog":
             return None
@@ -162,6 +193,7 @@ class DossierSimulator:
 
     def _work(self, kind: str, ts: datetime) -> list[Event]:
         rng = self.rng
+        self._follow(ts)
         if kind == "received":
             return self._receive(ts)
         if kind == "processed":
@@ -190,7 +222,7 @@ class DossierSimulator:
         """
         for _ in range(size):
             d = self._new(now - timedelta(days=self.rng.uniform(0.5, 15)), unit=unit)
-            if d is not None and unit is None and d.due <= now and self.rng.random() >= self.late_share[d.unit]:
+            if d is not None and unit is None and d.due <= now and self.rng.random() >= self.late_share.get(d.unit, 0.05):
                 d = self._within_term(d, now)
             if d is not None:
                 self.pool.add(d.id, d, d.due)
@@ -210,6 +242,7 @@ class DossierSimulator:
         rng = self.rng
         events: list[Event] = []
         today = now.astimezone(LOCAL_TZ).date()
+        self._follow(now)
         if self._day is None:
             events.extend(self._backlog(now, None, self.open_target))
         elif today != self._day:

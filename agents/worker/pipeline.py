@@ -373,8 +373,9 @@ class FeedPipeline:
 def build_pipelines(settings: Settings, specs: Sequence[FeedSpec], sink: Sink, dead_letter: DeadLetterSend,
                     metrics: WorkerMetrics, *, clock: Callable[[], datetime] = utcnow) -> dict[str, FeedPipeline]:
     """One pipeline per feed family, with the settings' limits, late allowance and retries, the province's
-    bounds (coordinates outside them are impossible) and producers (cameras counted by their link), and
-    ``clock`` for "now" (the worker's: the wall clock; a backtest's: the simulated one)."""
+    bounds (coordinates outside them are impossible), its units through time (an event's unit is the one
+    valid on its day) and producers (cameras counted by their link), and ``clock`` for "now" (the worker's:
+    the wall clock; a backtest's: the simulated one)."""
     limits = Limits(
         max_message_bytes=settings.max_message_bytes,
         max_events_per_message=settings.max_events_per_message,
@@ -382,11 +383,11 @@ def build_pipelines(settings: Settings, specs: Sequence[FeedSpec], sink: Sink, d
         max_age=timedelta(seconds=settings.max_event_age_s),
     )
     province = load_province(settings.province_file)
-    bounds, producers = province.bounds, Producers.from_province(province)
+    producers = Producers.from_province(province)
     return {
         spec.family: FeedPipeline(
             spec,
-            Decoder(spec.family, limits=limits, bounds=bounds, clock=clock),
+            Decoder(spec.family, limits=limits, bounds=province.bounds, units=province.divisions, clock=clock),
             sink,
             dead_letter,
             metrics,

@@ -1,12 +1,17 @@
 """One-off: build the wall map's province outline from GSHHG coastlines (Debian ``gmt`` + ``gmt-gshhg-high``).
 
     apt-get install gmt gmt-gshhg-high
-    python deploy/tools/map_outline.py > simulators/data/kien_giang_outline.geojson
+    python deploy/tools/map_outline.py > simulators/data/an_giang_outline.geojson
+    python deploy/tools/map_outline.py --before-2025 > simulators/data/kien_giang_outline.geojson
 
 Only the small GeoJSON it writes is committed; the wall needs neither GMT nor the internet.
 The coast, the islands and the land border with Cambodia are GSHHG's (high resolution,
-simplified to about 300 m); the inland boundary with An Giang, Cần Thơ, Hậu Giang, Bạc Liêu and
-Cà Mau is not in GSHHG and is hand-digitised below, coarsely (a few kilometres).
+simplified to about 300 m); the inland boundary is not in GSHHG and is hand-digitised below,
+coarsely (a few kilometres).  The merged An Giang (since 2025-07-01): the coast from Hà Tiên to
+Cà Mau, the boundary with Cà Mau, Cần Thơ and Đồng Tháp up the Tiền river to the border at
+Vĩnh Xương (Tân Châu), and the border with Cambodia back along the former An Giang to Hà Tiên.
+Kiên Giang before 2025-07-01 (``--before-2025``): the same coast, the boundary with Cà Mau,
+Bạc Liêu, Hậu Giang, Cần Thơ and An Giang to the tripoint near Giang Thành, the border to Hà Tiên.
 
 Features (``properties.kind``): ``land`` (the region around the province, neighbours included),
 ``province`` (mainland part and islands) and ``border`` (the national land border).
@@ -19,13 +24,15 @@ import subprocess
 import sys
 import tempfile
 
-BOX = (103.3, 105.7, 9.0, 10.8)  # west, east, south, north
+BOX = (103.3, 105.9, 9.0, 11.1)  # west, east, south, north
 TOLERANCE = 0.003  # degrees (~330 m): Douglas-Peucker simplification
 MIN_RING_POINTS = 4
 
-#: where the land border meets the sea at Hà Tiên, and the tripoint with An Giang (on the border)
+#: where the land border meets the sea at Hà Tiên; the tripoint of Kiên Giang, the former An Giang and
+#: Cambodia; where the border crosses the Tiền river at Vĩnh Xương (the merged province's, with Đồng Tháp)
 HATIEN_BORDER = (104.4467, 10.4222)
 TRIPOINT = (104.8839, 10.5344)
+TIEN_BORDER = (105.234, 10.890)
 #: the coast point where Kiên Giang (An Minh) meets Cà Mau (U Minh)
 CAMAU_COAST = (104.842, 9.555)
 #: hand-digitised inland boundary, from the Cà Mau coast point to the tripoint (approximate)
@@ -34,6 +41,14 @@ INLAND = [
     (105.38, 9.62), (105.40, 9.70), (105.42, 9.80), (105.45, 9.92), (105.46, 10.00), (105.38, 10.06),
     (105.35, 10.15), (105.30, 10.22), (105.18, 10.27), (105.08, 10.33), (105.00, 10.38), (104.97, 10.42),
     (104.93, 10.46),
+]
+#: the merged province's inland boundary, from the Cà Mau coast point to the Tiền river at the border:
+#: Kiên Giang's with Cà Mau and Cần Thơ, then the former An Giang's with Cần Thơ (across the Hậu river
+#: below Long Xuyên) and Đồng Tháp (around Chợ Mới, up the Tiền river past Tân Châu); approximate
+INLAND_MERGED = [
+    *INLAND[:14], (105.38, 10.25), (105.45, 10.29), (105.50, 10.32), (105.53, 10.38), (105.60, 10.43),
+    (105.64, 10.48), (105.60, 10.55), (105.52, 10.62), (105.42, 10.68), (105.33, 10.74), (105.275, 10.80),
+    (105.255, 10.855),
 ]
 
 Point = tuple[float, float]
@@ -119,6 +134,7 @@ def closed(ring: list[Point]) -> list[list[float]]:
 
 
 def main() -> None:
+    merged = "--before-2025" not in sys.argv[1:]
     coast = chain(gmt_segments("-W"))
     rings = [s for s in coast if _key(s[0]) == _key(s[-1])]
     mainland = max((s for s in coast if _key(s[0]) != _key(s[-1])), key=len)  # Cambodia → Cà Mau
@@ -130,18 +146,19 @@ def main() -> None:
     border_raw = max(chain(gmt_segments("-N1")), key=lambda s: sum(1 for x, y in s if 104.4 < x < 105.0 and y < 10.7))
     if border_raw[0][0] > border_raw[-1][0]:
         border_raw = border_raw[::-1]  # west to east
-    border = border_raw[nearest(border_raw, HATIEN_BORDER): nearest(border_raw, TRIPOINT) + 1]
+    end = TIEN_BORDER if merged else TRIPOINT
+    border = border_raw[nearest(border_raw, HATIEN_BORDER): nearest(border_raw, end) + 1]
 
     a, b = nearest(mainland, HATIEN_BORDER), nearest(mainland, CAMAU_COAST)
     coast_kg = simplify(mainland[a: b + 1])
-    province_main = coast_kg + [CAMAU_COAST, *INLAND] + simplify(border)[::-1]
+    province_main = coast_kg + [CAMAU_COAST, *(INLAND_MERGED if merged else INLAND)] + simplify(border)[::-1]
 
     features = [
         {"type": "Feature", "properties": {"kind": "land", "source": "GSHHG 2.3.7 high, simplified"},
          "geometry": {"type": "MultiPolygon",
                       "coordinates": [[closed(region)]] + [[closed(r)] for r in islands]}},
         {"type": "Feature",
-         "properties": {"kind": "province", "name": "Kiên Giang",
+         "properties": {"kind": "province", "name": "An Giang" if merged else "Kiên Giang",
                         "source": "coast and islands GSHHG 2.3.7 high; inland boundary hand-digitised (±3 km)"},
          "geometry": {"type": "MultiPolygon",
                       "coordinates": [[closed(province_main)]]

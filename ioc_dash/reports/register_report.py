@@ -475,7 +475,8 @@ def generate(settings: Any, month_text: str, *, lang: str, out_dir: Path, now: d
                           users=users, policy=policy, target=classified_target(plan), before=before,
                           versions=versions, retirements=retirements)
     names = {s.code: (s.name_en if lang == "en" else s.name) for s in province.systems}
-    w = Words(lang, province.name, names, policy.due_within_days)
+    w = Words(lang, province.name_on(date(month.year, month.month, 1)), names,
+              policy.due_within_days)  # the province of the month: a predecessor before a merger
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / file_stem(month.label, lang)
     written = []

@@ -21,7 +21,7 @@ GROUPS = (setup, processes, feeds, alerts, notify, users, register, reports)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ioc", description="Kiên Giang IOC streaming monitor")
+    parser = argparse.ArgumentParser(prog="ioc", description="IOC streaming monitor: feeds of the province file's systems, cameras, sensors and services")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
         group.register(sub)

@@ -1,18 +1,24 @@
 """The province description: units, information systems (with topology), cameras, sensors,
 agencies, dossier units and procedures.  Everything is checked when loaded: codes unique and
-well-formed, references known, coordinates inside the province."""
+well-formed, references known, coordinates inside the province.
+
+A province file may name the files of the territory before it (``province.predecessors``) and map
+their units to its own (``successors``): loaded together they give :class:`Divisions`, every unit
+the province has had with its validity, so an event is checked against the unit valid on its day
+(docs/geography.md)."""
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
 
 from streams.core.clock import LOCAL_TZ_NAME
+from streams.core.divisions import Divisions, DivisionsError, Succession
 from streams.core.errors import ConfigError
 from streams.core.yamlfile import read_yaml
 from streams.core.validation import Bounds
@@ -29,9 +35,18 @@ class Unit:
     valid_to: date | None = None
     border: bool = False
     island: bool = False
+    parent: str | None = None  # a commune's district, in the three-tier days
+    short: str | None = None  # the name without its kind (Giang Thành for Xã Giang Thành), where space is short
+
+    @property
+    def label(self) -> str:
+        return self.short or self.name
 
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+
+    def period(self) -> str:
+        return f"{self.valid_from or '…'} – {self.valid_to or '…'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +172,40 @@ class Province:
     communes: tuple[Commune, ...] = ()
     procedures: tuple[Procedure, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    valid_from: date | None = None
+    valid_to: date | None = None
+    #: every unit of this file and of its predecessors, with validity and successions
+    divisions: Divisions = field(default_factory=lambda: Divisions(()))
+    #: (valid_from, valid_to, name) of this file's province and of its predecessors'
+    periods: tuple[tuple[date | None, date | None, str], ...] = ()
+
+    def name_on(self, day: date) -> str:
+        """The province's name on ``day``: a predecessor's before this file took effect."""
+        return next((name for start, end, name in self.periods
+                     if (start is None or start <= day) and (end is None or day <= end)), self.name)
+
+    def units_on(self, day: date) -> tuple[Unit, ...]:
+        """The units valid on ``day``: this file's, or its predecessors' before it took effect."""
+        return self.divisions.on(day)
+
+    def unit_on(self, code: str, day: date) -> Unit | None:
+        return self.divisions.unit_on(code, day)
+
+    def current_unit(self, code: str, day: date) -> tuple[Unit, ...]:
+        """The units valid on ``day`` that ``code`` (a unit valid then, or one that ended) is or became."""
+        return self.divisions.current(code, day)
+
+    def successors(self, code: str) -> tuple[str, ...]:
+        return self.divisions.successors(code)
+
+    def place(self, lon: float, lat: float, day: date) -> Unit | None:
+        return self.divisions.place(lon, lat, day)
 
     def names(self) -> dict[str, str]:
         """Code -> the place or thing's name, for every entity a figure or an alert can be about (units,
         communes, agencies, stations, cameras, border zones, network links, systems)."""
         out: dict[str, str] = {}
+        out.update((u.code, u.name) for u in self.divisions.units)  # former units too: history names them
         for group in (self.units, self.communes, self.agencies, self.stations, self.cameras, self.border_zones,
                       self.networks, self.systems):
             out.update((x.code, x.name) for x in group)
@@ -180,7 +224,9 @@ def _require(doc: dict, key: str, where: str) -> Any:
     return doc[key]
 
 
-def load_province(path: Path) -> Province:
+def load_province(path: Path, *, _seen: frozenset[Path] = frozenset()) -> Province:
+    """The province file at ``path``, with the files it names as its predecessors."""
+    path = Path(path)
     doc = read_yaml(path, "province file", "IOC_PROVINCE_FILE")
     if not isinstance(doc, dict):
         raise ConfigError(f"province file {path}: expected a mapping at the top")
@@ -188,8 +234,9 @@ def load_province(path: Path) -> Province:
     prov = _require(doc, "province", where)
     b = _require(prov, "bounds", f"{where}: province")
     bounds = Bounds(b["min_lon"], b["min_lat"], b["max_lon"], b["max_lat"])
+    valid_from, valid_to = _day(prov, "valid_from", where), _day(prov, "valid_to", where)
     try:
-        units = tuple(Unit(**u) for u in _require(doc, "units", where))
+        units = tuple(Unit(**{"valid_from": valid_from, "valid_to": valid_to, **u}) for u in _require(doc, "units", where))
         systems = tuple(
             System(
                 code=s["code"], name=s["name"], name_en=s.get("name_en", s["name"]),
@@ -206,12 +253,90 @@ def load_province(path: Path) -> Province:
             raise ConfigError(f"{where}: system {s.code!r} has unknown parent {s.parent!r}")
     if len(codes) != len(systems):
         raise ConfigError(f"{where}: two systems share a code")
+    if len({u.code for u in units}) != len(units):
+        raise ConfigError(f"{where}: two units share a code")
+    parts = _load_parts(doc, where, bounds, {u.code for u in units}, codes)
+    _check_labels(doc, where, {u.code for u in units})
+    before = _predecessors(path, prov, _seen)
     return Province(
         code=str(prov["code"]), name=prov["name"], timezone=prov.get("timezone", LOCAL_TZ_NAME),
-        bounds=bounds, units=units, systems=systems,
-        **_load_parts(doc, where, bounds, {u.code for u in units}, codes),
-        extra={k: v for k, v in doc.items() if k not in ("province", "units", "systems", *PARTS)},
+        bounds=bounds, units=units, systems=systems, **parts,
+        extra={k: v for k, v in doc.items() if k not in ("province", "units", "systems", "successors", *PARTS)},
+        valid_from=valid_from, valid_to=valid_to,
+        divisions=_divisions(path, doc, units, parts["communes"], (valid_from, valid_to), before),
+        periods=((valid_from, valid_to, str(prov["name"])), *(p for b in before for p in b.periods)),
     )
+
+
+#: where a map label may go from its unit's point
+LABEL_SIDES = ("below", "above", "left", "right")
+
+
+def _check_labels(doc: dict, where: str, unit_codes: set[str]) -> None:
+    labels = (doc.get("map") or {}).get("labels") or {}
+    if not isinstance(labels, dict):
+        raise ConfigError(f"{where}: map labels: a mapping of unit code -> side ({', '.join(LABEL_SIDES)})")
+    for code, side in labels.items():
+        if str(code) not in unit_codes:
+            raise ConfigError(f"{where}: map labels: unknown unit {code!r}")
+        if side not in LABEL_SIDES:
+            raise ConfigError(f"{where}: map labels: side of {code} must be one of {', '.join(LABEL_SIDES)}")
+
+
+def _day(doc: dict, key: str, where: str) -> date | None:
+    value = doc.get(key)
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: province {key} must be a date (YYYY-MM-DD), got {value!r}") from None
+
+
+def _predecessors(path: Path, prov: dict, seen: frozenset[Path]) -> list[Province]:
+    """The provinces of the files ``province.predecessors`` names (relative to ``path``)."""
+    where = str(path)
+    names = prov.get("predecessors") or []
+    if not isinstance(names, list):
+        raise ConfigError(f"{where}: province predecessors must be a list of file names")
+    out = []
+    for name in names:
+        pred = (path.parent / str(name)).resolve()
+        if pred in seen or pred == path.resolve():
+            raise ConfigError(f"{where}: predecessor {name} is the file itself or one of its successors")
+        out.append(load_province(pred, _seen=seen | {path.resolve()}))
+    return out
+
+
+def _divisions(path: Path, doc: dict, units: tuple[Unit, ...], communes: tuple[Commune, ...],
+               valid: tuple[date | None, date | None], predecessors: list[Province]) -> Divisions:
+    """This file's units (and its dossier communes, as units of its period), its predecessors' and the
+    successions between them, checked: no code names two units on one day, every successor is a
+    unit valid the day after its predecessor ended, and every unit that ended the day before this
+    file took effect has its successors listed."""
+    where = str(path)
+    by_code = {u.code: u for u in units}
+    history = list(units) + [
+        Unit(code=c.code, name=c.name, kind="commune", lat=by_code[c.parent].lat, lon=by_code[c.parent].lon,
+             valid_from=valid[0], valid_to=valid[1], parent=c.parent)
+        for c in communes if c.code not in by_code]
+    before = [u for p in predecessors for u in p.divisions.units]
+    try:
+        successions = {str(old): Succession(str(old), tuple(str(c) for c in (s or {}).get("units") or ()),
+                                            bool((s or {}).get("approximate", False)))
+                       for old, s in (doc.get("successors") or {}).items()}
+    except AttributeError:
+        raise ConfigError(f"{where}: successors: each entry is {{units: [codes], approximate: bool}}") from None
+    try:
+        divisions = Divisions(before + history, successions)
+    except DivisionsError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    if valid[0] is not None:
+        eve = valid[0] - timedelta(days=1)
+        for u in before:
+            if u.valid_to == eve and u.code not in successions and divisions.unit_on(u.code, valid[0]) is None:
+                raise ConfigError(f"{where}: unit {u.code} ({u.name}) ended {eve} and has no successors listed")
+    return divisions
 
 
 # --- cameras, sensors, agencies, dossier units ------------------------------------------------

@@ -24,7 +24,7 @@ from streams.core.errors import ConfigError
 from streams.core.families import DEFAULT_RETENTION_DAYS
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_PROVINCE_FILE = PACKAGE_ROOT / "simulators" / "data" / "kien_giang.yaml"
+DEFAULT_PROVINCE_FILE = PACKAGE_ROOT / "simulators" / "data" / "an_giang.yaml"
 
 #: days each hypertable keeps (why each figure: docs/operations.md, "Retention"); a family's id
 #: ledger (event_id_ledger) keeps its ids as long as the family's raw table keeps events.
@@ -157,7 +157,7 @@ class Settings(BaseSettings):
     smtp_tls: str = Field("starttls", pattern="^(none|starttls|ssl)$", description="none | starttls | ssl")
     smtp_user: str = Field("", description="SMTP login (empty = no authentication)")
     smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password")
-    smtp_from: str = Field("IOC Kiên Giang <ioc@kiengiang.gov.vn>", description="From: of notification e-mails")
+    smtp_from: str = Field("IOC <ioc@localhost>", description="From: of notification e-mails (the centre's address)")
     telegram_api_url: str = Field("https://api.telegram.org", description="Telegram Bot API base URL")
     telegram_token: SecretStr = Field(SecretStr(""), description="Telegram bot token")
     zalo_access_token: SecretStr = Field(SecretStr(""), description="Zalo Official Account access token (channels "

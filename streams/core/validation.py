@@ -17,8 +17,9 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from streams.core.clock import utcnow
+from streams.core.clock import LOCAL_TZ, utcnow
 from streams.core.contracts import Event
+from streams.core.divisions import Divisions, UnitRejected
 from streams.core.contracts.fast import ContractAdapter
 from streams.core.families import fast_adapter
 
@@ -80,10 +81,12 @@ class Decoder:
         *,
         limits: Limits | None = None,
         bounds: Bounds | None = None,
+        units: Divisions | None = None,
         clock: Clock = utcnow,
         fast: bool = True,
     ) -> None:
         self.family = family
+        self.units = units
         self.adapter: ContractAdapter = fast_adapter(family, fast=fast)
         self.limits = limits or Limits()
         self.bounds = bounds
@@ -177,7 +180,20 @@ class Decoder:
         point = event.location_point
         if point is not None and self.bounds is not None and not self.bounds.contains(point.lon, point.lat):
             raise _Reject("out_of_area", f"location {point.lon},{point.lat} is outside the province")
+        code = getattr(event, "unit_code", None) if self.units is not None else None
+        if code is not None:
+            return self._in_unit(event, code, ts)
         return event
+
+    def _in_unit(self, event: Event, code: str, ts: datetime) -> Event:
+        """The event recorded under the unit valid on its local day: as it is, under the one unit its
+        ended unit became, or refused (``unit_ended``, ``unit_not_yet_valid``)."""
+        assert self.units is not None
+        try:
+            admitted = self.units.admit(code, ts.astimezone(LOCAL_TZ).date())
+        except UnitRejected as exc:
+            raise _Reject(exc.reason, exc.detail) from None
+        return event if admitted == code else event.model_copy(update={"unit_code": admitted})
 
 
 class _Reject(Exception):

@@ -179,7 +179,8 @@ def test_the_installed_package_carries_its_data_files(tmp_path):
 
     (wheel,) = (tmp_path / "whl").glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in ("streams/db/migrations/001_core.sql", "simulators/data/kien_giang.yaml",
+    for needed in ("streams/db/migrations/001_core.sql", "simulators/data/kien_giang.yaml", "simulators/data/an_giang.yaml",
+                   "simulators/data/an_giang_outline.geojson",
                    "agents/indicators/data/sensor_rules.yaml", "ioc_dash/assets/wall.css", "ioc_dash/locale/console.yaml",
                    "ioc_dash/reports/register_report.css",
                    "ioc_dash/wsgi.py", "streams/kafka/security.py"):

@@ -262,3 +262,21 @@ def test_a_cameras_field_of_view_is_its_zone_and_the_watched_places_it_names(tmp
         (tmp_path / extra.name).write_bytes(extra.read_bytes())
     with pytest.raises(ConfigError, match="covers 'gate-nowhere'"):
         load_province(bad)
+
+
+def test_past_its_rows_the_area_table_sums_the_quiet_areas_and_lists_every_troubled_one():
+    from ioc_dash.figures_border import area_table
+    from streams.core.geography import load_province
+    from streams.core.settings import Settings
+
+    province = load_province(Settings().province_file)
+    quiet = dict(offline=0, tampered=0, flapping=0, online=4, unknown=0)
+    per_area = {u.code: dict(quiet) for u in province.units[:6]}
+    per_area[province.units[5].code].update(offline=2, online=2)
+    per_area[province.units[4].code].update(tampered=1, online=3)
+    table = area_table(per_area, province, "en", limit=4)
+    ids = [getattr(row, "id", None) for row in table.children[1].children]
+    assert ids[:3] == ["border-area-total", f"border-area-{province.units[5].code}",
+                       f"border-area-{province.units[4].code}"]  # the troubled ones first, always
+    assert ids[-1] == "border-area-others" and len(ids) == 5 and "+3 areas" in repr(table)
+    assert len([r for r in area_table(per_area, province, "en", limit=6).children[1].children]) == 7  # all fit

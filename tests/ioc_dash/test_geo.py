@@ -34,15 +34,22 @@ def test_every_unit_lies_in_the_province_outline():
         if unit.island:
             continue
         assert inside(unit.lon, unit.lat, mainland), unit.name
-    phu_quoc = next(u for u in PROVINCE.units if u.name == "Phú Quốc")
+    phu_quoc = next(u for u in PROVINCE.units if u.name == "Đặc khu Phú Quốc")
     assert any(inside(phu_quoc.lon, phu_quoc.lat, r) for r in province_rings)
 
 
 def test_nothing_of_the_province_lies_beyond_the_national_border():
-    # border cameras and zones sit on the Vietnamese side of the drawn line (south of it), not in Cambodia
+    # border cameras and zones sit on the Vietnamese side of the drawn line, not in Cambodia: south of it
+    # where it runs west to east (Hà Tiên – Giang Thành), inside the mainland where it turns north
     (line,) = [f["geometry"]["coordinates"] for f in features(OUTLINE, "border")]
+    mainland = max((r for f in features(OUTLINE, "province") for r in rings(f["geometry"])), key=len)
     checked = []
     for code, (lat, lon) in locations(PROVINCE).items():
+        if lon > 104.88:
+            if lat > 10.45:
+                assert inside(lon, lat, mainland), f"{code} at {lat}, {lon} is outside the province"
+                checked.append(code)
+            continue
         for (x1, y1), (x2, y2) in zip(line, line[1:]):
             if min(x1, x2) <= lon <= max(x1, x2) and x1 != x2:
                 border_lat = y1 + (lon - x1) * (y2 - y1) / (x2 - x1)
@@ -50,13 +57,14 @@ def test_nothing_of_the_province_lies_beyond_the_national_border():
                     checked.append(code)
                     assert lat < border_lat, f"{code} at {lat}, {lon} is north of the border ({border_lat:.4f})"
     assert {"cam-giangthanh-ck-01", "cam-phumy-01", "cam-vinhdieu-01", "cam-xaxia-01", "bz-giangthanh"} <= set(checked)
+    assert {"cam-tinhbien-ck-01", "cam-vinhxuong-ck-01", "cam-khanhbinh-01", "bz-anphu", "gate-tinhbien"} <= set(checked)
 
 
 def test_places_of_entities(tmp_path):
     places = locations(PROVINCE)
     assert places["sal-caibe"] == (9.9, 105.1) and places["bz-hatien"] == (10.42, 104.462)
-    assert places["30787"] == places["902"]  # a commune at its district
-    assert places["net-phuquoc"] == places["911"] and "cam-xaxia-01" in places and "cam-xaxia" in places
+    assert places["30787"] == (10.27, 104.625)  # a commune at its point
+    assert places["net-phuquoc"] == places["31078"] and "cam-xaxia-01" in places and "cam-xaxia" in places
     bad = tmp_path / "bad.geojson"
     bad.write_text('{"type": "Feature"}')
     with pytest.raises(ConfigError, match="FeatureCollection"):

@@ -164,7 +164,7 @@ def test_services_page_dossiers_plan_and_agencies(db, undo, test_settings, tmp_p
     assert "Dossiers resolved online" in plan and "≥ 50%" in plan
     units = text(out["svc-units"])
     assert "An Minh" in units
-    assert "Công ty Điện lực Kiên Giang" in text(out["svc-agencies"])
+    assert "Công ty Điện lực An Giang" in text(out["svc-agencies"])
     assert "svc-received" in text(out["svc-kpis"])
 
 

@@ -142,7 +142,7 @@ def test_email_over_smtp_one_message_each_with_its_own_acknowledge_link(smtp_ser
     for env, to in zip(inbox.envelopes, ["a@kiengiang.gov.vn", "b@kiengiang.gov.vn"]):
         msg = _mail(env)
         assert msg["To"] == to
-        assert msg["Subject"].startswith("[IOC Kiên Giang][CẢNH BÁO][Nghiêm trọng] eoffice")
+        assert msg["Subject"].startswith("[IOC An Giang][CẢNH BÁO][Nghiêm trọng] eoffice")
         assert msg["X-IOC-Delivery"] == "ioc-notification-9"
         body = msg.get_content()
         assert "Đối tượng: eoffice" in body and "English: [FIRING]" in body

@@ -8,11 +8,12 @@ URL = "http://wall.ioc/alerts/{id}"
 
 
 def test_email_is_vietnamese_with_the_english_summary_below():
-    subject, body = email_message(build_payload(alert_row(7), "firing"), URL)
-    assert subject == "[IOC Kiên Giang][CẢNH BÁO][Nghiêm trọng] eoffice: mức sẵn sàng 82% (ngưỡng 90%)"
+    subject, body = email_message(build_payload(alert_row(7), "firing"), URL, province="An Giang")
+    assert subject == "[IOC An Giang][CẢNH BÁO][Nghiêm trọng] eoffice: mức sẵn sàng 82% (ngưỡng 90%)"
     assert "Đối tượng: eoffice" in body and "Mức độ: Nghiêm trọng" in body
     assert "Bắt đầu: 15:00:00 01/03/2025 (giờ VN)" in body  # 08:00 UTC
     assert "Chi tiết: http://wall.ioc/alerts/7" in body
+    assert body.rstrip().endswith("(IOC) tỉnh An Giang.")  # the province file's name
     assert body.index("Đối tượng") < body.index("English: [FIRING] eoffice: availability 82% (threshold 90%)")
 
 
@@ -48,8 +49,8 @@ def test_vn_time_is_utc_plus_7_whatever_the_offset_given():
 def test_a_drill_alert_says_so_first():
     payload = build_payload(alert_row(7, drill="dvc-ddos", drill_run=3), "firing")
     assert payload["alert"]["drill"] == "dvc-ddos"
-    subject, body = email_message(payload, URL)
-    assert subject.startswith("[IOC Kiên Giang][DIỄN TẬP dvc-ddos · CẢNH BÁO][Nghiêm trọng]")
+    subject, body = email_message(payload, URL, province="An Giang")
+    assert subject.startswith("[IOC An Giang][DIỄN TẬP dvc-ddos · CẢNH BÁO][Nghiêm trọng]")
     assert "English: [DRILL dvc-ddos · FIRING]" in body
     assert telegram_text(payload, URL).startswith("🔴 DIỄN TẬP dvc-ddos · CẢNH BÁO")
     assert "DIỄN TẬP" not in email_message(build_payload(alert_row(7), "firing"), URL)[0]

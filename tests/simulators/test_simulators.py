@@ -38,9 +38,9 @@ DRILLS = [
     (7, "sensor", "province", "rain", {"value": 60.0}),
     (9, "sensor", "province", None, {}),
     (8, "sensor", "aq-pq-anthoi", "low_battery", {}),
-    (10, "dossier", "899", "backlog", {"size": 50}),
+    (10, "dossier", "30742", "backlog", {"size": 50}),
     (11, "dossier", "30850", "surge", {}),
-    (9, "citizen", "899", "hotspot", {"category": "flooding", "rate": 0.05}),
+    (9, "citizen", "30742", "hotspot", {"category": "flooding", "rate": 0.05}),
     (9, "citizen", "so-tnmt", "unresponsive", {}),
 ]
 BUDGET = {"security": 7, "camera": 7, "sensor": 0, "dossier": 20, "citizen": 15}  # events per tick
@@ -208,15 +208,15 @@ def test_forced_conditions_show_in_the_feed(days):
     assert max(risen) > 3.0  # 0.3 m/h for days
     assert any(e["type"] == "FloodMonitoring" and e["floodLevelStatus"] == "danger" for e in events["sensor"])
     assert any(e["type"] == "Device" and e["deviceState"] == "low_battery" for e in events["sensor"])
-    carried = [e for e in events["dossier"] if e["type"] == "DossierCarriedOver" and e["unit_code"] == "899"]
+    carried = [e for e in events["dossier"] if e["type"] == "DossierCarriedOver" and e["unit_code"] == "30742"]
     assert len(carried) >= 50
-    resolved_899 = [e for e in events["dossier"] if e["type"] == "DossierResolved" and e["unit_code"] == "899"
+    resolved_rachgia = [e for e in events["dossier"] if e["type"] == "DossierResolved" and e["unit_code"] == "30742"
                     and e["dateObserved"] > "2026-11-25T03:00"]
-    assert not resolved_899  # the backlog holds from hour 10
+    assert not resolved_rachgia  # the backlog holds from hour 10
     assert not [e for e in events["citizen"] if e["type"] == "ReportResponded" and e["agency"] == "so-tnmt"
                 and e["dateObserved"] > "2026-11-25T02:00"]
     flooding = [e for e in events["citizen"] if e["type"] == "ReportCreated" and e["category"] == "flooding"
-                and e["unit_code"] == "899"]
+                and e["unit_code"] == "30742"]
     assert len(flooding) > 100
 
 
@@ -224,8 +224,8 @@ def test_forced_conditions_show_in_the_feed(days):
     ("security", "nope", "ddos"), ("security", "dvc", "nope"), ("security", "cam-xaxia-01", "ddos"),
     ("camera", "nope", "offline"), ("camera", "cam-xaxia-01", "nope"),
     ("sensor", "nope", "silent"), ("sensor", "wl-rachgia", "nope"), ("sensor", "province", "silent"),
-    ("dossier", "nope", "backlog"), ("dossier", "899", "nope"),
-    ("citizen", "nope", "hotspot"), ("citizen", "nope", "unresponsive"), ("citizen", "899", "nope"),
+    ("dossier", "nope", "backlog"), ("dossier", "30742", "nope"),
+    ("citizen", "nope", "hotspot"), ("citizen", "nope", "unresponsive"), ("citizen", "30742", "nope"),
 ])
 def test_force_refuses_unknown_targets_and_conditions(family, target, condition):
     sim = FAMILIES[family](PROVINCE, random.Random(1))
@@ -290,6 +290,8 @@ def test_each_camera_s_heartbeat_comes_from_its_site_or_model(tmp_path):
     sites["cam-phumy"]["model"] = "solar-4g"
     path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    for before in doc["province"].get("predecessors") or ():  # the files it names go with it
+        (tmp_path / before).write_text((Settings().province_file.parent / before).read_text(encoding="utf-8"))
     beats = {c.code: c.heartbeat_s for c in load_province(path).cameras}
     assert beats["cam-phumy-02"] == 90 and beats["cam-vinhdieu-01"] == 600  # site, model
     assert beats["cam-rg-center-01"] == beats["cam-xaxia-01"] == 300  # no model: the default; a 300-s model

@@ -16,6 +16,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 
 from streams.core.clock import utcnow
+from streams.core.geography import load_province
 from streams.core.errors import NotifyError
 from agents.alerting.notify import messages
 from agents.alerting.notify.ackoffer import AckOffer
@@ -111,6 +112,7 @@ class EmailChannel:
         self.s = settings
         self.url_template = settings.alert_page
         self.ack = AckOffer(settings, clock)
+        self.province = load_province(settings.province_file).name
 
     def message(self, receiver: Receiver, payload: Mapping[str, Any], key: str,
                 to: list[str] | None = None) -> EmailMessage:
@@ -122,7 +124,8 @@ class EmailChannel:
         else:
             ack_url, ack_until = (self.ack.email_link(payload["alert"]["id"], receiver.name, to[0])
                                   if len(to) == 1 and self.ack.wanted(payload) else ("", None))
-            subject, body = messages.email_message(payload, self.url_template, ack_url=ack_url, ack_until=ack_until)
+            subject, body = messages.email_message(payload, self.url_template, ack_url=ack_url, ack_until=ack_until,
+                                                   province=self.province)
         msg = EmailMessage()
         msg["Subject"], msg["From"], msg["To"] = subject, self.s.smtp_from, ", ".join(to)
         msg["Date"] = format_datetime(utcnow())

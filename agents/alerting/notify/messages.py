@@ -60,14 +60,16 @@ def _facts(payload: Mapping[str, Any], url_template: str) -> list[str]:
 
 
 def email_message(payload: Mapping[str, Any], url_template: str, *, ack_url: str = "",
-                  ack_until: str | None = None) -> tuple[str, str]:
+                  ack_until: str | None = None, province: str = "") -> tuple[str, str]:
     """(subject, body) of the e-mail for an outbox payload; with ``ack_url``, its acknowledge link
-    (single use, working until ``ack_until``, ISO) comes right below the summary."""
+    (single use, working until ``ack_until``, ISO) comes right below the summary.  ``province``: the
+    name of the province the centre watches (its province file's)."""
     a = payload["alert"]
     vi, en = event_titles(payload)
     summary = a.get("summary") or {}
     severity = SEVERITY_VI.get(a["severity"], a["severity"])
-    subject = f"[IOC Kiên Giang][{vi}][{severity}] {summary.get('vi') or a['rule']}"
+    ioc = f"IOC {province}" if province else "IOC"
+    subject = f"[{ioc}][{vi}][{severity}] {summary.get('vi') or a['rule']}"
     ack = [f"Tiếp nhận cảnh báo (không cần đăng nhập; dùng một lần, đến {vn_time(ack_until)}):", ack_url, ""] \
         if ack_url else []
     body = "\n".join([
@@ -81,7 +83,8 @@ def email_message(payload: Mapping[str, Any], url_template: str, *, ack_url: str
         *([f"Acknowledge (no sign-in; works once, until {vn_time(ack_until, ' (UTC+7)')}): {ack_url}"]
           if ack_url else []),
         "",
-        "Thư gửi tự động từ Trung tâm Giám sát, điều hành đô thị thông minh (IOC) tỉnh Kiên Giang.",
+        "Thư gửi tự động từ Trung tâm Giám sát, điều hành đô thị thông minh (IOC)"
+        + (f" tỉnh {province}." if province else "."),
     ])
     return " ".join(subject.split())[:250], body + "\n"
 

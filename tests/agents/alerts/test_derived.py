@@ -42,5 +42,6 @@ def test_intrusions_are_counted_per_border_zone_of_the_province_file():
             {"camera": "cam-rg-center-01", "tracks": 9.0},  # a town camera: in no border zone
             {"camera": "cam-unknown", "tracks": 4.0}]
     values = intrusion_values(rows, PROVINCE)["camera.intrusions"]
-    assert values == {"bz-giangthanh": 5.0, "bz-hatien": 1.0, "bz-kienluong": 0.0, "bz-phuquoc": 0.0}
+    assert values == {"bz-giangthanh": 5.0, "bz-hatien": 1.0, "bz-kienluong": 0.0, "bz-phuquoc": 0.0,
+                      "bz-tinhbien": 0.0, "bz-anphu": 0.0}
     assert intrusion_values([], PROVINCE)["camera.intrusions"] == dict.fromkeys(values, 0.0)  # quiet zones can clear

@@ -103,8 +103,10 @@ def test_perform_names_what_is_missing():
 def test_the_reporting_organisation(tmp_path):
     province = load_province(DEFAULT_PROVINCE_FILE)
     empty = SimpleNamespace(report_org="", report_org_address="", report_contact="", report_phone="", report_email="")
-    assert reporter(empty, province).organisation == "Trung tâm Giám sát, điều hành đô thị thông minh tỉnh Kiên Giang"
+    assert reporter(empty, province).organisation == "Trung tâm Giám sát, điều hành đô thị thông minh tỉnh An Giang"
     with_block = tmp_path / "province.yaml"
+    for before in ("kien_giang.yaml",):  # the province file's predecessor goes with it
+        (tmp_path / before).write_bytes((Path(DEFAULT_PROVINCE_FILE).parent / before).read_bytes())
     with_block.write_text(Path(DEFAULT_PROVINCE_FILE).read_text(encoding="utf-8") +
                           "\noperator:\n  name: Trung tâm IOC Kiên Giang\n  email: ioc@kiengiang.gov.vn\n",
                           encoding="utf-8")
