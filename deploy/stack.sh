@@ -218,7 +218,8 @@ kafka_cluster_id() { # the id the nodes were formatted with, or a new one
   timeout 60 "${KJAVA[@]}" kafka.tools.StorageTool random-uuid || die "kafka StorageTool random-uuid failed" "is java working? try: java -version"
 }
 
-launch_node() { # node: render its config, format its storage once, start it (its pid file)
+LAUNCHED=
+launch_node() { # node: render its config, format its storage once, start it (its pid in LAUNCHED and the pid file)
   local n=$1 d id p port ctrl label=
   d=$(node_dir "$n"); port=$(node_port "$n"); ctrl=$(node_ctrl_port "$n")
   ((KAFKA_NODES == 1)) || label=" (node $n)"
@@ -239,7 +240,8 @@ launch_node() { # node: render its config, format its storage once, start it (it
   (cd "$d" && exec setsid nohup java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
     -Dkafka.logs.dir="$d/logs" -Dlog4j.configuration="file:$DEPLOY/kafka/log4j.properties" \
     -cp "$KDIR/libs/*" kafka.Kafka "$d/server.properties" >>"$d/logs/kafka.out" 2>&1 </dev/null) &
-  echo "$!" >"$d/kafka.pid"
+  LAUNCHED=$!
+  echo "$LAUNCHED" >"$d/kafka.pid"
 }
 
 kafka_answers() { # every node's port open, and the cluster lists topics (one node) or has every broker registered
@@ -267,15 +269,16 @@ start_kafka() {
       "set IOC_KAFKA_CONTROLLER_PORT to at least $((KAFKA_PORT + KAFKA_NODES)) (or leave it unset)"
   fi
   install_kafka
-  local t0=$SECONDS n pid pids=() starting=
+  local t0=$SECONDS n pid pids=() running=0 open=0
   for ((n = 1; n <= KAFKA_NODES; n++)); do
-    if pid=$(kafka_pid "$n"); then starting=1
-    else launch_node "$n"; pid=$(kafka_pid "$n") || kafka_fail "$n" "kafka exited at once (node $n)"; fi
+    if pid=$(kafka_pid "$n"); then
+      running=$((running + 1))
+      if port_open "$(node_port "$n")"; then open=$((open + 1)); fi
+    else launch_node "$n"; pid=$LAUNCHED; fi
     pids+=("$pid")
   done
-  if [[ -n $starting ]] && ((${#pids[@]} == KAFKA_NODES)) && kafka_answers; then
-    say "kafka already running (pid ${pids[*]}, $KAFKA_BOOTSTRAP)"; return 0
-  fi
+  if ((open == KAFKA_NODES)); then say "kafka already running (pid ${pids[*]}, $KAFKA_BOOTSTRAP)"; return 0; fi
+  if ((running)); then say "kafka (pid ${pids[*]}) is still starting; waiting"; fi
   # 90 s without progress, not 90 s in all: on a loaded machine a broker that keeps writing its log
   # is starting slowly, not stuck (a JVM tool alone can take 20 s there); 10 minutes at most
   local deadline=$((SECONDS + 90)) limit=$((SECONDS + 600)) logged=-1 size
