@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Native local stack for the IOC monitor (no Docker):
-#   Kafka (single-node KRaft) + PostgreSQL with TimescaleDB (Apache edition) + Alertmanager
+#   Kafka (KRaft: one node, or a cluster of IOC_KAFKA_NODES) + PostgreSQL with TimescaleDB (Apache edition) + Alertmanager
 #   + Prometheus (scrapes the local processes, evaluates deploy/prometheus/rules/).
 #
 #   deploy/stack.sh {install|start|stop|status} [kafka|postgres|alertmanager|prometheus|all]
@@ -9,6 +9,13 @@
 # Everything listens on 127.0.0.1 only; all state lives in ${IOC_RUN_DIR:-<repo>/.run}.
 # Ports of the stack: IOC_KAFKA_PORT (9092), IOC_KAFKA_CONTROLLER_PORT (9093), IOC_PG_PORT (5433),
 #        IOC_ALERTMANAGER_PORT (9193), IOC_PROMETHEUS_PORT (9190).
+# Kafka cluster: IOC_KAFKA_NODES=3 runs three KRaft nodes (broker+controller each, one process each,
+#   one cluster id) under $IOC_RUN_DIR/kafka/node-1…3: node N listens for clients on
+#   IOC_KAFKA_PORT+N-1 (9092, 9093, 9094) and for the controller quorum on
+#   IOC_KAFKA_CONTROLLER_PORT+N-1 (default 9095, 9096, 9097), with production replication: 3
+#   replicas of every topic (the internal ones too), min.insync.replicas=2, no unclean leader
+#   election; `env` then prints the three-node bootstrap list and IOC_TOPIC_REPLICATION=3.  `stop`
+#   stops every node it finds under $IOC_RUN_DIR/kafka; `status` shows each node.
 # What Alertmanager and Prometheus talk to comes from the IOC settings in effect (`ioc settings`,
 # read with the Python environment ${VENV:-<repo>/.venv}): Alertmanager's webhook goes to
 # IOC_ALERTMANAGER_WEBHOOK_URL (default: the demo receiver on IOC_DEMO_RECEIVER_PORT), Prometheus
@@ -23,7 +30,9 @@ REPO=$(dirname "$DEPLOY")
 RUN=$(realpath -m -- "${IOC_RUN_DIR:-$REPO/.run}")
 PY=$(cd "$REPO" && realpath -m -- "${VENV:-.venv}")/bin/python
 KAFKA_PORT=${IOC_KAFKA_PORT:-9092}
-KAFKA_CTRL_PORT=${IOC_KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_NODES=${IOC_KAFKA_NODES:-1}
+[[ $KAFKA_NODES =~ ^[1-9]$ ]] || { printf 'stack: FAILED: IOC_KAFKA_NODES must be a number of nodes from 1 to 9, not "%s"\n' "$KAFKA_NODES" >&2; exit 1; }
+KAFKA_CTRL_PORT=${IOC_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + (KAFKA_NODES == 1 ? 1 : KAFKA_NODES)))}
 PG_PORT=${IOC_PG_PORT:-5433}
 AM_PORT=${IOC_ALERTMANAGER_PORT:-9193}
 PROM_PORT=${IOC_PROMETHEUS_PORT:-9190}
@@ -159,14 +168,30 @@ apt_ensure() { # packages... (installs only the missing ones)
 APT_INSTALLED=()
 
 # ------------------------------------------------------------------ kafka
+# One node (IOC_KAFKA_NODES=1): its files right under $KDIR.  A cluster: node N (1…) under
+# $KDIR/node-N, client port KAFKA_PORT+N-1, controller port KAFKA_CTRL_PORT+N-1.
 KJAVA=(java -Dlog4j.configuration="file:$DEPLOY/kafka/tools-log4j.properties" -cp "$KDIR/libs/*")  # CLI tools
-kafka_pid() { # prints the pid when our broker process is alive
-  local p; p=$(cat "$KDIR/kafka.pid" 2>/dev/null) || return 1
+node_dir() { if ((KAFKA_NODES == 1)); then echo "$KDIR"; else echo "$KDIR/node-$1"; fi; }
+node_port() { echo $((KAFKA_PORT + $1 - 1)); }
+node_ctrl_port() { echo $((KAFKA_CTRL_PORT + $1 - 1)); }
+KAFKA_BOOTSTRAP=
+KAFKA_VOTERS=
+for ((n = 1; n <= KAFKA_NODES; n++)); do
+  KAFKA_BOOTSTRAP+=${KAFKA_BOOTSTRAP:+,}127.0.0.1:$(node_port "$n")
+  KAFKA_VOTERS+=${KAFKA_VOTERS:+,}$n@127.0.0.1:$(node_ctrl_port "$n")
+done
+KAFKA_REPLICAS=$((KAFKA_NODES < 3 ? KAFKA_NODES : 3))
+KAFKA_MIN_ISR=$((KAFKA_REPLICAS > 1 ? KAFKA_REPLICAS - 1 : 1))
+
+pid_in() { # pidfile: prints the pid when that broker process is alive
+  local p; p=$(cat "$1" 2>/dev/null) || return 1
   [[ $p =~ ^[0-9]+$ ]] && alive "$p" && grep -qa kafka.Kafka "/proc/$p/cmdline" && echo "$p"
 }
-kafka_fail() {
-  tail -n 5 "$KDIR/logs/kafka.out" 2>/dev/null | sed 's/^/stack: | /' >&2 || true
-  fail_log "$KDIR/logs/server.log" "$1" "full logs: $KDIR/logs/  (server.log, kafka.out)" \
+kafka_pid() { pid_in "$(node_dir "${1:-1}")/kafka.pid"; }  # [node]
+kafka_fail() { # node message
+  local d; d=$(node_dir "$1")
+  tail -n 5 "$d/logs/kafka.out" 2>/dev/null | sed 's/^/stack: | /' >&2 || true
+  fail_log "$d/logs/server.log" "$2" "full logs: $d/logs/  (server.log, kafka.out)" \
     "then: deploy/stack.sh stop kafka && deploy/stack.sh start kafka"
 }
 
@@ -184,56 +209,124 @@ install_kafka() {
   rm -rf "$KDIR/libs"; mv "$KDIR/libs.tmp" "$KDIR/libs"
 }
 
-start_kafka() {
-  install_kafka
-  local pid t0=$SECONDS id p
-  if pid=$(kafka_pid); then
-    if port_open "$KAFKA_PORT"; then say "kafka already running (pid $pid, 127.0.0.1:$KAFKA_PORT)"; return 0; fi
-    say "kafka (pid $pid) is still starting; waiting"
-  else
-    for p in "$KAFKA_PORT" "$KAFKA_CTRL_PORT"; do
-      if port_open "$p"; then die "127.0.0.1:$p is used by another process" "find it: ss -ltnp 'sport = :$p'; stop it or set IOC_KAFKA_PORT / IOC_KAFKA_CONTROLLER_PORT"; fi
-    done
-    mkdir -p "$KDIR/data" "$KDIR/logs"
-    render "$DEPLOY/kafka/server.properties.in" "$KDIR/server.properties" \
-      PORT="$KAFKA_PORT" CONTROLLER_PORT="$KAFKA_CTRL_PORT" DATA_DIR="$KDIR/data"
-    if [[ ! -f $KDIR/data/meta.properties ]]; then
-      id=$(timeout 60 "${KJAVA[@]}" kafka.tools.StorageTool random-uuid) || die "kafka StorageTool random-uuid failed" "is java working? try: java -version"
-      say "formatting Kafka storage (cluster id $id)"
-      timeout 120 "${KJAVA[@]}" kafka.tools.StorageTool format -t "$id" -c "$KDIR/server.properties" >"$KDIR/logs/format.log" 2>&1 ||
-        fail_log "$KDIR/logs/format.log" "kafka storage format failed" "check $KDIR/server.properties (from deploy/kafka/server.properties.in); if the data is corrupt: rm -rf $KDIR/data"
-    fi
-    say "starting kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT"
-    # setsid+nohup: the broker survives this shell and its terminal.
-    (cd "$KDIR" && exec setsid nohup java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
-      -Dkafka.logs.dir="$KDIR/logs" -Dlog4j.configuration="file:$DEPLOY/kafka/log4j.properties" \
-      -cp "$KDIR/libs/*" kafka.Kafka "$KDIR/server.properties" >>"$KDIR/logs/kafka.out" 2>&1 </dev/null) &
-    pid=$!
-    echo "$pid" >"$KDIR/kafka.pid"
+kafka_cluster_id() { # the id the nodes were formatted with, or a new one
+  local n meta
+  for ((n = 1; n <= KAFKA_NODES; n++)); do
+    meta=$(node_dir "$n")/data/meta.properties
+    if [[ -f $meta ]]; then sed -n 's/^cluster\.id=//p' "$meta"; return 0; fi
+  done
+  timeout 60 "${KJAVA[@]}" kafka.tools.StorageTool random-uuid || die "kafka StorageTool random-uuid failed" "is java working? try: java -version"
+}
+
+LAUNCHED=
+launch_node() { # node: render its config, format its storage once, start it (its pid in LAUNCHED and the pid file)
+  local n=$1 d id p port ctrl label=
+  d=$(node_dir "$n"); port=$(node_port "$n"); ctrl=$(node_ctrl_port "$n")
+  ((KAFKA_NODES == 1)) || label=" (node $n)"
+  for p in "$port" "$ctrl"; do
+    if port_open "$p"; then die "127.0.0.1:$p is used by another process" "find it: ss -ltnp 'sport = :$p'; stop it or set IOC_KAFKA_PORT / IOC_KAFKA_CONTROLLER_PORT"; fi
+  done
+  mkdir -p "$d/data" "$d/logs"
+  render "$DEPLOY/kafka/server.properties.in" "$d/server.properties" NODE_ID="$n" VOTERS="$KAFKA_VOTERS" \
+    PORT="$port" CONTROLLER_PORT="$ctrl" DATA_DIR="$d/data" REPLICAS="$KAFKA_REPLICAS" MIN_ISR="$KAFKA_MIN_ISR"
+  if [[ ! -f $d/data/meta.properties ]]; then
+    id=$(kafka_cluster_id) || exit 1
+    say "formatting Kafka storage$label (cluster id $id)"
+    timeout 120 "${KJAVA[@]}" kafka.tools.StorageTool format -t "$id" -c "$d/server.properties" >"$d/logs/format.log" 2>&1 ||
+      fail_log "$d/logs/format.log" "kafka storage format failed" "check $d/server.properties (from deploy/kafka/server.properties.in); if the data is corrupt: rm -rf $d/data"
   fi
+  say "starting kafka $KAFKA_VERSION$label on 127.0.0.1:$port"
+  # setsid+nohup: the broker survives this shell and its terminal.
+  (cd "$d" && exec setsid nohup java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dkafka.logs.dir="$d/logs" -Dlog4j.configuration="file:$DEPLOY/kafka/log4j.properties" \
+    -cp "$KDIR/libs/*" kafka.Kafka "$d/server.properties" >>"$d/logs/kafka.out" 2>&1 </dev/null) &
+  LAUNCHED=$!
+  echo "$LAUNCHED" >"$d/kafka.pid"
+}
+
+kafka_answers() { # every node's port open, and the cluster lists topics (one node) or has every broker registered
+  local n
+  for ((n = 1; n <= KAFKA_NODES; n++)); do port_open "$(node_port "$n")" || return 1; done
+  if ((KAFKA_NODES == 1)); then
+    timeout 60 "${KJAVA[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_BOOTSTRAP" --list >/dev/null 2>&1
+  else
+    (($(timeout 60 "${KJAVA[@]}" kafka.admin.BrokerApiVersionsCommand --bootstrap-server "$KAFKA_BOOTSTRAP" 2>/dev/null |
+      grep -c ' (id: [0-9]* rack: ') == KAFKA_NODES))
+  fi
+}
+
+kafka_log_size() { # of every node's server.log together: grows while the nodes make progress
+  local n s total=0
+  for ((n = 1; n <= KAFKA_NODES; n++)); do
+    s=$(stat -c %s "$(node_dir "$n")/logs/server.log" 2>/dev/null || echo 0); total=$((total + s))
+  done
+  echo "$total"
+}
+
+start_kafka() {
+  if ((KAFKA_CTRL_PORT <= KAFKA_PORT + KAFKA_NODES - 1 && KAFKA_PORT <= KAFKA_CTRL_PORT + KAFKA_NODES - 1)); then
+    die "the controller ports $KAFKA_CTRL_PORT… overlap the client ports $KAFKA_PORT… of the $KAFKA_NODES nodes" \
+      "set IOC_KAFKA_CONTROLLER_PORT to at least $((KAFKA_PORT + KAFKA_NODES)) (or leave it unset)"
+  fi
+  install_kafka
+  local t0=$SECONDS n pid pids=() running=0 open=0
+  for ((n = 1; n <= KAFKA_NODES; n++)); do
+    if pid=$(kafka_pid "$n"); then
+      running=$((running + 1))
+      if port_open "$(node_port "$n")"; then open=$((open + 1)); fi
+    else launch_node "$n"; pid=$LAUNCHED; fi
+    pids+=("$pid")
+  done
+  if ((open == KAFKA_NODES)); then say "kafka already running (pid ${pids[*]}, $KAFKA_BOOTSTRAP)"; return 0; fi
+  if ((running)); then say "kafka (pid ${pids[*]}) is still starting; waiting"; fi
   # 90 s without progress, not 90 s in all: on a loaded machine a broker that keeps writing its log
   # is starting slowly, not stuck (a JVM tool alone can take 20 s there); 10 minutes at most
   local deadline=$((SECONDS + 90)) limit=$((SECONDS + 600)) logged=-1 size
-  until port_open "$KAFKA_PORT" && timeout 60 "${KJAVA[@]}" org.apache.kafka.tools.TopicCommand \
-    --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list >/dev/null 2>&1; do
-    alive "$pid" || kafka_fail "kafka exited during startup"
-    size=$(stat -c %s "$KDIR/logs/server.log" 2>/dev/null || echo 0)
+  until kafka_answers; do
+    for ((n = 1; n <= KAFKA_NODES; n++)); do
+      alive "${pids[n - 1]}" || kafka_fail "$n" "kafka exited during startup$( ((KAFKA_NODES == 1)) || echo " (node $n)")"
+    done
+    size=$(kafka_log_size)
     if ((size != logged)); then logged=$size; deadline=$((SECONDS + 90)); fi
     ((SECONDS < deadline && SECONDS < limit)) ||
-      kafka_fail "kafka did not answer on 127.0.0.1:$KAFKA_PORT (its log unchanged for 90 s, or 10 min in all)"
+      kafka_fail 1 "kafka did not answer on $KAFKA_BOOTSTRAP (its log unchanged for 90 s, or 10 min in all)"
     sleep 1
   done
-  say "kafka ready on 127.0.0.1:$KAFKA_PORT (pid $pid, $((SECONDS - t0)) s)"
+  say "kafka ready on $KAFKA_BOOTSTRAP (pid ${pids[*]}, $((SECONDS - t0)) s)"
 }
 
-stop_kafka() { stop_service kafka kafka_pid "$KDIR/kafka.pid" 30; }
+stop_kafka() { # every node found under $KDIR, whatever IOC_KAFKA_NODES says now: SIGTERM to all of
+  # them at once (a node stopped alone waits for the quorum the others no longer make), SIGKILL after 30 s
+  local f node pid i left=() pidfiles=()
+  for f in "$KDIR/kafka.pid" "$KDIR"/node-*/kafka.pid; do
+    [[ -f $f ]] || continue
+    pidfiles+=("$f")
+    node=${f%/kafka.pid}; node=${node#"$KDIR"}; node=${node#/}
+    if pid=$(pid_in "$f"); then say "stopping kafka${node:+ $node} (pid $pid)"; kill -TERM "$pid" 2>/dev/null || true; left+=("$pid"); fi
+  done
+  if ((${#left[@]} == 0)); then rm -f "${pidfiles[@]}"; say "kafka not running"; return 0; fi
+  for ((i = 0; i < 150; i++)); do
+    for pid in "${!left[@]}"; do alive "${left[pid]}" || unset 'left[pid]'; done
+    ((${#left[@]})) || break
+    sleep 0.2
+  done
+  if ((${#left[@]})); then
+    say "kafka pid ${left[*]} still alive after 30 s; sending SIGKILL"
+    kill -KILL "${left[@]}" 2>/dev/null || true; sleep 1
+  fi
+  rm -f "${pidfiles[@]}"; say "kafka stopped"
+}
 
 status_kafka() {
-  local pid
-  if pid=$(kafka_pid) && port_open "$KAFKA_PORT"; then
-    say "kafka     running   pid $pid  127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CTRL_PORT)"
-  elif [[ -n ${pid:-} ]]; then say "kafka     starting  pid $pid  127.0.0.1:$KAFKA_PORT"; return 3
-  else say "kafka     stopped   127.0.0.1:$KAFKA_PORT"; return 3; fi
+  local n pid name rc=0
+  for ((n = 1; n <= KAFKA_NODES; n++)); do
+    name=kafka; ((KAFKA_NODES == 1)) || name="kafka-$n"
+    if pid=$(kafka_pid "$n") && port_open "$(node_port "$n")"; then
+      say "$(printf '%-9s' "$name") running   pid $pid  127.0.0.1:$(node_port "$n") (controller :$(node_ctrl_port "$n"))"
+    elif [[ -n ${pid:-} ]]; then say "$(printf '%-9s' "$name") starting  pid $pid  127.0.0.1:$(node_port "$n")"; rc=3
+    else say "$(printf '%-9s' "$name") stopped   127.0.0.1:$(node_port "$n")"; rc=3; fi
+  done
+  return "$rc"
 }
 
 # --------------------------------------------------------------- postgres
@@ -480,7 +573,8 @@ case $CMD in
     exit "$rc" ;;
   env)
     echo "export IOC_RUN_DIR=$RUN"
-    echo "export IOC_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
+    echo "export IOC_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP"
+    if ((KAFKA_NODES > 1)); then echo "export IOC_TOPIC_REPLICATION=$KAFKA_REPLICAS"; fi
     echo "export IOC_DATABASE_URL=postgresql://ioc@127.0.0.1:$PG_PORT/ioc"
     echo "export IOC_ALERTMANAGER_URL=$AM_URL"
     echo "# Prometheus (meta-alerts of the pipeline): $PROM_URL" ;;

@@ -21,11 +21,14 @@ class KafkaSender:
             self.producer = KafkaProducer(
                 bootstrap_servers=settings.bootstrap_servers,
                 client_id="ioc-simulator",
-                acks="all",
+                acks="all",  # every in-sync replica (min.insync.replicas of them at least) has it
+                enable_idempotence=True,  # a batch retried after a leader change is written once
                 linger_ms=20,
                 batch_size=512 * 1024,
                 max_request_size=settings.max_message_bytes,
-                retries=10,
+                # retried until delivered or delivery_timeout_ms (120 s) passed: a leader killed with
+                # SIGKILL is replaced only after the controller's broker session timeout (9 s)
+                delivery_timeout_ms=120_000,
                 **kafka_python_config(settings),
             )
         except KafkaError as exc:

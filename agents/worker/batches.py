@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional, cast
 
@@ -181,7 +181,17 @@ class BatchConsumer(aiokafka_driver.Consumer):
             self.diag.unset_flag(CONSUMER_FETCHING)
 
 
+class DurableProducer(aiokafka_driver.Producer):
+    """Faust's aiokafka producer (dead letters) with idempotence: acknowledged by every in-sync replica
+    (``acks=all``; at least ``min.insync.replicas`` of them on a cluster), and a batch retried after a
+    leader change written once.  Faust turns idempotence on only for exactly-once processing."""
+
+    def _settings_extra(self) -> Mapping[str, Any]:
+        return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
+
+
 class BatchTransport(aiokafka_driver.Transport):
-    """The aiokafka transport with ``BatchConsumer``."""
+    """The aiokafka transport with ``BatchConsumer`` and ``DurableProducer``."""
 
     Consumer = BatchConsumer
+    Producer = DurableProducer

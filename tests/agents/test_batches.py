@@ -97,6 +97,16 @@ async def test_a_message_by_faust_s_per_message_path_becomes_a_run_of_one():
     assert event.message is not message and event.message.acked and not message.acked
 
 
+async def test_the_worker_s_producer_waits_for_every_in_sync_replica_and_writes_a_retried_batch_once():
+    from agents.worker.app import create_app
+    from streams.core.settings import Settings
+
+    app = create_app(Settings(metrics_port=0, topic_prefix="unit-batches.", app_id="unit-batches"))
+    producer = app.producer._new_producer()  # not started: no broker needed
+    assert producer._txn_manager is not None  # aiokafka's idempotence (sequence numbers per partition)
+    assert producer._sender._acks == -1  # acks=all
+
+
 async def test_a_large_run_is_cut_into_pieces_of_a_transaction_s_worth():
     from agents.worker.batches import Run, cut
 

@@ -1,6 +1,6 @@
 """Fixtures of the fault tests: a private stack, and a fixed feed produced to it once.
 
-These tests kill workers and stop the database and the broker, so they never use the shared
+These tests kill workers and stop the database and the broker (or one of three), so they never use the shared
 stack of the other tests (``tests/conftest.py``): ``deploy/stack.sh`` starts a second Kafka and
 PostgreSQL for the session with their own ``IOC_RUN_DIR`` and free ports, and stops them at the
 end.  Each run then gets a fresh database and consumer group over the same topics.
@@ -22,18 +22,32 @@ from tests.faults.reference import Expected, expected
 FEED_EVENTS = 100_000
 
 
-@pytest.fixture(scope="session")
-def private_stack():
+def _started(nodes: int) -> PrivateStack:
     PrivateStack.reap_stale()
     for attempt in range(3):  # another session may have taken the same ports a moment earlier
-        stack = PrivateStack.create()
+        stack = PrivateStack.create(nodes)
         try:
             stack.start()
-            break
+            return stack
         except RuntimeError as exc:
             stack.stop()
             if attempt == 2 or "used by another process" not in str(exc):
                 pytest.fail(f"private stack did not start: {exc}", pytrace=False)
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture(scope="session")
+def private_stack():
+    stack = _started(1)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster_stack():
+    """A private stack whose Kafka is a three-node cluster; only for the module that asks for it
+    (three more JVMs on a small machine)."""
+    stack = _started(3)
     yield stack
     stack.stop()
 

@@ -81,15 +81,18 @@ OWNER = "owner.json"  # which test process started a private stack, and its port
 @dataclass
 class PrivateStack:
     """Kafka and PostgreSQL of the fault tests alone, through ``deploy/stack.sh`` with its own
-    ``IOC_RUN_DIR`` and ports: the shared stack of the other tests is never touched."""
+    ``IOC_RUN_DIR`` and ports: the shared stack of the other tests is never touched.  ``nodes=3``:
+    a three-node Kafka cluster (``IOC_KAFKA_NODES``), client ports ``kafka_port`` and the next two,
+    controller ports ``controller_port`` and the next two; its topics get three replicas."""
 
     run_dir: Path
     kafka_port: int
     controller_port: int
     pg_port: int
+    nodes: int = 1
 
     @classmethod
-    def create(cls) -> PrivateStack:
+    def create(cls, nodes: int = 1) -> PrivateStack:
         # /var/tmp, not pytest's tmp: the OS user postgres must be able to enter the directory
         run_dir = Path(tempfile.mkdtemp(prefix="iocf-", dir="/var/tmp"))
         run_dir.chmod(0o755)
@@ -97,10 +100,14 @@ class PrivateStack:
         if shared_libs.is_dir():  # the jars are read-only: share them instead of fetching them again
             (run_dir / "kafka").mkdir()
             (run_dir / "kafka" / "libs").symlink_to(shared_libs.resolve())
-        kafka, controller, pg = free_ports((29092, 29093, 25433))
-        stack = cls(run_dir, kafka, controller, pg)
+        if nodes == 1:
+            kafka, controller, pg = free_ports((29092, 29093, 25433))
+        else:  # away from the one-node stacks' ports: client ports, then controller ports, consecutive
+            ports = free_ports([29192 + i for i in range(2 * nodes)] + [25533])
+            kafka, controller, pg = ports[0], ports[nodes], ports[-1]
+        stack = cls(run_dir, kafka, controller, pg, nodes)
         (run_dir / OWNER).write_text(json.dumps({"pid": os.getpid(), "kafka": kafka, "controller": controller,
-                                                 "pg": pg}))
+                                                 "pg": pg, "nodes": nodes}))
         return stack
 
     @classmethod
@@ -112,7 +119,7 @@ class PrivateStack:
                 info = json.loads(owner.read_text())
                 os.kill(info["pid"], 0)
             except ProcessLookupError:
-                cls(owner.parent, info["kafka"], info["controller"], info["pg"]).stop()
+                cls(owner.parent, info["kafka"], info["controller"], info["pg"], info.get("nodes", 1)).stop()
                 reaped.append(owner.parent)
             except (OSError, ValueError, KeyError):
                 continue
@@ -121,7 +128,8 @@ class PrivateStack:
     @property
     def env(self) -> dict[str, str]:
         return {**os.environ, "IOC_RUN_DIR": str(self.run_dir), "IOC_KAFKA_PORT": str(self.kafka_port),
-                "IOC_KAFKA_CONTROLLER_PORT": str(self.controller_port), "IOC_PG_PORT": str(self.pg_port)}
+                "IOC_KAFKA_CONTROLLER_PORT": str(self.controller_port), "IOC_PG_PORT": str(self.pg_port),
+                "IOC_KAFKA_NODES": str(self.nodes)}
 
     def run(self, command: str, service: str) -> float:
         """``deploy/stack.sh command service`` on this stack; returns the seconds it took."""
@@ -144,14 +152,18 @@ class PrivateStack:
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        return ",".join(f"127.0.0.1:{self.kafka_port + i}" for i in range(self.nodes))
+
+    def kafka_pid(self, node: int) -> int:
+        """The process of Kafka node ``node`` (1…) of a cluster."""
+        return int((self.run_dir / "kafka" / f"node-{node}" / "kafka.pid").read_text())
 
     def dsn(self, database: str = "postgres") -> str:
         return f"postgresql://ioc@127.0.0.1:{self.pg_port}/{database}"
 
     def settings(self, **values) -> Settings:
         return Settings(kafka_bootstrap=self.bootstrap, database_url=self.dsn("ioc"), metrics_port=0,
-                        topic_partitions=2, **values)
+                        topic_partitions=2, topic_replication=min(self.nodes, 3), **values)
 
 
 # --- producing -------------------------------------------------------------------------------------
@@ -318,7 +330,7 @@ class FaultRun:
         self.workers.append(worker)
         return worker
 
-    def query(self, sql: str, params: Any = None) -> list[tuple]:
+    def query(self, sql: str | psycopg.sql.Composable, params: Any = None) -> list[tuple]:
         """Rows of a query on the run's database, reconnecting once after an outage."""
         try:
             return self.conn.execute(sql, params).fetchall()
