@@ -29,6 +29,7 @@ from ioc_dash.figures import local_time
 from streams.core.clock import utcnow
 from streams.core.errors import SinkUnavailable
 from streams.core.keys import ack_link_key
+from streams.core.geography import load_province
 from streams.core.settings import Settings
 
 PREFIX = "/ack/"
@@ -73,7 +74,7 @@ button small { display: block; font-size: 0.85rem; font-weight: 400; }
 </style></head>
 <body>
 <main id="ack-page" data-outcome="{{ kind }}">
-<p class="brand">IOC Kiên Giang</p>
+<p class="brand">IOC {{ province }}</p>
 {% if alert %}
 <section class="card {{ card.severity_class }}" id="ack-alert">
   <ul class="tags"><li>#{{ alert.id }}</li><li>{{ card.severity }}</li><li id="ack-state">{{ card.state }}</li></ul>
@@ -112,7 +113,7 @@ def _console(kind: str, alert: dict[str, Any] | None, outcome: Outcome | None) -
 
 
 def render(kind: str, *, alert: dict[str, Any] | None = None, outcome: Outcome | None = None,
-           ttl_s: float = 0, retry_s: float = 0) -> str:
+           ttl_s: float = 0, retry_s: float = 0, province: str = "") -> str:
     """The page for ``kind`` (``acklinks.KINDS``, ``limited``, ``unavailable``); Jinja escapes every value."""
     values = {"by": (outcome.by if outcome else None) or "—",
               "at": local_time(outcome.at if outcome else None, TIME_FORMAT),
@@ -123,7 +124,7 @@ def render(kind: str, *, alert: dict[str, Any] | None = None, outcome: Outcome |
                 "state": both(f"state_{alert['state']}"),
                 "started": f"{both('ack_started')}: {local_time(alert['fired_at'] or alert['started_at'], TIME_FORMAT)}"}
     return render_template_string(
-        PAGE, kind=kind, alert=alert, card=card, title=i18n.t("ack_title", "vi"),
+        PAGE, kind=kind, alert=alert, card=card, title=i18n.t("ack_title", "vi").replace("{province}", province), province=province,
         console=_console(kind, alert, outcome), form=kind == "ready",
         tone="good" if kind in ("ready", "done") else "bad",
         vi=_texts(kind, "vi", values), en=_texts(kind, "en", values))
@@ -134,6 +135,7 @@ class AckPage:
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.ttl_s = settings.ack_link_ttl_s
         self.store, self.key, self.clock = store, key, clock
+        self.province = load_province(settings.province_file).name
         self._bad: dict[str, list[datetime]] = {}  # address -> times it brought a bad link
         self._lock = threading.Lock()
 
@@ -174,7 +176,7 @@ class AckPage:
                                       receiver=claims.receiver, address=address, user_agent=request.user_agent.string)
 
     def _page(self, kind: str, **kw):
-        resp = make_response(render(kind, ttl_s=self.ttl_s, **kw), STATUS[kind])
+        resp = make_response(render(kind, ttl_s=self.ttl_s, province=self.province, **kw), STATUS[kind])
         resp.headers["Cache-Control"] = "no-store"
         return resp
 

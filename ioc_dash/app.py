@@ -154,7 +154,7 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
     ctx = build_context(settings, province, cache, status_rules)
     console = optional("ioc_dash.console")  # before the app: its callbacks are hooks new apps take
 
-    app = dash.Dash(__name__, title="IOC Kiên Giang", update_title=None, suppress_callback_exceptions=True,
+    app = dash.Dash(__name__, title=f"IOC {province.name}", update_title=None, suppress_callback_exceptions=True,
                     meta_tags=[VIEWPORT])
     app.server.config["IOC_CACHE"] = cache
     app.server.config["IOC_SETTINGS"] = settings
@@ -211,9 +211,9 @@ def register_shell(app: dash.Dash, ctx: WallContext, routes: Routes) -> None:
         else:
             body = html.Div(t("page_not_found", lang), className="page-missing", id="page-missing")
         if kiosk:  # no controls
-            return body, [], [], lang, t("title", lang), "wall kiosk"
+            return body, [], [], lang, t("title", lang).format(province=ctx.province.name), "wall kiosk"
         links = nav(routes, path, lang) if is_wall_path(routes, path) else []
-        return body, links, lang_links(path, search, lang), lang, t("title", lang), "wall"
+        return body, links, lang_links(path, search, lang), lang, t("title", lang).format(province=ctx.province.name), "wall"
 
     @app.callback(Output("banner", "children"), Output("clock", "children"),
                   Input("tick", "n_intervals"), Input("lang", "data"))  # a language switch redraws it at once

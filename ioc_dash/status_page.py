@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
@@ -230,7 +230,7 @@ LEGEND = (sp.GOOD, sp.FAIR, sp.POOR, sp.BAD, sp.MAINTENANCE, sp.NO_DATA)
 def render(page: sp.StatusPage, config: sp.StatusPageConfig, lang: str, refresh_s: int) -> str:
     """The page in ``lang``: pure, from the public objects only."""
     def tr(key: str) -> str:
-        return t(key, lang)
+        return t(key, lang).replace("{province}", config.province)
 
     banner_state, banner_key = summary(page)
     services = [{"name": s.service.name(lang), "state": s.state, "state_text": tr(f"sp_state_{s.state}"),
@@ -322,7 +322,8 @@ def install(server: Flask, settings: Settings, province: Province, metrics: Dash
             read: Callable[[], Rendered] | None = None) -> StatusView:
     """Serve ``/status`` (the sign-in gate lets it through); the services' file is checked here, so a
     wrong system code stops the dashboard at start with its name."""
-    config = sp.load_config(settings.status_page_file, [s.code for s in province.systems])
+    config = replace(sp.load_config(settings.status_page_file, [s.code for s in province.systems]),
+                     province=province.name)
     cache = PageCache(read or reader(settings, config, metrics), settings.status_page_cache_s)
     view = StatusView(cache, metrics, max(1, round(settings.status_page_cache_s)))
     server.add_url_rule(PATH, "ioc_status_page", view, methods=["GET"])

@@ -65,6 +65,7 @@ class StatusPageConfig:
     days: int = 90
     upcoming_days: int = 14  # planned maintenance shown this far ahead
     bands: Bands = field(default_factory=Bands)
+    province: str = ""  # whose centre it is (the province file's name): the page's heading
 
 
 def _name(doc: object, where: str) -> tuple[str, str]:

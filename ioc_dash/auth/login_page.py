@@ -38,9 +38,10 @@ def text(key: str, lang: str) -> str:
 
 
 def render(lang: str, *, message: str = "", kind: str = "error", next_: str = "", name: str = "",
-           form: bool = True) -> str:
-    """Jinja escapes every value, so a name or a ``next`` from the request is shown as text."""
-    t = {k: text(k, lang) for k in FORM_KEYS}
+           form: bool = True, province: str = "") -> str:
+    """Jinja escapes every value, so a name or a ``next`` from the request is shown as text; ``province``
+    names the centre in the title and the heading."""
+    t = {k: text(k, lang).replace("{province}", province) for k in FORM_KEYS}
     next_q = "&next=" + quote(next_, safe="/") if next_ else ""
     return render_template_string(PAGE, lang=lang, t=t, message=message, kind=kind, next_=next_, next_q=next_q,
                                   name=name, form=form)

@@ -19,6 +19,7 @@ import math
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Response, abort, g, has_request_context, jsonify, make_response, redirect, request
@@ -31,6 +32,7 @@ from ioc_dash.auth.store import UserStore
 from ioc_dash.auth.tokens import new_token, session_hash, session_key, wall_hash
 from ioc_dash.i18n import LANG_COOKIE, LANG_PARAM, LANGS, request_lang
 from streams.core.errors import AuthError, Forbidden, LoginRateLimited, SinkUnavailable
+from streams.core.geography import load_province
 from streams.core.settings import Settings
 
 log = logging.getLogger("ioc.auth")
@@ -123,6 +125,10 @@ class Gate:
         self.settings, self.store, self.key = settings, store, key
         self.limit = Limit(settings.dash_login_max_failures, timedelta(seconds=settings.dash_login_window_s))
         self.cache = _Cache(LOOKUP_CACHE_S)
+        self.province = load_province(settings.province_file).name  # the centre's name on the sign-in page
+
+    def _login_page(self, lang: str, **kw: Any) -> str:
+        return login_page.render(lang, province=self.province, **kw)
 
     # --- who is asking ---------------------------------------------------------------------------
 
@@ -189,7 +195,7 @@ class Gate:
         principal = self.store.wall_principal(token)
         if principal is None:
             log.warning("a wall token was refused (from %s)", request.remote_addr)
-            html = login_page.render(request_lang(), message=login_page.text("bad_token", request_lang()), form=False)
+            html = self._login_page(request_lang(), message=login_page.text("bad_token", request_lang()), form=False)
             return make_response(html, 403)
         rest = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
         resp = redirect(path + ("?" + urlencode(rest) if rest else ""))
@@ -204,7 +210,7 @@ class Gate:
         next_ = safe_next(request.values.get("next"))
         if request.method == "GET":
             expired = login_page.text("expired", lang) if request.args.get("expired") else ""
-            return login_page.render(lang, message=expired, kind="info", next_=next_)
+            return self._login_page(lang, message=expired, kind="info", next_=next_)
         name = request.form.get("name", "")[:64]
         address = request.remote_addr or ""
         try:
@@ -213,15 +219,15 @@ class Gate:
         except LoginRateLimited as exc:
             log.warning("sign-in refused by the rate limit (from %s)", address)
             message = login_page.text("limited", lang).format(n=max(1, math.ceil(exc.retry_after / 60)))
-            resp = make_response(login_page.render(lang, message=message, next_=next_, name=name), 429)
+            resp = make_response(self._login_page(lang, message=message, next_=next_, name=name), 429)
             resp.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
             return resp
         except SinkUnavailable as exc:
             log.warning("sign-in impossible: %s", exc)
-            return make_response(login_page.render(lang, message=login_page.text("unavailable", lang), next_=next_), 503)
+            return make_response(self._login_page(lang, message=login_page.text("unavailable", lang), next_=next_), 503)
         except AuthError:
             log.info("failed sign-in from %s", address)  # not the name: people type passwords there
-            return make_response(login_page.render(lang, message=login_page.text("wrong", lang), next_=next_,
+            return make_response(self._login_page(lang, message=login_page.text("wrong", lang), next_=next_,
                                                    name=name), 401)
         token = new_token()
         self.store.start_session(principal, session_hash(self.key, token), idle_s=self.settings.dash_session_idle_s,

@@ -105,7 +105,7 @@ def test_the_page_in_chromium_without_sign_in(dash):
         browser.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                        {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
         browser.get(f"{dash.base}/status")
-        browser.wait_text("Cổng dịch vụ công tỉnh Kiên Giang", "#status-page")
+        browser.wait_text("Cổng dịch vụ công tỉnh An Giang", "#status-page")
         assert browser.driver.current_url.endswith("/status")  # not sent to /login
         assert browser.find("#service-1").get_attribute("data-state") == "operational"
         assert browser.find("#service-2").get_attribute("data-state") == "outage"
@@ -118,7 +118,7 @@ def test_the_page_in_chromium_without_sign_in(dash):
         assert browser.driver.execute_script(SMALL_TEXT_JS, "#status-page", 20) == []  # as the wall's rule
         browser.driver.save_screenshot(str(OUT / "status-vi-1920x1080.png"))
         browser.get(f"{dash.base}/status?lang=en")
-        browser.wait_text("Kiên Giang public-service portal", "#status-page")
+        browser.wait_text("An Giang public-service portal", "#status-page")
         browser.driver.save_screenshot(str(OUT / "status-en-1920x1080.png"))
     finally:
         browser.close()
