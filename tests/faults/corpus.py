@@ -17,6 +17,9 @@ from datetime import datetime, timedelta, timezone
 import orjson
 
 from simulators.timeshift import TimeShifter
+from streams.core.clock import LOCAL_TZ
+from streams.core.geography import load_province
+from streams.core.settings import DEFAULT_PROVINCE_FILE
 from tests.streams.test_contracts import GOOD as CONTRACT_GOOD
 
 AT = datetime(2026, 11, 27, 2, 30, tzinfo=timezone.utc)  # the time of the examples
@@ -46,10 +49,18 @@ HEALTH_GOOD = [
 
 
 def examples(now: datetime) -> dict[str, list[dict]]:
-    """One valid event of every type, per family, with its timestamps moved to ``now``."""
+    """One valid event of every type, per family, with its timestamps moved to ``now`` and its unit the
+    one valid then (an examples' unit that has ended since is followed to the unit that kept its seat)."""
     shift = TimeShifter(now - AT)
     out = {"health": copy.deepcopy(HEALTH_GOOD), **copy.deepcopy(CONTRACT_GOOD)}
-    return {family: [shift.shift_event(family, e) for e in events] for family, events in out.items()}
+    divisions = load_province(DEFAULT_PROVINCE_FILE).divisions
+    day = now.astimezone(LOCAL_TZ).date()
+    shifted = {family: [shift.shift_event(family, e) for e in events] for family, events in out.items()}
+    for events in shifted.values():
+        for e in events:
+            if "unit_code" in e:
+                e["unit_code"] = divisions.primary(e["unit_code"], day)
+    return shifted
 
 
 @dataclass(frozen=True)
