@@ -145,4 +145,8 @@ class Divisions:
 
     def admit_at(self, code: str, when: datetime, tz: object) -> str:
         """:meth:`admit` for the local day of ``when`` in ``tz`` (a tzinfo)."""
-        return self.admit(code, when.astimezone(tz).date())  # type: ignore[arg-type]
+        try:
+            day = when.astimezone(tz).date()  # type: ignore[arg-type]
+        except (OverflowError, ValueError):  # a time at the edge of the calendar (year 1 or 9999): its own day
+            day = when.date()
+        return self.admit(code, day)
