@@ -132,10 +132,10 @@ def render(kind: str, *, alert: dict[str, Any] | None = None, outcome: Outcome |
 
 class AckPage:
     def __init__(self, settings: Settings, store: AckStore, key: bytes,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, province: str | None = None) -> None:
         self.ttl_s = settings.ack_link_ttl_s
         self.store, self.key, self.clock = store, key, clock
-        self.province = load_province(settings.province_file).name
+        self.province = province if province is not None else load_province(settings.province_file).name
         self._bad: dict[str, list[datetime]] = {}  # address -> times it brought a bad link
         self._lock = threading.Lock()
 
@@ -181,8 +181,9 @@ class AckPage:
         return resp
 
 
-def install(server: Flask, settings: Settings, *, store: AckStore | None = None) -> AckPage:
-    """``GET``/``POST /ack/<token>`` on the dashboard's Flask server."""
-    page = AckPage(settings, store or AckStore(settings.dsn), ack_link_key(settings))
+def install(server: Flask, settings: Settings, *, store: AckStore | None = None,
+            province: str | None = None) -> AckPage:
+    """``GET``/``POST /ack/<token>`` on the dashboard's Flask server (``province``: the centre's name)."""
+    page = AckPage(settings, store or AckStore(settings.dsn), ack_link_key(settings), province=province)
     server.add_url_rule(f"{PREFIX}<path:token>", "ioc_ack", page.view, methods=["GET", "POST"])
     return page

@@ -26,6 +26,7 @@ from agents.indicators.ops_report import OpsReport, parse_period
 from agents.indicators.sla import MonthSla, load_sla_policy, month_report, parse_month
 from streams.core.clock import LOCAL_TZ, utcnow
 from streams.core.errors import InputError, IOCError
+from streams.core.geography import Province
 from streams.core.settings import Settings
 
 VERSION = "v1"
@@ -117,11 +118,13 @@ def report_json(r: OpsReport) -> dict[str, Any]:
 
 class IndicatorCache:
     """Every indicator's values, read (SQL indicators and the derived ones, as the alert engine reads
-    them) at most every ``INDICATOR_CACHE_S``, once whoever asks at the same time."""
+    them) at most every ``INDICATOR_CACHE_S``, once whoever asks at the same time.  ``make_reader`` is
+    called on the first request, not when the dashboard starts."""
 
-    def __init__(self, read: Callable[[datetime], dict[str, dict[str, float]]], ttl_s: float = INDICATOR_CACHE_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.read, self.ttl_s, self.clock = read, ttl_s, clock
+    def __init__(self, make_reader: Callable[[], Callable[[datetime], dict[str, dict[str, float]]]],
+                 ttl_s: float = INDICATOR_CACHE_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.make_reader, self.ttl_s, self.clock = make_reader, ttl_s, clock
+        self.read: Callable[[datetime], dict[str, dict[str, float]]] | None = None
         self._lock = threading.Lock()
         self._at = -float("inf")
         self._value: tuple[datetime, dict[str, dict[str, float]]] | None = None
@@ -129,18 +132,18 @@ class IndicatorCache:
     def get(self) -> tuple[datetime, dict[str, dict[str, float]]]:
         with self._lock:
             if self._value is None or self.clock() - self._at >= self.ttl_s:
+                if self.read is None:
+                    self.read = self.make_reader()
                 now = utcnow()
                 self._value, self._at = (now, self.read(now)), self.clock()
             return self._value
 
 
-def indicator_reader(settings: Settings) -> Callable[[datetime], dict[str, dict[str, float]]]:
+def indicator_reader(settings: Settings, province: Province) -> Callable[[datetime], dict[str, dict[str, float]]]:
     from agents.alerting.runner import derived_readers
     from agents.alerting.store import AlertStore
     from agents.indicators.registry import INDICATORS
-    from streams.core.geography import load_province
 
-    province = load_province(settings.province_file)
     store = AlertStore(settings.dsn, names=province.names())
     readers = derived_readers(store, province)
 
@@ -164,14 +167,12 @@ def indicators():
 @api.get("/sla")
 @token_required
 def sla():
-    from streams.core.geography import load_province
-
     settings = _settings()
     now = utcnow()
     text = request.args.get("month")
     month = parse_month(text) if text is not None else now.astimezone(LOCAL_TZ).date().replace(day=1)
-    systems = [s.code for s in load_province(settings.province_file).systems]
-    rows = month_report(settings.dsn, month, systems, load_sla_policy(settings.sla_file), LOCAL_TZ, now)
+    rows = month_report(settings.dsn, month, current_app.config["IOC_API_SYSTEMS"], load_sla_policy(settings.sla_file),
+                        LOCAL_TZ, now)
     return jsonify({"month": f"{month:%Y-%m}", "timezone": LOCAL_TZ.key, "systems": [sla_json(r) for r in rows]})
 
 
@@ -227,10 +228,11 @@ OPENAPI["paths"]["/openapi.json"] = {"get": {"summary": "this description", "sec
                                              "responses": {"200": {"description": "OpenAPI 3.1"}}}}
 
 
-def install(server: Any, settings: Settings) -> None:
+def install(server: Any, settings: Settings, province: Province) -> None:
     """Serve ``/api/v1`` on the dashboard's server (the sign-in gate lets it through: the API checks its
     own tokens)."""
-    server.extensions["ioc_api_indicators"] = IndicatorCache(indicator_reader(settings))
+    server.extensions["ioc_api_indicators"] = IndicatorCache(lambda: indicator_reader(settings, province))
+    server.config["IOC_API_SYSTEMS"] = [s.code for s in province.systems]
     server.register_blueprint(api)
 
     @server.after_request

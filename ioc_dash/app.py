@@ -176,11 +176,11 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
 
     auth = optional("ioc_dash.auth")
     if auth is not None:
-        auth.install(app, settings)
+        auth.install(app, settings, province=province.name)
         snapshots.install(app, settings)  # who may see them is a question for the sign-in
         runbooks.install(app.server, settings)
-        api.install(app.server, settings)  # /api/v1: read tokens of its own (ioc users api-token)
-    ack_page.install(app.server, settings)  # /ack/<token>: an e-mail's acknowledge link, no sign-in
+        api.install(app.server, settings, province)  # /api/v1: read tokens of its own (ioc users api-token)
+    ack_page.install(app.server, settings, province=province.name)  # /ack/<token>: an e-mail's acknowledge link, no sign-in
     status_page.install(app.server, settings, province, metrics)  # /status: public, no sign-in
     headers.install(app)
     return app

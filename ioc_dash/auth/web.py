@@ -121,11 +121,12 @@ class _Cache:
 
 
 class Gate:
-    def __init__(self, settings: Settings, store: UserStore, key: bytes) -> None:
+    def __init__(self, settings: Settings, store: UserStore, key: bytes, province: str | None = None) -> None:
         self.settings, self.store, self.key = settings, store, key
         self.limit = Limit(settings.dash_login_max_failures, timedelta(seconds=settings.dash_login_window_s))
         self.cache = _Cache(LOOKUP_CACHE_S)
-        self.province = load_province(settings.province_file).name  # the centre's name on the sign-in page
+        # the centre's name on the sign-in page: the caller's province, else the province file's
+        self.province = province if province is not None else load_province(settings.province_file).name
 
     def _login_page(self, lang: str, **kw: Any) -> str:
         return login_page.render(lang, province=self.province, **kw)
@@ -261,7 +262,7 @@ def _refuse(status: int, message: str):
     return make_response(message, status, {"Content-Type": "text/plain; charset=utf-8"})
 
 
-def install(app, settings: Settings, *, store: UserStore | None = None) -> Gate:
+def install(app, settings: Settings, *, store: UserStore | None = None, province: str | None = None) -> Gate:
     """Guard a Dash app: sign-in, sessions, wall tokens, role checks on every route."""
     server = app.server
     server.config.setdefault("IOC_SETTINGS", settings)
@@ -269,7 +270,7 @@ def install(app, settings: Settings, *, store: UserStore | None = None) -> Gate:
     server.secret_key = key
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                          SESSION_COOKIE_SECURE=settings.dash_secure_cookies)
-    gate = Gate(settings, store or UserStore(settings.dsn), key)
+    gate = Gate(settings, store or UserStore(settings.dsn), key, province)
     server.extensions["ioc_auth"] = gate
     if settings.dash_proxy_hops:
         n = settings.dash_proxy_hops

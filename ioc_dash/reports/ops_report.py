@@ -27,6 +27,7 @@ from agents.indicators.sla import load_sla_policy
 from ioc_dash.i18n import t
 from ioc_dash.reports.register_report import CSS_FILE, _css_string, _e, _table, _td
 from streams.core.clock import LOCAL_TZ, utcnow
+from streams.core.geography import Province
 
 LAYERS = ("1", "2", "3", "4", "0")
 VERDICT_COLOURS = {"meets": "#2e9d4f", "misses": "#c8372d", "undetermined": "#e8a317", "no_data": "#8a96a3"}
@@ -334,21 +335,25 @@ def render_xlsx(r: OpsReport, w: Words) -> bytes:
 
 # --- the whole ----------------------------------------------------------------------------------------
 
-def build(settings: Any, kind: str, period_text: str, *, now: datetime | None = None) -> OpsReport:
-    from agents.indicators.plan import load_plans
+def _province(settings: Any, province: Province | None) -> Province:
     from streams.core.geography import load_province
 
-    province = load_province(settings.province_file)
+    return province if province is not None else load_province(settings.province_file)
+
+
+def build(settings: Any, kind: str, period_text: str, *, now: datetime | None = None,
+          province: Province | None = None) -> OpsReport:
+    from agents.indicators.plan import load_plans
+
+    province = _province(settings, province)
     period = parse_period(kind, period_text)
     return read_report(settings.dsn, period, systems=[s.code for s in province.systems],
                        policy=load_sla_policy(settings.sla_file), plan=load_plans(settings.plan_dir).in_effect(period.last),
                        tz=LOCAL_TZ, now=now or utcnow())
 
 
-def words(settings: Any, lang: str) -> Words:
-    from streams.core.geography import load_province
-
-    province = load_province(settings.province_file)
+def words(settings: Any, lang: str, province: Province | None = None) -> Words:
+    province = _province(settings, province)
     names = {s.code: (s.name if lang == "vi" else s.name_en) for s in province.systems}
     return Words(lang, province.name, names)
 
@@ -363,11 +368,12 @@ def make_report(settings: Any, kind: str, period: str, langs: Sequence[str], *, 
     (archive id, file name) of every file."""
     from agents.indicators.report_archive import ReportArchive
 
-    report = build(settings, kind, period, now=now)
+    province = _province(settings, None)
+    report = build(settings, kind, period, now=now, province=province)
     archive = ReportArchive(settings.dsn)
     made = []
     for lang in langs:
-        for fmt, content in render(report, words(settings, lang)).items():
+        for fmt, content in render(report, words(settings, lang, province)).items():
             name = f"ioc-report-{report.period.label}-{lang}.{fmt}"
             made.append((archive.save(report.period, lang, fmt, content, by), name))
             if out is not None:

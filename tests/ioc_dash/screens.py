@@ -105,6 +105,32 @@ def signed_in(app, dsn: str, name: str) -> Iterator[tuple[str, Screens]]:
         yield base, shots
 
 
+@contextlib.contextmanager
+def console_as(settings, role: str, prefix: str) -> Iterator[tuple[str, object]]:
+    """The whole dashboard of ``settings`` served, a new user of ``role`` signed in to a 1920×1080
+    Chromium (``tests.ioc_dash.browser.Browser``): yields (base URL, browser)."""
+    import uuid
+
+    from ioc_dash.app import create_app
+    from ioc_dash.auth.store import UserStore
+    from tests.ioc_dash.browser import Browser
+    from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD
+
+    name = f"{role}-{uuid.uuid4().hex[:6]}"
+    store = UserStore(settings.dsn, FAST_PASSWORDS)
+    store.add_user(name, role, PASSWORD, actor="tests")
+    store.close()
+    browser = Browser(prefix)
+    try:
+        with serve(create_app(settings)) as base:
+            browser.driver.set_window_size(1920, 1080)
+            browser.login(base, name, PASSWORD)
+            browser.wait(lambda: "/login" not in browser.driver.current_url, what="sign-in")
+            yield base, browser
+    finally:
+        browser.close()
+
+
 class Screens:
     """One headless Chromium (Selenium) with a throw-away profile."""
 

@@ -193,33 +193,17 @@ def test_the_console_lists_serves_and_makes_reports(report_db, users, uniq):
 
 
 def test_the_reports_page_in_chromium(report_db):
-    from ioc_dash.app import create_app
-    from ioc_dash.auth.store import UserStore
-    from tests.ioc_dash.browser import Browser
-    from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD
-    from tests.ioc_dash.screens import serve
-
     from agents.indicators.report_archive import ReportArchive
+    from tests.ioc_dash.screens import console_as
 
     settings = report_db.model_copy(update={"dash_session_key": SecretStr("p" * 40)})
     ReportArchive(settings.dsn).save(parse_period("week", "2026-W46"), "vi", "pdf", b"%PDF-1.7 ...", "schedule")
-    name = f"operator-{uuid.uuid4().hex[:6]}"
-    store = UserStore(settings.dsn, FAST_PASSWORDS)
-    store.add_user(name, "operator", PASSWORD, actor="tests")
-    store.close()
-    browser = Browser("reports")
-    try:
-        with serve(create_app(settings)) as base:
-            browser.driver.set_window_size(1920, 1080)
-            browser.login(base, name, PASSWORD)
-            browser.wait(lambda: "/login" not in browser.driver.current_url, what="sign-in")
-            browser.get(f"{base}/console/reports")
-            browser.wait(lambda: browser.all("#reports-table tbody tr"), timeout=30, what="the archive")
-            assert "2026-W46" in browser.text("#reports-table") and "Lập ngay" in browser.text("#reports-make")
-            assert "tự động" in browser.text("#reports-table")
-            (ROOT / ".run" / "screenshots" / "console").mkdir(parents=True, exist_ok=True)
-            browser.driver.save_screenshot(str(ROOT / ".run" / "screenshots" / "console" / "reports-1920x1080.png"))
-            href = browser.find("#reports-table a").get_attribute("href")
-            assert "/console/reports/file?id=" in href
-    finally:
-        browser.close()
+    with console_as(settings, "operator", "reports") as (base, browser):
+        browser.get(f"{base}/console/reports")
+        browser.wait(lambda: browser.all("#reports-table tbody tr"), timeout=30, what="the archive")
+        assert "2026-W46" in browser.text("#reports-table") and "Lập ngay" in browser.text("#reports-make")
+        assert "tự động" in browser.text("#reports-table")
+        (ROOT / ".run" / "screenshots" / "console").mkdir(parents=True, exist_ok=True)
+        browser.driver.save_screenshot(str(ROOT / ".run" / "screenshots" / "console" / "reports-1920x1080.png"))
+        href = browser.find("#reports-table a").get_attribute("href")
+        assert "/console/reports/file?id=" in href

@@ -11,10 +11,8 @@ import pytest
 from pydantic import SecretStr
 
 from agents.indicators.sla import MEETS, MISSES, UNDETERMINED, load_sla_policy, month_report
-from ioc_dash.auth.store import UserStore
 from streams.cli.main import main
 from streams.core.clock import LOCAL_TZ
-from tests.ioc_dash.conftest import FAST_PASSWORDS, PASSWORD
 from tests.support import ROOT
 
 SEPT = date(2026, 9, 1)
@@ -95,39 +93,26 @@ def test_ioc_sla_prints_the_month_and_writes_csv(month_db, tmp_path, capsys):
 
 
 def test_the_console_page_in_chromium(month_db):
-    from ioc_dash.app import create_app
-    from tests.ioc_dash.browser import Browser
-    from tests.ioc_dash.screens import serve
+    from tests.ioc_dash.screens import console_as
 
     settings, alert = month_db
     settings = settings.model_copy(update={"dash_session_key": SecretStr("s" * 40)})
-    name = f"viewer-{uuid.uuid4().hex[:6]}"
-    store = UserStore(settings.dsn, FAST_PASSWORDS)
-    store.add_user(name, "viewer", PASSWORD, actor="tests")
-    store.close()
-    browser = Browser("sla")
-    try:
-        with serve(create_app(settings)) as base:
-            browser.driver.set_window_size(1920, 1080)
-            browser.login(base, name, PASSWORD)
-            browser.wait(lambda: "/login" not in browser.driver.current_url, what="sign-in")
-            browser.get(f"{base}/console/sla?month=2026-09")
-            browser.wait_text("Mức độ dịch vụ (SLA) tháng 09/2026", timeout=30)
-            dvc = browser.text("#sla-dvc")
-            assert "99,80%" in dvc or "99.80%" in dvc, dvc
-            assert "2 giờ 00 phút" in dvc and "Không đạt" in dvc, dvc
-            assert "Chưa xác định (thiếu dữ liệu)" in browser.text("#sla-gis")
-            assert "10 giờ 00 phút" in browser.text("#sla-gis")
-            assert "Đạt" in browser.text("#sla-eoffice") and "2 giờ 00 phút" in browser.text("#sla-eoffice")
-            outages = browser.text("#sla-outages")
-            assert f"#{alert}" in outages and "09:00 04/09/2026" in outages and "11:00 04/09/2026" in outages
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            browser.driver.save_screenshot(str(SHOTS / "sla-1920x1080.png"))
-            browser.find(f"a[href='/console/alert?id={alert}']")  # the outage links to the alert that saw it
-            browser.find("a[href='/console/sla?month=2026-08']").click()  # the month before
-            browser.wait_text("Mức độ dịch vụ (SLA) tháng 08/2026", timeout=30)
-            browser.wait_text("Không có dữ liệu", "#sla-dvc")
-            browser.get(f"{base}/console/sla?month=2026-13")
-            browser.wait_text("month: '2026-13' is not a month (YYYY-MM)", "#sla-error", timeout=30)
-    finally:
-        browser.close()
+    with console_as(settings, "viewer", "sla") as (base, browser):
+        browser.get(f"{base}/console/sla?month=2026-09")
+        browser.wait_text("Mức độ dịch vụ (SLA) tháng 09/2026", timeout=30)
+        dvc = browser.text("#sla-dvc")
+        assert "99,80%" in dvc or "99.80%" in dvc, dvc
+        assert "2 giờ 00 phút" in dvc and "Không đạt" in dvc, dvc
+        assert "Chưa xác định (thiếu dữ liệu)" in browser.text("#sla-gis")
+        assert "10 giờ 00 phút" in browser.text("#sla-gis")
+        assert "Đạt" in browser.text("#sla-eoffice") and "2 giờ 00 phút" in browser.text("#sla-eoffice")
+        outages = browser.text("#sla-outages")
+        assert f"#{alert}" in outages and "09:00 04/09/2026" in outages and "11:00 04/09/2026" in outages
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        browser.driver.save_screenshot(str(SHOTS / "sla-1920x1080.png"))
+        browser.find(f"a[href='/console/alert?id={alert}']")  # the outage links to the alert that saw it
+        browser.find("a[href='/console/sla?month=2026-08']").click()  # the month before
+        browser.wait_text("Mức độ dịch vụ (SLA) tháng 08/2026", timeout=30)
+        browser.wait_text("Không có dữ liệu", "#sla-dvc")
+        browser.get(f"{base}/console/sla?month=2026-13")
+        browser.wait_text("month: '2026-13' is not a month (YYYY-MM)", "#sla-error", timeout=30)
