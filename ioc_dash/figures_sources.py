@@ -24,7 +24,7 @@ FEED_COLORS = {f.name: f.colour for f in FAMILIES}
 #: worst first: what is wrong comes before what is fine
 STATUS_ORDER = {"silent": 0, "dirty": 1, "incomplete": 2, "ok": 3}
 #: table rows of one column of the page at 1920x1080 (20 px text): family lines, producers, "+N" lines
-ROWS_PER_COLUMN = 22
+ROWS_PER_COLUMN = 19  # and room below them for two open alerts
 COLUMNS = 2
 HEAD = ("producer", "producer_last", "events_1h", "expected_h", "check_correct", "check_complete", "check_clean",
         "check_live")

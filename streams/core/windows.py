@@ -50,7 +50,12 @@ def local_day_of(seconds: int, tz: tzinfo = LOCAL_TZ) -> int:
 
 
 def _midnight(day: date, tz: tzinfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(timezone.utc)
+    """The local midnight of ``day`` in UTC; at the calendar's edges (0001-01-01 east of UTC, 9999-12-31
+    west of it) the instant does not exist in UTC, and the first or last one that does stands for it."""
+    try:
+        return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(timezone.utc)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=timezone.utc) if day.year == 1 else datetime.max.replace(tzinfo=timezone.utc)
 
 
 class LocalDays:

@@ -188,7 +188,7 @@ def test_producers_worst_first_and_the_rest_summed_up_so_that_the_rows_fit():
     assert column[1].producers[0].producer == "st-99"  # the silent one first
     assert sum(b.rows for b in column) == 12
     out = text(producer_columns(healths, ["health", "sensor"], {}, NOW, "vi"))
-    assert "+ 11 đơn vị khác: tốt" in out  # two columns of 22 rows: health in one, 20 of the 31 stations in the other
+    assert "+ 14 đơn vị khác: tốt" in out  # two columns of 19 rows: health in one, 17 of the 31 stations in the other
 
 
 def test_fit_and_split():

@@ -119,7 +119,34 @@ def test_no_page_before_the_first_read_succeeds():
     assert cache.get() == (None, False)
 
 
-# --- /status of the app, on the run's database ---------------------------------------------------
+# --- /status of the app, on a database of this module's own -------------------------------------
+# (other tests of the run leave maintenance windows of every system: the page would show them too)
+
+
+@pytest.fixture(scope="module")
+def own_dsn(test_settings):
+    import uuid
+
+    from streams.db.scratch import scratch_database
+    from tests.conftest import ADMIN_DSN
+
+    with scratch_database(ADMIN_DSN, f"ioc_test_status_{uuid.uuid4().hex[:8]}") as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def db(own_dsn):
+    import psycopg
+
+    with psycopg.connect(own_dsn, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def web_settings(web_settings, own_dsn):
+    from pydantic import SecretStr
+
+    return web_settings.model_copy(update={"database_url": SecretStr(own_dsn)})
 
 SECRET_IP = "10.20.30.41"
 SECRET_HOST = "dvc-db01.kiengiang.internal"

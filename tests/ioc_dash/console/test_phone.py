@@ -87,7 +87,11 @@ def test_on_call_from_a_notification_link(server, phone, operator, firing, test_
     phone.wait(lambda: phone.find("#console-comment").get_attribute("value") == "", what="the comment field emptied")
     phone.type_into("#console-comment", "chờ nhà cung cấp")
     acted(phone, "#console-comment-btn", "Đã ghi: Ghi chú")
+    # a done action redraws the alert (its history): type the next field only once that has happened
+    phone.wait_text("chờ nhà cung cấp", "#alert-history")
+    phone.wait(lambda: phone.find("#console-comment").get_attribute("value") == "", what="the comment field emptied")
     phone.type_into("#console-until", "2h")
+    phone.wait(lambda: phone.find("#console-until").get_attribute("value") == "2h", what="the time typed")
     acted(phone, "#console-silence", "Đã ghi: Tắt thông báo")
     phone.wait_text("chờ nhà cung cấp", "#alert-history")
     phone.check_fits()
