@@ -2,13 +2,14 @@
 with their logs kept, free ports, wait for conditions."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -121,3 +122,18 @@ def read_dead_letters(settings: Settings, enough: Callable[[list[DeadLetter]], b
     finally:
         reader.close()
     return read
+
+
+@contextlib.contextmanager
+def own_database(settings: Settings, prefix: str) -> Iterator[Settings]:
+    """``settings`` on a fresh, migrated database of the caller's own, dropped on leaving: for tests whose
+    figures must not see what other tests of the run wrote in the shared one."""
+    import uuid
+
+    from pydantic import SecretStr
+
+    from streams.db.scratch import scratch_database
+    from tests.conftest import ADMIN_DSN
+
+    with scratch_database(ADMIN_DSN, f"ioc_test_{prefix}_{uuid.uuid4().hex[:8]}") as dsn:
+        yield settings.model_copy(update={"database_url": SecretStr(dsn)})

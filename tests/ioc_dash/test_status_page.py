@@ -125,13 +125,10 @@ def test_no_page_before_the_first_read_succeeds():
 
 @pytest.fixture(scope="module")
 def own_dsn(test_settings):
-    import uuid
+    from tests.support import own_database
 
-    from streams.db.scratch import scratch_database
-    from tests.conftest import ADMIN_DSN
-
-    with scratch_database(ADMIN_DSN, f"ioc_test_status_{uuid.uuid4().hex[:8]}") as dsn:
-        yield dsn
+    with own_database(test_settings, "status") as settings:
+        yield settings.dsn
 
 
 @pytest.fixture

@@ -11,14 +11,12 @@ import csv
 import re
 import subprocess
 import sys
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import orjson
 import psycopg
 import pytest
 import yaml
-from pydantic import SecretStr
 
 from agents.alerting.state import FIRING, PENDING, AlertState
 from simulators.backtest import Fired, Peaks, Schedule, begun_and_open, csv_text, summary_lines, survey, table_lines
@@ -27,7 +25,7 @@ from streams.cli.main import main
 from streams.core.geography import load_province
 from streams.core.settings import Settings
 from tests.agents.health_sequences import probes
-from tests.support import settings_env
+from tests.support import own_database, settings_env
 
 T0 = datetime(2024, 6, 3, 2, 0, tzinfo=timezone.utc)  # 09:00 local
 DOWN, UP = T0 + timedelta(minutes=3), T0 + timedelta(minutes=6)  # gis answers no probe in between
@@ -80,11 +78,8 @@ def databases(settings) -> set[str]:
 def own_settings(test_settings):
     """A database of this test's own: "nothing of it in the run's database" must not see what other
     tests of the session left in theirs."""
-    from streams.db.scratch import scratch_database
-    from tests.conftest import ADMIN_DSN
-
-    with scratch_database(ADMIN_DSN, f"ioc_test_bt_{uuid.uuid4().hex[:8]}") as dsn:
-        yield test_settings.model_copy(update={"database_url": SecretStr(dsn)})
+    with own_database(test_settings, "bt") as settings:
+        yield settings
 
 
 def test_a_recording_through_the_rules_offline(own_settings, tmp_path, capsys):

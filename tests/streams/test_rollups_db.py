@@ -9,14 +9,12 @@ rebuild from scratch (``ioc rollup --since``) must change nothing.
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 
 import orjson
 import psycopg
 import pytest
-from pydantic import SecretStr
 
 from agents.indicators.rollup_store import catch_up, rebuild
 from agents.indicators.rollups import ROLLUPS, Mark, floor_hour, plan, resolution
@@ -30,6 +28,7 @@ from streams.core.clock import LOCAL_TZ
 from streams.core.geography import load_province
 from streams.core.tables import SourceStats
 from streams.core.validation import Decoder
+from tests.support import own_database
 
 START = datetime(2026, 11, 26, 22, 30, tzinfo=LOCAL_TZ)  # 15:30 UTC: three hours across local midnight
 HOURS = 3
@@ -128,11 +127,8 @@ def day_of(at: datetime) -> date:
 
 @pytest.fixture()
 def own_db(test_settings):
-    from streams.db.scratch import scratch_database
-    from tests.conftest import ADMIN_DSN
-
-    with scratch_database(ADMIN_DSN, f"ioc_test_rollup_{uuid.uuid4().hex[:8]}") as dsn:
-        yield test_settings.model_copy(update={"database_url": SecretStr(dsn)})
+    with own_database(test_settings, "rollup") as settings:
+        yield settings
 
 
 async def test_rollups_equal_the_windows_they_come_from(own_db, capsys):
