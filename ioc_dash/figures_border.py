@@ -35,6 +35,13 @@ def label_text(label: str, lang: str) -> str:
     return t(key, lang) if key in STRINGS else label
 
 
+def rule_text(rule: str, lang: str) -> str:
+    """What an analytics rule (``FieldDetector/ObjectsInside``) detects in the wall's language; a rule the
+    catalogue does not know, by its name as sent."""
+    name = rule.split("/")[0]
+    return t(f"rule_{name}", lang) if f"rule_{name}" in STRINGS else name
+
+
 def snapshot_href(camera: str, event_id: str) -> str:
     return f"{SNAPSHOT_PATH}/{quote(camera, safe='')}/{quote(event_id, safe='')}"
 
@@ -184,10 +191,12 @@ def tracks_table(rows: Iterable[Mapping[str, Any]], province: Province, now: dat
     for r in shown:
         cam = cams.get(r["camera"])
         zone = zones.get(cam.zone, cam.zone) if cam and cam.zone else "—"
-        rule = t(f"rule_{r['rule'].split('/')[0]}", lang) if r.get("rule") else ""
+        rule = rule_text(r["rule"], lang) if r.get("rule") else ""
+        label = label_text(r["label"], lang)
         body.append([html.Span(r["camera"], title=cam.name if cam else ""),
-                     zone,
-                     html.Span([label_text(r["label"], lang), html.Span(f" · {rule}", className="muted") if rule else ""]),
+                     html.Span(zone, title=zone),
+                     html.Span([label, html.Span(f" · {rule}", className="muted") if rule else ""],
+                               title=f"{label} · {rule}" if rule else label),
                      f"{r['score']:.2f}" if r.get("score") is not None else "—",
                      local_time(r["started_at"], "%H:%M:%S"),
                      duration_text(track_duration(r["started_at"], r["last_seen"], bool(r.get("ended")), now))

@@ -35,6 +35,12 @@ def drill_rows(test_settings, db, undo):
                               'FieldDetector/ObjectsInside', %s, %s, '["border_strip"]',
                               jsonb_strip_nulls(jsonb_build_object('snapshot', %s::text)))""",
                    (ago, f"screen-{RUN}-{i}:1", camera, f"screen-{RUN}-{i}", label, 0.6 + (i % 7) / 20, snapshot))
+    # a vendor's rule and class the catalogue does not know, with long names: they end inside their cells
+    db.execute("""INSERT INTO camera_event (time, id, type, camera, event_id, phase, rule, label, score, zones)
+                  VALUES (now() - interval '30 seconds', %s, 'CameraDetection', %s, %s, 'new',
+                          'VendorPerimeterAnalyticsEngineV2/ObjectsInsideRestrictedArea',
+                          'unregistered_motorised_watercraft_class', 0.91, '["border_strip"]')""",
+               (f"screen-{RUN}-long:1", gt[0], f"screen-{RUN}-long"))
     for i, camera in enumerate(other * 2):  # the rest of the border: a calm night, and yesterday's hour
         db.execute("""INSERT INTO camera_event (time, id, type, camera, event_id, phase, rule, label, score, zones)
                       VALUES (now() - %s::interval, %s, 'CameraDetection', %s, %s, 'new', 'LineDetector/Crossed',
@@ -74,6 +80,8 @@ def test_border_page_during_the_night_intrusion(test_settings, drill_rows):
         assert "Bị che/xoay" in shots.inner_text("#border-attention") and "cam-myduc-03" in shots.inner_text("#border-attention")
         assert "cam-phumy-02" in shots.inner_text("#border-attention")
         assert "31 lần xâm nhập" in shots.inner_text("#border-alerts")
+        assert "VendorPerimeterAnalyticsEngineV2" in shots.inner_text("#border-tracks-table")
+        assert "rule_" not in shots.inner_text("#border-tracks-table")
         assert shots.small_texts("#page-border") == []
         assert shots.clipped("#page-border") == []
         assert shots.driver.execute_script("return document.documentElement.scrollWidth") <= 1920
