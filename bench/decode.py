@@ -2,8 +2,8 @@
 
     python -m bench.decode [--array 500] [--rounds 5]
 
-Events come from the simulators (``bench.feed.simulate_pool``), health and security each: sent one
-per message, and as JSON arrays of ``--array`` events.  Each case is decoded ``--rounds`` times by
+Events come from the simulators (``bench.feed.simulate_pool``), health, security and camera each, decoded
+as the worker decodes them (the province's bounds and units through time): sent one per message, and as JSON arrays of ``--array`` events.  Each case is decoded ``--rounds`` times by
 both decoders, alternating; the figure is the median of the rounds, in µs of CPU
 (``time.process_time``) per event.
 """
@@ -23,7 +23,7 @@ from streams.core.geography import load_province
 from streams.core.settings import Settings
 from streams.core.validation import Decoder
 
-FAMILIES = ("health", "security")
+FAMILIES = ("health", "security", "camera")
 
 
 def messages(family: str, events: list[dict], array: int) -> dict[str, list[bytes]]:
@@ -42,13 +42,15 @@ def cpu_per_event(decode: Callable[[bytes], object], batch: list[bytes], n_event
 
 def measure(array: int = 500, rounds: int = 5, n_events: int = 6000) -> list[dict]:
     """Per case: µs of CPU per event of the reference decoder and of the fast one."""
-    bounds = load_province(Settings().province_file).bounds
-    pool = simulate_pool(load_province(Settings().province_file), n_events * 4, end=utcnow() - timedelta(minutes=1))
+    province = load_province(Settings().province_file)
+    bounds, units = province.bounds, province.divisions
+    pool = simulate_pool(province, n_events * 4, end=utcnow() - timedelta(minutes=1))
     rows = []
     for family in FAMILIES:
         events = [ev for fam, _, ev in pool if fam == family]
         events = (events * (n_events // max(1, len(events)) + 1))[:n_events]
-        decoders = {"pydantic": Decoder(family, bounds=bounds, fast=False), "msgspec": Decoder(family, bounds=bounds)}
+        decoders = {"pydantic": Decoder(family, bounds=bounds, units=units, fast=False),
+                    "msgspec": Decoder(family, bounds=bounds, units=units)}
         for case, batch in messages(family, events, array).items():
             count = sum(len(d.events) for d in map(decoders["msgspec"].decode, batch))
             assert count == sum(len(d.events) for d in map(decoders["pydantic"].decode, batch)) > 0, case

@@ -180,7 +180,7 @@ class Decoder:
         point = event.location_point
         if point is not None and self.bounds is not None and not self.bounds.contains(point.lon, point.lat):
             raise _Reject("out_of_area", f"location {point.lon},{point.lat} is outside the province")
-        code = getattr(event, "unit_code", None) if self.units is not None else None
+        code = event.optional("unit_code") if self.units is not None else None
         if code is not None:
             return self._in_unit(event, code, ts)
         return event
