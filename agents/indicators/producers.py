@@ -69,8 +69,20 @@ class Producers:
         return UNKNOWN
 
     def of(self, family: str) -> Callable[[Event], str]:
-        """The producer of a valid event of ``family``."""
-        return lambda event: self.name(family, event.optional)
+        """The producer of a valid event of ``family`` (what ``name`` gives, the family's fields and
+        groups looked up once: this runs for every event)."""
+        groups = self.groups.get(family, {})
+        names = BY_NAME[family].producer
+
+        def producer(event: Event) -> str:
+            fields = event.__dict__
+            for name in names:
+                value = fields.get(name)
+                if isinstance(value, str) and value:
+                    return groups.get(value, value)
+            return UNKNOWN
+
+        return producer
 
     def of_raw(self, family: str, original: bytes) -> str:
         """The producer of a rejected event, from its original bytes when they are a JSON object."""

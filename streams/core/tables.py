@@ -14,6 +14,7 @@ changes nothing, whichever worker sees it and however the stream was batched.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, make_dataclass
 from datetime import datetime
@@ -226,16 +227,17 @@ def producer_increments(spec: FeedSpec, stats: SourceStats, events: Sequence[Eve
                                   "last_event": None, "last_arrival": stats.arrival}
         return r
 
-    for ev in events:
-        r = row(of(ev))
-        r["received"] += 1
-        r["duplicates"] += 1  # made good below for the fresh ones
+    for producer, n in Counter(map(of, events)).items():
+        r = row(producer)
+        r["received"] += n
+        r["duplicates"] += n  # made good below for the fresh ones
     for ev in fresh:
         r = row(of(ev))
         r["accepted"] += 1
         r["duplicates"] -= 1
-        if r["last_event"] is None or ev.event_time > r["last_event"]:
-            r["last_event"] = ev.event_time
+        ts = ev.event_time
+        if r["last_event"] is None or ts > r["last_event"]:
+            r["last_event"] = ts
     for (producer, kind), n in stats.dead.items():
         r = row(producer)
         r["received"] += n

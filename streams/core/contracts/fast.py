@@ -35,6 +35,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Strict, StringCon
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticOmit, PydanticUseDefault
 
+from streams.core.contracts.base import no_nul
+
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # msgspec's bounds; pydantic decides beyond them
 FLOAT_MAX = sys.float_info.max  # finite: NaN and infinities fail the bounds
 #: timestamps past microseconds: pydantic truncates them, msgspec rounds
@@ -116,8 +118,9 @@ class Shape:
     tag: tuple[str, str] | None  # (discriminator field, its value)
     names: frozenset[str]
     template: dict[str, Any]  # every field in the model's order (its serialisers follow it), the tag set
-    stripped: tuple[str, ...]  # text fields: pydantic strips them first
-    afters: tuple[tuple[str, Callable[[Any], Any]], ...]  # field, after-validator, in pydantic's order
+    stripped: tuple[str, ...]  # text fields: pydantic strips them first (checked for NUL with it)
+    afters: tuple[tuple[str, Callable[[Any], Any]], ...]  # field, after-validator, in pydantic's order (no
+    # ``no_nul`` of a stripped field)
     posts: tuple[tuple[str, Callable[[Any], Any]], ...]  # lists and nested models
     validators: tuple[Callable[[Any], Any], ...]  # the model's after-validators
 
@@ -125,9 +128,9 @@ class Shape:
         """The model instance of a decoded struct: Python checks, construction, model validators."""
         values = self.template.copy()
         values.update(msgspec.structs.asdict(decoded))
-        for name in self.stripped:
+        for name in self.stripped:  # and free of NUL: ``no_nul`` of a stripped field is checked here
             value = values[name]
-            if value is not None and value.strip() is not value:
+            if value is not None and (value.strip() is not value or "\x00" in value):
                 raise Refused
         for name, after in self.afters:
             value = values[name]
@@ -337,6 +340,8 @@ def _shape(model: type[BaseModel], tag_field: str | None, structs: dict) -> Shap
     template = dict.fromkeys(model.model_fields)
     if tag is not None:
         template[tag[0]] = tag[1]
+    inline = set(stripped)  # their NUL check is made with the strip check, without a call
+    afters = [(name, after) for name, after in afters if not (after is no_nul and name in inline)]
     shape = Shape(model, struct, tag, frozenset(model.model_fields), template, tuple(stripped), tuple(afters),
                   tuple(posts), validators)
     structs[model] = shape
