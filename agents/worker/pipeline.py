@@ -208,13 +208,14 @@ class FeedPipeline:
             self.metrics.messages_in.labels(name).inc(n)
         parts: list[Part] = []
         part = Part(topic)
+        now = self.clock()  # the batch's messages are judged at one time
         for msg in messages:
             if part.first is None:
                 part.first = msg
             events, rejected, late = part.events, part.rejected, part.late
             held, dead, behind = len(events), len(rejected), len(late)
             try:
-                self._decode(msg, events, rejected, late)
+                self._decode(msg, events, rejected, late, now)
             except Exception as exc:  # a bug on some input must not stop the partition
                 log.exception("%s[%s]@%s could not be decoded: dead-lettered", msg.topic, msg.partition, msg.offset)
                 del events[held:], rejected[dead:], late[behind:]
@@ -227,8 +228,8 @@ class FeedPipeline:
         return parts
 
     def _decode(self, msg: Message, events: list[Event], rejected: list[DeadLetter],
-                late: list[tuple[Event, Message, datetime]]) -> None:
-        decoded = self.decoder.decode(msg.value)
+                late: list[tuple[Event, Message, datetime]], now: datetime) -> None:
+        decoded = self.decoder.decode(msg.value, now)
         for rej in decoded.rejected:
             rejected.append(self._dead(msg, rej))
         tp = (msg.topic, msg.partition)

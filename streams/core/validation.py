@@ -91,8 +91,12 @@ class Decoder:
         self.limits = limits or Limits()
         self.bounds = bounds
         self.clock = clock
+        self._window_at: datetime | None = None
+        self._window: tuple[datetime, datetime] = (datetime.min, datetime.max)
 
-    def decode(self, raw: bytes | None) -> Decoded:
+    def decode(self, raw: bytes | None, now: datetime | None = None) -> Decoded:
+        """The events and rejects of one message; ``now`` (default: the clock's) is when it is judged:
+        a batch's messages are judged at the batch's time."""
         out = Decoded()
         if raw is None:
             out.rejected.append(Rejected("empty", "message has no value", b""))
@@ -106,7 +110,7 @@ class Decoder:
                 )
             )
             return out
-        now = self.clock()
+        now = now or self.clock()
         fast = self._whole(raw, now)
         if fast is not None:
             out.events = fast
@@ -166,8 +170,12 @@ class Decoder:
         return self.admit(event, now)
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
-        """The earliest and the latest event time possible at ``now``."""
-        return now - self.limits.max_age, now + self.limits.future_tolerance
+        """The earliest and the latest event time possible at ``now`` (kept for the next message of the
+        same batch, judged at the same time)."""
+        if now != self._window_at:
+            self._window = now - self.limits.max_age, now + self.limits.future_tolerance
+            self._window_at = now
+        return self._window
 
     def admit(self, event: Event, now: datetime, window: tuple[datetime, datetime] | None = None) -> Event:
         """The event if its time and place are possible, else ``_Reject``."""

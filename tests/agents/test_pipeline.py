@@ -167,10 +167,10 @@ async def test_reasons(value, reason):
 class BrokenDecoder(Decoder):
     """A decoder with a bug on one input (an exception no contract check catches)."""
 
-    def decode(self, raw):
+    def decode(self, raw, now=None):
         if raw and b"boom" in raw:
             raise OverflowError("date value out of range")
-        return super().decode(raw)
+        return super().decode(raw, now)
 
 
 async def test_a_message_the_decoder_fails_on_is_dead_lettered_and_its_neighbours_stored():

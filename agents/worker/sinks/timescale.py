@@ -235,7 +235,13 @@ def merged_rows(table: CounterTable, rows: Iterable[Mapping[str, Any]]) -> list[
     for row in rows:
         k = tuple(row[c] for c in key)
         by_key[k] = combine(table, by_key.get(k), dict(row))
-    return [by_key[k] for k in sorted(by_key, key=lambda k: tuple(str(v) for v in k))]
+    return [by_key[k] for k in sorted(by_key, key=_key_order)]
+
+
+def _key_order(key: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
+    """One total order of a table's keys, the same in every worker (a key column holds one type, or
+    None: None last)."""
+    return tuple([(v is None, v) for v in key])
 
 
 def column_arrays(columns: Sequence[str], rows: Sequence[Mapping[str, Any]],
