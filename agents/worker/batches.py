@@ -106,9 +106,20 @@ class BatchConsumer(aiokafka_driver.Consumer):
     """Faust's aiokafka consumer with a drain that delivers a partition's fetched records as one run."""
 
     async def _deliver_run(self, channels: Sequence[FeedTopic], run: Run) -> None:
+        """Put the run's event in each subscriber's queue.  A put that waits on a full queue is cancelled
+        when the queue is cleared (a rebalance suspends the flow, or the worker stops): the run goes
+        with the queue's other runs, unacknowledged, and is read again from the committed offsets; only
+        a cancellation of this task itself goes on up."""
         event = channels[0].run_event(run)
         for chan in channels:
-            await chan.queue.put(event)
+            try:
+                await chan.queue.put(event)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
+                log.debug("a run of %s[%s] was dropped with its cleared queue", run.tp.topic, run.tp.partition)
+                return
 
     async def _deliver_each(self, tp: TP, records: Sequence[Any]) -> None:
         """Faust's own path for a partition of another topic: the conductor, message by message."""

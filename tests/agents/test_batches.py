@@ -1,6 +1,7 @@
 from collections import defaultdict
 from types import SimpleNamespace
 
+import pytest
 from faust.types import TP
 
 from agents.worker import offsets
@@ -116,3 +117,31 @@ async def test_a_large_run_is_cut_into_pieces_of_a_transaction_s_worth():
 
     pieces = [(run.tp, [m.offset for m in run.messages], run.generation) async for run in cut(runs(), 2)]
     assert pieces == [(TP0, [0, 1], 4), (TP0, [2, 3], 4), (TP0, [4], 4), (TP0, [5], 4)]
+
+
+async def test_a_run_waiting_on_a_full_queue_is_dropped_when_the_queue_is_cleared_not_raised():
+    """A rebalance or a stop clears the agents' queues, cancelling the fetcher's waiting put: the fetcher
+    goes on (the run is read again from the committed offsets), it must not crash the worker; a
+    cancellation of the fetcher itself still stops it."""
+    import asyncio
+
+    from mode.utils.queues import FlowControlEvent, ThrowableQueue
+
+    from agents.worker.batches import BatchConsumer, Run
+
+    flow = FlowControlEvent(initially_suspended=False)
+    queue = ThrowableQueue(maxsize=1, flow_control=flow)
+    await queue.put("a run already waiting for the agent")
+    chan = SimpleNamespace(queue=queue, run_event=lambda run: run)
+    run = Run(TP0, fresh_messages(TP0, records(1), None), generation=1)
+    deliver = asyncio.ensure_future(BatchConsumer._deliver_run(None, [chan], run))
+    await asyncio.sleep(0)  # now waiting on the full queue
+    assert not deliver.done()
+    queue.clear()
+    assert await asyncio.wait_for(deliver, 5) is None  # dropped with the queue, not raised
+    await queue.put("a run already waiting for the agent")
+    stopped = asyncio.ensure_future(BatchConsumer._deliver_run(None, [chan], run))
+    await asyncio.sleep(0)
+    stopped.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stopped
