@@ -364,9 +364,9 @@ pg_up() { # a killed postmaster stays a zombie until reaped: pg_ctl status alone
 pg_running() { pg_up "$PGDATA"; }
 pg_pid() { head -n 1 "${1:-$PGDATA}/postmaster.pid" 2>/dev/null || echo '?'; }
 is_standby() { [[ -f $1/standby.signal ]]; }
-node_port() { case $1 in "$SBDATA") echo "$PG_STANDBY_PORT" ;; "$RSDATA") echo "$PG_RESTORE_PORT" ;; *) echo "$PG_PORT" ;; esac; }
-node_log() { case $1 in "$SBDATA") echo "$PGDIR/standby.log" ;; "$RSDATA") echo "$PGDIR/restored.log" ;; *) echo "$PGDIR/postgres.log" ;; esac; }
-other_node() { if [[ $1 == "$SBDATA" ]]; then echo "$PGDATA"; else echo "$SBDATA"; fi; }
+pg_node_port() { case $1 in "$SBDATA") echo "$PG_STANDBY_PORT" ;; "$RSDATA") echo "$PG_RESTORE_PORT" ;; *) echo "$PG_PORT" ;; esac; }
+pg_node_log() { case $1 in "$SBDATA") echo "$PGDIR/standby.log" ;; "$RSDATA") echo "$PGDIR/restored.log" ;; *) echo "$PGDIR/postgres.log" ;; esac; }
+pg_other_node() { if [[ $1 == "$SBDATA" ]]; then echo "$PGDATA"; else echo "$SBDATA"; fi; }
 PSQL_PORT=$PG_PORT  # the primary's, once known
 psql_as() { # role db [psql args...]
   local role=$1 db=$2; shift 2
@@ -459,7 +459,7 @@ pg_primary() { # the data dir of the primary: with IOC_PG_STANDBY, the node with
 
 pg_render() { # data-dir [sync]: ioc.conf and pg_hba.conf of a node; "sync" makes a primary wait for its standby
   local data=$1 sync=${2:-}
-  render "$DEPLOY/postgres/postgresql.conf.in" "$data/ioc.conf" PORT="$(node_port "$data")" SOCKET_DIR="$PGDIR"
+  render "$DEPLOY/postgres/postgresql.conf.in" "$data/ioc.conf" PORT="$(pg_node_port "$data")" SOCKET_DIR="$PGDIR"
   render "$DEPLOY/postgres/pg_hba.conf.in" "$data/pg_hba.conf"
   if [[ $data != "$RSDATA" ]] && ((PG_STANDBY || PG_ARCHIVE)); then
     {
@@ -479,7 +479,7 @@ pg_render() { # data-dir [sync]: ioc.conf and pg_hba.conf of a node; "sync" make
 }
 
 pg_start_node() { # data-dir what [sync|rendered]: render its config (unless rendered) and start it
-  local data=$1 port log; port=$(node_port "$1"); log=$(node_log "$1")
+  local data=$1 port log; port=$(pg_node_port "$1"); log=$(pg_node_log "$1")
   if port_open "$port"; then die "127.0.0.1:$port is used by another process" "find it: ss -ltnp 'sport = :$port'; or choose another port"; fi
   # a postmaster killed a moment ago is a zombie until reaped, and postgres refuses its lock files until then
   local f pid deadline=$((SECONDS + 30))
@@ -494,7 +494,7 @@ pg_start_node() { # data-dir what [sync|rendered]: render its config (unless ren
 }
 
 pg_stop_node() { # data-dir what
-  local data=$1 log; log=$(node_log "$1")
+  local data=$1 log; log=$(pg_node_log "$1")
   if ! pg_up "$data"; then say "postgres $2 not running"; return 0; fi
   say "stopping postgres $2 (pid $(pg_pid "$data"))"
   as_pg timeout 90 "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null ||
@@ -507,10 +507,10 @@ start_postgres() {
   pg_prepare_dirs
   local t0=$SECONDS primary sync=
   primary=$(pg_primary)
-  PSQL_PORT=$(node_port "$primary")
+  PSQL_PORT=$(pg_node_port "$primary")
   if ((PG_ARCHIVE)); then mkdir -p "$WAL_ARCHIVE" "$PG_BACKUPS"; pg_own "$WAL_ARCHIVE" "$PG_BACKUPS"; fi
   if pg_up "$primary"; then
-    pg_ensure_db || die "role/database/extension check failed" "see $(node_log "$primary")"
+    pg_ensure_db || die "role/database/extension check failed" "see $(pg_node_log "$primary")"
     say "postgres already running (pid $(pg_pid "$primary"), 127.0.0.1:$PSQL_PORT)"
   else
     if [[ ! -f $PGDATA/PG_VERSION ]]; then
@@ -523,9 +523,9 @@ start_postgres() {
       die "$primary was created by PostgreSQL $(cat "$primary/PG_VERSION"), this host runs $PGV" "dump what you need, then rm -rf $primary and start again"
     fi
     # synchronous only while the standby runs: without it, creating the database would wait forever
-    if ((PG_STANDBY)) && pg_up "$(other_node "$primary")" && is_standby "$(other_node "$primary")"; then sync=1; fi
+    if ((PG_STANDBY)) && pg_up "$(pg_other_node "$primary")" && is_standby "$(pg_other_node "$primary")"; then sync=1; fi
     pg_start_node "$primary" "$( ((PG_STANDBY)) && echo primary)" "$sync"
-    pg_ensure_db || fail_log "$(node_log "$primary")" "creating role/database ioc or the timescaledb extension failed" \
+    pg_ensure_db || fail_log "$(pg_node_log "$primary")" "creating role/database ioc or the timescaledb extension failed" \
       "check: $PGBIN/psql -h 127.0.0.1 -p $PSQL_PORT -U postgres"
     say "postgres ready on 127.0.0.1:$PSQL_PORT (pid $(pg_pid "$primary"), database ioc + timescaledb, $((SECONDS - t0)) s)"
   fi
@@ -533,7 +533,7 @@ start_postgres() {
 }
 
 pg_clone() { # primary-dir target-dir: a fresh standby of the primary (pg_basebackup -R, replication slot $SYNC_NAME)
-  local primary=$1 target=$2 port; port=$(node_port "$1")
+  local primary=$1 target=$2 port; port=$(pg_node_port "$1")
   rm -rf "$target"
   psql_as postgres postgres -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
     WHERE slot_name = '$SYNC_NAME' AND NOT active" >/dev/null  # the slot of a standby that is gone
@@ -547,13 +547,13 @@ pg_wait_sync() { # until the primary streams to the standby synchronously (30 s)
   local deadline=$((SECONDS + 30)) n
   until n=$(psql_as postgres postgres -tA -c "SELECT count(*) FROM pg_stat_replication
       WHERE application_name = '$SYNC_NAME' AND sync_state = 'sync'" 2>/dev/null) && ((n > 0)); do
-    ((SECONDS < deadline)) || fail_log "$(node_log "$SBDATA")" "the standby does not stream synchronously from the primary within 30 s"
+    ((SECONDS < deadline)) || fail_log "$(pg_node_log "$SBDATA")" "the standby does not stream synchronously from the primary within 30 s"
     sleep 0.3
   done
 }
 
 start_pg_standby() { # primary-dir [rebuild]: the other node as its synchronous standby
-  local primary=$1 standby t0=$SECONDS; standby=$(other_node "$1")
+  local primary=$1 standby t0=$SECONDS; standby=$(pg_other_node "$1")
   if [[ -n ${2:-} ]]; then
     pg_stop_node "$standby" "old primary"
     rm -rf "$standby"
@@ -562,7 +562,7 @@ start_pg_standby() { # primary-dir [rebuild]: the other node as its synchronous 
       "rebuild it as the new primary's standby: deploy/stack.sh pg-rejoin"
   fi
   if pg_up "$standby"; then
-    say "postgres standby already running (pid $(pg_pid "$standby"), 127.0.0.1:$(node_port "$standby"))"
+    say "postgres standby already running (pid $(pg_pid "$standby"), 127.0.0.1:$(pg_node_port "$standby"))"
   else
     if [[ ! -f $standby/PG_VERSION ]]; then pg_clone "$primary" "$standby"; fi
     pg_start_node "$standby" standby
@@ -572,7 +572,7 @@ start_pg_standby() { # primary-dir [rebuild]: the other node as its synchronous 
   pg_render "$primary" sync
   as_pg "$PGBIN/pg_ctl" -D "$primary" reload >/dev/null
   pg_wait_sync
-  say "postgres standby ready on 127.0.0.1:$(node_port "$standby") (pid $(pg_pid "$standby"), synchronous, $((SECONDS - t0)) s)"
+  say "postgres standby ready on 127.0.0.1:$(pg_node_port "$standby") (pid $(pg_pid "$standby"), synchronous, $((SECONDS - t0)) s)"
 }
 
 stop_postgres() {
@@ -580,7 +580,7 @@ stop_postgres() {
   if [[ -f $SBDATA/PG_VERSION ]]; then
     local first; first=$(PG_STANDBY=1 pg_primary)  # the primary first: its standby receives all of it
     pg_stop_node "$first" "$(is_standby "$first" && echo standby || echo primary)"
-    first=$(other_node "$first")
+    first=$(pg_other_node "$first")
     pg_stop_node "$first" "$(is_standby "$first" && echo standby || echo primary)"
   else
     if ! pg_running; then say "postgres not running"; return 0; fi
@@ -601,25 +601,25 @@ status_postgres() {
   for data in "$PGDATA" "$SBDATA" "$RSDATA"; do
     [[ -f $data/PG_VERSION ]] || continue
     role=$(if [[ $data == "$RSDATA" ]]; then echo restored; elif is_standby "$data"; then echo standby; else echo primary; fi)
-    if pg_up "$data"; then say "postgres  running   pid $(pg_pid "$data")  127.0.0.1:$(node_port "$data") $role (data $data)"
-    else say "postgres  stopped   127.0.0.1:$(node_port "$data") $role (data $data)"; [[ $data == "$RSDATA" ]] || rc=3; fi
+    if pg_up "$data"; then say "postgres  running   pid $(pg_pid "$data")  127.0.0.1:$(pg_node_port "$data") $role (data $data)"
+    else say "postgres  stopped   127.0.0.1:$(pg_node_port "$data") $role (data $data)"; [[ $data == "$RSDATA" ]] || rc=3; fi
   done
   return "$rc"
 }
 
 pg_promote() { # the standby becomes the primary (after the primary died)
   local standby primary
-  standby=$(pg_primary); standby=$(other_node "$standby")
+  standby=$(pg_primary); standby=$(pg_other_node "$standby")
   is_standby "$standby" && pg_up "$standby" || die "no running standby to promote" "see: deploy/stack.sh status postgres"
-  primary=$(other_node "$standby")
+  primary=$(pg_other_node "$standby")
   if pg_up "$primary"; then
-    die "the primary on 127.0.0.1:$(node_port "$primary") still runs; two primaries would split the data" \
+    die "the primary on 127.0.0.1:$(pg_node_port "$primary") still runs; two primaries would split the data" \
       "stop it first: runuser -u postgres -- $PGBIN/pg_ctl -D $primary -m fast stop"
   fi
   local t0=$SECONDS
   as_pg timeout 90 "$PGBIN/pg_ctl" -D "$standby" -w -t 60 promote >/dev/null ||
-    fail_log "$(node_log "$standby")" "promoting the standby failed"
-  say "promoted 127.0.0.1:$(node_port "$standby") to primary ($((SECONDS - t0)) s); it writes without a standby now"
+    fail_log "$(pg_node_log "$standby")" "promoting the standby failed"
+  say "promoted 127.0.0.1:$(pg_node_port "$standby") to primary ($((SECONDS - t0)) s); it writes without a standby now"
   say "rebuild the old primary as its standby: deploy/stack.sh pg-rejoin"
 }
 
@@ -627,9 +627,9 @@ pg_rejoin() { # the old primary rebuilt (fresh pg_basebackup) as the new primary
   pg_prepare_dirs
   local primary; primary=$(pg_primary)
   pg_up "$primary" || die "the primary ($primary) is not running" "start it: deploy/stack.sh start postgres"
-  PSQL_PORT=$(node_port "$primary")
-  if is_standby "$(other_node "$primary")"; then
-    say "$(other_node "$primary") is a standby already, nothing to rebuild"; start_pg_standby "$primary"
+  PSQL_PORT=$(pg_node_port "$primary")
+  if is_standby "$(pg_other_node "$primary")"; then
+    say "$(pg_other_node "$primary") is a standby already, nothing to rebuild"; start_pg_standby "$primary"
   else start_pg_standby "$primary" rebuild; fi
 }
 
@@ -639,7 +639,7 @@ pg_backup() { # a base backup of the primary into $PG_BACKUPS/<UTC time>; WAL af
   pg_up "$primary" || die "the primary ($primary) is not running" "start it: deploy/stack.sh start postgres"
   dir=$PG_BACKUPS/$(date -u +%Y%m%dT%H%M%SZ)
   mkdir -p "$PG_BACKUPS"; pg_own "$PG_BACKUPS"
-  as_pg timeout 600 "$PGBIN/pg_basebackup" -D "$dir" -d "host=127.0.0.1 port=$(node_port "$primary") user=postgres" \
+  as_pg timeout 600 "$PGBIN/pg_basebackup" -D "$dir" -d "host=127.0.0.1 port=$(pg_node_port "$primary") user=postgres" \
     -X stream -c fast >"$PGDIR/backup.log" 2>&1 || fail_log "$PGDIR/backup.log" "pg_basebackup failed"
   say "base backup in $dir ($(du -sh "$dir" | cut -f1), $((SECONDS - t0)) s)"
   echo "$dir"
