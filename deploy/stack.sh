@@ -9,7 +9,8 @@
 #
 # Everything listens on 127.0.0.1 only; all state lives in ${IOC_RUN_DIR:-<repo>/.run}.
 # Ports of the stack: IOC_KAFKA_PORT (9092), IOC_KAFKA_CONTROLLER_PORT (9093), IOC_PG_PORT (5433),
-#        IOC_ALERTMANAGER_PORT (9193), IOC_PROMETHEUS_PORT (9190).
+#        IOC_ALERTMANAGER_PORT (9193), IOC_PROMETHEUS_PORT (9190); with IOC_PG_STANDBY=1 also
+#        IOC_PG_STANDBY_PORT (IOC_PG_PORT+1) and IOC_PG_RESTORE_PORT (IOC_PG_PORT+2).
 # Kafka cluster: IOC_KAFKA_NODES=3 runs three KRaft nodes (broker+controller each, one process each,
 #   one cluster id) under $IOC_RUN_DIR/kafka/node-1…3: node N listens for clients on
 #   IOC_KAFKA_PORT+N-1 (9092, 9093, 9094) and for the controller quorum on
