@@ -138,9 +138,9 @@ class PrivateStack:
     def env(self) -> dict[str, str]:
         env = {**os.environ, "IOC_RUN_DIR": str(self.run_dir), "IOC_KAFKA_PORT": str(self.kafka_port),
                "IOC_KAFKA_CONTROLLER_PORT": str(self.controller_port), "IOC_PG_PORT": str(self.pg_port),
-               "IOC_KAFKA_NODES": str(self.nodes)}
+               "IOC_KAFKA_NODES": str(self.nodes), "IOC_PG_STANDBY": "0", "IOC_PG_ARCHIVE": "0"}
         if self.standby_port:
-            env.update(IOC_PG_STANDBY="1", IOC_PG_STANDBY_PORT=str(self.standby_port),
+            env.update(IOC_PG_STANDBY="1", IOC_PG_ARCHIVE="1", IOC_PG_STANDBY_PORT=str(self.standby_port),
                        IOC_PG_RESTORE_PORT=str(self.restore_port))
         return env
 

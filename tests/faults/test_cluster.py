@@ -8,6 +8,9 @@ retries into them, the worker fetches from them (and finds its group coordinator
 lived on the dead broker).  The feed goes on throughout; at the end the database holds the
 reference exactly: nothing lost, nothing doubled.
 
+The same cluster also has a broker frozen with SIGSTOP past its session timeout, and a rolling
+restart of all three brokers, under live feeds.
+
 "Writes resumed" is measured on the dead broker's own partitions: the first message due a second
 after the kill that the producer's partitioner sends to one of them, stored."""
 from __future__ import annotations
