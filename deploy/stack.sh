@@ -450,9 +450,8 @@ pg_timeline() { # the timeline of a node's last checkpoint (a promoted node's is
   LC_ALL=C "$PGBIN/pg_controldata" "$1" 2>/dev/null | sed -n "s/^Latest checkpoint's TimeLineID: *//p" || echo 0
 }
 
-pg_primary() { # the data dir of the primary: with IOC_PG_STANDBY, the node without standby.signal
+pg_primary() { # the data dir of the primary: the node without standby.signal
   # (both without, as after pg-promote: the one on the later timeline)
-  ((PG_STANDBY)) || { echo "$PGDATA"; return; }
   [[ -f $SBDATA/PG_VERSION ]] && ! is_standby "$SBDATA" || { echo "$PGDATA"; return; }
   if [[ -f $PGDATA/PG_VERSION ]] && ! is_standby "$PGDATA" &&
     (($(pg_timeline "$PGDATA") > $(pg_timeline "$SBDATA"))); then echo "$PGDATA"; else echo "$SBDATA"; fi
@@ -507,6 +506,10 @@ start_postgres() {
   install_postgres
   pg_prepare_dirs
   local t0=$SECONDS primary sync=
+  if ((!PG_STANDBY)) && [[ -f $SBDATA/PG_VERSION ]]; then
+    die "$PGDIR has a standby (or a promoted one); IOC_PG_STANDBY is not set" \
+      "set IOC_PG_STANDBY=1 (and IOC_PG_STANDBY_PORT if it was set), or stop postgres and remove $SBDATA"
+  fi
   primary=$(pg_primary)
   PSQL_PORT=$(pg_node_port "$primary")
   if ((PG_ARCHIVE)); then mkdir -p "$WAL_ARCHIVE" "$PG_BACKUPS"; pg_own "$WAL_ARCHIVE" "$PG_BACKUPS"; fi
@@ -579,7 +582,7 @@ start_pg_standby() { # primary-dir [rebuild]: the other node as its synchronous 
 stop_postgres() {
   if [[ -f $RSDATA/PG_VERSION ]]; then pg_stop_node "$RSDATA" restored; fi
   if [[ -f $SBDATA/PG_VERSION ]]; then
-    local first; first=$(PG_STANDBY=1 pg_primary)  # the primary first: its standby receives all of it
+    local first; first=$(pg_primary)  # the primary first: its standby receives all of it
     pg_stop_node "$first" "$(is_standby "$first" && echo standby || echo primary)"
     first=$(pg_other_node "$first")
     pg_stop_node "$first" "$(is_standby "$first" && echo standby || echo primary)"
