@@ -5,10 +5,12 @@
 #
 #   deploy/stack.sh {install|start|stop|status} [kafka|postgres|alertmanager|prometheus|all]
 #   eval "$(deploy/stack.sh env)"      # IOC_RUN_DIR, IOC_KAFKA_BOOTSTRAP, IOC_DATABASE_URL, IOC_ALERTMANAGER_URL
+#   deploy/stack.sh pg-promote | pg-rejoin | pg-backup | pg-restore <backup> [name=…|time=…|lsn=…]
 #
 # Everything listens on 127.0.0.1 only; all state lives in ${IOC_RUN_DIR:-<repo>/.run}.
 # Ports of the stack: IOC_KAFKA_PORT (9092), IOC_KAFKA_CONTROLLER_PORT (9093), IOC_PG_PORT (5433),
-#        IOC_ALERTMANAGER_PORT (9193), IOC_PROMETHEUS_PORT (9190).
+#        IOC_ALERTMANAGER_PORT (9193), IOC_PROMETHEUS_PORT (9190); with IOC_PG_STANDBY=1 also
+#        IOC_PG_STANDBY_PORT (IOC_PG_PORT+1) and IOC_PG_RESTORE_PORT (IOC_PG_PORT+2).
 # Kafka cluster: IOC_KAFKA_NODES=3 runs three KRaft nodes (broker+controller each, one process each,
 #   one cluster id) under $IOC_RUN_DIR/kafka/node-1…3: node N listens for clients on
 #   IOC_KAFKA_PORT+N-1 (9092, 9093, 9094) and for the controller quorum on
@@ -16,6 +18,14 @@
 #   replicas of every topic (the internal ones too), min.insync.replicas=2, no unclean leader
 #   election; `env` then prints the three-node bootstrap list and IOC_TOPIC_REPLICATION=3.  `stop`
 #   stops every node it finds under $IOC_RUN_DIR/kafka; `status` shows each node.
+# PostgreSQL standby: IOC_PG_STANDBY=1 adds a streaming standby on IOC_PG_STANDBY_PORT (IOC_PG_PORT+1),
+#   data in $IOC_RUN_DIR/pg/standby, copied with pg_basebackup -R into replication slot ioc_standby;
+#   the primary commits synchronously (synchronous_standby_names) and archives its WAL into
+#   $IOC_RUN_DIR/pg/wal-archive (IOC_PG_ARCHIVE=1 archives without a standby); `env` prints a
+#   two-host IOC_DATABASE_URL with target_session_attrs=read-write.  pg-promote makes the standby
+#   the primary once the primary is dead, pg-rejoin rebuilds the old primary as its standby,
+#   pg-backup takes a base backup into $IOC_RUN_DIR/pg/backups, pg-restore recovers one (with the
+#   archive, up to a target) into $IOC_RUN_DIR/pg/restored on IOC_PG_RESTORE_PORT (IOC_PG_PORT+2).
 # What Alertmanager and Prometheus talk to comes from the IOC settings in effect (`ioc settings`,
 # read with the Python environment ${VENV:-<repo>/.venv}): Alertmanager's webhook goes to
 # IOC_ALERTMANAGER_WEBHOOK_URL (default: the demo receiver on IOC_DEMO_RECEIVER_PORT), Prometheus
@@ -40,6 +50,18 @@ KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$DEPL
 KDIR=$RUN/kafka
 PGDIR=$RUN/pg
 PGDATA=$PGDIR/data
+PG_STANDBY=${IOC_PG_STANDBY:-0}
+PG_ARCHIVE=${IOC_PG_ARCHIVE:-$PG_STANDBY}
+for v in PG_STANDBY PG_ARCHIVE; do
+  [[ ${!v} =~ ^[01]$ ]] || { printf 'stack: FAILED: IOC_%s must be 0 or 1, not "%s"\n' "$v" "${!v}" >&2; exit 1; }
+done
+PG_STANDBY_PORT=${IOC_PG_STANDBY_PORT:-$((PG_PORT + 1))}
+PG_RESTORE_PORT=${IOC_PG_RESTORE_PORT:-$((PG_PORT + 2))}
+SBDATA=$PGDIR/standby
+RSDATA=$PGDIR/restored
+WAL_ARCHIVE=$PGDIR/wal-archive
+PG_BACKUPS=$PGDIR/backups
+SYNC_NAME=ioc_standby
 AMDIR=$RUN/alertmanager
 PROMDIR=$RUN/prometheus
 TRIXIE_SRC=/etc/apt/sources.list.d/ioc-trixie-src.sources
@@ -330,13 +352,26 @@ status_kafka() {
 }
 
 # --------------------------------------------------------------- postgres
+# Nodes under $PGDIR: data/ (IOC_PG_PORT), with IOC_PG_STANDBY=1 standby/ (IOC_PG_STANDBY_PORT), and
+# restored/ (IOC_PG_RESTORE_PORT, made by pg-restore).  Which of data/ and standby/ is the primary
+# is not fixed: a node with standby.signal follows the other; after pg-promote the standby is the
+# primary and pg-rejoin rebuilds the old primary as its standby.
 as_pg() { if ((EUID == 0)); then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 pg_own() { if ((EUID == 0)); then chown postgres:postgres "$@"; fi; }
-pg_running() { [[ -f $PGDATA/PG_VERSION ]] && as_pg "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
-pg_pid() { head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null || echo '?'; }
+pg_up() { # a killed postmaster stays a zombie until reaped: pg_ctl status alone would call it running
+  local pid; [[ -f $1/PG_VERSION ]] && pid=$(head -n 1 "$1/postmaster.pid" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] &&
+    alive "$pid" && as_pg "$PGBIN/pg_ctl" -D "$1" status >/dev/null 2>&1
+}
+pg_running() { pg_up "$PGDATA"; }
+pg_pid() { head -n 1 "${1:-$PGDATA}/postmaster.pid" 2>/dev/null || echo '?'; }
+is_standby() { [[ -f $1/standby.signal ]]; }
+pg_node_port() { case $1 in "$SBDATA") echo "$PG_STANDBY_PORT" ;; "$RSDATA") echo "$PG_RESTORE_PORT" ;; *) echo "$PG_PORT" ;; esac; }
+pg_node_log() { case $1 in "$SBDATA") echo "$PGDIR/standby.log" ;; "$RSDATA") echo "$PGDIR/restored.log" ;; *) echo "$PGDIR/postgres.log" ;; esac; }
+pg_other_node() { if [[ $1 == "$SBDATA" ]]; then echo "$PGDATA"; else echo "$SBDATA"; fi; }
+PSQL_PORT=$PG_PORT  # the primary's, once known
 psql_as() { # role db [psql args...]
   local role=$1 db=$2; shift 2
-  timeout 60 "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U "$role" -d "$db" "$@"
+  timeout 60 "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PSQL_PORT" -U "$role" -d "$db" "$@"
 }
 
 add_trixie_src() { # deb-src entry for `apt-get source timescaledb` (Debian 12 only)
@@ -411,45 +446,239 @@ SQL
     WHERE proc_name = 'policy_job_stat_history_retention' AND scheduled" >/dev/null 2>&1 || true
 }
 
+pg_timeline() { # the timeline of a node's last checkpoint (a promoted node's is higher)
+  LC_ALL=C "$PGBIN/pg_controldata" "$1" 2>/dev/null | sed -n "s/^Latest checkpoint's TimeLineID: *//p" || echo 0
+}
+
+pg_primary() { # the data dir of the primary: the node without standby.signal
+  # (both without, as after pg-promote: the one on the later timeline)
+  [[ -f $SBDATA/PG_VERSION ]] && ! is_standby "$SBDATA" || { echo "$PGDATA"; return; }
+  if [[ -f $PGDATA/PG_VERSION ]] && ! is_standby "$PGDATA" &&
+    (($(pg_timeline "$PGDATA") > $(pg_timeline "$SBDATA"))); then echo "$PGDATA"; else echo "$SBDATA"; fi
+}
+
+pg_render() { # data-dir [sync]: ioc.conf and pg_hba.conf of a node; "sync" makes a primary wait for its standby
+  local data=$1 sync=${2:-}
+  render "$DEPLOY/postgres/postgresql.conf.in" "$data/ioc.conf" PORT="$(pg_node_port "$data")" SOCKET_DIR="$PGDIR"
+  render "$DEPLOY/postgres/pg_hba.conf.in" "$data/pg_hba.conf"
+  if [[ $data != "$RSDATA" ]] && ((PG_STANDBY || PG_ARCHIVE)); then
+    {
+      echo "# IOC_PG_STANDBY / IOC_PG_ARCHIVE"
+      echo "wal_log_hints = on  # lets pg_rewind turn an old primary into a standby"
+      if ((PG_ARCHIVE)); then
+        echo "archive_mode = on"
+        echo "archive_command = 'test ! -f $WAL_ARCHIVE/%f && cp %p $WAL_ARCHIVE/%f'"
+      fi
+      if [[ -n $sync ]]; then
+        echo "synchronous_standby_names = '$SYNC_NAME'  # a commit returns once the standby has it"
+        echo "synchronous_commit = on"
+      fi
+    } >>"$data/ioc.conf"
+  fi
+  pg_own "$data/ioc.conf" "$data/pg_hba.conf"
+}
+
+pg_start_node() { # data-dir what [sync|rendered]: render its config (unless rendered) and start it
+  local data=$1 port log; port=$(pg_node_port "$1"); log=$(pg_node_log "$1")
+  if port_open "$port"; then die "127.0.0.1:$port is used by another process" "find it: ss -ltnp 'sport = :$port'; or choose another port"; fi
+  # a postmaster killed a moment ago is a zombie until reaped, and postgres refuses its lock files until then
+  local f pid deadline=$((SECONDS + 30))
+  for f in "$PGDIR/.s.PGSQL.$port.lock" "$data/postmaster.pid"; do
+    pid=$(head -n 1 "$f" 2>/dev/null) && [[ $pid =~ ^[0-9]+$ ]] || continue
+    while ! alive "$pid" && kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  done
+  if [[ ${3:-} != rendered ]]; then pg_render "$data" "${3:-}"; fi
+  say "starting postgres $PGV${2:+ $2} on 127.0.0.1:$port"
+  as_pg timeout 90 "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 start >/dev/null ||
+    fail_log "$log" "postgres${2:+ $2} did not start" "fix the cause above, then: deploy/stack.sh start postgres"
+}
+
+pg_stop_node() { # data-dir what
+  local data=$1 log; log=$(pg_node_log "$1")
+  if ! pg_up "$data"; then say "postgres $2 not running"; return 0; fi
+  say "stopping postgres $2 (pid $(pg_pid "$data"))"
+  as_pg timeout 90 "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null ||
+    fail_log "$log" "postgres $2 did not stop" "try: runuser -u postgres -- $PGBIN/pg_ctl -D $data -m immediate stop"
+  say "postgres $2 stopped"
+}
+
 start_postgres() {
   install_postgres
   pg_prepare_dirs
-  local t0=$SECONDS
-  if pg_running; then
-    pg_ensure_db || die "role/database/extension check failed" "see $PGDIR/postgres.log"
-    say "postgres already running (pid $(pg_pid), 127.0.0.1:$PG_PORT)"; return 0
+  local t0=$SECONDS primary sync=
+  if ((!PG_STANDBY)) && [[ -f $SBDATA/PG_VERSION ]]; then
+    die "$PGDIR has a standby (or a promoted one); IOC_PG_STANDBY is not set" \
+      "set IOC_PG_STANDBY=1 (and IOC_PG_STANDBY_PORT if it was set), or stop postgres and remove $SBDATA"
   fi
-  if port_open "$PG_PORT"; then die "127.0.0.1:$PG_PORT is used by another process" "find it: ss -ltnp 'sport = :$PG_PORT'; or set IOC_PG_PORT"; fi
-  if [[ ! -f $PGDATA/PG_VERSION ]]; then
-    say "initialising PostgreSQL $PGV cluster in $PGDATA"
-    as_pg "$PGBIN/initdb" -D "$PGDATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$PGDIR/initdb.log" 2>&1 ||
-      fail_log "$PGDIR/initdb.log" "initdb failed" "remove $PGDATA and start again"
-    echo "include_if_exists = 'ioc.conf'  # IOC dev stack (deploy/stack.sh)" >>"$PGDATA/postgresql.conf"
-  elif [[ $(cat "$PGDATA/PG_VERSION") != "$PGV" ]]; then
-    die "$PGDATA was created by PostgreSQL $(cat "$PGDATA/PG_VERSION"), this host runs $PGV" "dump what you need, then rm -rf $PGDATA and start again"
+  primary=$(pg_primary)
+  PSQL_PORT=$(pg_node_port "$primary")
+  if ((PG_ARCHIVE)); then mkdir -p "$WAL_ARCHIVE" "$PG_BACKUPS"; pg_own "$WAL_ARCHIVE" "$PG_BACKUPS"; fi
+  if pg_up "$primary"; then
+    pg_ensure_db || die "role/database/extension check failed" "see $(pg_node_log "$primary")"
+    say "postgres already running (pid $(pg_pid "$primary"), 127.0.0.1:$PSQL_PORT)"
+  else
+    if [[ ! -f $PGDATA/PG_VERSION ]]; then
+      say "initialising PostgreSQL $PGV cluster in $PGDATA"
+      as_pg "$PGBIN/initdb" -D "$PGDATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$PGDIR/initdb.log" 2>&1 ||
+        fail_log "$PGDIR/initdb.log" "initdb failed" "remove $PGDATA and start again"
+      echo "include_if_exists = 'ioc.conf'  # IOC dev stack (deploy/stack.sh)" >>"$PGDATA/postgresql.conf"
+      pg_own "$PGDATA/postgresql.conf"
+    elif [[ $(cat "$primary/PG_VERSION") != "$PGV" ]]; then
+      die "$primary was created by PostgreSQL $(cat "$primary/PG_VERSION"), this host runs $PGV" "dump what you need, then rm -rf $primary and start again"
+    fi
+    # synchronous only while the standby runs: without it, creating the database would wait forever
+    if ((PG_STANDBY)) && pg_up "$(pg_other_node "$primary")" && is_standby "$(pg_other_node "$primary")"; then sync=1; fi
+    pg_start_node "$primary" "$( ((PG_STANDBY)) && echo primary)" "$sync"
+    pg_ensure_db || fail_log "$(pg_node_log "$primary")" "creating role/database ioc or the timescaledb extension failed" \
+      "check: $PGBIN/psql -h 127.0.0.1 -p $PSQL_PORT -U postgres"
+    say "postgres ready on 127.0.0.1:$PSQL_PORT (pid $(pg_pid "$primary"), database ioc + timescaledb, $((SECONDS - t0)) s)"
   fi
-  render "$DEPLOY/postgres/postgresql.conf.in" "$PGDATA/ioc.conf" PORT="$PG_PORT" SOCKET_DIR="$PGDIR"
-  render "$DEPLOY/postgres/pg_hba.conf.in" "$PGDATA/pg_hba.conf"
-  pg_own "$PGDATA/ioc.conf" "$PGDATA/pg_hba.conf" "$PGDATA/postgresql.conf"
-  say "starting postgres $PGV on 127.0.0.1:$PG_PORT"
-  as_pg timeout 90 "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDIR/postgres.log" -w -t 60 start >/dev/null ||
-    fail_log "$PGDIR/postgres.log" "postgres did not start" "fix the cause above, then: deploy/stack.sh start postgres"
-  pg_ensure_db || fail_log "$PGDIR/postgres.log" "creating role/database ioc or the timescaledb extension failed" \
-    "check: $PGBIN/psql -h 127.0.0.1 -p $PG_PORT -U postgres"
-  say "postgres ready on 127.0.0.1:$PG_PORT (pid $(pg_pid), database ioc + timescaledb, $((SECONDS - t0)) s)"
+  if ((PG_STANDBY)); then start_pg_standby "$primary"; fi
+}
+
+pg_clone() { # primary-dir target-dir: a fresh standby of the primary (pg_basebackup -R, replication slot $SYNC_NAME)
+  local primary=$1 target=$2 port; port=$(pg_node_port "$1")
+  rm -rf "$target"
+  psql_as postgres postgres -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+    WHERE slot_name = '$SYNC_NAME' AND NOT active" >/dev/null  # the slot of a standby that is gone
+  say "copying the primary (127.0.0.1:$port) into $target (pg_basebackup)"
+  as_pg timeout 600 "$PGBIN/pg_basebackup" -D "$target" -d "host=127.0.0.1 port=$port user=postgres application_name=$SYNC_NAME" \
+    -R -C -S "$SYNC_NAME" -X stream -c fast >"$PGDIR/basebackup.log" 2>&1 ||
+    fail_log "$PGDIR/basebackup.log" "pg_basebackup of the primary failed" "fix the cause above, then: deploy/stack.sh start postgres"
+}
+
+pg_wait_sync() { # until the primary streams to the standby synchronously (30 s)
+  local deadline=$((SECONDS + 30)) n
+  until n=$(psql_as postgres postgres -tA -c "SELECT count(*) FROM pg_stat_replication
+      WHERE application_name = '$SYNC_NAME' AND sync_state = 'sync'" 2>/dev/null) && ((n > 0)); do
+    ((SECONDS < deadline)) || fail_log "$(pg_node_log "$SBDATA")" "the standby does not stream synchronously from the primary within 30 s"
+    sleep 0.3
+  done
+}
+
+start_pg_standby() { # primary-dir [rebuild]: the other node as its synchronous standby
+  local primary=$1 standby t0=$SECONDS; standby=$(pg_other_node "$1")
+  if [[ -n ${2:-} ]]; then
+    pg_stop_node "$standby" "old primary"
+    rm -rf "$standby"
+  elif [[ -f $standby/PG_VERSION ]] && ! is_standby "$standby"; then
+    die "$standby was the primary before a promotion; it must not run beside the new one" \
+      "rebuild it as the new primary's standby: deploy/stack.sh pg-rejoin"
+  fi
+  if pg_up "$standby"; then
+    say "postgres standby already running (pid $(pg_pid "$standby"), 127.0.0.1:$(pg_node_port "$standby"))"
+  else
+    if [[ ! -f $standby/PG_VERSION ]]; then pg_clone "$primary" "$standby"; fi
+    pg_start_node "$standby" standby
+  fi
+  # the primary waits for its standby from now on (an operator's ALTER SYSTEM that turned it off is undone)
+  psql_as postgres postgres -c 'ALTER SYSTEM RESET synchronous_standby_names' >/dev/null
+  pg_render "$primary" sync
+  as_pg "$PGBIN/pg_ctl" -D "$primary" reload >/dev/null
+  pg_wait_sync
+  say "postgres standby ready on 127.0.0.1:$(pg_node_port "$standby") (pid $(pg_pid "$standby"), synchronous, $((SECONDS - t0)) s)"
 }
 
 stop_postgres() {
-  if ! pg_running; then say "postgres not running"; return 0; fi
-  say "stopping postgres (pid $(pg_pid))"
-  as_pg timeout 90 "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null ||
-    fail_log "$PGDIR/postgres.log" "postgres did not stop" "try: runuser -u postgres -- $PGBIN/pg_ctl -D $PGDATA -m immediate stop"
-  say "postgres stopped"
+  if [[ -f $RSDATA/PG_VERSION ]]; then pg_stop_node "$RSDATA" restored; fi
+  if [[ -f $SBDATA/PG_VERSION ]]; then
+    local first; first=$(pg_primary)  # the primary first: its standby receives all of it
+    pg_stop_node "$first" "$(is_standby "$first" && echo standby || echo primary)"
+    first=$(pg_other_node "$first")
+    pg_stop_node "$first" "$(is_standby "$first" && echo standby || echo primary)"
+  else
+    if ! pg_running; then say "postgres not running"; return 0; fi
+    say "stopping postgres (pid $(pg_pid))"
+    as_pg timeout 90 "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null ||
+      fail_log "$PGDIR/postgres.log" "postgres did not stop" "try: runuser -u postgres -- $PGBIN/pg_ctl -D $PGDATA -m immediate stop"
+    say "postgres stopped"
+  fi
 }
 
 status_postgres() {
-  if pg_running; then say "postgres  running   pid $(pg_pid)  127.0.0.1:$PG_PORT (PostgreSQL $PGV, data $PGDATA)"
-  else say "postgres  stopped   127.0.0.1:$PG_PORT"; return 3; fi
+  if [[ ! -f $SBDATA/PG_VERSION && ! -f $RSDATA/PG_VERSION ]]; then
+    if pg_running; then say "postgres  running   pid $(pg_pid)  127.0.0.1:$PG_PORT (PostgreSQL $PGV, data $PGDATA)"
+    else say "postgres  stopped   127.0.0.1:$PG_PORT"; return 3; fi
+    return 0
+  fi
+  local data role rc=0
+  for data in "$PGDATA" "$SBDATA" "$RSDATA"; do
+    [[ -f $data/PG_VERSION ]] || continue
+    role=$(if [[ $data == "$RSDATA" ]]; then echo restored; elif is_standby "$data"; then echo standby; else echo primary; fi)
+    if pg_up "$data"; then say "postgres  running   pid $(pg_pid "$data")  127.0.0.1:$(pg_node_port "$data") $role (data $data)"
+    else say "postgres  stopped   127.0.0.1:$(pg_node_port "$data") $role (data $data)"; [[ $data == "$RSDATA" ]] || rc=3; fi
+  done
+  return "$rc"
+}
+
+pg_promote() { # the standby becomes the primary (after the primary died)
+  local standby primary
+  standby=$(pg_primary); standby=$(pg_other_node "$standby")
+  is_standby "$standby" && pg_up "$standby" || die "no running standby to promote" "see: deploy/stack.sh status postgres"
+  primary=$(pg_other_node "$standby")
+  if pg_up "$primary"; then
+    die "the primary on 127.0.0.1:$(pg_node_port "$primary") still runs; two primaries would split the data" \
+      "stop it first: runuser -u postgres -- $PGBIN/pg_ctl -D $primary -m fast stop"
+  fi
+  local t0=$SECONDS
+  as_pg timeout 90 "$PGBIN/pg_ctl" -D "$standby" -w -t 60 promote >/dev/null ||
+    fail_log "$(pg_node_log "$standby")" "promoting the standby failed"
+  say "promoted 127.0.0.1:$(pg_node_port "$standby") to primary ($((SECONDS - t0)) s); it writes without a standby now"
+  say "rebuild the old primary as its standby: deploy/stack.sh pg-rejoin"
+}
+
+pg_rejoin() { # the old primary rebuilt (fresh pg_basebackup) as the new primary's standby
+  pg_prepare_dirs
+  local primary; primary=$(pg_primary)
+  pg_up "$primary" || die "the primary ($primary) is not running" "start it: deploy/stack.sh start postgres"
+  PSQL_PORT=$(pg_node_port "$primary")
+  if is_standby "$(pg_other_node "$primary")"; then
+    say "$(pg_other_node "$primary") is a standby already, nothing to rebuild"; start_pg_standby "$primary"
+  else start_pg_standby "$primary" rebuild; fi
+}
+
+pg_backup() { # a base backup of the primary into $PG_BACKUPS/<UTC time>; WAL after it is in $WAL_ARCHIVE
+  ((PG_ARCHIVE)) || die "no WAL archive: a base backup alone restores one moment only" "set IOC_PG_ARCHIVE=1 (or IOC_PG_STANDBY=1) and restart postgres"
+  local primary dir t0=$SECONDS; primary=$(pg_primary)
+  pg_up "$primary" || die "the primary ($primary) is not running" "start it: deploy/stack.sh start postgres"
+  dir=$PG_BACKUPS/$(date -u +%Y%m%dT%H%M%SZ)
+  mkdir -p "$PG_BACKUPS"; pg_own "$PG_BACKUPS"
+  as_pg timeout 600 "$PGBIN/pg_basebackup" -D "$dir" -d "host=127.0.0.1 port=$(pg_node_port "$primary") user=postgres" \
+    -X stream -c fast >"$PGDIR/backup.log" 2>&1 || fail_log "$PGDIR/backup.log" "pg_basebackup failed"
+  say "base backup in $dir ($(du -sh "$dir" | cut -f1), $((SECONDS - t0)) s)"
+  echo "$dir"
+}
+
+pg_restore() { # backup [name=<restore point>|time=<timestamp>|lsn=<lsn>]: into $RSDATA on IOC_PG_RESTORE_PORT
+  local backup=${1:-} target=${2:-} t0=$SECONDS deadline rec
+  [[ -f $backup/PG_VERSION ]] || die "no base backup at '$backup'" "take one: deploy/stack.sh pg-backup"
+  case $target in
+    '') ;;
+    name=* | time=* | lsn=*) ;;
+    *) die "recovery target '$target' is not name=…, time=… or lsn=…" ;;
+  esac
+  pg_prepare_dirs
+  if [[ -f $RSDATA/PG_VERSION ]]; then pg_stop_node "$RSDATA" restored; fi
+  rm -rf "$RSDATA"
+  cp -a "$backup" "$RSDATA"
+  rm -f "$RSDATA/standby.signal" "$RSDATA/postmaster.pid"
+  touch "$RSDATA/recovery.signal"
+  if ((EUID == 0)); then chown -R postgres:postgres "$RSDATA"; fi
+  pg_render "$RSDATA"
+  {
+    echo "# pg-restore of $backup"
+    echo "restore_command = 'cp $WAL_ARCHIVE/%f %p'"
+    if [[ -n $target ]]; then echo "recovery_target_${target%%=*} = '${target#*=}'"; fi
+    echo "recovery_target_action = 'promote'"
+  } >>"$RSDATA/ioc.conf"
+  pg_start_node "$RSDATA" restored rendered
+  PSQL_PORT=$PG_RESTORE_PORT; deadline=$((SECONDS + 120))
+  until rec=$(psql_as postgres postgres -tA -c 'SELECT pg_is_in_recovery()' 2>/dev/null) && [[ $rec == f ]]; do
+    pg_up "$RSDATA" || fail_log "$PGDIR/restored.log" "the restored server stopped during recovery (target not reached?)"
+    ((SECONDS < deadline)) || fail_log "$PGDIR/restored.log" "recovery did not end within 120 s"
+    sleep 0.3
+  done
+  say "restored $backup${target:+ up to $target} on 127.0.0.1:$PG_RESTORE_PORT (data $RSDATA, $((SECONDS - t0)) s)"
 }
 
 # ----------------------------------------------------------- alertmanager
@@ -550,8 +779,17 @@ stop_prometheus() { stop_service prometheus prom_pid "$PROMDIR/prometheus.pid" 2
 status_prometheus() { status_service prometheus prom_pid prom_ready "$PROM_URL" 9; }
 
 # ------------------------------------------------------------------- main
-usage() { echo "usage: deploy/stack.sh {install|start|stop|status} [kafka|postgres|alertmanager|prometheus|all] | env" >&2; exit 2; }
+usage() {
+  echo "usage: deploy/stack.sh {install|start|stop|status} [kafka|postgres|alertmanager|prometheus|all] | env" >&2
+  echo "       deploy/stack.sh pg-promote | pg-rejoin | pg-backup | pg-restore <backup> [name=…|time=…|lsn=…]" >&2
+  exit 2
+}
 CMD=${1:-}
+case $CMD in
+  pg-promote | pg-rejoin | pg-backup | pg-restore)
+    ((PG_STANDBY)) || [[ $CMD == pg-backup || $CMD == pg-restore ]] || die "$CMD needs the standby" "set IOC_PG_STANDBY=1"
+    fn=${CMD//-/_}; shift; "$fn" "$@"; exit 0 ;;
+esac
 TARGET=${2:-all}
 case $TARGET in
   all) SERVICES=(postgres kafka alertmanager prometheus) ;;
@@ -575,7 +813,9 @@ case $CMD in
     echo "export IOC_RUN_DIR=$RUN"
     echo "export IOC_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP"
     if ((KAFKA_NODES > 1)); then echo "export IOC_TOPIC_REPLICATION=$KAFKA_REPLICAS"; fi
-    echo "export IOC_DATABASE_URL=postgresql://ioc@127.0.0.1:$PG_PORT/ioc"
+    if ((PG_STANDBY)); then  # libpq tries both; read-write skips the standby, so a promotion is followed
+      echo "export IOC_DATABASE_URL='postgresql://ioc@127.0.0.1:$PG_PORT,127.0.0.1:$PG_STANDBY_PORT/ioc?target_session_attrs=read-write'"
+    else echo "export IOC_DATABASE_URL=postgresql://ioc@127.0.0.1:$PG_PORT/ioc"; fi
     echo "export IOC_ALERTMANAGER_URL=$AM_URL"
     echo "# Prometheus (meta-alerts of the pipeline): $PROM_URL" ;;
   *) usage ;;

@@ -9,6 +9,13 @@ Every connection has a connect timeout (``CONNECT_TIMEOUT_S`` unless the caller 
 and an ``application_name`` of ``ioc-<role>``, so ``pg_stat_activity`` tells which part of the IOC
 holds it (a DSN that names its own ``application_name`` keeps it).  ``dict_rows`` gives rows as
 dicts.  Errors of the driver are translated by ``streams.db.errors.translated``.
+
+A primary with a standby: the DSN names both hosts with ``target_session_attrs=read-write``
+(``postgresql://ioc@h1:5433,h2:5434/ioc?target_session_attrs=read-write``); libpq tries them in
+order and skips a standby, so every new connection finds the primary after a promotion.  What
+keeps a connection to the dead primary from lingering: TCP keepalives (``KEEPALIVE``, a peer gone
+without a word is noticed in about 25 s) and the pools' check of a connection before handing it
+out (an idle one broken by the failover is replaced, not given to a caller).
 """
 from __future__ import annotations
 
@@ -27,6 +34,8 @@ from streams.db.errors import translated
 
 CONNECT_TIMEOUT_S = 5.0
 APPLICATION = "ioc"
+#: TCP keepalives of every connection unless the DSN sets its own: idle 10 s, then 3 probes 5 s apart
+KEEPALIVE = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
 
 Connection = psycopg.Connection
 AsyncConnection = psycopg.AsyncConnection
@@ -36,12 +45,14 @@ def connection_options(dsn: str, *, role: str, timeout_s: float = CONNECT_TIMEOU
                        dict_rows: bool = False) -> dict[str, Any]:
     """Keyword arguments of a connection: connect timeout, application name, row factory."""
     try:
-        named = "application_name" in conninfo_to_dict(dsn)
+        given = conninfo_to_dict(dsn)
     except psycopg.Error:  # a URL the driver cannot read: connecting says what is wrong with it
-        named = True
+        given = {"application_name": None, "keepalives": None}
     options: dict[str, Any] = {"connect_timeout": max(1, round(timeout_s))}
-    if not named:
+    if "application_name" not in given:
         options["application_name"] = f"{APPLICATION}-{role}"
+    if not any(name in given for name in KEEPALIVE):
+        options.update(KEEPALIVE)
     if dict_rows:
         options["row_factory"] = dict_row
     return options
@@ -65,7 +76,7 @@ class Pool:
                  timeout_s: float = CONNECT_TIMEOUT_S, dict_rows: bool = False) -> None:
         self.timeout_s = timeout_s
         self._pool = ConnectionPool(dsn, min_size=min_size, max_size=max_size, open=False,
-                                    kwargs=connection_options(dsn, role=role, timeout_s=timeout_s,
+                                    check=ConnectionPool.check_connection, kwargs=connection_options(dsn, role=role, timeout_s=timeout_s,
                                                               dict_rows=dict_rows))
         self._opened = False
         self._lock = threading.Lock()
@@ -94,7 +105,8 @@ class AsyncPool:
     def __init__(self, dsn: str, *, role: str, min_size: int = 1, max_size: int = 4,
                  timeout_s: float = CONNECT_TIMEOUT_S) -> None:
         kwargs = connection_options(dsn, role=role, timeout_s=timeout_s)
-        self._new = lambda: AsyncConnectionPool(dsn, min_size=min_size, max_size=max_size, open=False, kwargs=kwargs)
+        self._new = lambda: AsyncConnectionPool(dsn, min_size=min_size, max_size=max_size, open=False, kwargs=kwargs,
+                                                check=AsyncConnectionPool.check_connection)
         self._pool = self._new()
         self._opened = False
 

@@ -22,10 +22,10 @@ from tests.faults.reference import Expected, expected
 FEED_EVENTS = 100_000
 
 
-def _started(nodes: int) -> PrivateStack:
+def _started(nodes: int, *, standby: bool = False) -> PrivateStack:
     PrivateStack.reap_stale()
     for attempt in range(3):  # another session may have taken the same ports a moment earlier
-        stack = PrivateStack.create(nodes)
+        stack = PrivateStack.create(nodes, standby=standby)
         try:
             stack.start()
             return stack
@@ -48,6 +48,15 @@ def cluster_stack():
     """A private stack whose Kafka is a three-node cluster; only for the module that asks for it
     (three more JVMs on a small machine)."""
     stack = _started(3)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="module")
+def standby_stack():
+    """A private stack whose PostgreSQL has a synchronous standby and a WAL archive; only for the
+    module that asks for it."""
+    stack = _started(1, standby=True)
     yield stack
     stack.stop()
 

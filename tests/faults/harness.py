@@ -83,16 +83,20 @@ class PrivateStack:
     """Kafka and PostgreSQL of the fault tests alone, through ``deploy/stack.sh`` with its own
     ``IOC_RUN_DIR`` and ports: the shared stack of the other tests is never touched.  ``nodes=3``:
     a three-node Kafka cluster (``IOC_KAFKA_NODES``), client ports ``kafka_port`` and the next two,
-    controller ports ``controller_port`` and the next two; its topics get three replicas."""
+    controller ports ``controller_port`` and the next two; its topics get three replicas.
+    ``standby=True``: PostgreSQL with a synchronous standby on ``standby_port`` (``IOC_PG_STANDBY``),
+    its WAL archived, ``restore_port`` for ``pg-restore``; the DSN names both servers."""
 
     run_dir: Path
     kafka_port: int
     controller_port: int
     pg_port: int
     nodes: int = 1
+    standby_port: int = 0
+    restore_port: int = 0
 
     @classmethod
-    def create(cls, nodes: int = 1) -> PrivateStack:
+    def create(cls, nodes: int = 1, *, standby: bool = False) -> PrivateStack:
         # /var/tmp, not pytest's tmp: the OS user postgres must be able to enter the directory
         run_dir = Path(tempfile.mkdtemp(prefix="iocf-", dir="/var/tmp"))
         run_dir.chmod(0o755)
@@ -100,14 +104,18 @@ class PrivateStack:
         if shared_libs.is_dir():  # the jars are read-only: share them instead of fetching them again
             (run_dir / "kafka").mkdir()
             (run_dir / "kafka" / "libs").symlink_to(shared_libs.resolve())
-        if nodes == 1:
+        standby_port = restore_port = 0
+        if standby:  # away from the other private stacks' ports
+            kafka, controller, pg, standby_port, restore_port = free_ports((29292, 29293, 25633, 25634, 25635))
+        elif nodes == 1:
             kafka, controller, pg = free_ports((29092, 29093, 25433))
         else:  # away from the one-node stacks' ports: client ports, then controller ports, consecutive
             ports = free_ports([29192 + i for i in range(2 * nodes)] + [25533])
             kafka, controller, pg = ports[0], ports[nodes], ports[-1]
-        stack = cls(run_dir, kafka, controller, pg, nodes)
+        stack = cls(run_dir, kafka, controller, pg, nodes, standby_port, restore_port)
         (run_dir / OWNER).write_text(json.dumps({"pid": os.getpid(), "kafka": kafka, "controller": controller,
-                                                 "pg": pg, "nodes": nodes}))
+                                                 "pg": pg, "nodes": nodes, "standby": standby_port,
+                                                 "restore": restore_port}))
         return stack
 
     @classmethod
@@ -119,7 +127,8 @@ class PrivateStack:
                 info = json.loads(owner.read_text())
                 os.kill(info["pid"], 0)
             except ProcessLookupError:
-                cls(owner.parent, info["kafka"], info["controller"], info["pg"], info.get("nodes", 1)).stop()
+                cls(owner.parent, info["kafka"], info["controller"], info["pg"], info.get("nodes", 1),
+                    info.get("standby", 0), info.get("restore", 0)).stop()
                 reaped.append(owner.parent)
             except (OSError, ValueError, KeyError):
                 continue
@@ -127,17 +136,26 @@ class PrivateStack:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "IOC_RUN_DIR": str(self.run_dir), "IOC_KAFKA_PORT": str(self.kafka_port),
-                "IOC_KAFKA_CONTROLLER_PORT": str(self.controller_port), "IOC_PG_PORT": str(self.pg_port),
-                "IOC_KAFKA_NODES": str(self.nodes)}
+        env = {**os.environ, "IOC_RUN_DIR": str(self.run_dir), "IOC_KAFKA_PORT": str(self.kafka_port),
+               "IOC_KAFKA_CONTROLLER_PORT": str(self.controller_port), "IOC_PG_PORT": str(self.pg_port),
+               "IOC_KAFKA_NODES": str(self.nodes), "IOC_PG_STANDBY": "0", "IOC_PG_ARCHIVE": "0"}
+        if self.standby_port:
+            env.update(IOC_PG_STANDBY="1", IOC_PG_ARCHIVE="1", IOC_PG_STANDBY_PORT=str(self.standby_port),
+                       IOC_PG_RESTORE_PORT=str(self.restore_port))
+        return env
+
+    def stack_sh(self, *args: str) -> str:
+        """``deploy/stack.sh args…`` on this stack; returns what it printed."""
+        result = subprocess.run([str(ROOT / "deploy" / "stack.sh"), *args], env=self.env,
+                                capture_output=True, text=True, timeout=900)  # stack.sh waits up to 10 min
+        if result.returncode != 0:
+            raise RuntimeError(f"deploy/stack.sh {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
 
     def run(self, command: str, service: str) -> float:
         """``deploy/stack.sh command service`` on this stack; returns the seconds it took."""
         started = time.monotonic()
-        result = subprocess.run([str(ROOT / "deploy" / "stack.sh"), command, service], env=self.env,
-                                capture_output=True, text=True, timeout=900)  # stack.sh waits up to 10 min
-        if result.returncode != 0:
-            raise RuntimeError(f"deploy/stack.sh {command} {service} failed:\n{result.stdout}\n{result.stderr}")
+        self.stack_sh(command, service)
         return time.monotonic() - started
 
     def start(self) -> None:
@@ -158,7 +176,17 @@ class PrivateStack:
         """The process of Kafka node ``node`` (1…) of a cluster."""
         return int((self.run_dir / "kafka" / f"node-{node}" / "kafka.pid").read_text())
 
+    def pg_pid(self, role: str) -> int:
+        """The postmaster of the ``primary`` or the ``standby`` (a promotion swaps the data dirs' roles)."""
+        for data in (self.run_dir / "pg" / "data", self.run_dir / "pg" / "standby"):
+            if (data / "PG_VERSION").exists() and (data / "standby.signal").exists() == (role == "standby"):
+                return int((data / "postmaster.pid").read_text().split()[0])
+        raise AssertionError(f"no {role} in {self.run_dir / 'pg'}")
+
     def dsn(self, database: str = "postgres") -> str:
+        if self.standby_port:
+            return (f"postgresql://ioc@127.0.0.1:{self.pg_port},127.0.0.1:{self.standby_port}/{database}"
+                    "?target_session_attrs=read-write")
         return f"postgresql://ioc@127.0.0.1:{self.pg_port}/{database}"
 
     def settings(self, **values) -> Settings:

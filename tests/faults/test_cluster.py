@@ -8,6 +8,9 @@ retries into them, the worker fetches from them (and finds its group coordinator
 lived on the dead broker).  The feed goes on throughout; at the end the database holds the
 reference exactly: nothing lost, nothing doubled.
 
+The same cluster also has a broker frozen with SIGSTOP past its session timeout, and a rolling
+restart of all three brokers, under live feeds.
+
 "Writes resumed" is measured on the dead broker's own partitions: the first message due a second
 after the kill that the producer's partitioner sends to one of them, stored."""
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 import signal
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from kafka.errors import KafkaError
@@ -160,6 +164,128 @@ def test_the_partition_leader_killed_loses_nothing(cluster_stack, fault_report, 
                          caught_up_after_s=round(caught_up - killed, 1), producer_errors=sender.errors,
                          worker_restarts=len(run.workers) - 1, lost=result.lost, duplicated=result.duplicated)
         assert sender.errors == 0, "the producer gave up on messages while the leader was replaced"
+        assert worker.alive(), run.log_tails()
+        assert result.ok, f"{result}\n{run.log_tails()}"
+    finally:
+        leaders.close()
+        sender.close()
+        run.close()
+
+
+def all_in_sync(leaders: Leaders) -> bool:
+    try:
+        return all(leader != -1 and len(isr) == 3 for leader, isr in leaders().values())
+    except KafkaError:  # asked a broker that is away: the next call asks another
+        return False
+
+
+def test_a_broker_frozen_longer_than_its_session_loses_nothing(cluster_stack, fault_report, tmp_path):
+    """SIGSTOP, as a broker stuck in a long GC pause or a frozen VM: it does not die, its sockets
+    stay open and it answers nothing.  The controllers fence it after the session timeout and its
+    partitions get new leaders; the producer's and the worker's requests to it time out and go to
+    them.  SIGCONT: it finds itself fenced, catches up and rejoins the in-sync replicas."""
+    cluster_stack.run("start", "kafka")  # the node an earlier test killed, back
+    base, feed, exp = live_feed(cluster_stack, "frozen", rate=RATE, seconds=FEED_S)
+    run = FaultRun(cluster_stack, base, "frozen", tmp_path)
+    sender = KafkaSender(base, SimulatorMetrics(CollectorRegistry()))
+    leaders = Leaders(base)
+    node = pid = None
+    try:
+        wait_for(lambda: all_in_sync(leaders), timeout=120, interval=0.5, what="every replica in sync")
+        before = leaders()
+        worker = run.start_worker()
+        live = LiveFeed(feed, sender)
+        live.warm_up(run, KILL_AT_S)
+        behind = near_live_edge(run, feed, live)
+        node, led = busiest(before)
+        pid = cluster_stack.kafka_pid(node)
+        os.kill(pid, signal.SIGSTOP)
+        frozen = time.monotonic()
+
+        def moved() -> bool:
+            try:
+                now = leaders()
+            except KafkaError:
+                return False
+            return all(now[tp][0] not in (node, -1) for tp in led)
+
+        wait_for(moved, timeout=120, interval=0.25, what=f"new leaders of the {len(led)} partitions node {node} led")
+        failover = time.monotonic()
+        os.kill(pid, signal.SIGCONT)
+        thawed = time.monotonic()
+        pid = None
+        wait_for(lambda: all_in_sync(leaders), timeout=180, interval=0.5,
+                 what=f"node {node} back among the in-sync replicas")
+        rejoined = time.monotonic()
+        live.finish()
+        sender.flush(180)
+        caught_up = run.wait_caught_up(exp.events, stall=120)
+        result = run.compare(exp)
+        fault_report.add("cluster", fault="broker frozen (SIGSTOP) past its session timeout", brokers=3,
+                         events=exp.events, messages=len(feed.messages), rate=RATE, feed_s=FEED_S,
+                         lag_at_freeze_s=round(behind, 1), frozen_node=node, partitions_led=f"{len(led)} of {len(before)}",
+                         new_leaders_after_s=round(failover - frozen, 1), frozen_s=round(thawed - frozen, 1),
+                         in_sync_again_after_thaw_s=round(rejoined - thawed, 1),
+                         caught_up_after_s=round(caught_up - frozen, 1), stored=run.stored(),
+                         producer_errors=sender.errors, worker_restarts=len(run.workers) - 1,
+                         lost=result.lost, duplicated=result.duplicated)
+        assert sender.errors == 0, "the producer gave up on messages while the broker was frozen"
+        assert worker.alive(), run.log_tails()
+        assert result.ok, f"{result}\n{run.log_tails()}"
+    finally:
+        if pid is not None:
+            os.kill(pid, signal.SIGCONT)
+        leaders.close()
+        sender.close()
+        run.close()
+
+
+def exited(pid: int) -> bool:
+    """The process is gone (a zombie not yet reaped counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
+    except FileNotFoundError:
+        return True
+
+
+def test_a_rolling_restart_of_every_broker_loses_nothing(cluster_stack, fault_report, tmp_path):
+    """An upgrade's rolling restart under a live feed: each broker in turn stopped cleanly (SIGTERM:
+    it hands its partitions over at once), started again and waited for until every replica is in
+    sync, before the next."""
+    seconds, rate = 50, 600  # the three restarts take 35–45 s: all of them under the feed
+    cluster_stack.run("start", "kafka")
+    base, feed, exp = live_feed(cluster_stack, "rolling", rate=rate, seconds=seconds)
+    run = FaultRun(cluster_stack, base, "rolling", tmp_path)
+    sender = KafkaSender(base, SimulatorMetrics(CollectorRegistry()))
+    leaders = Leaders(base)
+    try:
+        wait_for(lambda: all_in_sync(leaders), timeout=120, interval=0.5, what="every replica in sync")
+        worker = run.start_worker()
+        live = LiveFeed(feed, sender)
+        live.warm_up(run, 5)
+        restarts = []
+        for node in range(1, cluster_stack.nodes + 1):
+            pid = cluster_stack.kafka_pid(node)
+            started = time.monotonic()
+            os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: exited(pid), timeout=120, interval=0.25, what=f"node {node} to stop")
+            stopped = time.monotonic()
+            cluster_stack.run("start", "kafka")
+            wait_for(lambda: all_in_sync(leaders), timeout=180, interval=0.5,
+                     what=f"node {node} back among the in-sync replicas")
+            restarts.append({"node": node, "stopped_s": round(stopped - started, 1),
+                             "in_sync_after_s": round(time.monotonic() - started, 1),
+                             "into_feed_s": round(started - live.started_at, 1)})
+        live.finish()
+        sender.flush(180)
+        caught_up = run.wait_caught_up(exp.events, stall=120)
+        result = run.compare(exp)
+        fault_report.add("cluster", fault="rolling restart of the three brokers", brokers=3, events=exp.events,
+                         messages=len(feed.messages), rate=rate, feed_s=seconds, restarts=restarts,
+                         caught_up_after_last_restart_s=round(caught_up - started, 1),
+                         stored=run.stored(), producer_errors=sender.errors,
+                         worker_restarts=len(run.workers) - 1, lost=result.lost, duplicated=result.duplicated)
+        assert sender.errors == 0, "the producer gave up on messages during the rolling restart"
         assert worker.alive(), run.log_tails()
         assert result.ok, f"{result}\n{run.log_tails()}"
     finally:

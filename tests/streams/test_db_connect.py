@@ -12,7 +12,7 @@ import pytest
 from agents.indicators.housekeeping import run_housekeeping
 from agents.worker.housekeeping import HousekeepingStore
 from streams.core.errors import IOCError, SinkError, SinkUnavailable
-from streams.db.connect import AsyncPool, Pool, connect, connection_options
+from streams.db.connect import KEEPALIVE, AsyncPool, Pool, connect, connection_options
 from streams.db.errors import translated
 from tests.support import ROOT
 
@@ -61,11 +61,18 @@ def test_other_errors_pass_through():
 # --- connections and pools ---------------------------------------------------------------------
 
 def test_connections_carry_a_timeout_and_the_name_of_their_part():
-    assert connection_options(CLOSED, role="alerts") == {"connect_timeout": 5, "application_name": "ioc-alerts"}
+    assert connection_options(CLOSED, role="alerts") == {"connect_timeout": 5, "application_name": "ioc-alerts",
+                                                         **KEEPALIVE}
     assert connection_options(CLOSED, role="dash", timeout_s=3, dict_rows=True)["connect_timeout"] == 3
     assert "row_factory" in connection_options(CLOSED, role="dash", dict_rows=True)
     # a URL that names its own application keeps it
     assert "application_name" not in connection_options(CLOSED + "?application_name=mine", role="x")
+    # and one that sets its own keepalives keeps those
+    own = connection_options(CLOSED + "?keepalives_idle=60", role="x")
+    assert not set(KEEPALIVE) & set(own)
+    # a primary and its standby: the options are the same for both hosts
+    assert connection_options("postgresql://ioc@127.0.0.1:1,127.0.0.1:2/ioc?target_session_attrs=read-write",
+                              role="dash")["application_name"] == "ioc-dash"
 
 
 def test_an_unreachable_server_is_unavailable_at_once():
@@ -96,6 +103,37 @@ def test_connections_say_which_part_holds_them(test_settings):
             assert conn.execute("SELECT current_setting('application_name') AS a").fetchone() == {"a": "ioc-dash"}
     finally:
         pool.close()
+
+
+@pytest.mark.integration
+def test_a_pool_replaces_an_idle_connection_the_server_dropped(test_settings):
+    """What a failover does to a pooled connection: the server behind it is gone.  The next caller
+    gets a working connection, not the dead one."""
+    pool = Pool(test_settings.dsn, role="dash", max_size=1)
+    try:
+        with pool.connection() as conn:
+            first = conn.info.backend_pid
+        with connect(test_settings.dsn, what="x", role="probe", autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+        with pool.connection() as conn:
+            assert conn.execute("SELECT pg_backend_pid()").fetchone()[0] != first
+    finally:
+        pool.close()
+
+
+@pytest.mark.integration
+async def test_the_worker_pool_replaces_an_idle_connection_the_server_dropped(test_settings):
+    pool = AsyncPool(test_settings.dsn, role="worker", min_size=1, max_size=1)
+    try:
+        await pool.open(10)
+        async with pool.connection(timeout=5) as conn:
+            first = conn.info.backend_pid
+        with connect(test_settings.dsn, what="x", role="probe", autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+        async with pool.connection(timeout=5) as conn:
+            assert (await (await conn.execute("SELECT pg_backend_pid()")).fetchone())[0] != first
+    finally:
+        await pool.close()
 
 
 # --- the worker's housekeeping when the database is away ---------------------------------------
