@@ -40,17 +40,23 @@ def _catch_up(run: FaultRun, events: int, *, stall_s: float = 45) -> None:
         time.sleep(0.2)
 
 
+#: the workers' settings here: batches of at most 5 messages
+SLOW = {"IOC_BATCH_MAX": "5"}
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 def test_a_worker_joins_then_one_stops_mid_write(stop, private_stack, fixed_feed, fault_report, tmp_path):
     exp = fixed_feed.expected
     run = FaultRun(private_stack, fixed_feed.settings, f"rebalance_{stop.name.lower()}", tmp_path)
     try:
         started = time.monotonic()
-        first = run.start_worker()
+        # small transactions (5 messages each): a worker drains the backlog in tens of seconds, not in the
+        # few seconds a rebalance takes, so the second worker joins, and one stops, while there is work
+        first = run.start_worker(**SLOW)
         alone = _owners(run, 1)
         wait_for(lambda: run.stored() >= 0.15 * exp.events, timeout=90, interval=0.1, what="15% stored")
         joined_at = time.monotonic()
-        run.start_worker()
+        run.start_worker(**SLOW)
         shared = _owners(run, 2)
         shared_at, stored_shared = time.monotonic(), run.stored()
         target = min(stored_shared + 0.15 * exp.events, 0.85 * exp.events)
