@@ -22,12 +22,19 @@ stack: setup
 demo: setup
 	@deploy/demo.sh
 
-## Sets up what the tests need (stack included) and runs the whole suite.
+## Sets up what the tests need (stack included) and runs the whole suite, in two lanes side by side:
+## the fault tests (tests/faults, on private stacks of their own: they mostly wait on live feeds)
+## beside the rest; the faults' report is printed when both have ended (its log: .run/test-faults.log).
+FAULTS := tests/faults
 test: setup
 	@$(BIN)/lint-imports --no-cache
 	@deploy/stack.sh start
 	@deploy/browser.sh
-	@$(BIN)/pytest
+	@mkdir -p .run; $(BIN)/pytest -p no:cacheprovider $(FAULTS) > .run/test-faults.log 2>&1 & faults=$$!; \
+	  $(BIN)/pytest --ignore=$(FAULTS); rest=$$?; \
+	  wait $$faults; rc=$$?; \
+	  echo "=== $(FAULTS), run beside the rest (.run/test-faults.log) ==="; cat .run/test-faults.log; \
+	  exit $$(( rest || rc ))
 
 ## Only the tests that need no services.
 unit: setup

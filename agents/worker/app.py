@@ -48,6 +48,10 @@ def create_app(settings: Settings, **overrides) -> faust.App:
         broker_commit_interval=1.0,
         broker_session_timeout=settings.kafka_session_timeout_s,  # Faust's default is 60 s
         broker_heartbeat_interval=settings.kafka_session_timeout_s / 5,
+        # aiokafka asks the old leader again and again for a partition's first offset after a leader
+        # change (its offset reset only logs NotLeaderForPartition, it does not refresh the metadata),
+        # until the metadata is refreshed: every 5 min by default (docs/reliability.md)
+        consumer_metadata_max_age_ms=int(settings.kafka_metadata_max_age_s * 1000),
         stream_wait_empty=False,
         producer_linger_ms=5,
         logging_config=None,

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     kafka_session_timeout_s: float = Field(
         15, ge=3, le=300, description="a worker that stops heartbeating (crash, kill -9) loses its partitions "
         "to the others after this long; heartbeats go every fifth of it")
+    kafka_metadata_max_age_s: float = Field(
+        10, ge=1, le=300, description="the worker refreshes who leads each partition at least this often: a "
+        "partition without a committed offset whose leader moved is read again within this time")
     kafka_security_protocol: str = Field(
         "PLAINTEXT", description="PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL (streams/kafka/security.py)")
     kafka_sasl_mechanism: str = Field("PLAIN", description="PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512")

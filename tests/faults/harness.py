@@ -28,6 +28,7 @@ from streams.core.settings import Settings
 from tests.faults.feed import Feed, build_feed
 from tests.faults.reference import RAW_TABLES, Expected, expected, when
 from tests.faults.stored import Comparison, compare, read
+from tests.faults.watch import Watch, describe
 from tests.support import ROOT, WorkerProcess, wait_for
 
 #: the fault runs' workers: a crashed worker's partitions move to its successor after 6 s
@@ -182,6 +183,11 @@ class PrivateStack:
             if (data / "PG_VERSION").exists() and (data / "standby.signal").exists() == (role == "standby"):
                 return int((data / "postmaster.pid").read_text().split()[0])
         raise AssertionError(f"no {role} in {self.run_dir / 'pg'}")
+
+    def pg_log_tail(self, lines: int = 15) -> str:
+        """The last lines of each PostgreSQL server's log (primary, standby, restored copy)."""
+        return "\n".join(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+                         for log in sorted((self.run_dir / "pg").glob("*.log")))
 
     def dsn(self, database: str = "postgres") -> str:
         if self.standby_port:
@@ -351,6 +357,14 @@ class FaultRun:
         self.worker_env = {**WORKER_ENV, "APP_DATADIR": str(logs / "faust-data"), **worker_env}
         self.workers: list[WorkerProcess] = []
         self.conn = psycopg.connect(self.settings.dsn, autocommit=True)
+        self.watch: Watch | None = None
+
+    def watched(self) -> Watch:
+        """The wall and the meta-alerts watched over this run (``tests/faults/watch.py``): call before
+        starting workers (they expose their metrics to it), ``start()`` it before the fault."""
+        self.watch = Watch(self.settings, self.logs)
+        self.worker_env.update(self.watch.worker_env)
+        return self.watch
 
     def start_worker(self, **env: str) -> WorkerProcess:
         worker = WorkerProcess(self.settings, self.logs / f"worker-{len(self.workers)}.log",
@@ -413,7 +427,31 @@ class FaultRun:
     def log_tails(self) -> str:
         return "\n".join(f"--- {w.log_path.name}\n{w.log_tail()}" for w in self.workers)
 
+    def conclude(self, report: Report, section: str, exp: Expected, worker: WorkerProcess, *, sender: Any = None,
+                 fault_at: float | None = None, **figures: Any) -> Comparison:
+        """The end of a live-feed fault run: the comparison with the reference, the report's row (a
+        failing run's too), then what every run must hold: the producer gave up on no message, the
+        worker never exited, nothing lost, nothing doubled.  With a watch, the row says what the
+        wall showed and which meta-alerts were pending or fired from ``fault_at`` on."""
+        result = self.compare(exp)
+        if sender is not None:
+            figures["producer_errors"] = sender.errors
+        if self.watch is not None:
+            assert fault_at is not None, "a watched run names the time of its fault"
+            self.watch.stop()
+            summary = self.watch.summary(fault_at)
+            figures.update(summary, wall=describe(summary)[0], alerts=describe(summary)[1])
+        report.add(section, **figures, events=exp.events, stored=self.stored(),
+                   worker_restarts=len(self.workers) - 1, lost=result.lost, duplicated=result.duplicated)
+        if sender is not None:
+            assert sender.errors == 0, f"the producer gave up on {sender.errors} messages"
+        assert worker.alive(), self.log_tails()
+        assert result.ok, f"{result}\n{self.log_tails()}"
+        return result
+
     def close(self) -> None:
+        if self.watch is not None:
+            self.watch.stop()
         for w in self.workers:
             w.stop()
         self.conn.close()

@@ -57,6 +57,7 @@ def test_the_primary_killed_and_the_standby_promoted_loses_nothing(standby_stack
     assert synchronous(standby_stack)
     base, feed, exp = live_feed(standby_stack, "promote", rate=RATE, seconds=FEED_S)
     run = FaultRun(standby_stack, base, "promote", tmp_path)
+    watch = run.watched()
     sender = KafkaSender(base, SimulatorMetrics(CollectorRegistry()))
     wall = Pool(run.settings.dsn, role="dash", max_size=1, timeout_s=5)  # as the dashboard holds one
     try:
@@ -68,6 +69,7 @@ def test_the_primary_killed_and_the_standby_promoted_loses_nothing(standby_stack
             first, recovering = conn.execute("SELECT inet_server_port(), pg_is_in_recovery()").fetchone()
         assert not recovering
         stored_before = run.stored()
+        watch.start()
         os.kill(standby_stack.pg_pid("primary"), signal.SIGKILL)
         killed = time.monotonic()
         standby_stack.stack_sh("pg-promote")
@@ -81,15 +83,11 @@ def test_the_primary_killed_and_the_standby_promoted_loses_nothing(standby_stack
         live.finish()
         sender.flush(120)
         caught_up = run.wait_caught_up(exp.events)
-        result = run.compare(exp)
-        fault_report.add("standby", fault="primary killed -9, standby promoted", events=exp.events,
-                         messages=len(feed.messages), rate=RATE, feed_s=FEED_S, stored_before=stored_before,
-                         lag_at_kill_s=round(behind, 1), promoted_after_s=round(promoted - killed, 1),
-                         resumed_after_s=round(resumed - killed, 1), caught_up_after_s=round(caught_up - killed, 1),
-                         stored=run.stored(), worker_restarts=len(run.workers) - 1,
-                         lost=result.lost, duplicated=result.duplicated)
-        assert worker.alive(), run.log_tails()
-        assert result.ok, f"{result}\n{run.log_tails()}"
+        run.conclude(fault_report, "standby", exp, worker, sender=sender, fault_at=killed,
+                     fault="primary killed -9, standby promoted", messages=len(feed.messages), rate=RATE,
+                     feed_s=FEED_S, stored_before=stored_before, lag_at_kill_s=round(behind, 1),
+                     promoted_after_s=round(promoted - killed, 1), resumed_after_s=round(resumed - killed, 1),
+                     caught_up_after_s=round(caught_up - killed, 1))
     finally:
         wall.close()
         sender.close()
@@ -101,12 +99,14 @@ def test_the_standby_lost_blocks_commits_until_an_operator_unblocks_them(standby
     assert synchronous(standby_stack)
     base, feed, exp = live_feed(standby_stack, "nostandby", rate=RATE, seconds=FEED_S)
     run = FaultRun(standby_stack, base, "nostandby", tmp_path)
+    watch = run.watched()
     sender = KafkaSender(base, SimulatorMetrics(CollectorRegistry()))
     try:
         worker = run.start_worker()
         live = LiveFeed(feed, sender)
         live.warm_up(run, KILL_AT_S)
         behind = near_live_edge(run, feed, live)
+        watch.start()
         os.kill(standby_stack.pg_pid("standby"), signal.SIGKILL)
         killed = time.monotonic()
         waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND datname = current_database()"
@@ -125,19 +125,15 @@ def test_the_standby_lost_blocks_commits_until_an_operator_unblocks_them(standby
         live.finish()
         sender.flush(120)
         caught_up = run.wait_caught_up(exp.events)
-        result = run.compare(exp)
+        run.conclude(fault_report, "standby", exp, worker, sender=sender, fault_at=killed,
+                     fault="standby killed -9, synchronous replication turned off", messages=len(feed.messages),
+                     rate=RATE, feed_s=FEED_S, lag_at_kill_s=round(behind, 1), stored_while_blocked=blocked,
+                     lag_when_unblocked_s=round(lag_blocked, 1), blocked_s=round(unblocked - killed, 1),
+                     resumed_after_unblock_s=round(resumed - unblocked, 1),
+                     caught_up_after_unblock_s=round(caught_up - unblocked, 1))
         # the standby back: `start postgres` restarts it; it catches up from its slot, commits wait for it again
         standby_stack.run("start", "postgres")
         assert synchronous(standby_stack)
-        fault_report.add("standby", fault="standby killed -9, synchronous replication turned off",
-                         events=exp.events, messages=len(feed.messages), rate=RATE, feed_s=FEED_S,
-                         lag_at_kill_s=round(behind, 1), stored_while_blocked=blocked,
-                         lag_when_unblocked_s=round(lag_blocked, 1),
-                         blocked_s=round(unblocked - killed, 1), resumed_after_unblock_s=round(resumed - unblocked, 1),
-                         caught_up_after_unblock_s=round(caught_up - unblocked, 1), stored=run.stored(),
-                         worker_restarts=len(run.workers) - 1, lost=result.lost, duplicated=result.duplicated)
-        assert worker.alive(), run.log_tails()
-        assert result.ok, f"{result}\n{run.log_tails()}"
     finally:
         sender.close()
         run.close()
@@ -161,8 +157,18 @@ def test_a_base_backup_and_the_wal_archive_restore_up_to_a_restore_point(standby
             conn.execute("SELECT pg_create_restore_point(%s)", (name,))
             conn.execute(insert, (2001, 3000))  # after the restore point
             segment = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
-            wait_for(lambda: (conn.execute("SELECT last_archived_wal FROM pg_stat_archiver").fetchone()[0] or "")
-                     >= segment, timeout=60, interval=0.2, what=f"WAL segment {segment} archived")
+            archiver: list[tuple] = []  # the archiver's last state, for the message of a timeout
+
+            def archived() -> bool:
+                archiver[:] = [conn.execute("SELECT last_archived_wal, failed_count, last_failed_wal, "
+                                            "pg_is_in_recovery() FROM pg_stat_archiver").fetchone()]
+                return (archiver[0][0] or "") >= segment
+
+            try:
+                wait_for(archived, timeout=60, interval=0.2, what=f"WAL segment {segment} archived")
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; the archiver (last archived, failures, last failed, in recovery): "
+                                     f"{archiver}\n{standby_stack.pg_log_tail()}") from None
 
         def restored(target: str | None) -> tuple[list[int], float]:
             started = time.monotonic()
