@@ -1,10 +1,11 @@
 """Memory of a worker draining a backlog of large JSON arrays, per cap on the events of one
-transaction (``IOC_BATCH_MAX_EVENTS``): ``python -m bench.batch_memory [--events N] [--caps 10000,0]``.
+transaction (``IOC_BATCH_MAX_EVENTS``) and on the bytes of one batch (``IOC_BATCH_MAX_BYTES``):
+``python -m bench.batch_memory [--events N] [--caps 10000,0] [--bytes 4194304,0] [--rounds 2]``.
 
 A batch is up to ``IOC_BATCH_MAX`` messages; with arrays of 400 events that is up to 800,000
-events, all decoded at once without a cap.  For each cap (0: none) the same backlog goes to fresh
-topics, one worker drains it from the start, and its peak RSS (sampled every 0.2 s) and drain time
-are printed.  Uses the local stack (``deploy/stack.sh start``), like ``make bench``.
+events, decoded at once before the first is written.  For each pair of caps (0: none), in rounds
+alternating them, the same backlog goes to fresh topics, one worker drains it from the start, and
+its peak RSS (sampled every 0.2 s) and drain time are printed.  Uses the local stack (``deploy/stack.sh start``), like ``make bench``.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ async def _produce(bootstrap: str, topics: dict[str, str], templates, events: in
         await producer.stop()
 
 
-def run(events: int, caps: list[int], max_array: int, log=print) -> list[dict]:
+def run(events: int, caps: list[tuple[int, int]], max_array: int, log=print) -> list[dict]:
     start_stack(log=lambda *_: None)
     env = BenchEnv()
     out = []
@@ -53,14 +54,14 @@ def run(events: int, caps: list[int], max_array: int, log=print) -> list[dict]:
         province = load_province(env.base.province_file)
         templates = package(simulate_pool(province, 20_000), batched=True, max_batch=max_array)
         templates = [t for t in templates if t.batched] or templates  # arrays only: the worst case
-        for i, cap in enumerate(caps):  # fresh topics, group and ids for every row, also for a repeated cap
+        for i, (cap, max_bytes) in enumerate(caps):  # fresh topics, group and ids for every row, also for a repeated cap
             settings = env.settings(f"mem{i}")
             env.topics(settings)
             topics = {t.family: topic_name(settings, t.family) for t in templates}
             sent = asyncio.run(_produce(settings.kafka_bootstrap, topics, templates, events, f"m{i}-"))
             before = _accepted(conn)
             worker = Proc(f"worker-{i}", "bench.worker", settings, work, IOC_METRICS_PORT="0",
-                          IOC_BATCH_MAX_EVENTS=str(cap or UNCAPPED))
+                          IOC_BATCH_MAX_EVENTS=str(cap or UNCAPPED), IOC_BATCH_MAX_BYTES=str(max_bytes or UNCAPPED))
             started, peak = time.monotonic(), 0.0
             try:
                 while _accepted(conn) - before < sent:
@@ -69,12 +70,12 @@ def run(events: int, caps: list[int], max_array: int, log=print) -> list[dict]:
                     peak = max(peak, rss_mib(worker.pid))
                     time.sleep(0.2)
                 took = time.monotonic() - started
-                row = {"cap": cap or "none", "events": sent, "drain_s": round(took, 1),
+                row = {"cap": cap or "none", "max_bytes": max_bytes or "none", "events": sent, "drain_s": round(took, 1),
                        "events_per_s": round(sent / took), "peak_rss_mib": round(peak), "end_rss_mib":
                        round(rss_mib(worker.pid))}
             finally:
                 worker.stop()
-            log(f"bench: cap {row['cap']}: {sent:,} events drained in {row['drain_s']} s "
+            log(f"bench: cap {row['cap']}, max bytes {row['max_bytes']}: {sent:,} events drained in {row['drain_s']} s "
                 f"({row['events_per_s']:,}/s), worker peak RSS {row['peak_rss_mib']} MiB")
             out.append(row)
     finally:
@@ -89,10 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.batch_memory", description=__doc__.split("\n\n")[0])
     p.add_argument("--events", type=int, default=300_000, help="backlog per cap (default 300,000)")
     p.add_argument("--caps", default="10000,0", help="IOC_BATCH_MAX_EVENTS values to compare; 0 = no cap")
+    p.add_argument("--bytes", default="0", help="IOC_BATCH_MAX_BYTES values to compare; 0 = no cap")
+    p.add_argument("--rounds", type=int, default=1, help="rounds over every pair of caps (default 1)")
     p.add_argument("--max-array", type=int, default=400, help="events per JSON array (default 400)")
     p.add_argument("--json", help="write the rows here too")
     args = p.parse_args(argv)
-    rows = run(args.events, [int(c) for c in args.caps.split(",")], args.max_array)
+    pairs = [(int(c), int(b)) for c in args.caps.split(",") for b in args.bytes.split(",")]
+    rows = run(args.events, pairs * args.rounds, args.max_array)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0

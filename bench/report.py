@@ -302,22 +302,27 @@ def render_markdown(r: dict, kept: str = "") -> str:
 def _batch_memory(rows: list[dict]) -> list[str]:
     if not rows:
         return []
-    capped = [r for r in rows if r["cap"] != "none"]
-    free = [r for r in rows if r["cap"] == "none"]
+    capped = [r for r in rows if r.get("max_bytes", "none") != "none"]
+    free = [r for r in rows if r.get("max_bytes", "none") == "none"]
     span = lambda rs, k: f"{_n(min(r[k] for r in rs))}–{_n(max(r[k] for r in rs))}"  # noqa: E731
     L = ["### The memory bound of a batch (`python -m bench.batch_memory`)", "",
-         "A batch (up to `IOC_BATCH_MAX` messages) is written in transactions of at most `IOC_BATCH_MAX_EVENTS` "
-         "events, whole messages each, so the decoded events held at once stay bounded however large the arrays. "
+         "A batch is up to `IOC_BATCH_MAX` messages or `IOC_BATCH_MAX_BYTES` of them, whichever comes first, and "
+         "is decoded whole while the one before is written; it is written in transactions of at most "
+         "`IOC_BATCH_MAX_EVENTS` events, whole messages each. "
          f"One worker per row drains the same backlog of {_n(rows[0]['events'])} events in JSON arrays of up to "
          "400 (arrays only: the worst case), on the local stack, rows alternating:", ""]
-    L += _table(["cap (events per transaction)", "drain", "events/s", "worker peak RSS"],
-                [[_n(r["cap"]), f"{r['drain_s']} s", _n(r["events_per_s"]),
+    L += _table(["events per transaction", "bytes per batch", "drain", "events/s", "worker peak RSS"],
+                [[_n(r["cap"]), _bytes(r.get("max_bytes", "none")), f"{r['drain_s']} s", _n(r["events_per_s"]),
                   f"{r['peak_rss_mib']} MiB"] for r in rows])
     if capped and free:
-        L += [f"Peak RSS {span(capped, 'peak_rss_mib')} MiB with the cap against {span(free, 'peak_rss_mib')} MiB "
-              f"without; drain rate {span(capped, 'events_per_s')} against {span(free, 'events_per_s')} events/s. "
-              "The production worker's memory limit (`deploy/production/compose.yaml`) is 1 GiB.", ""]
+        L += [f"Peak RSS {span(capped, 'peak_rss_mib')} MiB with the byte cap against {span(free, 'peak_rss_mib')} "
+              f"MiB without; drain rate {span(capped, 'events_per_s')} against {span(free, 'events_per_s')} "
+              "events/s. The production worker's memory limit (`deploy/production/compose.yaml`) is 1 GiB.", ""]
     return L
+
+
+def _bytes(value: int | str) -> str:
+    return value if isinstance(value, str) else f"{value / (1 << 20):g} MiB"
 
 
 def _history(h: dict) -> list[str]:

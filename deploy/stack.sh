@@ -467,7 +467,10 @@ pg_render() { # data-dir [sync]: ioc.conf and pg_hba.conf of a node; "sync" make
       echo "wal_log_hints = on  # lets pg_rewind turn an old primary into a standby"
       if ((PG_ARCHIVE)); then
         echo "archive_mode = on"
-        echo "archive_command = 'test ! -f $WAL_ARCHIVE/%f && cp %p $WAL_ARCHIVE/%f'"
+        # never overwrites a segment; one already there with the same bytes is done (after a promotion
+        # the new primary archives the old timeline's segments the old primary archived already, and a
+        # refusal there would stop all archiving behind them); copied under a temporary name, then renamed
+        echo "archive_command = 'if test -f $WAL_ARCHIVE/%f; then cmp -s %p $WAL_ARCHIVE/%f; else cp %p $WAL_ARCHIVE/%f.part && mv $WAL_ARCHIVE/%f.part $WAL_ARCHIVE/%f; fi'"
       fi
       if [[ -n $sync ]]; then
         echo "synchronous_standby_names = '$SYNC_NAME'  # a commit returns once the standby has it"

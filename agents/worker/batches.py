@@ -49,6 +49,11 @@ class Run:
     def __len__(self) -> int:
         return len(self.messages)
 
+    @property
+    def nbytes(self) -> int:
+        """The bytes of its messages' values."""
+        return sum(len(m.value) for m in self.messages if m.value)
+
 
 async def cut(runs: AsyncIterator[Run], limit: int) -> AsyncIterator[Run]:
     """The runs, each cut into pieces of at most ``limit`` messages (a transaction's worth): a large

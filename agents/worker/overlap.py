@@ -26,13 +26,15 @@ R = TypeVar("R", bound=Sized)  # a run of messages
 
 
 async def gather(runs: AsyncIterator[R], waiting: Callable[[], bool], limit: int, linger_s: float = 0.0,
-                 arrived: Callable[[R], float] | None = None, poll_s: float = 0.005) -> AsyncIterator[list[R]]:
+                 arrived: Callable[[R], float] | None = None, poll_s: float = 0.005,
+                 weigh: Callable[[R], int] | None = None, max_weight: int = 0) -> AsyncIterator[list[R]]:
     """Lists of runs: one awaited, then those ``waiting`` already, until ``limit`` messages (the run
-    that reaches it included); while fewer are there, runs arriving within ``linger_s`` of the first
-    one (of when it ``arrived``, on the event loop's clock, when told; else of when it was taken) are
-    added too, looked at every ``poll_s``.  A trickle of messages then makes one transaction per
-    ``linger_s``, not one per message; a backlog, or a run that has waited that long already, never
-    waits."""
+    that reaches it included) or, with ``weigh``, until their weight reaches ``max_weight`` (the
+    bytes a batch holds: what its decoding costs in memory); while less is there, runs arriving within
+    ``linger_s`` of the first one (of when it ``arrived``, on the event loop's clock, when told; else
+    of when it was taken) are added too, looked at every ``poll_s``.  A trickle of messages then makes
+    one transaction per ``linger_s``, not one per message; a backlog, or a run that has waited that
+    long already, never waits."""
     loop = asyncio.get_running_loop()
     while True:
         try:
@@ -40,8 +42,9 @@ async def gather(runs: AsyncIterator[R], waiting: Callable[[], bool], limit: int
         except StopAsyncIteration:
             return
         batch, size = [first], len(first)
+        weight = weigh(first) if weigh else 0
         deadline = (arrived(first) if arrived else loop.time()) + linger_s
-        while size < limit:
+        while size < limit and (weigh is None or weight < max_weight):
             if not waiting():
                 left = deadline - loop.time()
                 if left <= 0:
@@ -55,6 +58,8 @@ async def gather(runs: AsyncIterator[R], waiting: Callable[[], bool], limit: int
                 return
             batch.append(run)
             size += len(run)
+            if weigh:
+                weight += weigh(run)
         yield batch
 
 

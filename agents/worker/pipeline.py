@@ -327,7 +327,8 @@ class FeedPipeline:
         while True:
             started = asyncio.get_running_loop().time()
             try:
-                result = await self.sink.write(self.spec, events, stats)
+                with m.writes.write():
+                    result = await self.sink.write(self.spec, events, stats)
             except SinkUnavailable as exc:
                 m.sink_errors.labels(topic, "unavailable").inc()
                 m.sink_up.set(0)

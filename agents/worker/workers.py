@@ -128,7 +128,8 @@ class Worker:
             queue = stream.channel.queue
             runs = cut(stream.__aiter__(), settings.batch_max)
             batches = gather(runs, lambda: not queue.empty(), settings.batch_max, settings.batch_linger_s,
-                             arrived=lambda run: run.fetched)
+                             arrived=lambda run: run.fetched, weigh=lambda run: run.nbytes,
+                             max_weight=settings.batch_max_bytes)
             await Overlap(prepare, store, ready=queue.full).run(batches)  # full: decode ahead
 
         ingest.__name__ = f"ingest_{family}"

@@ -5,8 +5,11 @@ registry and start the HTTP server; tests pass a fresh ``CollectorRegistry()`` a
 """
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from itertools import count
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
@@ -34,6 +37,31 @@ def observe_all(child: Any, values: Iterable[float]) -> None:
         if n:
             bucket.inc(n)
     total.inc(added)
+
+
+class InFlight:
+    """The writes in progress: their start times, and how long the oldest one has been waiting (a
+    gauge reads it when scraped).  A write that hangs without failing (a commit waiting for a lost
+    synchronous standby, a lock) shows here, where no error counter moves."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._started: dict[int, float] = {}
+        self._ids = count()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        key = next(self._ids)
+        self._started[key] = self.clock()
+        try:
+            yield
+        finally:
+            del self._started[key]
+
+    def oldest_age(self) -> float:
+        """Seconds the oldest write in progress has been waiting; 0 when none is."""
+        started = self._started.values()
+        return max(0.0, self.clock() - min(started)) if started else 0.0
 
 
 class WorkerMetrics:
@@ -69,6 +97,11 @@ class WorkerMetrics:
             "ioc_sink_errors", "failed batch writes", ["topic", "kind"], registry=registry
         )
         self.sink_up = Gauge("ioc_sink_up", "1 when the last write to TimescaleDB succeeded", registry=registry)
+        self.writes = InFlight()
+        self.write_waiting = Gauge(
+            "ioc_sink_write_waiting_seconds", "how long the oldest write to TimescaleDB in progress has been "
+            "waiting (0: none in progress)", registry=registry)
+        self.write_waiting.set_function(self.writes.oldest_age)
         self.consumer_lag = Gauge(
             "ioc_consumer_lag", "messages behind the end of the partition", ["topic", "partition"], registry=registry
         )

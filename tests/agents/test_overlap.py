@@ -124,6 +124,24 @@ async def test_gather_takes_the_runs_already_waiting_up_to_a_number_of_messages(
     assert await batches.__anext__() == [["i"]]
 
 
+async def test_gather_stops_at_a_weight_before_the_number_of_messages():
+    queue: asyncio.Queue = asyncio.Queue()
+    for run in (["a" * 5], ["b" * 600, "c"], ["d"], ["e" * 900], ["f"]):  # runs of "messages", weighed in bytes
+        queue.put_nowait(run)
+
+    def weigh(run):
+        return sum(map(len, run))
+
+    batches = gather(queued(queue), lambda: not queue.empty(), limit=100, weigh=weigh, max_weight=1000)
+    # 607 bytes: room for more; the run that reaches the weight is kept whole, as the one reaching the limit
+    assert await batches.__anext__() == [["a" * 5], ["b" * 600, "c"], ["d"], ["e" * 900]]
+    assert await batches.__anext__() == [["f"]]
+    queue.put_nowait(["g" * 1000])
+    queue.put_nowait(["h"])
+    assert await batches.__anext__() == [["g" * 1000]]  # a run of the whole weight: alone
+    assert await batches.__anext__() == [["h"]]
+
+
 async def test_gather_ends_with_its_source():
     async def runs():
         yield ["a"]

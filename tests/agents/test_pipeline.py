@@ -1,3 +1,4 @@
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import orjson
@@ -129,6 +130,49 @@ async def test_database_outage_holds_the_batch_and_retries_with_backoff():
     assert h.sleeps == [0.5, 1.0, 2.0, 4.0]
     assert h.metric("ioc_sink_errors_total", topic="ioc.health", kind="unavailable") == 4
     assert h.metric("ioc_sink_up") == 1
+
+
+class HangingSink(MemorySink):
+    """A write that waits until released, as a commit waiting for a lost synchronous standby does."""
+
+    def __init__(self):
+        super().__init__()
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def write(self, spec, events, stats):
+        self.entered.set()
+        await self.release.wait()
+        return await super().write(spec, events, stats)
+
+
+async def test_a_write_that_hangs_without_failing_shows_as_waiting():
+    h = Harness(HangingSink())
+    clock = [100.0]
+    h.pipeline.metrics.writes.clock = lambda: clock[0]
+    assert h.metric("ioc_sink_write_waiting_seconds") == 0
+    task = asyncio.create_task(h.pipeline.process([msg(probe(1))]))
+    await h.sink.entered.wait()
+    clock[0] = 175.0
+    assert h.metric("ioc_sink_write_waiting_seconds") == 75.0  # no error counted: only this moves
+    assert h.metric("ioc_sink_errors_total", topic="ioc.health", kind="unavailable") == 0
+    h.sink.release.set()
+    assert (await task).fresh == 1
+    assert h.metric("ioc_sink_write_waiting_seconds") == 0
+
+
+async def test_only_the_oldest_write_in_progress_counts():
+    from streams.core.metrics import InFlight
+
+    clock = [0.0]
+    writes = InFlight(lambda: clock[0])
+    with writes.write():
+        clock[0] = 10.0
+        with writes.write():
+            clock[0] = 12.0
+            assert writes.oldest_age() == 12.0
+        assert writes.oldest_age() == 12.0
+    assert writes.oldest_age() == 0.0
 
 
 class FailsOnP2(MemorySink):

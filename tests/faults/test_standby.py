@@ -28,6 +28,7 @@ from simulators.kafka import KafkaSender
 from streams.core.metrics import SimulatorMetrics
 from streams.db.connect import Pool
 from streams.db.scratch import create_database, drop_database
+from tests.deploy.support import scrape, total
 from tests.faults.harness import FaultRun, LiveFeed, PrivateStack, live_feed
 from tests.faults.test_cluster import lag, near_live_edge
 from tests.support import wait_for
@@ -44,6 +45,24 @@ def newest_due(run: FaultRun, feed, live: LiveFeed) -> float:
     """Seconds into the feed of the newest health event stored."""
     newest = run.query("SELECT max(time) FROM health_event")[0][0] or feed.start
     return (newest - feed.start).total_seconds()
+
+
+def switch_and_archive(conn: psycopg.Connection, stack: PrivateStack) -> str:
+    """Close the primary's current WAL segment and wait until it is archived; returns its name."""
+    segment = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
+    archiver: list[tuple] = []  # the archiver's last state, for the message of a timeout
+
+    def archived() -> bool:
+        archiver[:] = [conn.execute("SELECT last_archived_wal, failed_count, last_failed_wal "
+                                    "FROM pg_stat_archiver").fetchone()]
+        return (archiver[0][0] or "") >= segment
+
+    try:
+        wait_for(archived, timeout=60, interval=0.2, what=f"WAL segment {segment} archived")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the archiver (last archived, failures, last failed): {archiver}\n"
+                             f"{stack.pg_log_tail()}") from None
+    return segment
 
 
 def synchronous(stack: PrivateStack) -> bool:
@@ -68,6 +87,9 @@ def test_the_primary_killed_and_the_standby_promoted_loses_nothing(standby_stack
         with wall.connection() as conn:
             first, recovering = conn.execute("SELECT inet_server_port(), pg_is_in_recovery()").fetchone()
         assert not recovering
+        # a segment the primary archived and the standby holds too: once promoted, the standby offers it
+        # to the archive again, which must not stop archiving (the backup below relies on it)
+        switch_and_archive(run.conn, standby_stack)
         stored_before = run.stored()
         watch.start()
         os.kill(standby_stack.pg_pid("primary"), signal.SIGKILL)
@@ -83,8 +105,9 @@ def test_the_primary_killed_and_the_standby_promoted_loses_nothing(standby_stack
         live.finish()
         sender.flush(120)
         caught_up = run.wait_caught_up(exp.events)
+        archived = switch_and_archive(run.conn, standby_stack)  # the promoted primary archives its WAL
         run.conclude(fault_report, "standby", exp, worker, sender=sender, fault_at=killed,
-                     fault="primary killed -9, standby promoted", messages=len(feed.messages), rate=RATE,
+                     fault="primary killed -9, standby promoted", archived_after_promotion=archived, messages=len(feed.messages), rate=RATE,
                      feed_s=FEED_S, stored_before=stored_before, lag_at_kill_s=round(behind, 1),
                      promoted_after_s=round(promoted - killed, 1), resumed_after_s=round(resumed - killed, 1),
                      caught_up_after_s=round(caught_up - killed, 1))
@@ -112,10 +135,17 @@ def test_the_standby_lost_blocks_commits_until_an_operator_unblocks_them(standby
         waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND datname = current_database()"
         wait_for(lambda: run.query(waiting)[0][0] > 0, timeout=60, interval=0.2,
                  what="the worker's commit waiting for the lost standby")
+        seen_waiting = time.monotonic()
         blocked = run.stored()
         wait_for(lambda: lag(run, feed, live) > BLOCKED_S, timeout=120, interval=0.25,
                  what=f"the worker {BLOCKED_S} s behind the feed")
+        scraped = time.monotonic()
+        metrics = scrape(watch.worker_port)
         assert run.stored() == blocked, "a commit returned while the synchronous standby was gone"
+        # no error, the sink still up: what tells the platform team is how long the write has waited
+        write_waiting = metrics.get(("ioc_sink_write_waiting_seconds", ()), 0.0)
+        assert write_waiting >= scraped - seen_waiting - 0.5, metrics.get(("ioc_sink_write_waiting_seconds", ()))
+        assert metrics[("ioc_sink_up", ())] == 1 and total(metrics, "ioc_sink_errors_total") == 0
         lag_blocked = lag(run, feed, live)
         # what the operator does (docs/operations.md): commits no longer wait for a standby
         run.conn.execute("ALTER SYSTEM SET synchronous_standby_names = ''")
@@ -130,7 +160,8 @@ def test_the_standby_lost_blocks_commits_until_an_operator_unblocks_them(standby
                      rate=RATE, feed_s=FEED_S, lag_at_kill_s=round(behind, 1), stored_while_blocked=blocked,
                      lag_when_unblocked_s=round(lag_blocked, 1), blocked_s=round(unblocked - killed, 1),
                      resumed_after_unblock_s=round(resumed - unblocked, 1),
-                     caught_up_after_unblock_s=round(caught_up - unblocked, 1))
+                     caught_up_after_unblock_s=round(caught_up - unblocked, 1),
+                     write_waiting_s=round(write_waiting, 1))
         # the standby back: `start postgres` restarts it; it catches up from its slot, commits wait for it again
         standby_stack.run("start", "postgres")
         assert synchronous(standby_stack)
@@ -156,19 +187,7 @@ def test_a_base_backup_and_the_wal_archive_restore_up_to_a_restore_point(standby
             conn.execute(insert, (1001, 2000))  # only in the WAL archive
             conn.execute("SELECT pg_create_restore_point(%s)", (name,))
             conn.execute(insert, (2001, 3000))  # after the restore point
-            segment = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
-            archiver: list[tuple] = []  # the archiver's last state, for the message of a timeout
-
-            def archived() -> bool:
-                archiver[:] = [conn.execute("SELECT last_archived_wal, failed_count, last_failed_wal, "
-                                            "pg_is_in_recovery() FROM pg_stat_archiver").fetchone()]
-                return (archiver[0][0] or "") >= segment
-
-            try:
-                wait_for(archived, timeout=60, interval=0.2, what=f"WAL segment {segment} archived")
-            except AssertionError as exc:
-                raise AssertionError(f"{exc}; the archiver (last archived, failures, last failed, in recovery): "
-                                     f"{archiver}\n{standby_stack.pg_log_tail()}") from None
+            switch_and_archive(conn, standby_stack)
 
         def restored(target: str | None) -> tuple[list[int], float]:
             started = time.monotonic()
