@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = asyncio.run(bench.run())
         print("bench: the memory bound of a batch (arrays only, per IOC_BATCH_MAX_BYTES)", flush=True)
-        caps = [(10_000, 4 << 20), (10_000, 0)] * 2  # the default byte cap, and none, alternating
+        caps = [(10_000, 2 << 20), (10_000, 0)] * 2  # the default byte cap, and none, alternating
         results["batch_memory"] = batch_memory.run(100_000 if args.quick else 300_000, caps, 400,
                                                    log=lambda line: print(line, flush=True))
         print("bench: history queries over a year of rollups (p50/p95 at 24 h, 30 d, 1 year)", flush=True)

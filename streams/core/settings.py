@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     # --- Worker ----------------------------------------------------------------
     batch_max: int = Field(2000, ge=1, description="most Kafka messages a worker takes into one batch (one transaction); a message may hold a JSON array of events")
     batch_linger_s: float = Field(0.1, ge=0, le=5, description="while a batch has fewer than IOC_BATCH_MAX messages, how long the worker waits for more after its first (a trickle stored in a few transactions, not one per message)")
-    batch_max_bytes: int = Field(4 << 20, ge=1, description="most bytes of messages a worker takes into one batch: a backlog of large JSON arrays is decoded a few MiB at a time (bounds the worker's memory)")
+    batch_max_bytes: int = Field(2 << 20, ge=1, description="most bytes of messages a worker takes into one batch: a backlog of large JSON arrays is decoded a few MiB at a time (bounds the worker's memory)")
     batch_max_events: int = Field(10_000, ge=1, description="most events one transaction writes: a batch of large JSON arrays is written in several (bounds the worker's memory)")
     max_message_bytes: int = Field(1_000_000, ge=1024, description="larger Kafka messages are dead-lettered")
     max_events_per_message: int = Field(10_000, ge=1, description="longer JSON arrays are dead-lettered")
