@@ -8,6 +8,7 @@ database.  With sign-in on the wall, ``IOC_BENCH_WALL_TOKEN`` is the wall token 
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import sys
@@ -105,7 +106,8 @@ def refresh_bodies(app, path: str = "/", token: str | None = None) -> list[dict[
 def instrument(app, token: str | None = None) -> None:
     """Add ``/bench/stats`` and ``/bench/refresh`` to a wall app (before it serves anything)."""
     cache = app.server.config.get("IOC_CACHE")
-    repo = getattr(getattr(cache, "read", None), "__self__", None)
+    read = getattr(cache, "read", None)  # the repository's snapshot, under the wall's timing wrapper
+    repo = getattr(inspect.unwrap(read), "__self__", None) if read is not None else None
     bodies: list[dict[str, Any]] = []
 
     @app.server.get("/bench/stats")

@@ -58,3 +58,19 @@ def test_instrumented_app_serves_its_refresh_requests_and_counters():
     bodies = client.get("/bench/refresh").get_json()["bodies"]
     assert {b["output"] for b in bodies} == {"..a.children...b.children..", "clock.children"}
     assert client.get("/bench/stats").get_json() == {"queries": None, "reads": None}  # no repository here
+
+
+def test_the_stats_count_the_repository_behind_the_walls_timing_wrapper():
+    from ioc_dash.metrics import DashMetrics, timed
+    from ioc_dash.repository import SnapshotCache
+
+    class Repo:
+        queries = 7
+
+        def snapshot(self):
+            return None
+
+    app = _app()
+    app.server.config["IOC_CACHE"] = SnapshotCache(timed(Repo().snapshot, DashMetrics()), 2.0)
+    instrument(app)
+    assert app.server.test_client().get("/bench/stats").get_json() == {"queries": 7, "reads": 0}

@@ -59,8 +59,7 @@ def _ip(value: str) -> str:
     return _parse_ip(value)
 
 
-@lru_cache(maxsize=4096)
-def _parse_ip(value: str) -> str:
+def _parse_ip(value: str) -> str:  # cached by _ip
     try:
         address = ip_address(value)
     except ValueError:
