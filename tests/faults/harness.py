@@ -440,7 +440,8 @@ class FaultRun:
             assert fault_at is not None, "a watched run names the time of its fault"
             self.watch.stop()
             summary = self.watch.summary(fault_at)
-            figures.update(summary, wall=describe(summary)[0], alerts=describe(summary)[1])
+            wall, alerts = describe(summary)
+            figures.update(summary, wall=wall, alerts=alerts)
         report.add(section, **figures, events=exp.events, stored=self.stored(),
                    worker_restarts=len(self.workers) - 1, lost=result.lost, duplicated=result.duplicated)
         if sender is not None:
