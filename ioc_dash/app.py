@@ -39,7 +39,7 @@ from ioc_dash.i18n import LANG_COOKIE, LANGS, pick_lang, query_lang, request_lan
 from ioc_dash.kiosk import parse_config
 from ioc_dash.history_store import HistoryStore
 from ioc_dash.pages import WALL_PAGES, history, wall
-from ioc_dash.repository import Repository, SnapshotCache
+from ioc_dash.repository import SnapshotCache, wall_repository
 from streams.core.geography import Province, load_province
 from streams.core.errors import ConfigError
 from streams.core.settings import Settings
@@ -146,9 +146,7 @@ def create_app(settings: Settings, *, province: Province | None = None, read_sna
     province = province or load_province(settings.province_file)
     status_rules = load_status_rules()
     if read_snapshot is None:
-        repo = Repository(settings.dsn, window_s=status_rules.window_s, systems=[s.code for s in province.systems],
-                          border_cameras=[c.code for c in province.cameras if c.zone])
-        read_snapshot = repo.snapshot
+        read_snapshot = wall_repository(settings.dsn, province, status_rules).snapshot
     metrics = dash_metrics.DashMetrics()
     cache = SnapshotCache(dash_metrics.timed(read_snapshot, metrics), settings.dash_refresh_s)
     ctx = build_context(settings, province, cache, status_rules)

@@ -21,9 +21,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from agents.indicators.dossier_kpi import local_month_start
+from agents.indicators.health import StatusRules, load_status_rules
 from agents.indicators.register import Entry
 from ioc_dash.queries import MEDIUM_S, PARTS, SLOW_S, Part
 from streams.core.errors import SinkError, SinkUnavailable
+from streams.core.geography import Province
 from streams.db.connect import Connection, Pool
 from streams.db.errors import translated
 
@@ -133,6 +135,14 @@ class Repository:
 
     def close(self) -> None:
         self.pool.close()
+
+
+def wall_repository(dsn: str, province: Province, status_rules: StatusRules | None = None) -> Repository:
+    """The wall's reads: the province's systems and its border cameras (those in a zone), counters over
+    the status rules' window (default: the shipped ``status.yaml``)."""
+    rules = status_rules or load_status_rules()
+    return Repository(dsn, window_s=rules.window_s, systems=[s.code for s in province.systems],
+                      border_cameras=[c.code for c in province.cameras if c.zone])
 
 
 class SnapshotCache:

@@ -3,15 +3,21 @@ with their logs kept, free ports, wait for conditions."""
 from __future__ import annotations
 
 import contextlib
+import glob
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+
+import yaml
 
 from streams.core.settings import Settings
 
@@ -83,6 +89,80 @@ class WorkerProcess(LoggedProcess):
                  **env: str) -> None:
         super().__init__([sys.executable, "-m", "streams.cli.main", *command], env=settings_env(settings, **env),
                          log_path=log_path)
+
+
+class PrometheusProcess(LoggedProcess):
+    """``prometheus`` (the stack's binary, ``deploy/stack.sh install prometheus``) on a free loopback port,
+    ready when it returns: it scrapes ``targets`` (a port: on the loopback; else ``host:port``) as the job
+    ``job`` every ``interval`` seconds (timeout 90 % of it) and evaluates ``rules`` (files or globs) as often.
+    ``rule_for`` (alert name -> duration) replaces the ``for:`` of those alerts, in copies of the rule files.
+    Its config, log and rule copies are kept in ``folder``; its data in ``data`` (default ``folder / "data"``)."""
+
+    def __init__(self, folder: Path, targets: Sequence[int | str], *, rules: Sequence[Path | str],
+                 interval: float = 1.0, rule_for: Mapping[str, str] | None = None, job: str = "ioc-worker",
+                 data: Path | None = None, timeout: float = 60) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        rule_files = [str(r) for r in rules] if not rule_for else _with_for(rules, rule_for, folder / "rules")
+        config = folder / "prometheus.yml"
+        config.write_text(json.dumps({  # YAML is a superset of JSON
+            "global": {"scrape_interval": _duration(interval), "evaluation_interval": _duration(interval),
+                       "scrape_timeout": _duration(interval * 0.9)},
+            "rule_files": rule_files,
+            "scrape_configs": [{"job_name": job, "static_configs": [
+                {"targets": [f"127.0.0.1:{t}" if isinstance(t, int) else t for t in targets]}]}],
+        }))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={data or folder / 'data'}",
+                          f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
+                         env=dict(os.environ), log_path=folder / "prometheus.log")
+        try:
+            wait_for(self._ready, timeout=timeout, interval=0.2, what=f"Prometheus to be ready (log {self.log_path})")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _ready(self) -> bool:
+        assert self.alive(), f"Prometheus exited:\n{self.log_tail()}"
+        try:
+            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def api(self, path: str, **params: str) -> Any:
+        """The ``data`` of ``/api/v1/<path>?<params>``; asserted successful."""
+        url = f"{self.url}/api/v1/{path}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
+        with urllib.request.urlopen(url, timeout=5) as response:
+            body = json.load(response)
+        assert body["status"] == "success", body
+        return body["data"]
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` as a Prometheus duration: ``1s``, ``900ms``."""
+    ms = round(seconds * 1000)
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
+
+
+def _with_for(rules: Sequence[Path | str], rule_for: Mapping[str, str], folder: Path) -> list[str]:
+    """Copies in ``folder`` of the rule files (globs expanded) with the ``for:`` of the alerts of ``rule_for``
+    replaced; every one of those alerts must be found."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copies, found = [], set()
+    for path in (Path(p) for r in rules for p in sorted(glob.glob(str(r)))):
+        doc = yaml.safe_load(path.read_text())
+        for group in doc["groups"]:
+            for rule in group["rules"]:
+                if rule.get("alert") in rule_for:
+                    rule["for"] = rule_for[rule["alert"]]
+                    found.add(rule["alert"])
+        copy = folder / path.name
+        copy.write_text(yaml.safe_dump(doc, sort_keys=False))
+        copies.append(str(copy))
+    missing = set(rule_for) - found
+    assert not missing, f"no such alert in {[str(r) for r in rules]}: {sorted(missing)}"
+    return copies
 
 
 def wait_for(fn: Callable[[], T], *, timeout: float = 60, interval: float = 0.5, what: str = "condition") -> T:

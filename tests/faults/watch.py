@@ -13,21 +13,18 @@
 fault report and ``docs/reliability.md``."""
 from __future__ import annotations
 
-import json
-import subprocess
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from ioc_dash.figures import freshness
-from ioc_dash.repository import Repository, SnapshotCache
+from ioc_dash.repository import SnapshotCache, wall_repository
 from streams.core.geography import load_province
 from streams.core.settings import Settings
-from tests.support import ROOT, free_port, wait_for
+from tests.support import ROOT, PrometheusProcess, free_port
 
 RULES = ROOT / "deploy" / "prometheus" / "rules"
 #: rules about processes a fault run does not start (the alert engine, the wall, the notifier): absent,
@@ -43,53 +40,6 @@ class WallSample:
     newest_age_s: float | None  # how old the newest stored event was
 
 
-class Prometheus:
-    """``prometheus`` (the stack's binary, ``deploy/stack.sh install prometheus``) scraping the run's
-    worker port every second and evaluating the project's meta-alert rules."""
-
-    def __init__(self, folder: Path, worker_port: int) -> None:
-        self.port = free_port()
-        folder.mkdir(parents=True, exist_ok=True)
-        config = folder / "prometheus.yml"
-        config.write_text(json.dumps({  # YAML is a superset of JSON
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "900ms"},
-            "rule_files": [str(RULES / "*.yml")],
-            "scrape_configs": [{"job_name": "ioc-worker",
-                                "static_configs": [{"targets": [f"127.0.0.1:{worker_port}"]}]}],
-        }))
-        self.log = folder / "prometheus.log"
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={folder / 'data'}",
-                 f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
-                stdout=out, stderr=subprocess.STDOUT)
-        wait_for(self._ready, timeout=60, interval=0.2, what=f"the fault run's Prometheus (log {self.log})")
-
-    def _get(self, path: str) -> Any:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2) as response:
-            return json.loads(response.read()) if path.startswith("/api") else response.status
-
-    def _ready(self) -> bool:
-        assert self.proc.poll() is None, f"Prometheus exited: {self.log.read_text(errors='replace')[-2000:]}"
-        try:
-            return self._get("/-/ready") == 200
-        except OSError:
-            return False
-
-    def alerts(self) -> list[tuple[str, str]]:
-        """(alert name, pending | firing) of every active alert."""
-        data = self._get("/api/v1/alerts")["data"]["alerts"]
-        return [(a["labels"]["alertname"], a["state"]) for a in data if a["labels"]["alertname"] not in ABSENT]
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
 class Watch(threading.Thread):
     """Samples the wall and the meta-alerts from ``start()`` until ``stop()``."""
 
@@ -98,11 +48,9 @@ class Watch(threading.Thread):
         self.worker_port = free_port()
         self.period = settings.dash_refresh_s
         self.stale_after = timedelta(seconds=settings.stale_after_s)
-        province = load_province(settings.province_file)
-        self.repo = Repository(settings.dsn, systems=[s.code for s in province.systems],
-                               border_cameras=[c.code for c in province.cameras if c.zone])
+        self.repo = wall_repository(settings.dsn, load_province(settings.province_file))
         self.cache = SnapshotCache(self.repo.snapshot, 0)
-        self.prometheus = Prometheus(folder / "prometheus", self.worker_port)
+        self.prometheus = PrometheusProcess(folder / "prometheus", [self.worker_port], rules=[RULES / "*.yml"])
         self.wall: list[WallSample] = []
         self.alerts: dict[tuple[str, str], float] = {}  # (name, state) -> first seen (time.monotonic())
         self.errors: list[str] = []
@@ -121,11 +69,16 @@ class Watch(threading.Thread):
                 fresh = freshness(snap, stale_after=self.stale_after)
                 age = (snap.taken_at - fresh.newest).total_seconds() if fresh.newest else None
                 self.wall.append(WallSample(started, fresh.reason, age))
-                for key in self.prometheus.alerts():
+                for key in self.meta_alerts():
                     self.alerts.setdefault(key, time.monotonic())
             except Exception as exc:  # reported by summary(): a watch that saw nothing must not pass
                 self.errors.append(repr(exc))
             self._done.wait(max(0.0, started + self.period - time.monotonic()))
+
+    def meta_alerts(self) -> list[tuple[str, str]]:
+        """(alert name, pending | firing) of every active alert but those of ``ABSENT``."""
+        alerts = self.prometheus.api("alerts")["alerts"]
+        return [(a["labels"]["alertname"], a["state"]) for a in alerts if a["labels"]["alertname"] not in ABSENT]
 
     def stop(self) -> None:
         """Stop sampling, Prometheus and the wall's pool (again: nothing more)."""
