@@ -27,7 +27,7 @@ from streams.core.windows import at_epoch, epoch_of, window_of
 from streams.core.geography import DEFAULT_HEARTBEAT_S, Camera
 from streams.core.contracts import Event
 from streams.core.contracts.camera import TAMPER, CameraDetection, CameraHealth
-from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, StateTable
+from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, StateTable, attrs_json
 
 TRACK_WINDOWS_S = (60, 3600)
 
@@ -130,6 +130,8 @@ def effective_state(st: dict[str, Any], now: datetime, cfg: DebounceConfig = Deb
 
 # --- what the camera feed writes ----------------------------------------------------------------
 
+_ATTRS = frozenset({"start_time", "end_time", "snapshot", "reason", "location"})
+
 CAMERA_EVENT = RawTable(
     "camera_event",
     (("time", "timestamptz"), ("id", "text"), ("type", "text"), ("camera", "text"), ("event_id", "text"),
@@ -140,7 +142,7 @@ CAMERA_EVENT = RawTable(
         e.optional("rule"), e.optional("label"), e.optional("score"),
         orjson.dumps(e.zones).decode() if isinstance(e, CameraDetection) else None,
         e.optional("condition"), e.optional("active"),
-        e.model_dump_json(include={"start_time", "end_time", "snapshot", "reason", "location"}, exclude_none=True),
+        attrs_json(type(e), _ATTRS)(e),
     ),
 )
 

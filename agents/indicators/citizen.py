@@ -36,7 +36,7 @@ from streams.core.contracts.citizen import (
     ReportRated,
     ReportResponded,
 )
-from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, StateTable, attr_fields
+from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, StateTable, attrs_json
 
 NO_AGENCY = "-"
 SATISFIED_FROM = 4
@@ -52,7 +52,7 @@ CITIZEN_EVENT = RawTable(
                e.reported_at, e.optional("deadline"), e.optional("rating"),
                e.optional("resolution"), e.location.lon if e.location else None,
                e.location.lat if e.location else None,
-               e.model_dump_json(include=attr_fields(type(e), _ATTRS), exclude_none=True)),
+               attrs_json(type(e), _ATTRS)(e)),
 )
 
 CITIZEN_DAY = CounterTable(

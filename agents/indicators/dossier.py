@@ -37,7 +37,7 @@ from streams.core.contracts.dossier import (
     DossierReturned,
     DossierWithdrawn,
 )
-from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, StateTable, attr_fields
+from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, StateTable, attrs_json
 
 NOT_ONLINE = "-"
 CLOSING = {DossierResolved: "resolved", DossierReturned: "returned", DossierWithdrawn: "withdrawn"}
@@ -53,7 +53,7 @@ DOSSIER_EVENT = RawTable(
      ("result_digitised", "boolean"), ("attrs", "jsonb")),
     lambda e: (e.dateObserved, e.id, e.type, e.dossier_id, *(getattr(e, c) for c in _FACTS), e.digitised,
                e.optional("resolved_date"), e.optional("outcome"), e.optional("result_digitised"),
-               e.model_dump_json(include=attr_fields(type(e), _ATTRS), exclude_none=True)),
+               attrs_json(type(e), _ATTRS)(e)),
 )
 
 DOSSIER_DAY = CounterTable(

@@ -19,12 +19,13 @@ from agents.indicators.queries import network as queries
 from agents.indicators.tally import Tally
 from streams.core.contracts import Event
 from streams.core.contracts.network import Ipv6Check, LinkStatus
-from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, StateTable, States
+from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, StateTable, States, attrs_json
 from streams.core.windows import at_epoch, epoch_of, window_of
 
 WINDOW_S = 60
 LOSSY = 0.02  # a link losing more than 2 % of its packets shows as lossy
 LINK, SYSTEM = "link", "system"
+_ATTRS = frozenset({"capacity_mbps", "reason", "aaaa", "reachable"})
 
 NETWORK_EVENT = RawTable(
     "network_event",
@@ -33,7 +34,7 @@ NETWORK_EVENT = RawTable(
      ("attrs", "jsonb")),
     lambda e: (e.dateObserved, e.id, e.type, e.entity, e.optional("up"), e.optional("utilisation"),
                e.optional("packet_loss"), e.optional("latency_ms"),
-               e.model_dump_json(include={"capacity_mbps", "reason", "aaaa", "reachable"}, exclude_none=True)),
+               attrs_json(type(e), _ATTRS)(e)),
 )
 
 NETWORK_WINDOW = CounterTable(

@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 from streams.core.windows import at_epoch, epoch_of, window_of, window_start
 from streams.core.contracts import Event
@@ -22,7 +23,7 @@ from streams.core.contracts.security import (
     SecurityBase,
     severity_rank,
 )
-from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, attr_fields
+from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, attrs_json
 
 FINDING_BUCKET_S = 300
 #: layer 2 = professional monitoring and protection: what this centre's detectors are
@@ -31,6 +32,7 @@ DETECTOR_LAYER = 2
 _COMMON = ("system", "device", "src_ip", "src_port", "dst_ip", "dst_port", "protocol", "action", "rule",
            "severity", "layer")
 _SKIP = frozenset(_COMMON) | {"id", "type", "dateObserved"}
+_common = itemgetter(*_COMMON)  # the common fields of an event, read at C speed
 
 SECURITY_EVENT = RawTable(
     "security_event",
@@ -38,8 +40,8 @@ SECURITY_EVENT = RawTable(
      ("src_ip", "inet"), ("src_port", "integer"), ("dst_ip", "inet"), ("dst_port", "integer"),
      ("protocol", "text"), ("action", "text"), ("rule", "text"), ("severity", "text"), ("layer", "smallint"),
      ("attrs", "jsonb")),
-    lambda e: (e.dateObserved, e.id, e.type, *(getattr(e, c) for c in _COMMON),
-               e.model_dump_json(include=attr_fields(type(e), skip=_SKIP), exclude_none=True)),
+    lambda e: (e.dateObserved, e.id, e.type, *_common(e.__dict__),
+               attrs_json(type(e), None, _SKIP)(e)),
 )
 
 SECURITY_WINDOW = CounterTable(

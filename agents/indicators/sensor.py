@@ -35,7 +35,7 @@ from agents.indicators.tally import Tally
 from streams.core.windows import at_epoch, epoch_of, window_of
 from streams.core.contracts import Event
 from streams.core.contracts.sensor import FloodMonitoring, Observation
-from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, StateTable
+from streams.core.tables import CounterTable, FeedSpec, Increments, RawTable, States, StateTable, attrs_json
 
 WINDOWS_S: tuple[int, ...] = (600, 3600)
 RISE_TIME_CONSTANT = timedelta(minutes=30)
@@ -54,7 +54,7 @@ RENAMED: dict[tuple[str, str], str] = {("WaterQualityObserved", "temperature"): 
 #: readings of the station's own state, not of its surroundings (a stale station may still send them)
 DEVICE_METRICS = frozenset(METRICS["Device"])
 
-_COMMON = {"id", "type", "dateObserved", "location", "refDevice", "areaServed", "name"}
+_COMMON = frozenset({"id", "type", "dateObserved", "location", "refDevice", "areaServed", "name"})
 
 
 def readings(ev: Observation) -> list[tuple[str, float | None, str | None]]:
@@ -110,7 +110,7 @@ SENSOR_OBSERVATION = RawTable(
     (("time", "timestamptz"), ("id", "text"), ("type", "text"), ("station", "text"), ("area", "text"),
      ("lon", "double precision"), ("lat", "double precision"), ("values", "jsonb")),
     lambda e: (e.dateObserved, e.id, e.type, e.refDevice, e.areaServed, e.location.lon, e.location.lat,
-               e.model_dump_json(exclude=_COMMON, exclude_none=True)),
+               attrs_json(type(e), None, _COMMON)(e)),
 )
 
 SENSOR_WINDOW = CounterTable(

@@ -91,6 +91,8 @@ class Decoder:
         self.limits = limits or Limits()
         self.bounds = bounds
         self.clock = clock
+        #: the models whose events ``admit`` checks beyond their time: a place, a unit
+        self._placed = frozenset(m for m in self.adapter.models if {"location", "unit_code"} & set(m.model_fields))
         self._window_at: datetime | None = None
         self._window: tuple[datetime, datetime] = (datetime.min, datetime.max)
 
@@ -144,15 +146,23 @@ class Decoder:
 
     def _whole(self, raw: bytes, now: datetime) -> list[Event] | None:
         """Every event of a message decoded in one msgspec call, or None when any element needs the
-        element-by-element path (it is refused, or pydantic must decide on it)."""
+        element-by-element path (it is refused, or pydantic must decide on it).  An event whose model
+        has no place and no unit is admitted on its time alone, without a call to ``admit``."""
         decoded = self.adapter.decode(raw)
         if decoded is None or len(decoded) > self.limits.max_events_per_message:
             return None
-        validate, admit, window = self.adapter.validate_python, self.admit, self.window(now)
+        builds, placed = self.adapter.builds, self._placed
+        earliest, latest = self.window(now)
         try:
-            return [admit(validate(struct), now, window) for struct in decoded]
+            events = [builds[type(struct)](struct) for struct in decoded]
+            for i, event in enumerate(events):
+                if type(event) in placed:
+                    events[i] = self.admit(event, now, (earliest, latest))
+                elif not earliest <= event.event_time <= latest:
+                    return None
         except Exception:  # noqa: BLE001 (the element-by-element path gives each its reason)
             return None
+        return events
 
     def check(self, item: Any, now: datetime) -> Event:
         if not isinstance(item, dict):

@@ -19,6 +19,7 @@ generator does not translate raises ``Unsupported`` when its family's shapes are
 from __future__ import annotations
 
 import inspect
+import keyword
 import re
 import sys
 import types
@@ -117,39 +118,64 @@ class Shape:
     struct: type[msgspec.Struct]
     tag: tuple[str, str] | None  # (discriminator field, its value)
     names: frozenset[str]
-    template: dict[str, Any]  # every field in the model's order (its serialisers follow it), the tag set
-    stripped: tuple[str, ...]  # text fields: pydantic strips them first (checked for NUL with it)
-    afters: tuple[tuple[str, Callable[[Any], Any]], ...]  # field, after-validator, in pydantic's order (no
-    # ``no_nul`` of a stripped field)
-    posts: tuple[tuple[str, Callable[[Any], Any]], ...]  # lists and nested models
-    validators: tuple[Callable[[Any], Any], ...]  # the model's after-validators
+    #: the model instance of a decoded struct: the Python checks, construction, model validators
+    build: Callable[[msgspec.Struct], BaseModel]
 
-    def build(self, decoded: msgspec.Struct) -> BaseModel:
-        """The model instance of a decoded struct: Python checks, construction, model validators."""
-        values = self.template.copy()
-        values.update(msgspec.structs.asdict(decoded))
-        for name in self.stripped:  # and free of NUL: ``no_nul`` of a stripped field is checked here
-            value = values[name]
-            if value is not None and (value.strip() is not value or "\x00" in value):
-                raise Refused
-        for name, after in self.afters:
-            value = values[name]
-            if value is not None:
-                values[name] = after(value)
-        for name, post in self.posts:
-            value = values[name]
-            if value is not None:
-                values[name] = post(value)
-        model = self.model
-        event = model.__new__(model)
-        _set(event, "__dict__", values)
-        _set(event, "__pydantic_fields_set__", set(self.names))
-        _set(event, "__pydantic_extra__", None)
-        _set(event, "__pydantic_private__", None)
-        for validator in self.validators:
-            if validator(event) is not event:
-                raise Refused
-        return event
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """What ``_builder`` does with one field of a model."""
+
+    name: str
+    stripped: bool  # text that pydantic strips first: refused with surrounding whitespace or a NUL
+    afters: tuple[Callable[[Any], Any], ...]  # its after-validators, in pydantic's order
+    post: Callable[[Any], Any] | None  # a list's elements, a nested model
+
+
+def _builder(model: type[BaseModel], fields: Sequence[_Field], tag: tuple[str, str] | None,
+             validators: Sequence[Callable[[Any], Any]]) -> Callable[[msgspec.Struct], BaseModel]:
+    """``Shape.build`` of a model, written out as the source of one function without loops (as
+    ``dataclasses`` writes ``__init__``): each field read from the struct, its text checked for
+    surrounding whitespace and NUL, its after-validators and nested builds called, the instance made
+    as ``model_construct`` makes it with every field set, then the model's after-validators.  Anything
+    that raises makes pydantic decide on the event."""
+    env: dict[str, Any] = {"Refused": Refused, "model": model, "new": model.__new__, "set_": _set,
+                           "names": frozenset(model.model_fields)}
+    lines = ["def build(d):"]
+    items = []
+    for i, f in enumerate(fields):
+        if not f.name.isidentifier() or keyword.iskeyword(f.name):
+            raise Unsupported(f"{model.__name__}.{f.name}: a field name that is not an identifier")
+        lines.append(f"    v{i} = d.{f.name}")
+        checks = []
+        if f.stripped:
+            checks.append(f"if v{i}.strip() is not v{i} or '\\x00' in v{i}: raise Refused")
+        for j, after in enumerate(f.afters):
+            env[f"a{i}_{j}"] = after
+            checks.append(f"v{i} = a{i}_{j}(v{i})")
+        if f.post is not None:
+            env[f"p{i}"] = f.post
+            checks.append(f"v{i} = p{i}(v{i})")
+        if checks:
+            lines.append(f"    if v{i} is not None:")
+            lines += [f"        {check}" for check in checks]
+        items.append(f"{f.name!r}: v{i}")
+    if tag is not None:  # in the model's order: its serialisers follow the instance's dict
+        env["tag"] = tag[1]
+        items.insert(list(model.model_fields).index(tag[0]), f"{tag[0]!r}: tag")
+    lines += ["    event = new(model)",
+              f"    set_(event, '__dict__', {{{', '.join(items)}}})",
+              "    set_(event, '__pydantic_fields_set__', set(names))",
+              "    set_(event, '__pydantic_extra__', None)",
+              "    set_(event, '__pydantic_private__', None)"]
+    for k, validator in enumerate(validators):
+        env[f"m{k}"] = validator
+        lines.append(f"    if m{k}(event) is not event: raise Refused")
+    lines.append("    return event")
+    exec("\n".join(lines), env)  # noqa: S102 (a source made of the model's own field names)
+    build = env["build"]
+    build.__qualname__ = f"Shape.build.{model.__name__}"
+    return build
 
 
 def _check_model(model: type[BaseModel]) -> None:
@@ -306,10 +332,8 @@ def _shape(model: type[BaseModel], tag_field: str | None, structs: dict) -> Shap
         return structs[model]
     _check_model(model)
     strip = bool(model.model_config.get("str_strip_whitespace"))
-    fields: list[tuple[Any, ...]] = []
-    stripped: list[str] = []
-    afters: list[tuple[str, Callable[[Any], Any]]] = []
-    posts: list[tuple[str, Callable[[Any], Any]]] = []
+    specs: list[tuple[Any, ...]] = []
+    fields: list[_Field] = []
     tag = None
     for name, info in model.model_fields.items():
         owner = f"{model.__name__}.{name}"
@@ -322,28 +346,20 @@ def _shape(model: type[BaseModel], tag_field: str | None, structs: dict) -> Shap
             continue
         kind, plan = _translate(owner, info.annotation, info.metadata, strip, structs)
         if info.is_required():
-            fields.append((name, kind))
+            specs.append((name, kind))
         else:
-            fields.append((name, kind, _check_default(owner, info.default, plan)))
-        if plan.strip:
-            stripped.append(name)
-        afters += [(name, after) for after in plan.afters]
-        if plan.post is not None:
-            posts.append((name, plan.post))
+            specs.append((name, kind, _check_default(owner, info.default, plan)))
+        # the NUL check of a stripped field is made with its strip check, without a call
+        afters = tuple(a for a in plan.afters if not (a is no_nul and plan.strip))
+        fields.append(_Field(name, plan.strip, afters, plan.post))
     if tag_field is not None and tag is None:
         raise Unsupported(f"{model.__name__}: no discriminator field {tag_field!r}")
     options: dict[str, Any] = {"tag_field": tag[0], "tag": tag[1]} if tag else {}
-    struct = msgspec.defstruct(model.__name__, fields, kw_only=True, module=__name__, gc=False,
+    struct = msgspec.defstruct(model.__name__, specs, kw_only=True, module=__name__, gc=False,
                                forbid_unknown_fields=structs[None] or model.model_config.get("extra") == "forbid",
                                **options)
     validators = tuple(d.func for d in model.__pydantic_decorators__.model_validators.values())
-    template = dict.fromkeys(model.model_fields)
-    if tag is not None:
-        template[tag[0]] = tag[1]
-    inline = set(stripped)  # their NUL check is made with the strip check, without a call
-    afters = [(name, after) for name, after in afters if not (after is no_nul and name in inline)]
-    shape = Shape(model, struct, tag, frozenset(model.model_fields), template, tuple(stripped), tuple(afters),
-                  tuple(posts), validators)
+    shape = Shape(model, struct, tag, frozenset(model.model_fields), _builder(model, fields, tag, validators))
     structs[model] = shape
     return shape
 
@@ -383,6 +399,9 @@ class ContractAdapter:
         self._tag = next(iter(shapes.values())).tag
         self._by_tag = shapes
         self._by_struct = {s.struct: s for s in (*shapes.values(), *exact.values())}
+        #: the build of each struct ``decode`` gives, by the struct's type
+        self.builds = {struct: shape.build for struct, shape in self._by_struct.items()}
+        self.models = frozenset(s.model for s in shapes.values())  # the contract's event models
         union = Union[tuple(s.struct for s in exact.values())]  # noqa: UP007 (a runtime union)
         self._decoder = msgspec.json.Decoder(union | list[union])
 
