@@ -172,7 +172,8 @@ def _builder(model: type[BaseModel], fields: Sequence[_Field], tag: tuple[str, s
         env[f"m{k}"] = validator
         lines.append(f"    if m{k}(event) is not event: raise Refused")
     lines.append("    return event")
-    exec("\n".join(lines), env)  # noqa: S102 (a source made of the model's own field names)
+    code = compile("\n".join(lines), f"<{__name__}: Shape.build>", "exec")  # one name in profiles
+    exec(code, env)  # noqa: S102 (a source made of the model's own field names)
     build = env["build"]
     build.__qualname__ = f"Shape.build.{model.__name__}"
     return build
