@@ -64,7 +64,10 @@ def attrs_json(event_type: type[Event], among: frozenset[str] | None = None,
 
     def plain(event: Event) -> str:
         values = event.__dict__
-        return orjson.dumps({n: v for n in ordered if (v := values[n]) is not None}).decode()
+        try:
+            return orjson.dumps({n: v for n in ordered if (v := values[n]) is not None}).decode()
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits: valid, and pydantic writes it
+            return event.model_dump_json(include=names, exclude_none=True)
 
     return plain
 

@@ -3,6 +3,7 @@ the same rejects with the same reason, detail and bytes; and the generator refus
 translate."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Literal
 
@@ -10,7 +11,8 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator,
+                      model_validator)
 
 from bench.feed import simulate_pool
 from streams.core.contracts.base import Event
@@ -217,3 +219,21 @@ def test_attrs_written_by_orjson_hold_what_pydantic_writes(family):
         assert by_orjson == {type(e) for e in events}
     if family == "camera":  # times and places: pydantic writes them
         assert not by_orjson
+
+
+def test_attrs_beyond_64_bit_integers_are_written_by_pydantic():
+    """orjson refuses to write integers beyond 64 bits (and reads them as floats, which the contract refuses);
+    an event made in Python may hold one, and pydantic writes it."""
+    raw = {"id": "big", "type": "FirewallLog", "dateObserved": "2026-11-27T08:00:00+07:00", "device": "fw-gw-vnpt",
+           "src_ip": "45.12.3.4", "dst_ip": "203.0.113.14", "protocol": "icmp", "action": "blocked",
+           "severity": "low", "direction": "inbound", "bytes": 2**64}
+    event = fast_adapter("security").validate_python(raw)
+    written = attrs_json(type(event), None, frozenset({"id", "type", "dateObserved"}))(event)
+    assert json.loads(written)["bytes"] == 2**64
+
+
+def test_a_field_name_python_would_read_as_another_is_refused():
+    """Python reads identifiers in source NFKC-normalised: "ﬁle" (a ligature) would read the field "file"."""
+    model = create_model("Ligature", __base__=Event, type=(Literal["X"], ...), **{"\ufb01le": (str, ...)})
+    with pytest.raises(Unsupported):
+        shape_types(Annotated[model, Field(discriminator="type")])

@@ -23,6 +23,7 @@ import keyword
 import re
 import sys
 import types
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -144,7 +145,7 @@ def _builder(model: type[BaseModel], fields: Sequence[_Field], tag: tuple[str, s
     lines = ["def build(d):"]
     items = []
     for i, f in enumerate(fields):
-        if not f.name.isidentifier() or keyword.iskeyword(f.name):
+        if not f.name.isidentifier() or keyword.iskeyword(f.name) or unicodedata.normalize("NFKC", f.name) != f.name:
             raise Unsupported(f"{model.__name__}.{f.name}: a field name that is not an identifier")
         lines.append(f"    v{i} = d.{f.name}")
         checks = []
