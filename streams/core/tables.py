@@ -59,15 +59,19 @@ def attrs_json(event_type: type[Event], among: frozenset[str] | None = None,
     otherwise (times, nested models, lists) pydantic does."""
     names = attr_fields(event_type, among, skip)
     ordered = tuple(n for n in event_type.model_fields if n in names)
+
+    def dump(event: Event) -> str:
+        return event.model_dump_json(include=names, exclude_none=True)
+
     if not all(_plain(event_type.model_fields[n].annotation) for n in ordered):
-        return lambda event: event.model_dump_json(include=names, exclude_none=True)
+        return dump
 
     def plain(event: Event) -> str:
         values = event.__dict__
         try:
             return orjson.dumps({n: v for n in ordered if (v := values[n]) is not None}).decode()
         except orjson.JSONEncodeError:  # an integer beyond 64 bits: valid, and pydantic writes it
-            return event.model_dump_json(include=names, exclude_none=True)
+            return dump(event)
 
     return plain
 

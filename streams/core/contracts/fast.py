@@ -400,9 +400,8 @@ class ContractAdapter:
         exact = shape_types(contract, exact=True)
         self._tag = next(iter(shapes.values())).tag
         self._by_tag = shapes
-        self._by_struct = {s.struct: s for s in (*shapes.values(), *exact.values())}
-        #: the build of each struct ``decode`` gives, by the struct's type
-        self.builds = {struct: shape.build for struct, shape in self._by_struct.items()}
+        #: the build of each struct ``decode`` or ``msgspec.convert`` gives, by the struct's type
+        self.builds = {s.struct: s.build for s in (*shapes.values(), *exact.values())}
         self.models = frozenset(s.model for s in shapes.values())  # the contract's event models
         union = Union[tuple(s.struct for s in exact.values())]  # noqa: UP007 (a runtime union)
         self._decoder = msgspec.json.Decoder(union | list[union])
@@ -425,9 +424,9 @@ class ContractAdapter:
     def validate_python(self, item: Any) -> BaseModel:
         """The event of a JSON object, or of a struct ``decode`` gave (``Refused`` when pydantic must
         decide on its JSON); raises pydantic's ``ValidationError`` as the contract does."""
-        shape = self._by_struct.get(type(item))
-        if shape is not None:
-            return shape.build(item)
+        build = self.builds.get(type(item))
+        if build is not None:
+            return build(item)
         if self.fast and isinstance(item, dict):
             shape = self._shape_of(item)
             if shape is not None and not long_fraction(item):
