@@ -35,7 +35,7 @@ from pydantic import SecretStr
 
 from agents.worker.pipeline import Message, build_pipelines
 from agents.worker.sinks.timescale import TimescaleSink
-from agents.worker.workers import FEED_SPECS, quiet_collector
+from agents.worker.workers import FEED_SPECS, quiet_allocator, quiet_collector
 from bench.env import ADMIN_DSN
 from bench.feed import package, simulate_pool, stamp
 from streams.core.clock import utcnow
@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3, help="rounds per mode; the median is reported [3]")
     p.add_argument("--profile", type=Path, help="write a cProfile summary of the first round here")
     args = p.parse_args(argv)
-    quiet_collector()  # as the worker runs
+    quiet_allocator()  # as the worker runs
+    quiet_collector()
     for mode in MODES if args.mode == "both" else (args.mode,):
         res = measure(mode, args.events, args.rounds, args.profile)
         print(f"{mode:<8} {res['events']:>8,} events  {res['cpu_us']:>6} µs CPU per event  "

@@ -186,3 +186,18 @@ def test_the_installed_package_carries_its_data_files(tmp_path):
                    "ioc_dash/wsgi.py", "streams/kafka/security.py"):
         assert needed in names, needed
     assert not [n for n in names if n.startswith(("deploy/", "tests/", ".run/"))]
+
+
+#: the WAL settings the feed writes need (docs/operations.md#postgresql-settings), as PostgreSQL shows them
+WAL_SETTINGS = {"max_wal_size": "8GB", "min_wal_size": "1GB", "checkpoint_timeout": "15min", "wal_compression": "lz4"}
+
+
+def test_the_database_runs_with_the_write_settings_here_and_in_production(compose, db):
+    """The local stack's PostgreSQL (deploy/postgres/postgresql.conf.in, as deploy/stack.sh renders it)
+    runs with them, and the production database is started with the same."""
+    shown = {name: db.execute("SELECT current_setting(%s)", (name,)).fetchone()[0]
+             for name in (*WAL_SETTINGS, "shared_buffers")}
+    assert shown == {**WAL_SETTINGS, "shared_buffers": "1GB"}
+    command = compose["services"]["timescaledb"]["command"]
+    options = dict(command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "-c")
+    assert {k: options.get(k) for k in WAL_SETTINGS} == WAL_SETTINGS
