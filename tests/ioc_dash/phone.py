@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from selenium.webdriver.common.keys import Keys
+
 from tests.ioc_dash.browser import SCREENSHOTS, Browser
 
 OUT = SCREENSHOTS / "console"
@@ -81,6 +83,24 @@ class Phone(Browser):
         self.wait(lambda: self.driver.execute_script("return document.activeElement.matches(arguments[0])", css),
                   what=f"{css} focused by the tap")
         self.driver.switch_to.active_element.send_keys(text)
+
+    def type_held(self, css: str, text: str, attempts: int = 3) -> None:
+        """Type into a field until it holds ``text``.  Keys sent the moment after an action, while Dash
+        redraws the alert, were dropped once in a full run on a busy machine (the field focused and
+        empty); a person sees the empty field and types again, and so does this."""
+        for attempt in range(1, attempts + 1):
+            self.type_into(css, text)
+            try:
+                self.wait(lambda: self.find(css).get_attribute("value") == text, timeout=5,
+                          what=f"{text!r} in {css}")
+                return
+            except AssertionError:
+                if attempt == attempts:
+                    raise
+                field = self.find(css)
+                if field.get_attribute("value"):
+                    field.send_keys(Keys.CONTROL, "a")
+                    field.send_keys(Keys.BACKSPACE)
 
     # --- what every phone page must pass -------------------------------------------------------
 
