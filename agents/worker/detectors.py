@@ -107,22 +107,51 @@ class DetectorStore:
         return out
 
     async def save_findings(self, findings: Sequence[Any]) -> int:
-        if not findings:
+        """Upsert the findings in one statement; returns how many rows (one per key) were written."""
+        rows = finding_rows(findings)
+        if not rows:
             return 0
-        rows = sorted(
-            ((f.bucket, f.kind, f.subject, f.target, f.severity, f.layer, f.value, f.threshold, f.detail, f.seen)
-             for f in findings), key=lambda r: (r[1], r[2], r[3], r[0]))
+        columns = [list(column) for column in zip(*rows)]
         with translated("findings not saved", table="security_finding"):
+            await self.pool.ensure_open(wait_s=5)
             async with self.pool.connection(timeout=10) as conn:
-                async with conn.cursor() as cur:
-                    await cur.executemany(
-                        """INSERT INTO security_finding (time, kind, subject, target, severity, layer, value,
-                                                         threshold, detail, first_seen, last_seen)
-                           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                           ON CONFLICT (kind, subject, target, time) DO UPDATE SET
-                             value = greatest(security_finding.value, EXCLUDED.value),
-                             severity = EXCLUDED.severity, detail = EXCLUDED.detail,
-                             last_seen = greatest(security_finding.last_seen, EXCLUDED.last_seen)""",
-                        [(*r, r[-1]) for r in rows],
-                    )
+                await conn.execute(SAVE_FINDINGS, columns)
         return len(rows)
+
+
+#: one row per key; a row already there keeps its first sighting, layer and threshold, takes the
+#: largest value and the newest sighting, and the severity and detail of this run.  A row that would
+#: not change is left alone (no new row version, no trigger).
+SAVE_FINDINGS = """
+INSERT INTO security_finding (time, kind, subject, target, severity, layer, value, threshold, detail,
+                              first_seen, last_seen)
+SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::smallint[],
+                     %s::float8[], %s::float8[], %s::text[], %s::timestamptz[], %s::timestamptz[])
+ON CONFLICT (kind, subject, target, time) DO UPDATE SET
+  value = greatest(security_finding.value, EXCLUDED.value),
+  severity = EXCLUDED.severity, detail = EXCLUDED.detail,
+  last_seen = greatest(security_finding.last_seen, EXCLUDED.last_seen)
+WHERE (security_finding.value, security_finding.severity, security_finding.detail, security_finding.last_seen)
+      IS DISTINCT FROM (greatest(security_finding.value, EXCLUDED.value), EXCLUDED.severity, EXCLUDED.detail,
+                        greatest(security_finding.last_seen, EXCLUDED.last_seen))"""
+
+
+def finding_rows(findings: Sequence[Any]) -> list[tuple]:
+    """The rows of ``SAVE_FINDINGS``, one per (kind, subject, target, bucket), in key order (so two
+    workers saving the same findings lock them in the same order).
+
+    Findings of one key are merged as upserting them one after the other would leave the row: the
+    first one's layer, threshold and sighting (``first_seen``), the largest value, the newest
+    sighting (``last_seen``), and the last one's severity and detail."""
+    merged: dict[tuple, list] = {}
+    for f in findings:
+        key = (f.kind, f.subject, f.target, f.bucket)
+        row = merged.get(key)
+        if row is None:
+            merged[key] = [f.bucket, f.kind, f.subject, f.target, f.severity, f.layer, f.value, f.threshold,
+                           f.detail, f.seen, f.seen]
+        else:
+            row[4], row[8] = f.severity, f.detail
+            row[6] = max(row[6], f.value)
+            row[10] = max(row[10], f.seen)
+    return [tuple(merged[k]) for k in sorted(merged)]

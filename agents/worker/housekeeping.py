@@ -87,6 +87,18 @@ class HousekeepingStore:
                     out[family] = cur.rowcount
         return out
 
+    async def chunk_intervals(self, tables: list[str]) -> dict[str, timedelta]:
+        """The time chunk interval of each of these hypertables (as TimescaleDB has it now)."""
+        if not tables:
+            return {}
+        with translated("chunk intervals not readable", table=tables[0]):
+            async with self.pool.connection(timeout=self.wait_s) as conn:
+                cur = await conn.execute(
+                    """SELECT hypertable_name, time_interval FROM timescaledb_information.dimensions
+                       WHERE hypertable_schema = 'public' AND dimension_type = 'Time'
+                         AND hypertable_name = ANY(%s)""", (tables,))
+                return {name: interval for name, interval in await cur.fetchall() if interval is not None}
+
     async def maintenance_rules(self) -> list[tuple[int, str | None, datetime | None, datetime | None, Any]]:
         """Every maintenance window: (id, system, starts_at, ends_at, recurrence)."""
         with translated("maintenance windows not readable", table="maintenance_window"):

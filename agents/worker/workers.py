@@ -189,7 +189,8 @@ class Worker:
         try:
             await run_housekeeping(self.housekeeping_store, self.settings.retention_days, utcnow(),
                                    login_attempt_days=self.settings.login_attempt_retention_days,
-                                   raw_tables={f: p.spec.raw.name for f, p in self.pipelines.items()})
+                                   raw_tables={f: p.spec.raw.name for f, p in self.pipelines.items()},
+                                   future_tolerance=timedelta(seconds=self.settings.future_tolerance_s))
         except IOCError as exc:
             log.warning("housekeeping skipped, next try in %.0f s: %s", self.settings.housekeeping_interval_s, exc)
         deleted = await asyncio.to_thread(purge_snapshots, self.settings.snapshots_dir,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
@@ -158,7 +158,8 @@ async def test_housekeeping_of_an_unreachable_database_is_an_ioc_error():
     """What ``Worker.housekeeping`` catches (``IOCError``): it logs it and tries at the next interval."""
     store = HousekeepingStore(AsyncPool(CLOSED, role="worker"))
     with pytest.raises(IOCError):
-        await run_housekeeping(store, {}, datetime.now(timezone.utc), login_attempt_days=30, raw_tables={})
+        await run_housekeeping(store, {}, datetime.now(timezone.utc), login_attempt_days=30, raw_tables={},
+                               future_tolerance=timedelta(minutes=5))
 
 
 # --- one home ----------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ from agents.indicators.health import HEALTH_FEED
 from streams.core.contracts.health import ServiceProbe
 from streams.core.tables import SourceStats
 from agents.worker.housekeeping import HousekeepingStore
-from agents.worker.sinks.timescale import TimescaleSink
+from agents.worker.sinks.timescale import LEDGER, TimescaleSink
+
+FIVE_MIN = timedelta(minutes=5)
 
 
 def probe(i, at, ok=True, system="gis"):
@@ -36,7 +38,7 @@ async def test_retention_drops_old_chunks_and_uptime_skips_maintenance(test_sett
         result = await run_housekeeping(
             HousekeepingStore(sink.pool),
             {"health_event": 30, "health_window": 400, "source_window": 90, "dossier_event": 400}, now,
-            login_attempt_days=30, raw_tables={"health": "health_event"})
+            login_attempt_days=30, raw_tables={"health": "health_event"}, future_tolerance=FIVE_MIN)
     finally:
         await sink.close()
     assert result["dropped"]["health_event"] >= 1
@@ -59,11 +61,13 @@ async def test_sign_in_attempts_older_than_their_retention_are_pruned(test_setti
     sink = TimescaleSink(test_settings.dsn)
     try:
         await sink.open()
-        result = await run_housekeeping(HousekeepingStore(sink.pool), {}, now, login_attempt_days=30, raw_tables={})
+        result = await run_housekeeping(HousekeepingStore(sink.pool), {}, now, login_attempt_days=30, raw_tables={},
+                                        future_tolerance=FIVE_MIN)
         ages = sorted(r[0] for r in db.execute("SELECT now() - at FROM login_attempt WHERE username = %s", (name,)))
         assert result["purged"]["login_attempt"] >= 2
         assert len(ages) == 2 and ages[-1] < timedelta(days=30)  # the 45- and 31-day-old attempts went
-        await run_housekeeping(HousekeepingStore(sink.pool), {}, now, login_attempt_days=1, raw_tables={})
+        await run_housekeeping(HousekeepingStore(sink.pool), {}, now, login_attempt_days=1, raw_tables={},
+                               future_tolerance=FIVE_MIN)
         assert db.execute("SELECT count(*) FROM login_attempt WHERE username = %s", (name,)).fetchone()[0] == 1
     finally:
         await sink.close()
@@ -81,10 +85,48 @@ def test_the_retention_comes_from_the_settings(monkeypatch):
                                                             "login_attempt": now - timedelta(days=7)}
 
 
-def test_a_family_remembers_its_ids_as_long_as_its_raw_events():
+def test_a_family_remembers_its_ids_as_long_as_its_raw_events_may_be_kept():
     from agents.indicators.housekeeping import ledger_before
 
     now = datetime(2026, 11, 28, tzinfo=timezone.utc)
-    assert ledger_before({"health_event": 14, "security_event": 400, "health_window": 400},
-                         {"health": "health_event", "security": "security_event", "camera": "camera_event"},
-                         now) == {"health": now - timedelta(days=14), "security": now - timedelta(days=400)}
+    day, week = timedelta(days=1), timedelta(days=7)
+    got = ledger_before({"health_event": 14, "security_event": 400, "dossier_event": 30, "health_window": 400},
+                        {"health": "health_event", "security": "security_event", "camera": "camera_event",
+                         "dossier": "dossier_event"}, now,
+                        chunk_intervals={"health_event": day, "security_event": day, "dossier_event": week},
+                        future_tolerance=FIVE_MIN)
+    # a chunk goes only when all of it is past retention: its last event stays one interval longer
+    assert got == {"health": now - timedelta(days=15) - FIVE_MIN, "security": now - timedelta(days=401) - FIVE_MIN,
+                   "dossier": now - timedelta(days=37) - FIVE_MIN}
+    # a raw table whose chunks are unknown keeps its ids
+    assert ledger_before({"health_event": 14}, {"health": "health_event"}, now, chunk_intervals={},
+                         future_tolerance=FIVE_MIN) == {}
+
+
+async def test_an_event_resent_while_its_chunk_is_kept_is_still_a_duplicate(test_settings, db):
+    """The raw table has no unique index: the ledger must remember an id as long as its row is there.
+    An event that arrived (and happened) just past the retention stays in its chunk, which is not
+    wholly past it; so does its id, and a copy sent now is a duplicate."""
+    now = datetime.now(timezone.utc)
+    keep = 30
+    tag = f"hk-kept-{now.timestamp():.0f}"
+    cutoff = now - timedelta(days=keep)
+    # just past the retention, in the 1-day chunk (UTC days) that holds the cutoff
+    at = max(cutoff.replace(hour=0, minute=0, second=0, microsecond=0), cutoff - timedelta(hours=1))
+    sink = TimescaleSink(test_settings.dsn)
+    try:
+        first = await sink.write(HEALTH_FEED, [probe(0, at, system=tag)], SourceStats("health", now, 1, 0))
+        chunk_end = db.execute("SELECT range_end FROM timescaledb_information.chunks WHERE hypertable_name = "
+                               "'health_event' AND range_start <= %s AND range_end > %s", (at, at)).fetchone()[0]
+        db.execute(f"UPDATE {LEDGER} SET arrived = %s WHERE family = 'health' AND id = %s", (at, f"hk-{tag}-0"))
+        result = await run_housekeeping(HousekeepingStore(sink.pool), {"health_event": keep}, now,
+                                        login_attempt_days=30, raw_tables={"health": "health_event"},
+                                        future_tolerance=FIVE_MIN)
+        stored = db.execute("SELECT count(*) FROM health_event WHERE system = %s", (tag,)).fetchone()[0]
+        again = await sink.write(HEALTH_FEED, [probe(0, at, system=tag)], SourceStats("health", now, 1, 0))
+    finally:
+        await sink.close()
+    assert first.fresh == 1 and "health" in result["ledger"]
+    assert chunk_end > cutoff and stored == 1  # the row's chunk outlives the retention by up to a day
+    assert again.fresh == 0 and again.duplicates == 1
+    assert db.execute("SELECT count(*) FROM health_event WHERE system = %s", (tag,)).fetchone()[0] == 1

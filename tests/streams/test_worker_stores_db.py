@@ -55,3 +55,48 @@ async def test_the_heartbeat_is_written_through_the_pool_the_sink_shares(test_se
         db.execute("DELETE FROM worker_heartbeat WHERE worker = %s", (name,))
     assert row == (started, {"families": ["health"], "status": "ok"})
     assert not pool.opened  # closing the sink closed the worker's pool
+
+
+def finding(severity: str, value: float, seen: datetime, detail: str = "") -> "Finding":
+    from agents.indicators.security import Finding
+    return Finding(kind="port_scan", subject=SOURCE, target="ws-host", severity=severity, layer=3, value=value,
+                   threshold=10.0, detail=detail, seen=seen)
+
+
+def test_findings_of_one_key_are_merged_as_one_upsert_after_another_would_leave_them():
+    from agents.worker.detectors import finding_rows
+
+    at = datetime(2026, 12, 3, 10, 1, tzinfo=timezone.utc)
+    rows = finding_rows([finding("high", 40, at + timedelta(seconds=30), "a"), finding("medium", 12, at, "b"),
+                         finding("low", 5, at + timedelta(minutes=5), "next bucket")])
+    assert rows == [
+        (datetime(2026, 12, 3, 10, 0, tzinfo=timezone.utc), "port_scan", SOURCE, "ws-host", "medium", 3, 40, 10.0,
+         "b", at + timedelta(seconds=30), at + timedelta(seconds=30)),
+        (datetime(2026, 12, 3, 10, 5, tzinfo=timezone.utc), "port_scan", SOURCE, "ws-host", "low", 3, 5, 10.0,
+         "next bucket", at + timedelta(minutes=5), at + timedelta(minutes=5))]
+
+
+async def test_findings_are_upserted_in_one_statement_and_an_unchanged_one_is_left_alone(test_settings, db):
+    at = (datetime.now(timezone.utc) - timedelta(days=3)).replace(minute=1, second=0, microsecond=0)
+    detectors = DetectorStore(AsyncPool(test_settings.dsn, role="worker"))
+    query = ("SELECT severity, value, detail, first_seen, last_seen, xmin::text FROM security_finding "
+             "WHERE subject = %s AND kind = 'port_scan'")
+    try:
+        assert await detectors.save_findings([finding("medium", 12, at, "b"),
+                                              finding("high", 40, at + timedelta(seconds=30), "a")]) == 1
+        first = db.execute(query, (SOURCE,)).fetchall()
+        assert await detectors.save_findings([finding("high", 40, at + timedelta(seconds=30), "a")]) == 1
+        same = db.execute(query, (SOURCE,)).fetchall()
+        await detectors.save_findings([finding("critical", 30, at + timedelta(seconds=50), "c")])
+        later = db.execute(query, (SOURCE,)).fetchall()
+        outbox = db.execute("SELECT op, finding->>'severity' FROM soc_outbox WHERE finding->>'subject' = %s "
+                            "AND finding->>'kind' = 'port_scan' ORDER BY id", (SOURCE,)).fetchall()
+    finally:
+        await detectors.pool.close()
+        db.execute("DELETE FROM security_finding WHERE subject = %s", (SOURCE,))
+        db.execute("DELETE FROM soc_outbox WHERE finding->>'subject' = %s AND finding->>'kind' = 'port_scan'",
+                   (SOURCE,))
+    assert [r[:5] for r in first] == [("high", 40.0, "a", at, at + timedelta(seconds=30))]
+    assert same == first  # nothing changed: the row version is the same (xmin)
+    assert [r[:5] for r in later] == [("critical", 40.0, "c", at, at + timedelta(seconds=50))]
+    assert outbox == [("new", "high"), ("update", "critical")]

@@ -91,10 +91,11 @@ def raw_insert_sql(table: RawTable, family: str, *, arrays: bool = False) -> sql
     column, the batch's row number first): the ids go into the family's ledger first, and only the
     events whose (id, time) the ledger took are stored; it returns their ids, the fresh events.
 
-    The raw table alone is keyed by (id, time) (TimescaleDB wants the time in every unique key), so
-    an event re-sent with its time written differently would be new to it; the ledger, keyed by
-    (family, id), is not fooled.  Of two copies in one batch the first one (in batch order) is kept,
-    and an id is returned at most once."""
+    The ledger, keyed by (family, id), is the only guard: the raw table has no unique index (a
+    TimescaleDB one would have to hold the time too, so an event re-sent with its time written
+    differently would be new to it anyway; migration 053).  Of two copies in one batch the first one
+    (in batch order) is kept, even when their ids and times are the same, and an id is returned at
+    most once."""
     names = [c for c, _ in table.columns]
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in names)
     values = sql.SQL(", ").join(sql.SQL("s.{}::{}").format(sql.Identifier(c), sql.SQL(t)) for c, t in table.columns)
@@ -107,8 +108,8 @@ def raw_insert_sql(table: RawTable, family: str, *, arrays: bool = False) -> sql
     return sql.SQL(
         "WITH {source}first AS (INSERT INTO {ledger} (family, id, time) SELECT {family}, id, time FROM {stage} "
         "ORDER BY {o} ON CONFLICT DO NOTHING RETURNING id, time) "
-        "INSERT INTO {t} ({cols}) SELECT {values} FROM {stage} AS s JOIN first USING (id, time) ORDER BY s.{o} "
-        "ON CONFLICT DO NOTHING RETURNING id"
+        "INSERT INTO {t} ({cols}) SELECT DISTINCT ON (s.id) {values} FROM {stage} AS s JOIN first USING (id, time) "
+        "ORDER BY s.id, s.{o} RETURNING id"
     ).format(t=sql.Identifier(table.name), cols=cols, values=values, ledger=sql.Identifier(LEDGER),
              stage=stage, o=sql.Identifier(ORDINAL), family=sql.Literal(family), source=source)
 
