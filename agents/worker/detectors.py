@@ -60,12 +60,19 @@ class DetectorStore:
                 {"from": minute - timedelta(minutes=70), "to": minute - timedelta(minutes=10)}),
             # inbound firewall logs per source: the host probed on most ports, the port probed on most
             # hosts, and how many (host, port) the firewall let through
+            # a source with fewer inbound events than ``min_fanout`` cannot reach that many targets: only
+            # the others (few: a scanner, not each visitor) are read again, by source, and aggregated
             "fanout": (
-                f"""WITH fw AS (
-                      SELECT host(src_ip) AS src, coalesce(system, host(dst_ip)) AS tgt, dst_ip, dst_port,
-                             action, time
-                      FROM security_event
+                f"""WITH busy AS MATERIALIZED (
+                      SELECT src_ip FROM security_event
                       WHERE type = 'FirewallLog' AND {window} AND src_ip IS NOT NULL AND dst_ip IS NOT NULL
+                        AND attrs->>'direction' IS DISTINCT FROM 'outbound'
+                      GROUP BY src_ip HAVING count(*) >= %(min_fanout)s),
+                    fw AS (
+                      SELECT host(e.src_ip) AS src, coalesce(system, host(dst_ip)) AS tgt, dst_ip, dst_port,
+                             action, time
+                      FROM busy JOIN security_event e USING (src_ip)
+                      WHERE type = 'FirewallLog' AND {window} AND dst_ip IS NOT NULL
                         AND attrs->>'direction' IS DISTINCT FROM 'outbound'),
                     cand AS (
                       SELECT src, count(DISTINCT (dst_ip, dst_port)) FILTER (WHERE action = 'allowed') AS answered,
