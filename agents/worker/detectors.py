@@ -155,10 +155,11 @@ def finding_rows(findings: Sequence[Any]) -> list[tuple]:
         key = (f.kind, f.subject, f.target, f.bucket)
         row = merged.get(key)
         if row is None:
-            merged[key] = [f.bucket, f.kind, f.subject, f.target, f.severity, f.layer, f.value, f.threshold,
-                           f.detail, f.seen, f.seen]
+            # one type per column: a list of ints and floats cannot be sent as one array
+            merged[key] = [f.bucket, f.kind, f.subject, f.target, f.severity, int(f.layer), float(f.value),
+                           float(f.threshold), f.detail, f.seen, f.seen]
         else:
             row[4], row[8] = f.severity, f.detail
-            row[6] = max(row[6], f.value)
+            row[6] = max(row[6], float(f.value))
             row[10] = max(row[10], f.seen)
     return [tuple(merged[k]) for k in sorted(merged)]

@@ -77,6 +77,8 @@ def test_findings_of_one_key_are_merged_as_one_upsert_after_another_would_leave_
 
 
 async def test_findings_are_upserted_in_one_statement_and_an_unchanged_one_is_left_alone(test_settings, db):
+    from agents.indicators.security import Finding
+
     at = (datetime.now(timezone.utc) - timedelta(days=3)).replace(minute=1, second=0, microsecond=0)
     detectors = DetectorStore(AsyncPool(test_settings.dsn, role="worker"))
     query = ("SELECT severity, value, detail, first_seen, last_seen, xmin::text FROM security_finding "
@@ -87,15 +89,18 @@ async def test_findings_are_upserted_in_one_statement_and_an_unchanged_one_is_le
         first = db.execute(query, (SOURCE,)).fetchall()
         assert await detectors.save_findings([finding("high", 40, at + timedelta(seconds=30), "a")]) == 1
         same = db.execute(query, (SOURCE,)).fetchall()
-        await detectors.save_findings([finding("critical", 30, at + timedelta(seconds=50), "c")])
+        # findings of several kinds in one run: counts (ints) beside rates (floats)
+        spike = Finding(kind="request_spike", subject=SOURCE, target="ws-host", severity="high", layer=2,
+                        value=812.5, threshold=240.25, detail="rate", seen=at)
+        assert await detectors.save_findings([finding("critical", 30, at + timedelta(seconds=50), "c"), spike]) == 2
         later = db.execute(query, (SOURCE,)).fetchall()
         outbox = db.execute("SELECT op, finding->>'severity' FROM soc_outbox WHERE finding->>'subject' = %s "
                             "AND finding->>'kind' = 'port_scan' ORDER BY id", (SOURCE,)).fetchall()
     finally:
         await detectors.pool.close()
         db.execute("DELETE FROM security_finding WHERE subject = %s", (SOURCE,))
-        db.execute("DELETE FROM soc_outbox WHERE finding->>'subject' = %s AND finding->>'kind' = 'port_scan'",
-                   (SOURCE,))
+        db.execute("DELETE FROM soc_outbox WHERE finding->>'subject' = %s AND finding->>'kind' IN "
+                   "('port_scan', 'request_spike')", (SOURCE,))
     assert [r[:5] for r in first] == [("high", 40.0, "a", at, at + timedelta(seconds=30))]
     assert same == first  # nothing changed: the row version is the same (xmin)
     assert [r[:5] for r in later] == [("critical", 40.0, "c", at, at + timedelta(seconds=50))]
