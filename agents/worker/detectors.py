@@ -59,9 +59,9 @@ class DetectorStore:
                    GROUP BY system HAVING count(*) >= 10""",
                 {"from": minute - timedelta(minutes=70), "to": minute - timedelta(minutes=10)}),
             # inbound firewall logs per source: the host probed on most ports, the port probed on most
-            # hosts, and how many (host, port) the firewall let through
-            # a source with fewer inbound events than ``min_fanout`` cannot reach that many targets: only
-            # the others (few: a scanner, not each visitor) are read again, by source, and aggregated
+            # hosts, and how many (host, port) the firewall let through; a source with fewer inbound
+            # events than ``min_fanout`` cannot reach that many targets, so only the others (a scanner,
+            # not each visitor) are read again, by source
             "fanout": (
                 f"""WITH busy AS MATERIALIZED (
                       SELECT src_ip FROM security_event
