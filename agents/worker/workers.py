@@ -42,6 +42,7 @@ from agents.worker.app import create_app
 from streams.core.errors import IOCError
 from streams.core.families import FAMILIES
 from streams.core.metrics import WorkerMetrics, serve
+from streams.core.pacing import Pacing
 from streams.core.settings import Settings
 from streams.core.tables import FeedSpec
 from agents.worker.sinks.timescale import TimescaleSink
@@ -87,6 +88,7 @@ class Worker:
         self.app.timer(10.0, on_leader=False)(self.heartbeat)
         self.app.timer(settings.housekeeping_interval_s, on_leader=False)(self.housekeeping)
         self.detector_config = DetectorConfig()
+        self.detect_pacing = Pacing(settings.detect_interval_s, settings.detect_max_share)
         # every worker may run them: findings are upserts keyed by kind, subject, target and bucket
         self.app.timer(settings.detect_interval_s, on_leader=False)(self.detect)
         # every worker may run it: one at a time (an advisory lock), each taking the marks it finds
@@ -164,7 +166,13 @@ class Worker:
 
 
     async def detect(self) -> None:
-        """Security detectors over the recent counters of the whole province."""
+        """Security detectors over the recent counters of the whole province, at most
+        ``IOC_DETECT_MAX_SHARE`` of the time (``Pacing``)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        if not self.detect_pacing.due(started):
+            self.metrics.detect_deferred.inc()
+            return
         try:
             findings = await detect_at(self.detector_store, utcnow(), self.detector_config)
             await self.detector_store.save_findings(findings)
@@ -172,6 +180,11 @@ class Worker:
                 self.metrics.findings.labels(f.kind, f.severity).inc()
         except IOCError as exc:
             log.warning("security detectors skipped: %s", exc)
+        took = loop.time() - started
+        self.metrics.detect_seconds.observe(took)
+        if self.detect_pacing.ran(started, took) > started + self.settings.detect_interval_s:
+            log.info("security detectors took %.1f s: the next run in %.0f s, not %.0f s", took,
+                     took / self.settings.detect_max_share, self.settings.detect_interval_s)
 
     async def rollup(self) -> None:
         """The hourly and daily rollups brought up to date with the batches stored since the last run."""

@@ -130,6 +130,14 @@ class WorkerMetrics:
             "ioc_worker_degraded", "1 while an agent of this worker crashed within IOC_AGENT_DEGRADED_S",
             registry=registry,
         )
+        self.detect_seconds = Histogram(
+            "ioc_detect_seconds", "time of one run of the security detectors (reads and findings saved)",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30), registry=registry,
+        )
+        self.detect_deferred = Counter(
+            "ioc_detect_deferred", "ticks of the detectors' timer skipped because the last run was long "
+            "(IOC_DETECT_MAX_SHARE)", registry=registry,
+        )
         self.rollup_seconds = Histogram(
             "ioc_rollup_seconds", "time of one run of the rollup job (hourly and daily rollups brought up to date)",
             buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120), registry=registry,

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     )
     housekeeping_interval_s: float = Field(3600, gt=0, description="how often retention and maintenance expansion run")
     detect_interval_s: float = Field(15, gt=0, description="how often the security detectors run")
+    detect_max_share: float = Field(0.25, gt=0, le=1, description="the largest share of the time the security "
+                                    "detectors may take: after a run of d seconds the next waits at least "
+                                    "d / share (a flood makes their reads long)")
     rollup_interval_s: float = Field(60, gt=0, description="how often the worker brings the hourly and daily "
                                      "rollups up to date with what it stored")
     sink_retry_max_s: float = Field(30, gt=0, description="longest wait between retries of a failed write")

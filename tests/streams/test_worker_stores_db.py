@@ -109,7 +109,8 @@ async def test_findings_are_upserted_in_one_statement_and_an_unchanged_one_is_le
 
 async def test_firewall_fan_out_is_read_per_source_from_what_the_sink_wrote(test_settings, db):
     """A source probing 25 ports of one host and another sweeping port 445 on 12 hosts (one let
-    through) are read; a source as busy but outbound, and visitors with a few connections, are not."""
+    through) are read; a source as busy but outbound, a client opening 30 connections to one service,
+    and visitors with a few connections, are not."""
     from streams.core.contracts.security import FirewallLog
 
     at = (datetime.now(timezone.utc) - timedelta(days=4)).replace(second=0, microsecond=0)
@@ -128,6 +129,8 @@ async def test_firewall_fan_out_is_read_per_source_from_what_the_sink_wrote(test
         events.append(log("203.0.113.42", f"10.9.0.{host}", 445, action="allowed" if host == 3 else "blocked"))
     for port in range(2000, 2030):
         events.append(log("10.9.9.9", "198.51.100.9", port, action="allowed", direction="outbound"))
+    for _ in range(30):
+        events.append(log("192.0.2.200", "10.9.0.5", 443, action="allowed", system="fan-gis"))
     for i in range(40):
         events.append(log(f"192.0.2.{i + 1}", "10.9.0.5", 443, action="allowed", system="fan-gis"))
     pool = AsyncPool(test_settings.dsn, role="worker")
@@ -137,5 +140,6 @@ async def test_firewall_fan_out_is_read_per_source_from_what_the_sink_wrote(test
         rows = (await detectors.security_inputs(at + timedelta(minutes=2), 5))["fanout"]
     finally:
         await sink.close()
-    mine = sorted(r[:6] for r in rows if r[0].startswith(("203.0.113.4", "10.9.9.", "192.0.2.")))
-    assert mine == [("203.0.113.41", "fan-gis", 25, 1000, 1, 0), ("203.0.113.42", "10.9.0.1", 1, 445, 12, 1)]
+    mine = sorted(r for r in rows if r[0].startswith(("203.0.113.4", "10.9.9.", "192.0.2.")))
+    assert mine == [("203.0.113.41", "fan-gis", 25, 1000, 1, 0, at + timedelta(seconds=24)),
+                    ("203.0.113.42", "10.9.0.1", 1, 445, 12, 1, at + timedelta(seconds=36))]
