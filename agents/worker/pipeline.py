@@ -20,6 +20,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -36,6 +37,8 @@ from streams.core.settings import Settings
 from streams.core.validation import Decoder, Limits, Rejected
 
 log = logging.getLogger(__name__)
+
+EVENT_TIME = attrgetter("event_time")
 #: how the worker retries a write or a dead letter when it is given no other backoff
 WRITE_RETRY = Backoff(0.5, 30)
 
@@ -358,11 +361,14 @@ class FeedPipeline:
             m.events_fresh.labels(topic).inc(result.fresh)
             m.events_duplicate.labels(topic).inc(result.duplicates)
             if events:
-                now = self.clock()
-                newest = max(e.event_time for e in events)
-                m.last_event_time.labels(topic).set(newest.timestamp())
-                observe_all(m.event_delay.labels(topic), [max(0.0, (now - e.event_time).total_seconds())
-                                                          for e in events])
+                stamps = list(map(datetime.timestamp, map(EVENT_TIME, events)))
+                newest = max(stamps)
+                m.last_event_time.labels(topic).set(newest)
+                now = self.clock().timestamp()
+                delays = [now - t for t in stamps]
+                if newest > now:  # events ahead of the clock (within the future tolerance) wait 0 s
+                    delays = [max(0.0, d) for d in delays]
+                observe_all(m.event_delay.labels(topic), delays)
             return result.fresh, result.duplicates
 
     def _failure(self, msg: Message, exc: Exception) -> DeadLetter:

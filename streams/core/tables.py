@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, make_dataclass
 from datetime import datetime
 from functools import cache
+from operator import attrgetter, itemgetter
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -212,6 +213,8 @@ class SourceStats:
     dead: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
+EVENT_TIME = attrgetter("event_time")
+
 SOURCE_WINDOW = CounterTable(
     "source_window",
     key=("source", "time"),
@@ -223,7 +226,7 @@ SOURCE_WINDOW_S = 10
 
 
 def source_increment(spec: FeedSpec, stats: SourceStats, fresh: Sequence[Event], duplicates: int) -> dict[str, Any]:
-    last_event = max((e.event_time for e in fresh), default=None)
+    last_event = max(map(EVENT_TIME, fresh), default=None)
     return {
         "source": stats.source,
         "time": window_start(stats.arrival, SOURCE_WINDOW_S),
@@ -274,14 +277,14 @@ def producer_increments(spec: FeedSpec, stats: SourceStats, events: Sequence[Eve
         r["received"] += n
         r["duplicates"] += n  # made good below for the fresh ones
     # every event fresh (the usual batch): the same events, their producers already named
-    pairs = zip(names, events) if len(fresh) == len(events) else ((of(ev), ev) for ev in fresh)
-    for producer, ev in pairs:
+    accepted, timed = (names, events) if len(fresh) == len(events) else (list(map(of, fresh)), fresh)
+    # each producer's newest event time: of its (producer, time) pairs in time order, the last one
+    newest = dict(sorted(zip(accepted, map(EVENT_TIME, timed)), key=itemgetter(1)))
+    for producer, n in Counter(accepted).items():
         r = row(producer)
-        r["accepted"] += 1
-        r["duplicates"] -= 1
-        ts = ev.event_time
-        if r["last_event"] is None or ts > r["last_event"]:
-            r["last_event"] = ts
+        r["accepted"] += n
+        r["duplicates"] -= n
+        r["last_event"] = newest[producer]
     for (producer, kind), n in stats.dead.items():
         r = row(producer)
         r["received"] += n

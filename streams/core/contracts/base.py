@@ -19,7 +19,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 
-def _to_utc(value: datetime) -> datetime:
+def to_utc(value: datetime) -> datetime:
     if value.tzinfo is timezone.utc:
         return value
     try:
@@ -35,7 +35,7 @@ def no_nul(value: str) -> str:
     return value
 
 
-UtcDatetime = Annotated[AwareDatetime, Field(strict=False), AfterValidator(_to_utc)]
+UtcDatetime = Annotated[AwareDatetime, Field(strict=False), AfterValidator(to_utc)]
 """An ISO 8601 timestamp with an offset (``2026-11-27T08:00:00+07:00`` or ``…Z``), kept in UTC."""
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,63}$")]

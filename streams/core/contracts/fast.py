@@ -26,7 +26,7 @@ import types
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -37,7 +37,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Strict, StringCon
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticOmit, PydanticUseDefault
 
-from streams.core.contracts.base import no_nul
+from streams.core.contracts.base import to_utc, no_nul
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # msgspec's bounds; pydantic decides beyond them
 FLOAT_MAX = sys.float_info.max  # finite: NaN and infinities fail the bounds
@@ -131,6 +131,7 @@ class _Field:
     stripped: bool  # text that pydantic strips first: refused with surrounding whitespace or a NUL
     afters: tuple[Callable[[Any], Any], ...]  # its after-validators, in pydantic's order
     post: Callable[[Any], Any] | None  # a list's elements, a nested model
+    nullable: bool = True  # None is a value of its type (else msgspec never gives None: no test for it)
 
 
 def _builder(model: type[BaseModel], fields: Sequence[_Field], tag: tuple[str, str] | None,
@@ -153,13 +154,19 @@ def _builder(model: type[BaseModel], fields: Sequence[_Field], tag: tuple[str, s
             checks.append(f"if v{i}.strip() is not v{i} or '\\x00' in v{i}: raise Refused")
         for j, after in enumerate(f.afters):
             env[f"a{i}_{j}"] = after
-            checks.append(f"v{i} = a{i}_{j}(v{i})")
+            if after is to_utc:  # most timestamps are in UTC already: no call for them
+                env["utc"] = timezone.utc
+                checks.append(f"if v{i}.tzinfo is not utc: v{i} = a{i}_{j}(v{i})")
+            else:
+                checks.append(f"v{i} = a{i}_{j}(v{i})")
         if f.post is not None:
             env[f"p{i}"] = f.post
             checks.append(f"v{i} = p{i}(v{i})")
-        if checks:
+        if checks and f.nullable:
             lines.append(f"    if v{i} is not None:")
             lines += [f"        {check}" for check in checks]
+        else:
+            lines += [f"    {check}" for check in checks]
         items.append(f"{f.name!r}: v{i}")
     if tag is not None:  # in the model's order: its serialisers follow the instance's dict
         env["tag"] = tag[1]
@@ -353,7 +360,8 @@ def _shape(model: type[BaseModel], tag_field: str | None, structs: dict) -> Shap
             specs.append((name, kind, _check_default(owner, info.default, plan)))
         # the NUL check of a stripped field is made with its strip check, without a call
         afters = tuple(a for a in plan.afters if not (a is no_nul and plan.strip))
-        fields.append(_Field(name, plan.strip, afters, plan.post))
+        nullable = get_origin(kind) in (Union, types.UnionType) and type(None) in get_args(kind)
+        fields.append(_Field(name, plan.strip, afters, plan.post, nullable))
     if tag_field is not None and tag is None:
         raise Unsupported(f"{model.__name__}: no discriminator field {tag_field!r}")
     options: dict[str, Any] = {"tag_field": tag[0], "tag": tag[1]} if tag else {}
