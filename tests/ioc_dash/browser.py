@@ -121,12 +121,17 @@ class Browser:
         self.driver.save_screenshot(str(path))
         return path
 
-    def login(self, base: str, name: str, password: str, lang: str = "vi") -> None:
-        """Sign in from a clean slate, in ``lang``: a late response of the page left behind may have set
-        the language cookie again after the cookies were cleared, so the language is named outright.  The
-        page is left first: its callbacks must not go out without the cookies (a 401 the page did not earn)."""
+    def clean_slate(self) -> None:
+        """No page and no cookies.  The page is left first: its callbacks must not go out without the
+        cookies, or one answered 401 sends that page, or the next one it races with, to the sign-in page
+        ("session expired"), a 401 the page did not earn."""
         self.driver.get("about:blank")
         self.driver.execute_cdp_cmd("Network.clearBrowserCookies", {})  # every site's, from any page
+
+    def login(self, base: str, name: str, password: str, lang: str = "vi") -> None:
+        """Sign in from a clean slate, in ``lang``: a late response of the page left behind may have set
+        the language cookie again after the cookies were cleared, so the language is named outright."""
+        self.clean_slate()
         self.get(f"{base}/login?lang={lang}")
         self.find("#login-name").send_keys(name)
         self.find("#login-password").send_keys(password)

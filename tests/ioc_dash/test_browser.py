@@ -156,7 +156,7 @@ def test_admin_pages(server, browser, people, tmp_path):
 
 def test_a_wall_token_views_without_signing_in(server, browser, test_settings):
     token = UserStore(test_settings.dsn).create_wall_token(f"wall-{uuid.uuid4().hex[:6]}", actor="tests")
-    browser.driver.delete_all_cookies()
+    browser.clean_slate()
     browser.get(f"{server.base}/wall?token={token}&lang=vi")
     browser.wait(lambda: browser.all("#page > *"), what="the wall")
     assert "token=" not in browser.driver.current_url and "/login" not in browser.driver.current_url
@@ -194,7 +194,7 @@ def test_the_stale_banner_when_the_worker_stops(browser, stale_db, tmp_path):
     dash = DashServer(stale_db, tmp_path / "dash.log", IOC_RUN_DIR=str(tmp_path), IOC_STALE_AFTER_S="4",
                       **DASH_ENV)
     try:
-        browser.driver.delete_all_cookies()
+        browser.clean_slate()
         browser.get(f"{dash.base}/?token={token}&lang=vi")
         browser.wait(lambda: browser.all(".clock-time"), what="the wall with its clock")
         assert "Dữ liệu cũ" not in browser.text("#banner")
@@ -295,7 +295,7 @@ def test_a_screen_whose_session_ends_goes_to_the_sign_in_page(server, browser, p
 
 
 def test_sign_in_is_rate_limited(server, browser, people, test_settings):
-    browser.driver.delete_all_cookies()
+    browser.clean_slate()
     for _ in range(3):  # IOC_DASH_LOGIN_MAX_FAILURES=3 for this server
         browser.login(server.base, people["viewer"], "not the password")
         browser.wait_text("Sai tên người dùng hoặc mật khẩu", "#login-message")
