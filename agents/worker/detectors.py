@@ -107,8 +107,10 @@ class DetectorStore:
         with translated("security detectors cannot read"):
             await self.pool.ensure_open(wait_s=5)
             async with self.pool.connection(timeout=10) as conn:
-                # one transaction; compiling these plans costs more than it saves (50–80 ms a run)
+                # one transaction; compiling these plans costs more than it saves (50–80 ms a run), and
+                # a parallel scan would take every core from the feed's writes for the read's length
                 await conn.execute("SET LOCAL jit = off")
+                await conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
                 for name, (query, params) in queries.items():
                     cur = await conn.execute(query, params)
                     out[name] = await cur.fetchall()
