@@ -20,7 +20,6 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from operator import attrgetter
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -29,7 +28,7 @@ from streams.core.errors import SinkError, SinkUnavailable
 from streams.core.contracts import Event
 from streams.core.metrics import WorkerMetrics, observe_all
 from agents.worker.sinks.base import Sink
-from streams.core.tables import FeedSpec, SourceStats, reject_kind
+from streams.core.tables import EVENT_TIME, FeedSpec, SourceStats, reject_kind
 from agents.indicators.producers import Producers
 from streams.core.clock import utcnow
 from streams.core.geography import load_province
@@ -38,7 +37,6 @@ from streams.core.validation import Decoder, Limits, Rejected
 
 log = logging.getLogger(__name__)
 
-EVENT_TIME = attrgetter("event_time")
 #: how the worker retries a write or a dead letter when it is given no other backoff
 WRITE_RETRY = Backoff(0.5, 30)
 

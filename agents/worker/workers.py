@@ -182,9 +182,10 @@ class Worker:
             log.warning("security detectors skipped: %s", exc)
         took = loop.time() - started
         self.metrics.detect_seconds.observe(took)
-        if self.detect_pacing.ran(started, took) > started + self.settings.detect_interval_s:
-            log.info("security detectors took %.1f s: the next run in %.0f s, not %.0f s", took,
-                     took / self.settings.detect_max_share, self.settings.detect_interval_s)
+        next_in = self.detect_pacing.ran(started, took) - started
+        if next_in > self.settings.detect_interval_s:
+            log.info("security detectors took %.1f s: the next run in %.0f s, not %.0f s", took, next_in,
+                     self.settings.detect_interval_s)
 
     async def rollup(self) -> None:
         """The hourly and daily rollups brought up to date with the batches stored since the last run."""
