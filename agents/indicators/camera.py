@@ -132,18 +132,20 @@ def effective_state(st: dict[str, Any], now: datetime, cfg: DebounceConfig = Deb
 
 _ATTRS = frozenset({"start_time", "end_time", "snapshot", "reason", "location"})
 
+def _camera_row(e: Event) -> tuple:
+    """A detection's or a health report's raw row (the fields its type lacks read as None, without a call each)."""
+    get = e.__dict__.get
+    return (e.dateObserved, e.id, e.type, e.camera, get("event_id"), get("phase"), get("rule"), get("label"),
+            get("score"), orjson.dumps(e.zones).decode() if isinstance(e, CameraDetection) else None,
+            get("condition"), get("active"), attrs_json(type(e), _ATTRS)(e))
+
+
 CAMERA_EVENT = RawTable(
     "camera_event",
     (("time", "timestamptz"), ("id", "text"), ("type", "text"), ("camera", "text"), ("event_id", "text"),
      ("phase", "text"), ("rule", "text"), ("label", "text"), ("score", "real"), ("zones", "jsonb"),
      ("condition", "text"), ("active", "boolean"), ("attrs", "jsonb")),
-    lambda e: (
-        e.dateObserved, e.id, e.type, e.camera, e.optional("event_id"), e.optional("phase"),
-        e.optional("rule"), e.optional("label"), e.optional("score"),
-        orjson.dumps(e.zones).decode() if isinstance(e, CameraDetection) else None,
-        e.optional("condition"), e.optional("active"),
-        attrs_json(type(e), _ATTRS)(e),
-    ),
+    _camera_row,
 )
 
 CAMERA_WINDOW = CounterTable(

@@ -9,8 +9,10 @@ numbers of ``agents/indicators/data/status.yaml``.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from math import gcd
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,38 +38,73 @@ HEALTH_WINDOW = CounterTable(
 HealthIncrement = HEALTH_WINDOW.row_type("HealthIncrement")
 
 
+class _Group:
+    """A batch's events of one (system, endpoint, finest window): counted once, then added to each of
+    the increments they belong to."""
+
+    __slots__ = ("probes", "probes_ok", "requests", "errors", "last_ok", "last_failed", "last_event", "latencies")
+
+    def __init__(self) -> None:
+        self.probes = self.probes_ok = self.requests = self.errors = 0
+        self.last_ok = self.last_failed = self.last_event = None
+        self.latencies: list[float] = []
+
+
 def aggregate(
     events: Iterable[ServiceProbe | RequestLog], windows_s: tuple[int, ...] = WINDOWS_S
 ) -> list[HealthIncrement]:
     """Window increments for a batch: per endpoint, and per system (endpoint ``*``).  Windows are
-    found on the event's epoch seconds; a row gets its start as a datetime when it is made."""
-    acc: dict[tuple[str, str, int, int], HealthIncrement] = {}
+    found on the event's epoch seconds; a row gets its start as a datetime when it is made.
+
+    The events are counted once per (system, endpoint, window of the sizes' greatest common divisor),
+    and each such group is then added to its increment of every size, for its endpoint and for ``*``:
+    one update per event, not one per window and endpoint."""
+    step = gcd(*windows_s)
+    groups: dict[tuple[str, str, int], _Group] = {}
     for ev in events:
         ts = ev.dateObserved
         seconds = epoch_of(ts)
-        probe = isinstance(ev, ServiceProbe)
-        bucket = sketch.bucket_of(ev.latency_ms)
+        key = (ev.system, ev.endpoint, seconds - seconds % step)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = _Group()
+        if isinstance(ev, ServiceProbe):
+            g.probes += 1
+            if ev.success:
+                g.probes_ok += 1
+                if g.last_ok is None or ts > g.last_ok:
+                    g.last_ok = ts
+            elif g.last_failed is None or ts > g.last_failed:
+                g.last_failed = ts
+        else:
+            g.requests += 1
+            g.errors += ev.status_code >= 500
+        g.latencies.append(ev.latency_ms)
+        if g.last_event is None or ts > g.last_event:
+            g.last_event = ts
+    acc: dict[tuple[str, str, int, int], HealthIncrement] = {}
+    for (system, endpoint, start), g in groups.items():
+        buckets = Counter(map(sketch.bucket_of, g.latencies)).items()
         for size in windows_s:
-            start = window_of(seconds, size)
-            for endpoint in (ev.endpoint, ALL_ENDPOINTS):
-                key = (ev.system, endpoint, size, start)
-                inc = acc.get(key)
+            window = window_of(start, size)
+            for into in (endpoint, ALL_ENDPOINTS):
+                k = (system, into, size, window)
+                inc = acc.get(k)
                 if inc is None:
-                    inc = acc[key] = HealthIncrement(ev.system, endpoint, size, at_epoch(start))
-                if probe:
-                    inc.probes += 1
-                    if ev.success:
-                        inc.probes_ok += 1
-                        if inc.last_ok is None or ts > inc.last_ok:
-                            inc.last_ok = ts
-                    elif inc.last_failed is None or ts > inc.last_failed:
-                        inc.last_failed = ts
-                else:
-                    inc.requests += 1
-                    inc.errors += ev.status_code >= 500
-                inc.latency_hist[bucket] += 1
-                if inc.last_event is None or ts > inc.last_event:
-                    inc.last_event = ts
+                    inc = acc[k] = HealthIncrement(system, into, size, at_epoch(window))
+                inc.probes += g.probes
+                inc.probes_ok += g.probes_ok
+                inc.requests += g.requests
+                inc.errors += g.errors
+                hist = inc.latency_hist
+                for bucket, n in buckets:
+                    hist[bucket] += n
+                if g.last_ok is not None and (inc.last_ok is None or g.last_ok > inc.last_ok):
+                    inc.last_ok = g.last_ok
+                if g.last_failed is not None and (inc.last_failed is None or g.last_failed > inc.last_failed):
+                    inc.last_failed = g.last_failed
+                if inc.last_event is None or g.last_event > inc.last_event:
+                    inc.last_event = g.last_event
     return list(acc.values())
 
 
@@ -183,6 +220,13 @@ def system_statuses(rows: Iterable[Mapping[str, Any]], systems: Iterable[str], *
 
 # --- what the health feed writes ---------------------------------------------------------------
 
+def _served_row(e: ServiceProbe | RequestLog) -> tuple:
+    """The raw row of a probe or a request (the fields one of them lacks read as None, without a call each)."""
+    get = e.__dict__.get
+    return (e.dateObserved, e.id, "probe" if isinstance(e, ServiceProbe) else "request", e.system, e.endpoint,
+            get("success"), e.status_code, e.latency_ms, get("method"), get("client_ip"), get("error"))
+
+
 HEALTH_EVENT = RawTable(
     "health_event",
     (
@@ -198,19 +242,7 @@ HEALTH_EVENT = RawTable(
         ("client_ip", "inet"),
         ("error", "text"),
     ),
-    lambda e: (
-        e.dateObserved,
-        e.id,
-        "probe" if isinstance(e, ServiceProbe) else "request",
-        e.system,
-        e.endpoint,
-        e.optional("success"),
-        e.status_code,
-        e.latency_ms,
-        e.optional("method"),
-        e.optional("client_ip"),
-        e.optional("error"),
-    ) if not isinstance(e, DocumentTally) else tally_row(e),
+    lambda e: _served_row(e) if not isinstance(e, DocumentTally) else tally_row(e),
 )
 
 

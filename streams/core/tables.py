@@ -19,11 +19,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, make_dataclass
 from datetime import datetime
 from functools import cache
-from operator import attrgetter, itemgetter
+from itertools import islice
+from operator import attrgetter, itemgetter, le
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import orjson
+from pydantic import AwareDatetime, BaseModel
 
 from streams.core import sketch
 from streams.core.contracts import Event
@@ -39,38 +41,63 @@ def attr_fields(event_type: type[Event], among: frozenset[str] | None = None,
     return (names & among if among is not None else names) - skip
 
 
-def _plain(annotation: Any) -> bool:
-    """Whether a field's values are JSON scalars (text, numbers, booleans, None) as Python has them."""
+def _orjson_writes(annotation: Any) -> bool:
+    """Whether orjson writes a field's values as pydantic's ``model_dump_json(exclude_none=True)`` does:
+    JSON scalars, times (UTC as ``Z``), lists of such values, and nested models of such fields without
+    serialisers of their own (written as their fields that are not None)."""
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _plain(get_args(annotation)[0])
+        return _orjson_writes(get_args(annotation)[0])
     if origin in (Union, UnionType):
-        return all(a is type(None) or _plain(a) for a in get_args(annotation))
+        return all(a is type(None) or _orjson_writes(a) for a in get_args(annotation))
     if origin is Literal:
         return all(type(a) in (str, int, bool) for a in get_args(annotation))
-    return annotation in (str, int, float, bool)
+    if origin is list:
+        return all(map(_orjson_writes, get_args(annotation)))
+    if annotation in (str, int, float, bool, datetime, AwareDatetime):
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _written_as_fields(annotation) and all(
+            _orjson_writes(f.annotation) for f in annotation.model_fields.values())
+    return False
+
+
+def _written_as_fields(model: type[BaseModel]) -> bool:
+    """Whether pydantic writes a model as its fields alone (no serialisers, computed fields or aliases)."""
+    decorators = model.__pydantic_decorators__
+    return not (decorators.field_serializers or decorators.model_serializers or model.model_computed_fields
+                or any(f.serialization_alias or f.alias for f in model.model_fields.values()))
+
+
+def _fields_not_none(model: Any) -> dict[str, Any]:
+    """A nested model as orjson writes it (its ``default``): its fields that are not None."""
+    if isinstance(model, BaseModel):
+        return {n: v for n, v in model.__dict__.items() if v is not None}
+    raise TypeError(f"{type(model).__name__} is not written as JSON here")
 
 
 @cache
 def attrs_json(event_type: type[Event], among: frozenset[str] | None = None,
                skip: frozenset[str] = frozenset()) -> Callable[[Event], str]:
     """The ``attrs`` of an event of this type as JSON text: its fields ``among`` less ``skip`` that are
-    not None, as ``model_dump_json(include=…, exclude_none=True)`` gives them.  When every such field
-    holds JSON scalars only, orjson writes them straight from the instance (several times cheaper);
-    otherwise (times, nested models, lists) pydantic does."""
+    not None, as ``model_dump_json(include=…, exclude_none=True)`` gives them.  When orjson writes every
+    such field as pydantic does (``_orjson_writes``: scalars, times, lists, plain nested models), it
+    writes them straight from the instance (several times cheaper); otherwise pydantic does."""
     names = attr_fields(event_type, among, skip)
     ordered = tuple(n for n in event_type.model_fields if n in names)
 
     def dump(event: Event) -> str:
         return event.model_dump_json(include=names, exclude_none=True)
 
-    if not all(_plain(event_type.model_fields[n].annotation) for n in ordered):
+    if not _written_as_fields(event_type) or not all(
+            _orjson_writes(event_type.model_fields[n].annotation) for n in ordered):
         return dump
+    dumps, option = orjson.dumps, orjson.OPT_UTC_Z
 
     def plain(event: Event) -> str:
         values = event.__dict__
         try:
-            return orjson.dumps({n: v for n in ordered if (v := values[n]) is not None}).decode()
+            return dumps({n: v for n in ordered if (v := values[n]) is not None}, _fields_not_none, option).decode()
         except orjson.JSONEncodeError:  # an integer beyond 64 bits: valid, and pydantic writes it
             return dump(event)
 
@@ -271,15 +298,20 @@ def producer_increments(spec: FeedSpec, stats: SourceStats, events: Sequence[Eve
                                   "last_event": None, "last_arrival": stats.arrival}
         return r
 
-    names = list(map(of, events))
+    accepted = list(map(of, fresh))
+    # every event fresh (the usual batch): the same events, their producers already named
+    names = accepted if len(fresh) == len(events) else list(map(of, events))
     for producer, n in Counter(names).items():
         r = row(producer)
         r["received"] += n
         r["duplicates"] += n  # made good below for the fresh ones
-    # every event fresh (the usual batch): the same events, their producers already named
-    accepted, timed = (names, events) if len(fresh) == len(events) else (list(map(of, fresh)), fresh)
-    # each producer's newest event time: of its (producer, time) pairs in time order, the last one
-    newest = dict(sorted(zip(accepted, map(EVENT_TIME, timed)), key=itemgetter(1)))
+    # each producer's newest event time: of its (producer, time) pairs in time order, the last one (the
+    # sink hands the fresh events in time order: then they are not sorted again)
+    times = list(map(EVENT_TIME, fresh))
+    if all(map(le, times, islice(times, 1, None))):
+        newest = dict(zip(accepted, times))
+    else:
+        newest = dict(sorted(zip(accepted, times), key=itemgetter(1)))
     for producer, n in Counter(accepted).items():
         r = row(producer)
         r["accepted"] += n

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from streams.core.clock import LOCAL_TZ, utcnow
 from streams.core.contracts import Event
 from streams.core.divisions import Divisions, UnitRejected
-from streams.core.contracts.fast import ContractAdapter
+from streams.core.contracts.fast import ContractAdapter, plain_text
 from streams.core.families import fast_adapter
 
 Clock = Callable[[], datetime]
@@ -151,7 +151,8 @@ class Decoder:
         decoded = self.adapter.decode(raw)
         if decoded is None or len(decoded) > self.limits.max_events_per_message:
             return None
-        builds, placed = self.adapter.builds, self._placed
+        builds = self.adapter.plain_builds if plain_text(raw) else self.adapter.builds
+        placed = self._placed
         earliest, latest = self.window(now)
         try:
             events = [builds[type(struct)](struct) for struct in decoded]

@@ -148,3 +148,24 @@ def test_the_shipped_rules_load_and_a_bad_rate_is_named(tmp_path):
         load_source_rules(bad)
     bad.write_text(base + "expected: {dossier: {'*': {'07-17': 20, '*': 0}}}\n")
     assert load_source_rules(bad).configured_rate("dossier", "*", 9) == 20
+
+
+@pytest.mark.parametrize("in_time_order", [True, False])
+def test_each_producer_row_holds_its_newest_fresh_event_and_its_duplicates(in_time_order):
+    """The sink hands fresh events in time order, and then they are not sorted again; in any other order
+    the newest is found all the same."""
+    from agents.indicators.health import HEALTH_FEED
+    from streams.core.tables import SourceStats, producer_increments
+
+    def probe(n: int, system: str, minutes: int) -> ServiceProbe:
+        return ServiceProbe.model_validate({"id": f"p{n}", "type": "ServiceProbe", "system": system, "endpoint": "/",
+                                            "dateObserved": (NOW - timedelta(minutes=minutes)).isoformat(),
+                                            "success": True, "latency_ms": 12.0})
+
+    fresh = [probe(1, "dvc", 9), probe(2, "hscv", 8), probe(3, "dvc", 3), probe(4, "hscv", 1), probe(5, "dvc", 2)]
+    fresh = sorted(fresh, key=lambda e: e.event_time) if in_time_order else fresh
+    events = [*fresh, probe(6, "dvc", 30)]  # a copy of an event stored before: not fresh
+    stats = SourceStats("health", NOW, len(events), 0, Producers().of("health"))
+    rows = {r["producer"]: r for r in producer_increments(HEALTH_FEED, stats, events, fresh)}
+    assert {p: (r["received"], r["accepted"], r["duplicates"], r["last_event"]) for p, r in rows.items()} == {
+        "dvc": (4, 3, 1, NOW - timedelta(minutes=2)), "hscv": (2, 2, 0, NOW - timedelta(minutes=1))}

@@ -11,12 +11,12 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator,
-                      model_validator)
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model, field_serializer,
+                      field_validator, model_validator)
 
 from bench.feed import simulate_pool
 from streams.core.contracts.base import Event
-from streams.core.contracts.fast import Unsupported, shape_types
+from streams.core.contracts.fast import Unsupported, plain_text, shape_types
 from streams.core.families import CONTRACTS, FAMILIES, fast_adapter
 from streams.core.geography import load_province
 from streams.core.settings import Settings
@@ -131,6 +131,37 @@ def test_fuzzed_messages_give_the_same_verdicts(family):
     run()
 
 
+def test_only_plain_messages_skip_the_text_checks(monkeypatch):
+    """A compact ASCII message without escapes cannot hold text with surrounding whitespace or a NUL: its
+    events are built without those checks; any other message has every string checked."""
+    probe = orjson.dumps(EXAMPLES["health"][0])
+    assert plain_text(probe) and plain_text(b'{"id":"a","x":[1,2]}')
+    for text in (" dvc", "dvc ", "a b", "dvc\u00a0", "\u2003dvc", "d\\u0000", "dvc\\n", "\\u0020dvc"):
+        assert not plain_text(('{"id":"' + text + '"}').encode()), text
+    assert not plain_text(b'{"id": "a"}') and not plain_text(bytearray(probe))  # spaced JSON; not bytes
+    reference, fast = DECODERS["health"]
+    built = []
+    for name in ("builds", "plain_builds"):
+        builds = getattr(fast.adapter, name)
+        counted = {s: (lambda d, b=b, n=name: built.append(n) or b(d)) for s, b in builds.items()}
+        monkeypatch.setattr(fast.adapter, name, counted)
+    assert [fingerprint(e) for e in fast.decode(probe).events] == [fingerprint(e) for e in reference.decode(probe).events]
+    spaced = orjson.dumps({**EXAMPLES["health"][0], "id": "p1 "})  # an id has no pattern: msgspec takes it
+    assert [e.id for e in fast.decode(spaced).events] == [e.id for e in reference.decode(spaced).events] == ["p1"]
+    assert built == ["plain_builds", "builds"]
+
+
+def test_events_of_a_model_share_their_set_of_fields_and_copies_stay_apart():
+    """Every field of a fast-built event is set, as pydantic sets them; a copy with an update changes its
+    own set only (the events of a model share one, never changed in place)."""
+    first, second = DECODERS["dossier"][1].decode(orjson.dumps(EXAMPLES["dossier"][:2])).events
+    assert [e.model_fields_set for e in (first, second)] == [set(type(e).model_fields) for e in (first, second)]
+    copied = first.model_copy(update={"unit_code": "xyz"})
+    copied.__pydantic_fields_set__.add("ghost")
+    assert "ghost" not in first.model_fields_set and "ghost" not in second.model_fields_set
+    assert copied.unit_code == "xyz" and first.unit_code != "xyz"
+
+
 def test_extra_fields_still_decode_and_json_quirks_stay_orjsons():
     probe = EXAMPLES["health"][0]
     for extra in (b'"x": 1e999', b'"x": "\xff"', b'"x": ' + b"[" * 1100 + b"]" * 1100, b'"x": 18446744073709551616',
@@ -204,8 +235,9 @@ def test_model_features_it_does_not_translate_are_refused():
 
 
 @pytest.mark.parametrize("family", list(CONTRACTS))
-def test_attrs_written_by_orjson_hold_what_pydantic_writes(family):
-    """A raw row's ``attrs``: the same JSON value whichever writes it, for every field but the common ones."""
+def test_attrs_written_by_orjson_are_what_pydantic_writes(family):
+    """A raw row's ``attrs``: the same JSON text whichever writes it, for every field but the common ones,
+    times, places and lists of nested models included; orjson writes every event type of the contracts."""
     skip = frozenset({"id", "type", "dateObserved"})
     reference = DECODERS[family][0]
     events = [ev for e in EXAMPLES[family] + SIMULATED[family] for ev in reference.decode(orjson.dumps(e)).events]
@@ -213,12 +245,30 @@ def test_attrs_written_by_orjson_hold_what_pydantic_writes(family):
     for event in events:
         names = attr_fields(type(event), None, skip)
         written = attrs_json(type(event), None, skip)(event)
-        assert orjson.loads(written) == orjson.loads(event.model_dump_json(include=names, exclude_none=True)), event
-    by_orjson = {type(e) for e in events if attrs_json(type(e), None, skip).__name__ == "plain"}
-    if family in ("security", "health", "network"):  # fields of JSON scalars only: orjson writes them all
-        assert by_orjson == {type(e) for e in events}
-    if family == "camera":  # times and places: pydantic writes them
-        assert not by_orjson
+        assert written == event.model_dump_json(include=names, exclude_none=True), event
+    assert {attrs_json(type(e), None, skip).__name__ for e in events} == {"plain"}
+
+
+def test_attrs_of_a_model_with_a_serialiser_are_written_by_pydantic():
+    """A nested model that pydantic writes its own way (a serialiser) is left to pydantic."""
+
+    class Place(BaseModel):
+        name: str
+
+        @field_serializer("name")
+        def upper(self, value: str) -> str:
+            return value.upper()
+
+    class Visit(Event):
+        type: Literal["Visit"]
+        dateObserved: datetime
+        place: Place
+
+    event = Visit(id="v1", type="Visit", dateObserved=datetime(2026, 11, 27, 1, tzinfo=timezone.utc),
+                  place=Place(name="rạch giá"))
+    dump = attrs_json(Visit, None, frozenset({"id", "type"}))
+    assert dump.__name__ == "dump"
+    assert json.loads(dump(event)) == {"dateObserved": "2026-11-27T01:00:00Z", "place": {"name": "RẠCH GIÁ"}}
 
 
 def test_attrs_beyond_64_bit_integers_are_written_by_pydantic():

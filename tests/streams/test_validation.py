@@ -101,7 +101,8 @@ def test_an_unexpected_error_in_a_contract_rejects_the_event_and_never_raises(mo
 
     decoder = Decoder("health", clock=lambda: NOW)
     monkeypatch.setattr(decoder.adapter, "validate_python", boom)  # the element-by-element path
-    monkeypatch.setattr(decoder.adapter, "builds", dict.fromkeys(decoder.adapter.builds, boom))  # the whole message's
+    for builds in ("builds", "plain_builds"):  # the whole message's, with its text checked or plain
+        monkeypatch.setattr(decoder.adapter, builds, dict.fromkeys(getattr(decoder.adapter, builds), boom))
     out = decoder.decode(orjson.dumps([probe(id="a"), probe(id="b")]))
     assert [(r.reason, r.index) for r in out.rejected] == [("invalid", 0), ("invalid", 1)]
     assert "ZeroDivisionError" in out.rejected[0].detail

@@ -38,8 +38,8 @@ from streams.core.errors import SinkError
 from streams.core.contracts import Event
 from agents.indicators.rollup_store import MARK
 from agents.worker.sinks.base import WriteResult
-from streams.core.tables import (UPDATED_AT, CounterTable, FeedSpec, RawTable, SourceStats, States, StateTable,
-                                 add_source_counts, combine)
+from streams.core.tables import (EVENT_TIME, UPDATED_AT, CounterTable, FeedSpec, RawTable, SourceStats, States,
+                                 StateTable, add_source_counts, combine)
 from streams.db.connect import AsyncPool
 from streams.db.declared import COLUMNS_SQL
 from streams.db.errors import translated
@@ -303,12 +303,14 @@ class TimescaleSink:
                                                      lambda: raw_insert_sql(spec.raw, spec.family, arrays=True)),
                                      raw_arrays(spec.raw, events))
         inserted = {r[0] for r in await cur.fetchall()}
+        if len(inserted) == len(events):  # the usual batch: every event new, no id twice
+            return sorted(events, key=EVENT_TIME)
         fresh: list[Event] = []
         for ev in events:
             if ev.id in inserted:  # the batch's first copy of the id: the one stored
                 inserted.discard(ev.id)  # a second copy in the same batch is a duplicate
                 fresh.append(ev)
-        fresh.sort(key=lambda e: e.event_time)
+        fresh.sort(key=EVENT_TIME)
         return fresh
 
     async def _count(self, conn, spec: FeedSpec, events: Sequence[Event], fresh: list[Event], stats: SourceStats,
@@ -343,8 +345,12 @@ class TimescaleSink:
         async with conn.cursor() as cur:
             async with cur.copy(self._statement(conn, "copy", table.name, lambda: copy_sql(table))) as copy:
                 copy.set_types(copy_types(table))
+                # the rows formatted in one loop without an await per row (what ``write_row`` does for
+                # each, less its coroutine): the formatter hands back its buffer whenever it fills
+                format_row = copy.formatter.write_row
                 for i, ev in enumerate(events):
-                    await copy.write_row((i, *to_row(ev)))
+                    if data := format_row((i, *to_row(ev))):
+                        await copy.write(data)
         return made
 
     async def _load_states(self, conn, state: StateTable, fresh: Sequence[Event]) -> States:

@@ -69,6 +69,16 @@ def long_fraction_in(raw: bytes) -> bool:
     return _SEVEN_DECIMALS.search(raw) is not None and _LONG_FRACTION_BYTES.search(raw) is not None
 
 
+def plain_text(raw: bytes) -> bool:
+    """Whether no string of a JSON message can begin or end with whitespace or hold a NUL: the message
+    is ASCII, with no escape and no space.  A string's raw characters cannot be control characters
+    (msgspec refuses them, as JSON does), so its whitespace would be a space, a character beyond ASCII
+    or an escape.  Most messages are (compact JSON of codes, numbers and times): their events skip those
+    checks (``Shape.build_plain``).  Three scans at memory speed, where looking for a space next to a
+    quote would cost more than the checks it saves."""
+    return type(raw) is bytes and raw.isascii() and b"\\" not in raw and b" " not in raw
+
+
 def long_fraction(value: Any) -> bool:
     """Whether a JSON value holds a timestamp with more than six decimals (pydantic truncates them)."""
     if isinstance(value, str):
@@ -121,6 +131,8 @@ class Shape:
     names: frozenset[str]
     #: the model instance of a decoded struct: the Python checks, construction, model validators
     build: Callable[[msgspec.Struct], BaseModel]
+    #: ``build`` for a struct of a ``plain_text`` message: no text checked for whitespace or NUL
+    build_plain: Callable[[msgspec.Struct], BaseModel]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,14 +147,16 @@ class _Field:
 
 
 def _builder(model: type[BaseModel], fields: Sequence[_Field], tag: tuple[str, str] | None,
-             validators: Sequence[Callable[[Any], Any]]) -> Callable[[msgspec.Struct], BaseModel]:
+             validators: Sequence[Callable[[Any], Any]], *, plain: bool = False) -> Callable[[msgspec.Struct], BaseModel]:
     """``Shape.build`` of a model, written out as the source of one function without loops (as
     ``dataclasses`` writes ``__init__``): each field read from the struct, its text checked for
     surrounding whitespace and NUL, its after-validators and nested builds called, the instance made
     as ``model_construct`` makes it with every field set, then the model's after-validators.  Anything
-    that raises makes pydantic decide on the event."""
+    that raises makes pydantic decide on the event.  ``plain``: for the structs of a ``plain_text``
+    message, whose strings hold no surrounding whitespace and no NUL: those checks are left out."""
+    frozen = bool(model.model_config.get("frozen"))
     env: dict[str, Any] = {"Refused": Refused, "model": model, "new": model.__new__, "set_": _set,
-                           "names": frozenset(model.model_fields)}
+                           "names": frozenset(model.model_fields), "fields": set(model.model_fields)}
     lines = ["def build(d):"]
     items = []
     for i, f in enumerate(fields):
@@ -150,9 +164,11 @@ def _builder(model: type[BaseModel], fields: Sequence[_Field], tag: tuple[str, s
             raise Unsupported(f"{model.__name__}.{f.name}: a field name that is not an identifier")
         lines.append(f"    v{i} = d.{f.name}")
         checks = []
-        if f.stripped:
+        if f.stripped and not plain:
             checks.append(f"if v{i}.strip() is not v{i} or '\\x00' in v{i}: raise Refused")
         for j, after in enumerate(f.afters):
+            if plain and after is no_nul:
+                continue
             env[f"a{i}_{j}"] = after
             if after is to_utc:  # most timestamps are in UTC already: no call for them
                 env["utc"] = timezone.utc
@@ -173,7 +189,9 @@ def _builder(model: type[BaseModel], fields: Sequence[_Field], tag: tuple[str, s
         items.insert(list(model.model_fields).index(tag[0]), f"{tag[0]!r}: tag")
     lines += ["    event = new(model)",
               f"    set_(event, '__dict__', {{{', '.join(items)}}})",
-              "    set_(event, '__pydantic_fields_set__', set(names))",
+              # a frozen model's set of fields is never changed in place (``model_copy`` copies it
+              # first): every instance of the model shares one
+              "    set_(event, '__pydantic_fields_set__', " + ("fields" if frozen else "set(names)") + ")",
               "    set_(event, '__pydantic_extra__', None)",
               "    set_(event, '__pydantic_private__', None)"]
     for k, validator in enumerate(validators):
@@ -183,7 +201,7 @@ def _builder(model: type[BaseModel], fields: Sequence[_Field], tag: tuple[str, s
     code = compile("\n".join(lines), f"<{__name__}: Shape.build>", "exec")  # one name in profiles
     exec(code, env)  # noqa: S102 (a source made of the model's own field names)
     build = env["build"]
-    build.__qualname__ = f"Shape.build.{model.__name__}"
+    build.__qualname__ = f"Shape.build{'_plain' if plain else ''}.{model.__name__}"
     return build
 
 
@@ -369,7 +387,8 @@ def _shape(model: type[BaseModel], tag_field: str | None, structs: dict) -> Shap
                                forbid_unknown_fields=structs[None] or model.model_config.get("extra") == "forbid",
                                **options)
     validators = tuple(d.func for d in model.__pydantic_decorators__.model_validators.values())
-    shape = Shape(model, struct, tag, frozenset(model.model_fields), _builder(model, fields, tag, validators))
+    shape = Shape(model, struct, tag, frozenset(model.model_fields), _builder(model, fields, tag, validators),
+                  _builder(model, fields, tag, validators, plain=True))
     structs[model] = shape
     return shape
 
@@ -410,6 +429,8 @@ class ContractAdapter:
         self._by_tag = shapes
         #: the build of each struct ``decode`` or ``msgspec.convert`` gives, by the struct's type
         self.builds = {s.struct: s.build for s in (*shapes.values(), *exact.values())}
+        #: the same, for the structs of a ``plain_text`` message
+        self.plain_builds = {s.struct: s.build_plain for s in (*shapes.values(), *exact.values())}
         self.models = frozenset(s.model for s in shapes.values())  # the contract's event models
         union = Union[tuple(s.struct for s in exact.values())]  # noqa: UP007 (a runtime union)
         self._decoder = msgspec.json.Decoder(union | list[union])
