@@ -16,7 +16,7 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstr
 
 from bench.feed import simulate_pool
 from streams.core.contracts.base import Event
-from streams.core.contracts.fast import Unsupported, plain_text, shape_types
+from streams.core.contracts.fast import Matches, Refused, Unsupported, plain_text, shape_types
 from streams.core.families import CONTRACTS, FAMILIES, fast_adapter
 from streams.core.geography import load_province
 from streams.core.settings import Settings
@@ -160,6 +160,19 @@ def test_events_of_a_model_share_their_set_of_fields_and_copies_stay_apart():
     copied.__pydantic_fields_set__.add("ghost")
     assert "ghost" not in first.model_fields_set and "ghost" not in second.model_fields_set
     assert copied.unit_code == "xyz" and first.unit_code != "xyz"
+
+
+def test_a_pattern_remembers_what_passed_up_to_its_limit_and_refuses_the_rest():
+    code = Matches(r"^[a-z0-9][a-z0-9_.:-]{0,63}\Z", limit=2)
+    code("dvc")
+    code("dvc")
+    assert code.seen == {"dvc"}
+    for bad in ("Dvc", "dvc\n", "-dvc", "a" * 65):
+        with pytest.raises(Refused):
+            code(bad)
+    code("hscv")
+    code("lgsp")  # the limit reached: what was remembered is forgotten
+    assert code.seen == {"lgsp"}
 
 
 def test_extra_fields_still_decode_and_json_quirks_stay_orjsons():
