@@ -72,7 +72,8 @@ def _written_as_fields(model: type[BaseModel]) -> bool:
 def _fields_not_none(model: Any) -> dict[str, Any]:
     """A nested model as orjson writes it (its ``default``): its fields that are not None."""
     if isinstance(model, BaseModel):
-        return {n: v for n, v in model.__dict__.items() if v is not None}
+        values = model.__dict__
+        return values if None not in values.values() else {n: v for n, v in values.items() if v is not None}
     raise TypeError(f"{type(model).__name__} is not written as JSON here")
 
 

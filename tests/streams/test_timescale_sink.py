@@ -86,6 +86,19 @@ def test_counter_rows_are_merged_per_key_in_key_order():
     assert (rows[1]["polls"], rows[1]["latency_sum"], rows[1]["utilisation_max"]) == (2, 3.5, 0.7)
 
 
+def test_keys_holding_none_are_ordered_with_none_last():
+    """A key column may hold None (a citizen report without an agency): such keys are ordered as the
+    others, None after every value, whichever rows the batch holds."""
+    from agents.indicators.network import NETWORK_WINDOW
+    from agents.worker.sinks.timescale import merged_rows
+    row = {"link": "b", "window_s": 60, "time": T0, "polls": 1}
+    links = ["b", None, "a", None, "c"]
+    rows = merged_rows(NETWORK_WINDOW, [{**row, "link": link} for link in links])
+    assert [(r["link"], r["polls"]) for r in rows] == [("a", 1), ("b", 1), ("c", 1), (None, 2)]
+    apart = merged_rows(NETWORK_WINDOW, [{**row, "link": None, "window_s": w} for w in (600, 60)])
+    assert [r["window_s"] for r in apart] == [60, 600]
+
+
 def test_column_arrays_hold_one_type_each():
     from agents.indicators.health import HEALTH_WINDOW
     from agents.worker.sinks.timescale import column_arrays, converter, param_type

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -232,11 +233,16 @@ def merged_rows(table: CounterTable, rows: Iterable[Mapping[str, Any]]) -> list[
     """A batch's rows of a counter table merged per key as the database merges them, in key order:
     one statement then touches each key once, and two workers lock keys in the same order."""
     by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
-    key = table.key
+    key = itemgetter(*table.key) if len(table.key) > 1 else lambda row: (row[table.key[0]],)
     for row in rows:
-        k = tuple(row[c] for c in key)
-        by_key[k] = combine(table, by_key.get(k), dict(row))
-    return [by_key[k] for k in sorted(by_key, key=_key_order)]
+        k = key(row)
+        old = by_key.get(k)
+        by_key[k] = dict(row) if old is None else combine(table, old, row)
+    try:  # keys without None (or with None only where the keys before it differ): as they are
+        order = sorted(by_key)
+    except TypeError:
+        order = sorted(by_key, key=_key_order)
+    return [by_key[k] for k in order]
 
 
 def _key_order(key: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
