@@ -25,6 +25,8 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import repeat
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,10 @@ from streams.core.families import BY_NAME
 from streams.core.yamlfile import read_yaml
 
 SOURCES_FILE = Path(__file__).resolve().parent / "data" / "sources.yaml"
+_FIELDS = attrgetter("__dict__")  # an event's fields, read at C speed
+_TEXT = frozenset({str})
+
+
 #: the producer of a rejected event whose fields cannot be read (not JSON, no producer field)
 UNKNOWN = "?"
 #: a rejected event longer than this is not parsed to find its producer (a message over the size limit)
@@ -82,6 +88,17 @@ class Producers:
                     return groups.get(value, value)
             return UNKNOWN
 
+        first = names[0]
+
+        def many(events: Sequence[Event]) -> list[str]:
+            """The producers of a batch's events, read at C speed when every event names one in the
+            first field (a probe's system, a camera's code); else event by event."""
+            values = list(map(dict.get, map(_FIELDS, events), repeat(first)))
+            if "" in values or not _TEXT.issuperset(map(type, values)):
+                return list(map(producer, events))
+            return list(map(groups.get, values, values)) if groups else values
+
+        producer.many = many  # type: ignore[attr-defined]  # what ``producer_increments`` calls
         return producer
 
     def of_raw(self, family: str, original: bytes) -> str:

@@ -299,9 +299,10 @@ def producer_increments(spec: FeedSpec, stats: SourceStats, events: Sequence[Eve
                                   "last_event": None, "last_arrival": stats.arrival}
         return r
 
-    accepted = list(map(of, fresh))
+    name_all = getattr(of, "many", None) or (lambda evs: list(map(of, evs)))  # ``Producers.of`` has ``many``
+    accepted = name_all(fresh)
     # every event fresh (the usual batch): the same events, their producers already named
-    names = accepted if len(fresh) == len(events) else list(map(of, events))
+    names = accepted if len(fresh) == len(events) else name_all(events)
     for producer, n in Counter(names).items():
         r = row(producer)
         r["received"] += n

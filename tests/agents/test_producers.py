@@ -169,3 +169,22 @@ def test_each_producer_row_holds_its_newest_fresh_event_and_its_duplicates(in_ti
     rows = {r["producer"]: r for r in producer_increments(HEALTH_FEED, stats, events, fresh)}
     assert {p: (r["received"], r["accepted"], r["duplicates"], r["last_event"]) for p, r in rows.items()} == {
         "dvc": (4, 3, 1, NOW - timedelta(minutes=2)), "hscv": (2, 2, 0, NOW - timedelta(minutes=1))}
+
+
+def test_a_batch_is_named_as_its_events_are_one_by_one():
+    """``many`` (a batch at once) names each event as the per-event function does: cameras under their
+    link, an event without its first producer field by the next one, an empty one as unknown."""
+    province = load_province(DEFAULT_PROVINCE_FILE)
+    producers = Producers.from_province(province)
+    cam = province.cameras[0]
+    camera_of, security_of = producers.of("camera"), producers.of("security")
+
+    class Fields:  # an event as the namer reads it: its fields
+        def __init__(self, **fields):
+            self.__dict__.update(fields)
+
+    cameras = [Fields(camera=cam.code), Fields(camera="cam-not-in-the-file")]
+    assert camera_of.many(cameras) == [cam.parent, "cam-not-in-the-file"] == list(map(camera_of, cameras))
+    logs = [Fields(system="dvc", device="fw-1"), Fields(system=None, device="fw-2"), Fields(system="", device="")]
+    assert security_of.many(logs) == ["dvc", "fw-2", UNKNOWN] == list(map(security_of, logs))
+    assert security_of.many(logs[:1]) == ["dvc"] and security_of.many([]) == []

@@ -65,7 +65,7 @@ class Refused(ValueError):
 
 def long_fraction_in(raw: bytes) -> bool:
     """Whether a JSON message may hold a timestamp with more than six decimals."""
-    if b"\\u00" in raw and _ESCAPED_DIGITS.search(raw):
+    if b"\\" in raw and b"\\u00" in raw and _ESCAPED_DIGITS.search(raw):  # a byte first: found at memory speed
         return True
     return _SEVEN_DECIMALS.search(raw) is not None and _LONG_FRACTION_BYTES.search(raw) is not None
 
