@@ -235,7 +235,19 @@ class FeedPipeline:
             rejected.append(self._dead(msg, rej))
         tp = (msg.topic, msg.partition)
         mark = self.watermark.get(tp)
-        for ev in decoded.events:
+        if not decoded.events:
+            return
+        times = list(map(EVENT_TIME, decoded.events))
+        newest = max(times)
+        if mark is None or newest > mark:
+            if min(times) >= newest - self.late_allowance:  # the usual message: none of its events is late
+                events.extend(decoded.events)
+                self.watermark[tp] = newest
+                return
+        elif min(times) >= mark - self.late_allowance:
+            events.extend(decoded.events)
+            return
+        for ev in decoded.events:  # some may be late: each judged by the mark of the events before it
             ts = ev.event_time
             if mark is not None and ts < mark - self.late_allowance:
                 late.append((ev, msg, mark))

@@ -275,3 +275,27 @@ async def test_a_message_failing_even_alone_is_dead_lettered_whole():
     assert out.fresh == 2 and h.window()["probes"] == 2
     assert [(d.reason, d.offset, d.original) for d in h.dead] == [("internal_error", 1, b"not json")]
     assert "RuntimeError: flush bug" in h.dead[0].detail
+
+
+async def test_late_events_in_arrays_are_judged_by_the_mark_of_the_events_before_them():
+    """A message's events are judged in order: one is late when it is more than the allowance behind the
+    newest event before it, in earlier messages or earlier in its own array (the sequential rule, checked
+    over random arrays, with none of the ids stored before: every event behind is late, not replayed)."""
+    import random
+    rng = random.Random(7)
+    h = Harness()
+    allowance = h.pipeline.late_allowance
+    mark, expected, n = None, [], 0
+    for offset in range(60):
+        batch = []
+        for _ in range(rng.randint(1, 4)):
+            n += 1
+            at = NOW - timedelta(minutes=rng.choice([0, 1, 5, 9, 10, 11, 15, 30, 40]), seconds=rng.randint(0, 59))
+            if mark is not None and at < mark - allowance:
+                expected.append(f"p{n}")
+            elif mark is None or at > mark:
+                mark = at
+            batch.append(probe(n, at=at))
+        await h.pipeline.process([msg(batch if len(batch) > 1 else batch[0], offset)])
+    late = [orjson.loads(d.original)["id"] for d in h.dead if d.reason == "late"]
+    assert late == expected and 5 < len(expected) < n - 5
