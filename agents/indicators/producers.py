@@ -74,32 +74,10 @@ class Producers:
                 return groups.get(value, value)
         return UNKNOWN
 
-    def of(self, family: str) -> Callable[[Event], str]:
-        """The producer of a valid event of ``family`` (what ``name`` gives, the family's fields and
-        groups looked up once: this runs for every event)."""
-        groups = self.groups.get(family, {})
-        names = BY_NAME[family].producer
-
-        def producer(event: Event) -> str:
-            fields = event.__dict__
-            for name in names:
-                value = fields.get(name)
-                if isinstance(value, str) and value:
-                    return groups.get(value, value)
-            return UNKNOWN
-
-        first = names[0]
-
-        def many(events: Sequence[Event]) -> list[str]:
-            """The producers of a batch's events, read at C speed when every event names one in the
-            first field (a probe's system, a camera's code); else event by event."""
-            values = list(map(dict.get, map(_FIELDS, events), repeat(first)))
-            if "" in values or not _TEXT.issuperset(map(type, values)):
-                return list(map(producer, events))
-            return list(map(groups.get, values, values)) if groups else values
-
-        producer.many = many  # type: ignore[attr-defined]  # what ``producer_increments`` calls
-        return producer
+    def of(self, family: str) -> ProducerOf:
+        """The producer of a valid event of ``family``, and of a batch's events (what ``name`` gives, the
+        family's fields and groups looked up once: this runs for every event)."""
+        return ProducerOf(BY_NAME[family].producer, self.groups.get(family, {}))
 
     def of_raw(self, family: str, original: bytes) -> str:
         """The producer of a rejected event, from its original bytes when they are a JSON object."""
@@ -110,6 +88,33 @@ class Producers:
         except orjson.JSONDecodeError:
             return UNKNOWN
         return self.name(family, doc.get) if isinstance(doc, dict) else UNKNOWN
+
+
+class ProducerOf:
+    """Who sent an event of one family (``__call__``), and each event of a batch (``many``)."""
+
+    __slots__ = ("names", "groups")
+
+    def __init__(self, names: Sequence[str], groups: Mapping[str, str]) -> None:
+        self.names = names  # the family's producer fields, the first present wins
+        self.groups = groups  # code -> its group
+
+    def __call__(self, event: Event) -> str:
+        fields = event.__dict__
+        for name in self.names:
+            value = fields.get(name)
+            if isinstance(value, str) and value:
+                return self.groups.get(value, value)
+        return UNKNOWN
+
+    def many(self, events: Sequence[Event]) -> list[str]:
+        """The producers of a batch's events, read at C speed when every event names one in the first
+        field (a probe's system, a camera's code); else event by event."""
+        values = list(map(dict.get, map(_FIELDS, events), repeat(self.names[0])))
+        if "" in values or not _TEXT.issuperset(map(type, values)):
+            return list(map(self, events))
+        groups = self.groups
+        return list(map(groups.get, values, values)) if groups else values
 
 
 # --- configuration -------------------------------------------------------------------------------

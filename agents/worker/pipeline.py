@@ -238,14 +238,10 @@ class FeedPipeline:
         if not decoded.events:
             return
         times = list(map(EVENT_TIME, decoded.events))
-        newest = max(times)
-        if mark is None or newest > mark:
-            if min(times) >= newest - self.late_allowance:  # the usual message: none of its events is late
-                events.extend(decoded.events)
-                self.watermark[tp] = newest
-                return
-        elif min(times) >= mark - self.late_allowance:
+        highest = max(times) if mark is None else max(mark, max(times))  # no mark in the message goes higher
+        if min(times) >= highest - self.late_allowance:  # the usual message: none of its events is late
             events.extend(decoded.events)
+            self.watermark[tp] = highest
             return
         for ev in decoded.events:  # some may be late: each judged by the mark of the events before it
             ts = ev.event_time

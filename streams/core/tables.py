@@ -22,7 +22,7 @@ from functools import cache
 from itertools import islice
 from operator import attrgetter, itemgetter, le
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Protocol, Union, get_args, get_origin
 
 import orjson
 from pydantic import AwareDatetime, BaseModel
@@ -226,6 +226,15 @@ def reject_kind(reason: str) -> str:
     return "dropped" if reason in ("internal_error", "sink_rejected") else "invalid"
 
 
+class ProducerNamer(Protocol):
+    """Names the producer of an event, and of each event of a batch at once
+    (``agents.indicators.producers.ProducerOf``)."""
+
+    def __call__(self, event: Event) -> str: ...
+
+    def many(self, events: Sequence[Event]) -> list[str]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SourceStats:
     """What one batch says about its source, for the 'is the data live and clean' indicators.
@@ -237,7 +246,7 @@ class SourceStats:
     arrival: datetime
     received: int
     rejected: int
-    producer_of: Callable[[Event], str] | None = None
+    producer_of: ProducerNamer | None = None
     dead: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
@@ -299,10 +308,9 @@ def producer_increments(spec: FeedSpec, stats: SourceStats, events: Sequence[Eve
                                   "last_event": None, "last_arrival": stats.arrival}
         return r
 
-    name_all = getattr(of, "many", None) or (lambda evs: list(map(of, evs)))  # ``Producers.of`` has ``many``
-    accepted = name_all(fresh)
+    accepted = of.many(fresh)
     # every event fresh (the usual batch): the same events, their producers already named
-    names = accepted if len(fresh) == len(events) else name_all(events)
+    names = accepted if len(fresh) == len(events) else of.many(events)
     for producer, n in Counter(names).items():
         r = row(producer)
         r["received"] += n

@@ -173,7 +173,8 @@ class _Field:
 
 
 def _builder(model: type[BaseModel], fields: Sequence[_Field], tag: tuple[str, str] | None,
-             validators: Sequence[Callable[[Any], Any]], *, plain: bool = False) -> Callable[[msgspec.Struct], BaseModel]:
+             validators: Sequence[Callable[[Any], Any]], *,
+             plain: bool = False) -> Callable[[msgspec.Struct], BaseModel]:
     """``Shape.build`` of a model, written out as the source of one function without loops (as
     ``dataclasses`` writes ``__init__``): each field read from the struct, its text checked for
     surrounding whitespace and NUL, its after-validators and nested builds called, the instance made
@@ -418,8 +419,11 @@ def _shape(model: type[BaseModel], tag_field: str | None, structs: dict) -> Shap
                                forbid_unknown_fields=structs[None] or model.model_config.get("extra") == "forbid",
                                **options)
     validators = tuple(d.func for d in model.__pydantic_decorators__.model_validators.values())
-    shape = Shape(model, struct, tag, frozenset(model.model_fields), _builder(model, fields, tag, validators),
-                  _builder(model, fields, tag, validators, plain=True))
+    build = _builder(model, fields, tag, validators)
+    # the checks a plain message skips: a model with none has one build for both
+    checked_text = any(f.stripped or no_nul in f.afters for f in fields)
+    build_plain = _builder(model, fields, tag, validators, plain=True) if checked_text else build
+    shape = Shape(model, struct, tag, frozenset(model.model_fields), build, build_plain)
     structs[model] = shape
     return shape
 
