@@ -132,14 +132,16 @@ def test_array_literals_quote_what_is_not_a_number():
     assert converter("jsonb")({"a": [1, 2]}) == '{"a":[1,2]}' and converter("jsonb")("[1]") == "[1]"
 
 
-@pytest.mark.parametrize("size", [3, 40])
-async def test_copied_and_array_batches_store_and_count_alike(test_settings, db, size):
+@pytest.mark.parametrize("size, twice", [(3, True), (40, True), (40, False)])
+async def test_copied_and_array_batches_store_and_count_alike(test_settings, db, size, twice):
     """A batch goes by COPY into the staging table or, when small, as array parameters: same rows,
-    same counters, same de-duplication (a copy later in the batch, a replayed batch)."""
+    same counters, same de-duplication (a copy later in the batch, a replayed batch); a copied batch
+    whose events are all fresh is stored whole, one with a second copy only its first copies."""
     def batch(path):
-        events = [req(i, 1.0 + i * 11.3).model_copy(update={"id": f"{path}-{size}-{i}", "system": f"{path}-{size}"})
+        system = f"{path}-{size}-{twice}"
+        events = [req(i, 1.0 + i * 11.3).model_copy(update={"id": f"{system}-{i}", "system": system})
                   for i in range(size)]
-        return events + [events[1].model_copy(update={"latency_ms": 999.0})]  # a second copy: not counted
+        return events + [events[1].model_copy(update={"latency_ms": 999.0})] * twice  # a second copy: not counted
 
     outcomes, stored = {}, {}
     for path, copy_from in (("copied", 1), ("arrays", 10**9)):
@@ -153,12 +155,13 @@ async def test_copied_and_array_batches_store_and_count_alike(test_settings, db,
         outcomes[path] = (first.fresh, first.duplicates, again.fresh, again.duplicates)
         stored[path] = (
             db.execute("SELECT replace(id, %s, ''), time, status_code, latency_ms, client_ip FROM health_event "
-                       "WHERE system = %s ORDER BY id", (path, f"{path}-{size}")).fetchall(),
+                       "WHERE system = %s ORDER BY id", (path, f"{path}-{size}-{twice}")).fetchall(),
             db.execute("SELECT endpoint, window_s, time, requests, errors, latency_hist FROM health_window "
-                       "WHERE system = %s ORDER BY 1, 2, 3", (f"{path}-{size}",)).fetchall())
-    assert outcomes["copied"] == outcomes["arrays"] == (size, 1, 0, size + 1)
+                       "WHERE system = %s ORDER BY 1, 2, 3", (f"{path}-{size}-{twice}",)).fetchall())
+    assert outcomes["copied"] == outcomes["arrays"] == (size, int(twice), 0, size + twice)
     assert stored["copied"] == stored["arrays"]
     assert len(stored["arrays"][0]) == size and stored["arrays"][1]
+    assert 999.0 not in [row[3] for row in stored["copied"][0]]  # the first copy is the one stored
 
 
 def test_histograms_add_in_sql_as_in_python(db):

@@ -5,8 +5,9 @@ For each batch:
    (made once per connection, emptied at every commit);
 2. the events' ids go from there into the id ledger (``event_id_ledger``, keyed by family and id)
    with ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING``, which tells which events are fresh
-   (a replayed or re-sent event's id is already there, whatever its timestamp); the fresh ones go
-   into the raw table in the same statement;
+   (a replayed or re-sent event's id is already there, whatever its timestamp); then the fresh ones
+   go into the raw table: the whole staging table when every event was fresh (the usual batch), else
+   the first copy of each fresh id (a small batch sent as arrays does both in one statement);
 3. the family's increments are computed from the fresh events only, merged per key, and added
    with one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE`` per counter table (sums
    add, histograms merge), rows in key order so two workers never deadlock;
@@ -87,36 +88,62 @@ def copy_types(table: RawTable) -> list[str]:
     return ["integer", *(stage_type(t) for _, t in table.columns)]
 
 
-def raw_insert_sql(table: RawTable, family: str, *, arrays: bool = False) -> sql.Composed:
-    """One statement per batch, from the staging table (or, ``arrays``, from one array parameter per
-    column, the batch's row number first): the ids go into the family's ledger first, and only the
-    events whose (id, time) the ledger took are stored; it returns their ids, the fresh events.
+def raw_insert_sql(table: RawTable, family: str) -> sql.Composed:
+    """A small batch's one statement, from one array parameter per column (the batch's row number
+    first): the ids go into the family's ledger first, and only the events whose (id, time) the
+    ledger took are stored; it returns their ids, the fresh events.
 
     The ledger, keyed by (family, id), is the only guard: the raw table has no unique index (a
     TimescaleDB one would have to hold the time too, so an event re-sent with its time written
     differently would be new to it anyway; migration 053).  Of two copies in one batch the first one
     (in batch order) is kept, even when their ids and times are the same, and an id is returned at
     most once."""
-    names = [c for c, _ in table.columns]
-    cols = sql.SQL(", ").join(sql.Identifier(c) for c in names)
-    values = sql.SQL(", ").join(sql.SQL("s.{}::{}").format(sql.Identifier(c), sql.SQL(t)) for c, t in table.columns)
+    cols, values = _columns_and_values(table)
     stage = sql.Identifier(stage_name(table))
-    source = sql.SQL("")
-    if arrays:
-        source = sql.SQL("{stage} AS (SELECT * FROM unnest({params}) AS u ({o}, {cols})), ").format(
-            stage=stage, o=sql.Identifier(ORDINAL), cols=cols,
-            params=sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(t)) for t in copy_types(table)))
     return sql.SQL(
-        "WITH {source}first AS (INSERT INTO {ledger} (family, id, time) SELECT {family}, id, time FROM {stage} "
+        "WITH {stage} AS (SELECT * FROM unnest({params}) AS u ({o}, {cols})), "
+        "first AS (INSERT INTO {ledger} (family, id, time) SELECT {family}, id, time FROM {stage} "
         "ORDER BY {o} ON CONFLICT DO NOTHING RETURNING id, time) "
         "INSERT INTO {t} ({cols}) SELECT DISTINCT ON (s.id) {values} FROM {stage} AS s JOIN first USING (id, time) "
         "ORDER BY s.id, s.{o} RETURNING id"
     ).format(t=sql.Identifier(table.name), cols=cols, values=values, ledger=sql.Identifier(LEDGER),
-             stage=stage, o=sql.Identifier(ORDINAL), family=sql.Literal(family), source=source)
+             stage=stage, o=sql.Identifier(ORDINAL), family=sql.Literal(family),
+             params=sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(t)) for t in copy_types(table)))
+
+
+def ledger_insert_sql(family: str, table: RawTable) -> sql.Composed:
+    """The staged events' ids into the family's ledger, in batch order (of two copies of an id the
+    first is taken); it returns the ids it took, the fresh events."""
+    return sql.SQL(
+        "INSERT INTO {ledger} (family, id, time) SELECT {family}, id, time FROM {stage} ORDER BY {o} "
+        "ON CONFLICT DO NOTHING RETURNING id"
+    ).format(ledger=sql.Identifier(LEDGER), family=sql.Literal(family), stage=sql.Identifier(stage_name(table)),
+             o=sql.Identifier(ORDINAL))
+
+
+def staged_insert_sql(table: RawTable, *, chosen: bool) -> sql.Composed:
+    """The staged rows into the raw table: all of them, or (``chosen``) the first copy of each id in
+    the statement's one parameter, a text array (the ids the ledger took)."""
+    cols, values = _columns_and_values(table)
+    stage = sql.Identifier(stage_name(table))
+    if not chosen:
+        return sql.SQL("INSERT INTO {t} ({cols}) SELECT {values} FROM {stage} AS s").format(
+            t=sql.Identifier(table.name), cols=cols, values=values, stage=stage)
+    return sql.SQL(
+        "INSERT INTO {t} ({cols}) SELECT DISTINCT ON (s.id) {values} FROM {stage} AS s "
+        "JOIN unnest(%s::text[]) AS f (id) USING (id) ORDER BY s.id, s.{o}"
+    ).format(t=sql.Identifier(table.name), cols=cols, values=values, stage=stage, o=sql.Identifier(ORDINAL))
+
+
+def _columns_and_values(table: RawTable) -> tuple[sql.Composed, sql.Composed]:
+    """A raw table's column list, and the staged rows' values (``s``) cast to the columns' types."""
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in table.column_names)
+    values = sql.SQL(", ").join(sql.SQL("s.{}::{}").format(sql.Identifier(c), sql.SQL(t)) for c, t in table.columns)
+    return cols, values
 
 
 def raw_arrays(table: RawTable, events: Sequence[Event]) -> list[list[Any]]:
-    """A batch's raw rows as the array parameters of ``raw_insert_sql(…, arrays=True)``."""
+    """A batch's raw rows as the array parameters of ``raw_insert_sql``."""
     to_row = table.to_row
     rows = [to_row(ev) for ev in events]
     return [list(range(len(rows))), *([row[i] for row in rows] for i in range(len(table.columns)))]
@@ -301,14 +328,24 @@ class TimescaleSink:
         staged rows (``copied``) or the rows sent as arrays go into the ledger and the raw table."""
         if not events:
             return []
+        raw = spec.raw
         if copied:
-            cur = await conn.execute(self._statement(conn, "raw", spec.raw.name,
-                                                     lambda: raw_insert_sql(spec.raw, spec.family)))
+            # two statements, so that the usual batch (every event fresh) is stored without joining
+            # the ledger's answer back to the staged rows and without sorting them
+            cur = await conn.execute(self._statement(conn, "ledger", raw.name,
+                                                     lambda: ledger_insert_sql(spec.family, raw)))
+            inserted = {r[0] for r in await cur.fetchall()}
+            if len(inserted) == len(events):
+                await conn.execute(self._statement(conn, "staged", raw.name,
+                                                   lambda: staged_insert_sql(raw, chosen=False)))
+            elif inserted:
+                await conn.execute(self._statement(conn, "staged chosen", raw.name,
+                                                   lambda: staged_insert_sql(raw, chosen=True)), (list(inserted),))
         else:
-            cur = await conn.execute(self._statement(conn, "raw arrays", spec.raw.name,
-                                                     lambda: raw_insert_sql(spec.raw, spec.family, arrays=True)),
-                                     raw_arrays(spec.raw, events))
-        inserted = {r[0] for r in await cur.fetchall()}
+            cur = await conn.execute(self._statement(conn, "raw arrays", raw.name,
+                                                     lambda: raw_insert_sql(raw, spec.family)),
+                                     raw_arrays(raw, events))
+            inserted = {r[0] for r in await cur.fetchall()}
         if len(inserted) == len(events):  # the usual batch: every event new, no id twice
             return sorted(events, key=EVENT_TIME)
         fresh: list[Event] = []
