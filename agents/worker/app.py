@@ -53,9 +53,6 @@ def create_app(settings: Settings, **overrides) -> faust.App:
         # until the metadata is refreshed: every 5 min by default (docs/reliability.md)
         consumer_metadata_max_age_ms=int(settings.kafka_metadata_max_age_s * 1000),
         stream_wait_empty=False,
-        # a partition's records per fetch (Kafka's max.partition.fetch.bytes): larger fetches cost a
-        # little less per event but are held per partition; batches are cut to IOC_BATCH_MAX_BYTES
-        consumer_max_fetch_size=settings.kafka_fetch_bytes,
         producer_linger_ms=5,
         logging_config=None,
         datadir=_datadir(settings),

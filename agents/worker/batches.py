@@ -55,24 +55,15 @@ class Run:
         return sum(len(m.value) for m in self.messages if m.value)
 
 
-async def cut(runs: AsyncIterator[Run], limit: int, max_bytes: int = 0) -> AsyncIterator[Run]:
-    """The runs, each cut into pieces of at most ``limit`` messages (a transaction's worth) and, with
-    ``max_bytes``, of at most that many bytes of values (a piece holds one message at least): a large
-    fetch is stored in several batches, the next decoded while the one before is written, and no
-    batch is larger than a batch may be (``IOC_BATCH_MAX_BYTES``) because its fetch was."""
+async def cut(runs: AsyncIterator[Run], limit: int) -> AsyncIterator[Run]:
+    """The runs, each cut into pieces of at most ``limit`` messages (a transaction's worth): a large
+    fetch is stored in several batches, the next decoded while the one before is written."""
     async for run in runs:
-        messages = run.messages
-        if len(messages) <= limit and (not max_bytes or run.nbytes <= max_bytes):
+        if len(run.messages) <= limit:
             yield run
             continue
-        start, size = 0, 0
-        for i, m in enumerate(messages):
-            n = len(m.value) if m.value else 0
-            if i > start and (i - start >= limit or (max_bytes and size + n > max_bytes)):
-                yield Run(run.tp, messages[start:i], run.generation, run.fetched)
-                start, size = i, 0
-            size += n
-        yield Run(run.tp, messages[start:], run.generation, run.fetched)
+        for i in range(0, len(run.messages), limit):
+            yield Run(run.tp, run.messages[i:i + limit], run.generation, run.fetched)
 
 
 def fresh_messages(tp: TP, records: Iterable[Any], read_offset: Optional[int]) -> list[Message]:

@@ -129,7 +129,7 @@ class Worker:
 
         async def consume(stream: faust.StreamT) -> None:
             queue = stream.channel.queue
-            runs = cut(stream.__aiter__(), settings.batch_max, settings.batch_max_bytes)
+            runs = cut(stream.__aiter__(), settings.batch_max)
             batches = gather(runs, lambda: not queue.empty(), settings.batch_max, settings.batch_linger_s,
                              arrived=lambda run: run.fetched, weigh=lambda run: run.nbytes,
                              max_weight=settings.batch_max_bytes)

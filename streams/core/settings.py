@@ -71,7 +71,6 @@ class Settings(BaseSettings):
     kafka_metadata_max_age_s: float = Field(
         10, ge=1, le=300, description="the worker refreshes who leads each partition at least this often: a "
         "partition without a committed offset whose leader moved is read again within this time")
-    kafka_fetch_bytes: int = Field(1 << 20, ge=1 << 16, description="most bytes of one partition's records the worker fetches at a time (Kafka's max.partition.fetch.bytes): larger fetches cost a little less CPU per event, but the consumer holds up to this much per partition it reads; a batch still holds at most IOC_BATCH_MAX_BYTES")
     kafka_security_protocol: str = Field(
         "PLAINTEXT", description="PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL (streams/kafka/security.py)")
     kafka_sasl_mechanism: str = Field("PLAIN", description="PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512")

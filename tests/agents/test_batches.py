@@ -119,33 +119,6 @@ async def test_a_large_run_is_cut_into_pieces_of_a_transaction_s_worth():
     assert pieces == [(TP0, [0, 1], 4), (TP0, [2, 3], 4), (TP0, [4], 4), (TP0, [5], 4)]
 
 
-async def test_a_large_run_is_cut_to_the_bytes_of_a_batch_too():
-    """A fetch larger than a batch may be is stored in pieces of at most ``max_bytes`` of values, each
-    of one message at least; the count limit still holds."""
-    from agents.worker.batches import Run, cut
-
-    def run(*sizes):
-        msgs = [Message(TOPIC, 0, i, b"x" * n if n else None, b"k") for i, n in enumerate(sizes)]
-        return Run(TP0, msgs, 4, 1.5)
-
-    async def runs(*rs):
-        for r in rs:
-            yield r
-
-    async def pieces(r, limit, max_bytes):
-        return [[m.offset for m in p.messages] async for p in cut(runs(r), limit, max_bytes)]
-
-    assert await pieces(run(4, 4, 4, 4, 4), 10, 8) == [[0, 1], [2, 3], [4]]
-    assert await pieces(run(4, 4, 4, 4, 4), 10, 9) == [[0, 1], [2, 3], [4]]
-    assert await pieces(run(20, 1, 1, 30), 10, 8) == [[0], [1, 2], [3]]  # a message larger than the cap: alone
-    assert await pieces(run(1, 0, 1, 1, 1), 2, 100) == [[0, 1], [2, 3], [4]]  # the count first (a tombstone: 0)
-    assert await pieces(run(3, 3), 10, 0) == [[0, 1]]  # no byte cap
-    whole = run(2, 2)
-    assert [p async for p in cut(runs(whole), 10, 4)] == [whole]  # within both: the run itself
-    cut_runs = [p async for p in cut(runs(run(4, 4, 4)), 10, 8)]
-    assert {(p.tp, p.generation, p.fetched) for p in cut_runs} == {(TP0, 4, 1.5)}
-
-
 async def test_a_run_waiting_on_a_full_queue_is_dropped_when_the_queue_is_cleared_not_raised():
     """A rebalance or a stop clears the agents' queues, cancelling the fetcher's waiting put: the fetcher
     goes on (the run is read again from the committed offsets), it must not crash the worker; a
