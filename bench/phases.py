@@ -296,7 +296,8 @@ class Bench:
             self.say(f"{mode}: drained at {d['rate_events_per_s']:,} events/s ({d['rate_messages_per_s']:,} "
                      f"messages/s) over {d['measured_s']} s; lag 0 after {d['lag_zero_after_s']} s; cores busy: "
                      f"worker {cores.get(f'{mode}-worker')}, kafka {cores['kafka']}, postgres {cores['postgres']}, "
-                     f"other {cores['other']}; machine {cores['machine']}/{cores['cores']}")
+                     f"other {cores['other']}; machine {cores['machine']}/{cores['cores']} (I/O wait "
+                     f"{cores.get('iowait')}, taken by the host {cores.get('steal')})")
 
             capacity = d["rate_events_per_s"]
             trials: list[dict[str, Any]] = []

@@ -35,12 +35,15 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+def machine_times() -> dict[str, float]:
+    """CPU seconds of the whole machine since boot, from /proc/stat: busy (steal included), total,
+    waiting for I/O (idle, counted apart), and taken by the host (steal: a virtual machine's CPU the
+    hypervisor gave to another guest)."""
     parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = parts[3] + parts[4]
     total = sum(parts[:8])
-    return (total - idle) / TICK, total / TICK
+    return {"machine_busy": (total - idle) / TICK, "machine_total": total / TICK,
+            "machine_iowait": parts[4] / TICK, "machine_steal": parts[7] / TICK}
 
 
 def pids_named(*names: str) -> list[int]:
@@ -77,10 +80,9 @@ class CpuMeter:
     pids: dict[str, int]
 
     def read(self) -> dict[str, Any]:
-        busy, total = machine_busy()
         kafka = kafka_pid()
         out: dict[str, Any] = {
-            "machine_busy": busy, "machine_total": total,
+            **machine_times(),
             "kafka": {kafka: cpu_seconds(kafka)} if kafka else group_cpu(("java",)),
             "postgres": group_cpu(("postgres",)), "bench": {os.getpid(): cpu_seconds(os.getpid())},
             "wall_clock": time.monotonic()}
@@ -97,12 +99,15 @@ class CpuMeter:
         """
         wall = after["wall_clock"] - before["wall_clock"]
         parts = {k: sum(max(0.0, v - before.get(k, {}).get(pid, 0.0)) for pid, v in after[k].items()) / wall
-                 for k in after if k not in ("machine_busy", "machine_total", "wall_clock")}
+                 for k in after if not k.startswith("machine_") and k != "wall_clock"}
         machine = (after["machine_busy"] - before["machine_busy"]) / wall
         out = {k: round(v, 2) for k, v in parts.items()}
         out["other"] = round(max(0.0, machine - sum(parts.values())), 2)
         out["machine"] = round(machine, 2)
         out["cores"] = round((after["machine_total"] - before["machine_total"]) / wall)
+        for key in ("iowait", "steal"):  # not among the busy cores (I/O wait), or busy for another guest
+            if f"machine_{key}" in after and f"machine_{key}" in before:
+                out[key] = round((after[f"machine_{key}"] - before[f"machine_{key}"]) / wall, 2)
         return out
 
 

@@ -61,7 +61,8 @@ def _cores(c: dict, workers: list[str]) -> str:
     w = sum(c.get(k, 0.0) for k in workers)
     return (f"worker {w:.2f}, Kafka {c.get('kafka', 0):.2f}, PostgreSQL {c.get('postgres', 0):.2f}, "
             f"producer/bench {c.get('bench', 0):.2f}, other {c.get('other', 0):.2f} "
-            f"(machine {c.get('machine', 0):.2f} of {c.get('cores', '?')})")
+            f"(machine {c.get('machine', 0):.2f} of {c.get('cores', '?')}"
+            + (f"; I/O wait {c['iowait']:.2f}, taken by the host {c['steal']:.2f}" if "steal" in c else "") + ")")
 
 
 def worker_cores(d: dict) -> float:

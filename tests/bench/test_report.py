@@ -115,3 +115,11 @@ def test_the_history_queries_have_a_section_of_their_own():
     assert "| 1y | page security | day | 1,825 | 95.6 ms | 159.2 ms |" in md
     assert "Worst p95 of the history queries: 159.2 ms." in md
     assert "History over a range" not in render_markdown(results())
+
+
+def test_cores_line_shows_io_wait_and_host_steal_when_measured():
+    from bench.report import _cores
+    c = {"single-worker": 0.5, "postgres": 0.9, "other": 0.1, "machine": 1.6, "cores": 2, "iowait": 0.25, "steal": 0.05}
+    line = _cores(c, ["single-worker"])
+    assert "I/O wait 0.25, taken by the host 0.05" in line and line.startswith("worker 0.50")
+    assert "I/O wait" not in _cores({"machine": 1.0, "cores": 2}, [])

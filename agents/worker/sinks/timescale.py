@@ -111,7 +111,7 @@ def raw_insert_sql(table: RawTable, family: str) -> sql.Composed:
              params=sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(t)) for t in copy_types(table)))
 
 
-def ledger_insert_sql(family: str, table: RawTable) -> sql.Composed:
+def ledger_insert_sql(table: RawTable, family: str) -> sql.Composed:
     """The staged events' ids into the family's ledger, in batch order (of two copies of an id the
     first is taken); it returns the ids it took, the fresh events."""
     return sql.SQL(
@@ -121,18 +121,22 @@ def ledger_insert_sql(family: str, table: RawTable) -> sql.Composed:
              o=sql.Identifier(ORDINAL))
 
 
-def staged_insert_sql(table: RawTable, *, chosen: bool) -> sql.Composed:
-    """The staged rows into the raw table: all of them, or (``chosen``) the first copy of each id in
-    the statement's one parameter, a text array (the ids the ledger took)."""
+def staged_insert_sql(table: RawTable) -> sql.Composed:
+    """Every staged row into the raw table: the usual batch, whose ids the ledger took all."""
     cols, values = _columns_and_values(table)
-    stage = sql.Identifier(stage_name(table))
-    if not chosen:
-        return sql.SQL("INSERT INTO {t} ({cols}) SELECT {values} FROM {stage} AS s").format(
-            t=sql.Identifier(table.name), cols=cols, values=values, stage=stage)
+    return sql.SQL("INSERT INTO {t} ({cols}) SELECT {values} FROM {stage} AS s").format(
+        t=sql.Identifier(table.name), cols=cols, values=values, stage=sql.Identifier(stage_name(table)))
+
+
+def chosen_insert_sql(table: RawTable) -> sql.Composed:
+    """The first staged copy (in batch order) of each id in the statement's one parameter, a text
+    array (the ids the ledger took), into the raw table."""
+    cols, values = _columns_and_values(table)
     return sql.SQL(
         "INSERT INTO {t} ({cols}) SELECT DISTINCT ON (s.id) {values} FROM {stage} AS s "
         "JOIN unnest(%s::text[]) AS f (id) USING (id) ORDER BY s.id, s.{o}"
-    ).format(t=sql.Identifier(table.name), cols=cols, values=values, stage=stage, o=sql.Identifier(ORDINAL))
+    ).format(t=sql.Identifier(table.name), cols=cols, values=values, stage=sql.Identifier(stage_name(table)),
+             o=sql.Identifier(ORDINAL))
 
 
 def _columns_and_values(table: RawTable) -> tuple[sql.Composed, sql.Composed]:
@@ -333,14 +337,14 @@ class TimescaleSink:
             # two statements, so that the usual batch (every event fresh) is stored without joining
             # the ledger's answer back to the staged rows and without sorting them
             cur = await conn.execute(self._statement(conn, "ledger", raw.name,
-                                                     lambda: ledger_insert_sql(spec.family, raw)))
+                                                     lambda: ledger_insert_sql(raw, spec.family)))
             inserted = {r[0] for r in await cur.fetchall()}
             if len(inserted) == len(events):
                 await conn.execute(self._statement(conn, "staged", raw.name,
-                                                   lambda: staged_insert_sql(raw, chosen=False)))
+                                                   lambda: staged_insert_sql(raw)))
             elif inserted:
                 await conn.execute(self._statement(conn, "staged chosen", raw.name,
-                                                   lambda: staged_insert_sql(raw, chosen=True)), (list(inserted),))
+                                                   lambda: chosen_insert_sql(raw)), (list(inserted),))
         else:
             cur = await conn.execute(self._statement(conn, "raw arrays", raw.name,
                                                      lambda: raw_insert_sql(raw, spec.family)),
