@@ -425,5 +425,7 @@ _METHOD = """## Method
   producer, and *other*: everything else on the machine) comes from `/proc`, over the measured
   window. Everything runs on one machine, so the parts compete for the same cores; other
   engineers' processes on a shared machine show up as *other*, and figures taken while *other* is
-  high are pessimistic.
+  high are pessimistic. Two figures come apart from the busy cores, from `/proc/stat`: *I/O wait*
+  (cores idle while a process waits for the disk) and *taken by the host* (steal: CPU the hypervisor
+  gave to another virtual machine, counted in *other* as well).
 """
