@@ -31,7 +31,7 @@ from bench.env import BenchEnv, code_version, describe_machine, now_iso, start_s
 from bench.feed import mix, package, simulate_pool
 from bench.kafka_io import Ids, LagProbe, Producer, bare_consume, partitions
 from bench.procs import CpuMeter, Proc, rss_mib, wait_http
-from bench.report import per_cpu
+from bench.report import cores_line, per_cpu
 from streams.core.geography import load_province
 from streams.core.settings import Settings
 from streams.core.topics import FEEDS, topic_name
@@ -292,12 +292,9 @@ class Bench:
             d = await self.drain([worker], probe, sent.events, timeout=max(300, 6 * plan.drain_s))
             d["rate_messages_per_s"] = round(d["rate_events_per_s"] * sent.messages / sent.events)
             res["drain"] = d
-            cores = d["cpu_cores"]
             self.say(f"{mode}: drained at {d['rate_events_per_s']:,} events/s ({d['rate_messages_per_s']:,} "
                      f"messages/s) over {d['measured_s']} s; lag 0 after {d['lag_zero_after_s']} s; cores busy: "
-                     f"worker {cores.get(f'{mode}-worker')}, kafka {cores['kafka']}, postgres {cores['postgres']}, "
-                     f"other {cores['other']}; machine {cores['machine']}/{cores['cores']} (I/O wait "
-                     f"{cores.get('iowait')}, taken by the host {cores.get('steal')})")
+                     f"{cores_line(d['cpu_cores'], [f'{mode}-worker'])}")
 
             capacity = d["rate_events_per_s"]
             trials: list[dict[str, Any]] = []

@@ -57,7 +57,8 @@ def _lat(t: dict | None) -> str:
     return s if t["lag"]["bounded"] else s + " (lag not bounded)"
 
 
-def _cores(c: dict, workers: list[str]) -> str:
+def cores_line(c: dict, workers: list[str]) -> str:
+    """A drain's cores per part, as the report and the run's progress lines give them."""
     w = sum(c.get(k, 0.0) for k in workers)
     return (f"worker {w:.2f}, Kafka {c.get('kafka', 0):.2f}, PostgreSQL {c.get('postgres', 0):.2f}, "
             f"producer/bench {c.get('bench', 0):.2f}, other {c.get('other', 0):.2f} "
@@ -183,7 +184,7 @@ def render_markdown(r: dict, kept: str = "") -> str:
                                                        f"{_n(d.get('rate_messages_per_s'))} messages/s, over "
                                                        f"{_n(d.get('measured_s'), 1)} s"],
             ["group lag back to 0", f"{_n(d.get('lag_zero_after_s'), 1)} s after the worker started"],
-            ["CPU while draining (cores)", _cores(d.get("cpu_cores", {}), [f"{mode}-worker"])],
+            ["CPU while draining (cores)", cores_line(d.get("cpu_cores", {}), [f"{mode}-worker"])],
             ["events per CPU-second of the worker", _n(per_cpu(d))],
             ["events per batch (one transaction)", _n(d.get("events_per_batch"), 0)],
             ["worker RSS at the end of the drain", f"{_n(next(iter(d.get('rss_mib', {}).values()), None), 1)} MiB"],
@@ -235,7 +236,7 @@ def render_markdown(r: dict, kept: str = "") -> str:
             srow.append([MODE_TITLE[mode], k.replace("_", " "), _n(d.get("events")),
                          _n(d.get("rate_events_per_s")), _n(per_cpu(d)),
                          ", ".join(f"{_pct(v)}" for v in d.get("per_worker_share", {}).values()),
-                         _cores(d.get("cpu_cores", {}), list(d.get("per_worker_share", {})))])
+                         cores_line(d.get("cpu_cores", {}), list(d.get("per_worker_share", {})))])
         srow.append([MODE_TITLE[mode], "**ratio**", "", f"**{_ratio(sc.get('ratio'))}**", "", "", ""])
     L += _table(["feed", "workers", "backlog events", "events/s", "events per worker CPU-second",
                  "share of events per worker", "CPU (cores)"], srow)

@@ -118,8 +118,8 @@ def test_the_history_queries_have_a_section_of_their_own():
 
 
 def test_cores_line_shows_io_wait_and_host_steal_when_measured():
-    from bench.report import _cores
+    from bench.report import cores_line
     c = {"single-worker": 0.5, "postgres": 0.9, "other": 0.1, "machine": 1.6, "cores": 2, "iowait": 0.25, "steal": 0.05}
-    line = _cores(c, ["single-worker"])
+    line = cores_line(c, ["single-worker"])
     assert "I/O wait 0.25, taken by the host 0.05" in line and line.startswith("worker 0.50")
-    assert "I/O wait" not in _cores({"machine": 1.0, "cores": 2}, [])
+    assert "I/O wait" not in cores_line({"machine": 1.0, "cores": 2}, [])
