@@ -32,6 +32,7 @@ from bench.feed import mix, package, simulate_pool
 from bench.kafka_io import Ids, LagProbe, Producer, bare_consume, partitions
 from bench.procs import CpuMeter, Proc, rss_mib, wait_http
 from bench.report import cores_line, per_cpu
+from bench.statements import Statements, per_event
 from streams.core.geography import load_province
 from streams.core.settings import Settings
 from streams.core.topics import FEEDS, topic_name
@@ -81,11 +82,17 @@ class Bench:
         self.results: dict[str, Any] = {}
         self.backlogs: dict[str, tuple[dict, dict, int, int]] = {}
         self.cursor = 0
+        self.statements: Statements | None = None
 
     def say(self, msg: str) -> None:
         self.log(f"bench: {msg}")
 
     # --- processes -------------------------------------------------------------------------
+    def clear_statements(self) -> None:
+        """Before the workers of a drain start: ``drain`` then reads what the server ran for them."""
+        if self.statements:
+            self.statements.reset()
+
     def start_worker(self, settings: Settings, name: str) -> tuple[Proc, int]:
         port = free_port()
         proc = Proc(name, "bench.worker", settings, self.workdir, IOC_METRICS_PORT=str(port))
@@ -157,12 +164,15 @@ class Bench:
         d = calc.drain_rate(samples, total, skip=0.05)
         if d is None:
             raise RuntimeError("drain not measurable (too few samples)")
-        before = min(cpu, key=lambda c: abs(c[0] - d.started_at))[1]
-        after = min(cpu, key=lambda c: abs(c[0] - d.finished_at))[1]
+        i0 = min(range(len(cpu)), key=lambda i: abs(cpu[i][0] - d.started_at))
+        i1 = min(range(len(cpu)), key=lambda i: abs(cpu[i][0] - d.finished_at))
+        statements = per_event(self.statements.read(), total) if self.statements else None
         return {
+            "postgres_statements": statements,
             "events": total, "rate_events_per_s": round(d.rate), "measured_s": round(d.seconds, 1),
             "measured_events": round(d.events), "first_5pct_after_s": round(d.started_at, 1),
-            "lag_zero_after_s": _r(lag_zero_at), "cpu_cores": CpuMeter.share(before, after),
+            "lag_zero_after_s": _r(lag_zero_at),
+            "cpu_cores": CpuMeter.share_over([c for _, c in cpu[i0:i1 + 1]]),
             "per_worker_share": {k: round(v / max(1.0, sum(last.values())), 3) for k, v in last.items()},
             "group_members_seen": members if len(workers) > 1 else 1,  # members holding partitions
             "events_per_batch": _r(calc.ratio(events_in, batches), 1),
@@ -243,6 +253,10 @@ class Bench:
         start_stack(self.log)
         self.env.create_database()
         self.say(f"database {self.env.dbname} migrated; work dir {self.workdir}")
+        self.statements, unavailable = Statements.open(self.env.dsn)
+        if unavailable:
+            self.results.setdefault("meta", {})["statements_unavailable"] = unavailable
+            self.say(f"PostgreSQL's time by statement will not be measured: {unavailable}")
         province = load_province(Settings().province_file)
         pool = simulate_pool(province, plan.pool_events)
         self.templates = {"single": package(pool, batched=False), "batched": package(pool, batched=True)}
@@ -271,6 +285,7 @@ class Bench:
             # pilot: sizes the real backlog, warms the group, the database and the caches
             sent = await self.producer.backlog(fam, tpl, int(PRIORS[mode] * plan.pilot_s), self.cursor)
             self.cursor = sent.cursor
+            self.clear_statements()
             worker = self.start_worker(s, f"{mode}-pilot")
             pilot = await self.drain([worker], probe, sent.events, timeout=600)
             self.stop(worker[0])
@@ -288,6 +303,7 @@ class Bench:
                               "produce_messages_per_s": round(sent.messages / sent.seconds)}
             self.say(f"{mode}: backlog of {sent.events:,} events in {sent.messages:,} messages produced in "
                      f"{sent.seconds:.1f} s ({sent.messages / sent.seconds:,.0f} messages/s); starting one worker")
+            self.clear_statements()
             worker = self.start_worker(s, f"{mode}-worker")
             d = await self.drain([worker], probe, sent.events, timeout=max(300, 6 * plan.drain_s))
             d["rate_messages_per_s"] = round(d["rate_events_per_s"] * sent.messages / sent.events)
@@ -444,6 +460,7 @@ class Bench:
                                       maximum=plan.max_backlog)
                 sent = await self.producer.backlog(fam, self.templates[mode], n, self.cursor)
                 self.cursor = sent.cursor
+                self.clear_statements()
                 workers = [self.start_worker(s, f"scale-{mode}-{chr(97 + i)}") for i in range(n_workers)]
                 d = await self.drain(workers, probe, sent.events, timeout=max(300, 6 * plan.scale_drain_s))
                 self.stop(*(p for p, _ in workers))

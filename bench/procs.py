@@ -5,7 +5,8 @@ import os
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from pathlib import Path
 
@@ -64,6 +65,24 @@ def group_cpu(names: tuple[str, ...]) -> dict[int, float]:
     return {p: cpu_seconds(p) for p in pids_named(*names)}
 
 
+#: what a PostgreSQL process does, from the title it sets (``postgres: autovacuum worker …``):
+#: the server's own work that a drain shares the cores with, apart from the statements it serves
+PG_ROLES = (("autovacuum", "autovacuum"), ("checkpointer", "checkpoints and WAL"),
+            ("background writer", "checkpoints and WAL"), ("walwriter", "checkpoints and WAL"))
+
+
+def pg_role(pid: int) -> str:
+    """``statements`` (a connection's backend), ``autovacuum``, ``checkpoints and WAL`` or ``other``."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "other"
+    for needle, role in PG_ROLES:
+        if needle in title:
+            return role
+    return "statements" if "(" in title and ")" in title else "other"  # "postgres: user db host(port) …"
+
+
 def kafka_pid() -> int | None:
     """The stack's Kafka broker (``deploy/stack.sh`` keeps its pid under the run dir)."""
     run = Path(os.environ.get("IOC_RUN_DIR") or ROOT / ".run")
@@ -78,14 +97,20 @@ class CpuMeter:
     """CPU used over an interval by the processes under test, Kafka, PostgreSQL, this process, the rest."""
 
     pids: dict[str, int]
+    _roles: dict[int, str] = field(default_factory=dict, repr=False)
 
     def read(self) -> dict[str, Any]:
         kafka = kafka_pid()
+        postgres = group_cpu(("postgres",))
+        # a role is kept once known; "other" is asked again, as a backend just forked from the server
+        # still has the server's title
+        roles = {pid: self._roles.get(pid) or pg_role(pid) for pid in postgres}
+        self._roles = {pid: role for pid, role in roles.items() if role != "other"}
         out: dict[str, Any] = {
             **machine_times(),
             "kafka": {kafka: cpu_seconds(kafka)} if kafka else group_cpu(("java",)),
-            "postgres": group_cpu(("postgres",)), "bench": {os.getpid(): cpu_seconds(os.getpid())},
-            "wall_clock": time.monotonic()}
+            "postgres": postgres, "bench": {os.getpid(): cpu_seconds(os.getpid())},
+            "wall_clock": time.monotonic(), "postgres_roles": roles}
         for name, pid in self.pids.items():
             out[name] = {pid: cpu_seconds(pid)}
         return out
@@ -97,17 +122,38 @@ class CpuMeter:
         A part's processes are counted by pid: one that started during the interval counts from
         0, one that ended counts no more (its last share goes to ``other``).
         """
-        wall = after["wall_clock"] - before["wall_clock"]
-        parts = {k: sum(max(0.0, v - before.get(k, {}).get(pid, 0.0)) for pid, v in after[k].items()) / wall
-                 for k in after if not k.startswith("machine_") and k != "wall_clock"}
-        machine = (after["machine_busy"] - before["machine_busy"]) / wall
-        out = {k: round(v, 2) for k, v in parts.items()}
-        out["other"] = round(max(0.0, machine - sum(parts.values())), 2)
+        return CpuMeter.share_over([before, after])
+
+    @staticmethod
+    def share_over(readings: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """``share`` from the first reading to the last, each process's CPU summed from one reading to
+        the next: a process that started and ended between the first and the last (an autovacuum
+        worker) is counted up to its last reading, not given to ``other``.  PostgreSQL's share is
+        also given by what its processes do (``postgres_parts``: the statements of the connections,
+        autovacuum, checkpoints and WAL, other) when the readings say it."""
+        first, last = readings[0], readings[-1]
+        wall = last["wall_clock"] - first["wall_clock"]
+        keys = [k for k in last if not k.startswith("machine_") and k not in ("wall_clock", "postgres_roles")]
+        used = dict.fromkeys(keys, 0.0)
+        pg_parts: dict[str, float] = {}
+        for a, b in zip(readings, readings[1:]):
+            roles = b.get("postgres_roles", {})
+            for k in keys:
+                for pid, v in b.get(k, {}).items():
+                    d = max(0.0, v - a.get(k, {}).get(pid, 0.0))
+                    used[k] += d
+                    if k == "postgres" and pid in roles:
+                        pg_parts[roles[pid]] = pg_parts.get(roles[pid], 0.0) + d
+        machine = (last["machine_busy"] - first["machine_busy"]) / wall
+        out: dict[str, Any] = {k: round(v / wall, 2) for k, v in used.items()}
+        out["other"] = round(max(0.0, machine - sum(used.values()) / wall), 2)
         out["machine"] = round(machine, 2)
-        out["cores"] = round((after["machine_total"] - before["machine_total"]) / wall)
+        out["cores"] = round((last["machine_total"] - first["machine_total"]) / wall)
         for key in ("iowait", "steal"):  # not among the busy cores (I/O wait), or busy for another guest
-            if f"machine_{key}" in after and f"machine_{key}" in before:
-                out[key] = round((after[f"machine_{key}"] - before[f"machine_{key}"]) / wall, 2)
+            if f"machine_{key}" in last and f"machine_{key}" in first:
+                out[key] = round((last[f"machine_{key}"] - first[f"machine_{key}"]) / wall, 2)
+        if pg_parts:
+            out["postgres_parts"] = {k: round(v / wall, 2) for k, v in sorted(pg_parts.items(), key=lambda x: -x[1])}
         return out
 
 

@@ -60,10 +60,23 @@ def _lat(t: dict | None) -> str:
 def cores_line(c: dict, workers: list[str]) -> str:
     """A drain's cores per part, as the report and the run's progress lines give them."""
     w = sum(c.get(k, 0.0) for k in workers)
-    return (f"worker {w:.2f}, Kafka {c.get('kafka', 0):.2f}, PostgreSQL {c.get('postgres', 0):.2f}, "
+    parts = c.get("postgres_parts", {})
+    pg = f"PostgreSQL {c.get('postgres', 0):.2f}" + (
+        f" ({', '.join(f'{k} {v:.2f}' for k, v in parts.items())})" if parts else "")
+    return (f"worker {w:.2f}, Kafka {c.get('kafka', 0):.2f}, {pg}, "
             f"producer/bench {c.get('bench', 0):.2f}, other {c.get('other', 0):.2f} "
             f"(machine {c.get('machine', 0):.2f} of {c.get('cores', '?')}"
             + (f"; I/O wait {c['iowait']:.2f}, taken by the host {c['steal']:.2f}" if "steal" in c else "") + ")")
+
+
+def statements_line(d: dict, unavailable: str | None = None) -> str:
+    """A drain's execution time per event in PostgreSQL by statement (``bench.statements``), or why not."""
+    st = d.get("postgres_statements")
+    if not st:
+        return unavailable or "not measured"
+    parts = [f"{k} {v['us_per_event']:.2f}" for k, v in st["statements"].items()]
+    return (f"{st['total_us_per_event']:.1f} µs of execution (waits included): " + ", ".join(parts)
+            + f", the rest {st['rest_us_per_event']:.2f}")
 
 
 def worker_cores(d: dict) -> float:
@@ -186,6 +199,7 @@ def render_markdown(r: dict, kept: str = "") -> str:
             ["group lag back to 0", f"{_n(d.get('lag_zero_after_s'), 1)} s after the worker started"],
             ["CPU while draining (cores)", cores_line(d.get("cpu_cores", {}), [f"{mode}-worker"])],
             ["events per CPU-second of the worker", _n(per_cpu(d))],
+            ["PostgreSQL's time per event, by statement", statements_line(d, meta.get("statements_unavailable"))],
             ["events per batch (one transaction)", _n(d.get("events_per_batch"), 0)],
             ["worker RSS at the end of the drain", f"{_n(next(iter(d.get('rss_mib', {}).values()), None), 1)} MiB"],
         ])
@@ -428,5 +442,14 @@ _METHOD = """## Method
   engineers' processes on a shared machine show up as *other*, and figures taken while *other* is
   high are pessimistic. Two figures come apart from the busy cores, from `/proc/stat`: *I/O wait*
   (cores idle while a process waits for the disk) and *taken by the host* (steal: CPU the hypervisor
-  gave to another virtual machine, counted in *other* as well).
+  gave to another virtual machine, counted in *other* as well). A drain reads `/proc` every half
+  second and sums each process's CPU from one reading to the next, so a process that came and went
+  within the drain (an autovacuum worker) is counted, not left to *other*; PostgreSQL's share is then
+  split by what its processes do, told apart by the title each sets: the statements of the
+  connections, autovacuum, and checkpoints and WAL (checkpointer, background writer, WAL writer).
+- **PostgreSQL's time per event, by statement**, comes from `pg_stat_statements` (preloaded by the
+  local stack): the run creates the extension in its database, clears its figures before a drain's
+  worker starts and reads them when the drain ends. A statement's figure is its execution time
+  (waits for locks, the disk and the CPU included) summed over the drain, divided by the events
+  drained; statements are grouped by what they do to which table.
 """

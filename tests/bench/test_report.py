@@ -123,3 +123,12 @@ def test_cores_line_shows_io_wait_and_host_steal_when_measured():
     line = cores_line(c, ["single-worker"])
     assert "I/O wait 0.25, taken by the host 0.05" in line and line.startswith("worker 0.50")
     assert "I/O wait" not in cores_line({"machine": 1.0, "cores": 2}, [])
+
+
+def test_cores_line_splits_postgresql_by_what_its_processes_do():
+    from bench.report import cores_line
+    c = {"postgres": 1.0, "postgres_parts": {"statements": 0.8, "autovacuum": 0.15, "checkpoints and WAL": 0.05},
+         "machine": 1.6, "cores": 2}
+    line = cores_line(c, [])
+    assert "PostgreSQL 1.00 (statements 0.80, autovacuum 0.15, checkpoints and WAL 0.05)" in line
+    assert "PostgreSQL 0.90, " in cores_line({"postgres": 0.9, "machine": 1.0, "cores": 2}, [])
