@@ -191,3 +191,29 @@ def test_histograms_add_in_sql_as_in_python(db):
     for a, _ in pairs:
         expected = add(expected, a)
     assert total == expected
+
+
+async def test_a_copied_batch_of_new_ids_takes_the_plain_ledger_insert_and_a_replay_falls_back(test_settings, db):
+    """The usual batch goes into the ledger with one plain insert; a replayed one (or one with an id
+    twice) fails it on the unique key, its savepoint is rolled back, and the ledger's answer decides."""
+    sink = TimescaleSink(test_settings.dsn, copy_from=1)
+    took: list[bool] = []
+    plain = sink._ledger_takes_all
+
+    async def spy(conn, spec):
+        took.append(await plain(conn, spec))
+        return took[-1]
+
+    sink._ledger_takes_all = spy
+    events = [req(7000 + i, 3.0).model_copy(update={"id": f"plain-{i}", "system": "plain"}) for i in range(20)]
+    newer = [req(7100 + i, 3.0).model_copy(update={"id": f"plain-new-{i}", "system": "plain"}) for i in range(5)]
+    try:
+        first = await sink.write(HEALTH_FEED, events, SourceStats("health", T0, 20, 0))
+        again = await sink.write(HEALTH_FEED, events[:10] + newer, SourceStats("health", T0, 15, 0))
+    finally:
+        await sink.close()
+    assert took == [True, False]
+    assert (first.fresh, first.duplicates, again.fresh, again.duplicates) == (20, 0, 5, 10)
+    assert db.execute("SELECT count(*) FROM health_event WHERE system = 'plain'").fetchone()[0] == 25
+    assert db.execute("SELECT count(*) FROM event_id_ledger WHERE family = 'health' AND id LIKE 'plain-%'"
+                      ).fetchone()[0] == 25

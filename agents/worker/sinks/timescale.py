@@ -3,11 +3,14 @@
 For each batch:
 1. the raw rows are copied (binary ``COPY``) into a temporary staging table of the connection
    (made once per connection, emptied at every commit);
-2. the events' ids go from there into the id ledger (``event_id_ledger``, keyed by family and id)
-   with ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING``, which tells which events are fresh
-   (a replayed or re-sent event's id is already there, whatever its timestamp); then the fresh ones
-   go into the raw table: the whole staging table when every event was fresh (the usual batch), else
-   the first copy of each fresh id (a small batch sent as arrays does both in one statement);
+2. the events' ids go from there into the id ledger (``event_id_ledger``, keyed by family and id):
+   first all of them with a plain ``INSERT … SELECT`` in a savepoint, which takes the usual batch
+   (every id new, each once) at about half the cost; when that fails on a known id (a replayed or
+   re-sent event's id is already there, whatever its timestamp) or one twice in the batch, the
+   savepoint is rolled back and ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`` tells which
+   events are fresh.  Then the fresh ones go into the raw table: the whole staging table when every
+   event was fresh, else the first copy of each fresh id (a small batch sent as arrays does both in
+   one statement, with ``ON CONFLICT``);
 3. the family's increments are computed from the fresh events only, merged per key, and added
    with one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE`` per counter table (sums
    add, histograms merge), rows in key order so two workers never deadlock;
@@ -35,6 +38,7 @@ from typing import Any
 import orjson
 
 from psycopg import sql
+from psycopg.errors import UniqueViolation
 
 from streams.core.errors import SinkError
 from streams.core.contracts import Event
@@ -119,6 +123,16 @@ def ledger_insert_sql(table: RawTable, family: str) -> sql.Composed:
         "ON CONFLICT DO NOTHING RETURNING id"
     ).format(ledger=sql.Identifier(LEDGER), family=sql.Literal(family), stage=sql.Identifier(stage_name(table)),
              o=sql.Identifier(ORDINAL))
+
+
+def ledger_all_insert_sql(table: RawTable, family: str) -> sql.Composed:
+    """Every staged event's id into the family's ledger, with no ``ON CONFLICT`` and nothing returned:
+    the usual batch, of ids new to the ledger and each once.  An id the ledger holds, or one twice in
+    the batch, makes it fail with a unique violation; the sink runs it in a savepoint, rolls that back
+    and lets ``ledger_insert_sql`` decide.  Without the speculative insertion and the returned ids it
+    costs PostgreSQL about half as much per row."""
+    return sql.SQL("INSERT INTO {ledger} (family, id, time) SELECT {family}, id, time FROM {stage}").format(
+        ledger=sql.Identifier(LEDGER), family=sql.Literal(family), stage=sql.Identifier(stage_name(table)))
 
 
 def staged_insert_sql(table: RawTable) -> sql.Composed:
@@ -334,8 +348,12 @@ class TimescaleSink:
             return []
         raw = spec.raw
         if copied:
-            # two statements, so that the usual batch (every event fresh) is stored without joining
-            # the ledger's answer back to the staged rows and without sorting them
+            # the usual batch (every event fresh) in two plain statements: every id into the ledger,
+            # every staged row into the raw table, with no join of the ledger's answer back to the
+            # staged rows and no sort
+            if await self._ledger_takes_all(conn, spec):
+                await conn.execute(self._statement(conn, "staged", raw.name, lambda: staged_insert_sql(raw)))
+                return sorted(events, key=EVENT_TIME)
             cur = await conn.execute(self._statement(conn, "ledger", raw.name,
                                                      lambda: ledger_insert_sql(raw, spec.family)))
             inserted = {r[0] for r in await cur.fetchall()}
@@ -359,6 +377,18 @@ class TimescaleSink:
                 fresh.append(ev)
         fresh.sort(key=EVENT_TIME)
         return fresh
+
+    async def _ledger_takes_all(self, conn, spec: FeedSpec) -> bool:
+        """Whether the ledger took every staged id (``ledger_all_insert_sql``, in a savepoint); false,
+        with the savepoint rolled back and nothing taken, when one of them is known or twice."""
+        raw = spec.raw
+        query = self._statement(conn, "ledger all", raw.name, lambda: ledger_all_insert_sql(raw, spec.family))
+        try:
+            async with conn.transaction():  # a savepoint: the violation undoes this statement alone
+                await conn.execute(query)
+        except UniqueViolation:
+            return False
+        return True
 
     async def _count(self, conn, spec: FeedSpec, events: Sequence[Event], fresh: list[Event], stats: SourceStats,
                      where: Any) -> dict[str, int]:
