@@ -23,6 +23,11 @@ import psycopg
 from streams.core.errors import SinkError, SinkUnavailable
 
 
+#: the driver's error for a row a unique index refuses, for the writers that try the usual case first
+#: (every key new, a plain insert in a savepoint) and fall back to ``ON CONFLICT`` on it
+UniqueViolation = psycopg.errors.UniqueViolation
+
+
 class Where:
     """The table the work inside ``translated`` is at (named in the error)."""
 

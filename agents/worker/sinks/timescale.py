@@ -38,7 +38,6 @@ from typing import Any
 import orjson
 
 from psycopg import sql
-from psycopg.errors import UniqueViolation
 
 from streams.core.errors import SinkError
 from streams.core.contracts import Event
@@ -48,7 +47,7 @@ from streams.core.tables import (EVENT_TIME, UPDATED_AT, CounterTable, FeedSpec,
                                  StateTable, add_source_counts, combine)
 from streams.db.connect import AsyncPool
 from streams.db.declared import COLUMNS_SQL
-from streams.db.errors import translated
+from streams.db.errors import UniqueViolation, translated
 
 log = logging.getLogger(__name__)
 
