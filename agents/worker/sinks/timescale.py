@@ -353,13 +353,11 @@ class TimescaleSink:
             if await self._ledger_takes_all(conn, spec):
                 await conn.execute(self._statement(conn, "staged", raw.name, lambda: staged_insert_sql(raw)))
                 return sorted(events, key=EVENT_TIME)
+            # a known id or one twice in the batch: the ledger's answer says which copies are new
             cur = await conn.execute(self._statement(conn, "ledger", raw.name,
                                                      lambda: ledger_insert_sql(raw, spec.family)))
             inserted = {r[0] for r in await cur.fetchall()}
-            if len(inserted) == len(events):
-                await conn.execute(self._statement(conn, "staged", raw.name,
-                                                   lambda: staged_insert_sql(raw)))
-            elif inserted:
+            if inserted:
                 await conn.execute(self._statement(conn, "staged chosen", raw.name,
                                                    lambda: chosen_insert_sql(raw)), (list(inserted),))
         else:
